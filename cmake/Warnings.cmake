@@ -1,0 +1,13 @@
+# xrdid_options: warnings, architecture and sanitizer flags shared by every xrdid target.
+add_library(xrdid_options INTERFACE)
+target_compile_options(xrdid_options INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall>)
+if(XRDID_MARCH)
+  target_compile_options(xrdid_options INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=${XRDID_MARCH}>)
+endif()
+if(XRDID_SANITIZE)
+  target_compile_options(xrdid_options INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+  target_link_options(xrdid_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages xrdid needs to build and test. Run as root (or with sudo).
+# Usage: scripts/install_deps.sh [--oracles]   (--oracles adds python3-torch/pymatgen/scipy,
+# which only the fixture generators and side-by-side benchmarks use)
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config
+      gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
+      libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev)
+if [[ "${1:-}" == "--oracles" ]]; then
+  pkgs+=(python3-torch python3-pymatgen python3-scipy)
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "install_deps: all ${#pkgs[@]} packages present"
