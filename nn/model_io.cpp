@@ -1,0 +1,62 @@
+// Model save/load over safetensors.
+#include "nn/model_io.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "nn/safetensors.hpp"
+
+namespace xrdid::nn {
+
+namespace {
+std::vector<std::pair<std::string, Tensor*>> model_tensors(Net1D& net, CosineHead* head, Optimizer* optim) {
+  std::vector<std::pair<std::string, Tensor*>> t;
+  for (auto& [n, v] : net.named_parameters()) t.emplace_back(n, &v->value_mut());
+  for (auto& [n, b] : net.named_buffers()) t.emplace_back(n, b);
+  if (head)
+    for (auto& [n, v] : head->named_parameters("head.")) t.emplace_back(n, &v->value_mut());
+  if (optim)
+    for (auto& [n, s] : optim->named_state()) t.emplace_back("optim." + n, s);
+  return t;
+}
+}  // namespace
+
+void save_model(const std::string& path, Net1D& net, CosineHead* head, Optimizer* optim,
+                std::map<std::string, std::string> metadata) {
+  metadata["format"] = kModelFormat;
+  metadata["config"] = nlohmann::json(net.config()).dump();
+  if (head) metadata["classes"] = std::to_string(head->weight.dim(0));
+  std::vector<std::pair<std::string, const Tensor*>> out;
+  for (auto& [n, t] : model_tensors(net, head, optim)) out.emplace_back(n, t);
+  save_safetensors(path, out, metadata);
+}
+
+std::map<std::string, std::string> read_model_metadata(const std::string& path) {
+  auto f = load_safetensors(path);
+  auto it = f.metadata.find("format");
+  if (it == f.metadata.end() || it->second != kModelFormat)
+    throw std::runtime_error("xrdid: " + path + ": not an xrdid model file (metadata format is '" +
+                             (it == f.metadata.end() ? std::string("missing") : it->second) + "', expected " +
+                             kModelFormat + ")");
+  return f.metadata;
+}
+
+Net1DConfig read_model_config(const std::string& path) {
+  auto meta = read_model_metadata(path);
+  auto it = meta.find("config");
+  if (it == meta.end()) throw std::runtime_error("xrdid: " + path + ": model file has no config");
+  try {
+    return nlohmann::json::parse(it->second).get<Net1DConfig>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("xrdid: " + path + ": bad config in model file: " + e.what());
+  }
+}
+
+void load_model(const std::string& path, Net1D& net, CosineHead* head, Optimizer* optim) {
+  auto f = load_safetensors(path);
+  auto it = f.metadata.find("format");
+  if (it == f.metadata.end() || it->second != kModelFormat)
+    throw std::runtime_error("xrdid: " + path + ": not an xrdid model file");
+  assign_tensors(f, path, model_tensors(net, head, optim));
+}
+
+}  // namespace xrdid::nn

@@ -1,0 +1,225 @@
+// Net1D, BasicBlock and the cosine head (method-spec §7.2–§7.5, §8.1).
+#include "nn/net1d.hpp"
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace xrdid::nn {
+
+// ---- configurations -----------------------------------------------------------------------
+void to_json(nlohmann::json& j, const Net1DConfig& c) {
+  j = nlohmann::json{{"name", c.name},           {"in_channels", c.in_channels},
+                     {"base_filters", c.base_filters}, {"ratio", c.ratio},
+                     {"filter_list", c.filter_list},   {"m_blocks_list", c.m_blocks_list},
+                     {"kernel_size", c.kernel_size},   {"stride", c.stride},
+                     {"groups_width", c.groups_width}, {"use_bn", c.use_bn},
+                     {"use_do", c.use_do},             {"dropout", c.dropout},
+                     {"input_length", c.input_length}};
+}
+
+void from_json(const nlohmann::json& j, Net1DConfig& c) {
+  Net1DConfig d;
+  c.name = j.value("name", std::string("custom"));
+  c.in_channels = j.value("in_channels", d.in_channels);
+  c.base_filters = j.value("base_filters", d.base_filters);
+  c.ratio = j.value("ratio", d.ratio);
+  c.filter_list = j.value("filter_list", d.filter_list);
+  c.m_blocks_list = j.value("m_blocks_list", d.m_blocks_list);
+  c.kernel_size = j.value("kernel_size", d.kernel_size);
+  c.stride = j.value("stride", d.stride);
+  c.groups_width = j.value("groups_width", d.groups_width);
+  c.use_bn = j.value("use_bn", d.use_bn);
+  c.use_do = j.value("use_do", d.use_do);
+  c.dropout = j.value("dropout", d.dropout);
+  c.input_length = j.value("input_length", d.input_length);
+}
+
+static void validate(const Net1DConfig& c) {
+  XRDID_CHECK(!c.filter_list.empty() && c.filter_list.size() == c.m_blocks_list.size(),
+              "Net1D config '" + c.name + "': filter_list and m_blocks_list must be non-empty and of equal length");
+  XRDID_CHECK(c.kernel_size >= 1 && c.stride >= 1 && c.groups_width >= 1 && c.base_filters >= 1,
+              "Net1D config '" + c.name + "': kernel_size, stride, groups_width, base_filters must be >= 1");
+  for (std::size_t i = 0; i < c.filter_list.size(); ++i) {
+    int mid = static_cast<int>(c.filter_list[i] * c.ratio);
+    XRDID_CHECK(c.m_blocks_list[i] >= 1, "Net1D config '" + c.name + "': every stage needs >= 1 block");
+    XRDID_CHECK(mid % c.groups_width == 0 && c.filter_list[i] % 2 == 0,
+                "Net1D config '" + c.name + "': stage " + std::to_string(i) + " width " +
+                    std::to_string(c.filter_list[i]) + " must be even and divisible by groups_width " +
+                    std::to_string(c.groups_width));
+    int prev = i ? c.filter_list[i - 1] : c.base_filters;
+    XRDID_CHECK(c.filter_list[i] >= prev, "Net1D config '" + c.name + "': widths may not shrink (shortcut pads channels)");
+  }
+  XRDID_CHECK(c.dropout >= 0 && c.dropout < 1, "Net1D config '" + c.name + "': dropout must be in [0, 1)");
+}
+
+Net1DConfig net1d_config(const std::string& name_or_path) {
+  Net1DConfig c;
+  if (name_or_path == "seed") {
+    c.name = "seed";
+  } else if (name_or_path == "compact") {
+    // Small enough to train on 2 CPU cores in minutes; same block design as the seed.
+    c.name = "compact";
+    c.base_filters = 16;
+    c.filter_list = {16, 32, 32, 64, 64, 128, 128};
+    c.m_blocks_list = {1, 1, 1, 1, 1, 1, 1};
+    c.kernel_size = 16;
+    c.groups_width = 8;
+    c.dropout = 0.1;
+  } else if (name_or_path == "tiny") {
+    // Gradient checks and fast tests: every block kind (first block, downsample, channel pad).
+    c.name = "tiny";
+    c.base_filters = 4;
+    c.filter_list = {4, 8};
+    c.m_blocks_list = {2, 2};
+    c.kernel_size = 3;
+    c.groups_width = 2;
+    c.input_length = 24;
+  } else {
+    std::ifstream in(name_or_path);
+    XRDID_CHECK(in.good(), "unknown model config '" + name_or_path +
+                               "' (use seed, compact, tiny or a path to a JSON config file)");
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const std::exception& e) {
+      throw std::runtime_error("xrdid: model config " + name_or_path + ": invalid JSON: " + e.what());
+    }
+    c = j.get<Net1DConfig>();
+  }
+  validate(c);
+  return c;
+}
+
+// ---- BasicBlock -----------------------------------------------------------------------------
+BasicBlock::BasicBlock(int cin, int cout, double ratio, int k, int s, int groups, bool ds, bool first,
+                       bool bn, bool dout, double p, Rng& rng, DType dt)
+    : c_in(cin), c_out(cout), stride(s), downsample(ds), is_first_block(first), use_bn(bn), use_do(dout),
+      p_drop(p),
+      bn1(cin, dt),
+      conv1(cin, static_cast<int>(cout * ratio), 1, 1, 1, rng, dt),
+      bn2(static_cast<int>(cout * ratio), dt),
+      conv2(static_cast<int>(cout * ratio), static_cast<int>(cout * ratio), k, s, groups, rng, dt),
+      bn3(static_cast<int>(cout * ratio), dt),
+      conv3(static_cast<int>(cout * ratio), cout, 1, 1, 1, rng, dt),
+      se_fc1(cout, cout / 2, rng, dt),
+      se_fc2(cout / 2, cout, rng, dt) {
+  register_module("bn1", bn1);
+  register_module("conv1.conv", conv1);
+  register_module("bn2", bn2);
+  register_module("conv2.conv", conv2);
+  register_module("bn3", bn3);
+  register_module("conv3.conv", conv3);
+  register_module("se_fc1", se_fc1);
+  register_module("se_fc2", se_fc2);
+}
+
+Var BasicBlock::forward(const Var& x, ForwardCtx& ctx) {
+  auto act_drop = [&](const Var& v) {
+    Var o = F::swish(v);
+    if (use_do) o = F::dropout(o, p_drop, ctx.training, ctx.next_seed());
+    return o;
+  };
+  Var out = x;
+  if (!is_first_block) {
+    if (use_bn) out = bn1.forward(out, ctx.training);
+    out = act_drop(out);
+  }
+  out = conv1.forward(out);
+  if (use_bn) out = bn2.forward(out, ctx.training);
+  out = act_drop(out);
+  out = conv2.forward(out);
+  if (use_bn) out = bn3.forward(out, ctx.training);
+  out = act_drop(out);
+  out = conv3.forward(out);
+  // Squeeze-and-excitation: mean over length -> fc -> swish -> fc -> sigmoid -> scale.
+  Var se = F::mean_length(out);
+  se = F::sigmoid(se_fc2.forward(F::swish(se_fc1.forward(se))));
+  out = F::scale_channels(out, se);
+  Var identity = x;
+  if (downsample) identity = F::max_pool_same2(identity);
+  if (c_out != c_in) {
+    int before = (c_out - c_in) / 2;
+    identity = F::pad_channels(identity, before, c_out - c_in - before);
+  }
+  return F::add(out, identity);
+}
+
+// ---- Net1D ----------------------------------------------------------------------------------
+Net1D::Net1D(const Net1DConfig& cfg, Rng& rng, DType dt)
+    : cfg_((validate(cfg), cfg)),
+      first_conv_(cfg.in_channels, cfg.base_filters, cfg.kernel_size, 2, 1, rng, dt),
+      first_bn_(cfg.base_filters, dt) {
+  register_module("first_conv.conv", first_conv_);
+  register_module("first_bn", first_bn_);
+  int in = cfg.base_filters;
+  for (std::size_t s = 0; s < cfg.filter_list.size(); ++s) {
+    int out = cfg.filter_list[s];
+    int groups = static_cast<int>(out * cfg.ratio) / cfg.groups_width;
+    for (int b = 0; b < cfg.m_blocks_list[s]; ++b) {
+      bool first_in_stage = b == 0;
+      auto blk = std::make_unique<BasicBlock>(first_in_stage ? in : out, out, cfg.ratio, cfg.kernel_size,
+                                              first_in_stage ? cfg.stride : 1, groups, first_in_stage,
+                                              s == 0 && b == 0, cfg.use_bn, cfg.use_do, cfg.dropout, rng, dt);
+      register_module("stage_list." + std::to_string(s) + ".block_list." + std::to_string(b), *blk);
+      blocks_.push_back(std::move(blk));
+      block_stage_.push_back(static_cast<int>(s));
+    }
+    in = out;
+  }
+}
+
+Var Net1D::forward(const Var& x, ForwardCtx& ctx) {
+  XRDID_CHECK(x.value().ndim() == 3 && x.dim(1) == cfg_.in_channels,
+              "Net1D: input must be (N, " + std::to_string(cfg_.in_channels) + ", L), got " +
+                  shape_str(x.shape()));
+  Var out = first_conv_.forward(x);
+  if (cfg_.use_bn) out = first_bn_.forward(out, ctx.training);
+  out = F::swish(out);
+  for (auto& b : blocks_) out = b->forward(out, ctx);
+  return F::mean_length(out);
+}
+
+std::vector<LayerRow> Net1D::layer_table(std::int64_t L) {
+  auto count = [](Module& m) { return m.num_parameters(); };
+  auto down = [](std::int64_t l, int s) { return (l + s - 1) / s; };
+  std::vector<LayerRow> rows;
+  std::int64_t l1 = down(L, 2);
+  rows.push_back({"stem", "conv k" + std::to_string(cfg_.kernel_size) + " s2 g1", std::to_string(cfg_.in_channels) + "->" + std::to_string(cfg_.base_filters), "-", L, l1, count(first_conv_)});
+  rows.push_back({"stem", "BN + swish", std::to_string(cfg_.base_filters), "-", l1, l1, count(first_bn_)});
+  L = l1;
+  std::vector<int> idx_in_stage(cfg_.filter_list.size(), 0);
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    BasicBlock& b = *blocks_[i];
+    int s = block_stage_[i];
+    int j = idx_in_stage[static_cast<std::size_t>(s)]++;
+    std::int64_t lo = down(L, b.stride);
+    std::string sc = b.downsample ? "maxpool" : "identity";
+    if (b.c_out != b.c_in) sc += " + pad " + std::to_string((b.c_out - b.c_in) / 2) + "/" + std::to_string(b.c_out - b.c_in - (b.c_out - b.c_in) / 2);
+    std::int64_t total = (lo - 1) * b.stride + cfg_.kernel_size - L;
+    if (total < 0) total = 0;
+    std::string mp = std::string(b.is_first_block ? "" : "pre-act; ") + "1x1; k" + std::to_string(cfg_.kernel_size) +
+                     " s" + std::to_string(b.stride) + " g" + std::to_string(b.conv2.opts.groups) + " pad " +
+                     std::to_string(total / 2) + "/" + std::to_string(total - total / 2) + "; 1x1; SE";
+    rows.push_back({"S" + std::to_string(s) + "B" + std::to_string(j), mp,
+                    std::to_string(b.c_in) + "->" + std::to_string(b.c_out), sc, L, lo, count(b)});
+    L = lo;
+  }
+  rows.push_back({"pool", "mean over length", std::to_string(cfg_.embedding_dim()), "-", L, 1, 0});
+  return rows;
+}
+
+// ---- cosine head ----------------------------------------------------------------------------
+CosineHead::CosineHead(int num_classes, int dim, Rng& rng, DType dt) {
+  Tensor w = Tensor::empty({num_classes, dim}, dt);
+  init_uniform(w, std::sqrt(6.0 / (dim + num_classes)), rng);  // Xavier-uniform
+  weight = Var(w, true);
+  register_parameter("weight", weight);
+}
+
+Var CosineHead::forward(const Var& e) const {
+  return F::matmul(F::l2_normalize_rows(e), F::l2_normalize_rows(weight), /*trans_b=*/true);
+}
+
+}  // namespace xrdid::nn

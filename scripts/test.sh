@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README.md, .ci/run): Release build + all tests (GPU tests skip with 77
+# without a device), then the CPU tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=AUTO
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure
+
+cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRDID_SANITIZE=ON \
+      -DXRDID_CUDA=OFF -DXRDID_BUILD_BENCH=OFF
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -L cpu

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Command-line behaviour of `xrdid`: help, exit codes, one-line errors, no half-written files.
+# Usage: run_cli_tests.sh PATH/TO/xrdid REPO_ROOT
+set -u
+X=$1
+ROOT=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect CODE DESCRIPTION -- command...   (CODE: 0 or "nz" for non-zero)
+expect() {
+  local code=$1 desc=$2
+  shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local rc=$?
+  if [[ $code == 0 && $rc -ne 0 ]] || [[ $code == nz && $rc -eq 0 ]]; then
+    bad "$desc (exit $rc)"; sed 's/^/  | /' "$T/err" | head -5
+  else
+    ok
+  fi
+}
+contains() {  # contains FILE TEXT DESC
+  if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; sed 's/^/  | /' "$1" | head -5; fi
+}
+
+expect 0 "xrdid --help" -- "$X" --help
+contains "$T/out" "model" "top-level help lists subcommands"
+expect nz "no subcommand" -- "$X"
+expect nz "unknown subcommand" -- "$X" frobnicate
+expect 0 "model --help" -- "$X" model --help
+contains "$T/out" "--bench" "model help"
+
+expect 0 "model --config seed" -- "$X" model --config seed
+contains "$T/out" "trainable parameters (backbone): 30654000" "seed parameter count"
+contains "$T/out" "6000 -> 3000 -> 1500 -> 750 -> 375 -> 188 -> 94 -> 47 -> 24" "seed lengths"
+expect nz "unknown config" -- "$X" model --config nonsense
+contains "$T/err" "unknown model config" "unknown config message"
+[[ $(wc -l <"$T/err") -eq 1 ]] && ok || bad "unknown config: error is not one line"
+expect nz "bad --bench value" -- "$X" model --bench sideways
+expect nz "negative batch" -- "$X" model --bench infer --batch -3
+echo '{"name": "broken", "filter_list": [8, 16], "m_blocks_list": [1]}' >"$T/bad.json"
+expect nz "inconsistent JSON config" -- "$X" model --config "$T/bad.json"
+contains "$T/err" "equal length" "inconsistent config message"
+echo '{"name": ' >"$T/trunc.json"
+expect nz "truncated JSON config" -- "$X" model --config "$T/trunc.json"
+contains "$T/err" "invalid JSON" "truncated config message"
+expect 0 "tiny bench runs" -- "$X" model --config tiny --bench train --batch 2 --classes 5 --steps 1 --warmup 0
+contains "$T/out" "ms_per_step=" "bench prints ms_per_step"
+
+# Subcommands added by other stages: only checked when present.
+if "$X" --help | grep -q simulate; then
+  cif=$(ls "$ROOT"/tests/data/cif/*.cif 2>/dev/null | head -1)
+  if [[ -n $cif ]]; then
+    expect 0 "simulate a CIF" -- "$X" simulate "$cif" -o "$T/p.xy"
+    [[ -s $T/p.xy ]] && ok || bad "simulate wrote no file"
+  fi
+  printf 'data_x\n_cell_length_a 4\n' >"$T/broken.cif"
+  expect nz "simulate a broken CIF" -- "$X" simulate "$T/broken.cif" -o "$T/q.xy"
+  [[ ! -e $T/q.xy ]] && ok || bad "broken CIF left an output file"
+fi
+if "$X" --help | grep -q denoise; then
+  : >"$T/empty.xy"
+  expect nz "denoise an empty pattern" -- "$X" denoise "$T/empty.xy" -o "$T/d.xy"
+  [[ ! -e $T/d.xy ]] && ok || bad "empty pattern left an output file"
+fi
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
