@@ -52,26 +52,28 @@ void Var::backward(bool retain_graph) {
 void Var::backward(const Tensor& seed, bool retain_graph) {
   XRDID_CHECK(requires_grad(), "backward() on a value that does not require a gradient");
   XRDID_CHECK(seed.shape() == value().shape(), "backward(): seed shape differs from the value's");
-  // Topological order by iterative depth-first search over nodes.
-  std::vector<VarImpl*> order;
+  // Topological order by iterative depth-first search over nodes. `order` holds owning
+  // handles: releasing a node's closure below must not free a VarImpl still to be visited.
+  std::vector<std::shared_ptr<VarImpl>> order;
   std::unordered_set<VarImpl*> seen;
-  std::vector<std::pair<VarImpl*, std::size_t>> stack{{p_.get(), 0}};
+  std::vector<std::pair<std::shared_ptr<VarImpl>, std::size_t>> stack{{p_, 0}};
   seen.insert(p_.get());
   while (!stack.empty()) {
-    auto& [v, next] = stack.back();
+    VarImpl* v = stack.back().first.get();
+    std::size_t& next = stack.back().second;
     if (v->node && next < v->node->inputs.size()) {
-      VarImpl* child = v->node->inputs[next++].p_.get();
-      if (child->requires_grad && child->node && seen.insert(child).second) stack.push_back({child, 0});
+      const std::shared_ptr<VarImpl>& child = v->node->inputs[next++].p_;
+      if (child->requires_grad && child->node && seen.insert(child.get()).second) stack.push_back({child, 0});
       continue;
     }
-    order.push_back(v);
+    order.push_back(std::move(stack.back().first));
     stack.pop_back();
   }
   // Seed, then walk from the output back to the leaves.
   grad_ref();
   ops::add_inplace(p_->grad, seed);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    VarImpl* v = *it;
+    VarImpl* v = it->get();
     if (!v->node || !v->grad.defined()) continue;
     v->node->backward(v->grad);
     if (!retain_graph) {

@@ -76,6 +76,7 @@ Net1DConfig net1d_config(const std::string& name_or_path) {
     c.kernel_size = 3;
     c.groups_width = 2;
     c.input_length = 24;
+    c.dropout = 0.1;
   } else {
     std::ifstream in(name_or_path);
     XRDID_CHECK(in.good(), "unknown model config '" + name_or_path +

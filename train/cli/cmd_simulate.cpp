@@ -67,7 +67,7 @@ int run_simulate(const SimulateArgs& a) {
     po.two_theta_min = range[0];
     po.two_theta_max = range[1];
     const xrd::Sticks st = xrd::compute_sticks(crystal, po);
-    content = a.json ? xrd::sticks_to_json(crystal, st).dump(1) + "\n" : xrd::format_sticks(st);
+    content = a.json ? xrd::sticks_to_json(crystal, st).dump() + "\n" : xrd::format_sticks(st);
   } else {
     xrd::ProfileOptions prof;
     if (a.profile == "gaussian") prof.kind = xrd::ProfileKind::Gaussian;

@@ -1,0 +1,229 @@
+// CPU benchmarks (Google Benchmark): Net1D "seed" inference and training steps, the hot
+// convolutions, and a measured single-core FP32 FMA peak to express FLOP/s as a fraction of it.
+//
+//   build/bench/bench_cpu                                   # everything (minutes on 2 cores)
+//   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
+//   OMP_NUM_THREADS=1 build/bench/bench_cpu ...             # one core
+//
+// FLOP counts are 2 * multiply-adds of the convolutions (method-spec §7.6: ~2.69 GFLOP per
+// sample forward for the seed model); counters named FLOP/s are rates over the timed region.
+#include <benchmark/benchmark.h>
+
+#include <omp.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+#include "nn/functional.hpp"
+#include "nn/net1d.hpp"
+#include "nn/optim.hpp"
+
+using namespace xrdid::nn;
+
+namespace {
+
+constexpr int kClasses = 8172;  // number of COD CIFs of XRDidentifier (upper bound of C)
+
+// Forward FLOPs of one sample of a Net1D config (convolutions, SE and head matmul excluded).
+double net1d_forward_flops(const Net1DConfig& c) {
+  double flops = 0;
+  std::int64_t L = (c.input_length + 1) / 2;
+  flops += 2.0 * c.in_channels * c.base_filters * c.kernel_size * static_cast<double>(L);
+  int cin = c.base_filters;
+  for (std::size_t s = 0; s < c.filter_list.size(); ++s) {
+    const int cout = c.filter_list[s];
+    for (int b = 0; b < c.m_blocks_list[s]; ++b) {
+      const int in = b == 0 ? cin : cout;
+      const int stride = b == 0 ? c.stride : 1;
+      const std::int64_t lo = (L + stride - 1) / stride;
+      flops += 2.0 * in * cout * static_cast<double>(L);                           // 1x1 at length L
+      flops += 2.0 * cout * c.groups_width * c.kernel_size * static_cast<double>(lo);  // grouped k
+      flops += 2.0 * cout * cout * static_cast<double>(lo);                       // 1x1 at length lo
+      L = lo;
+    }
+    cin = cout;
+  }
+  return flops;
+}
+
+struct SeedModel {
+  Net1DConfig cfg = net1d_config("seed");
+  Rng rng{1};
+  Net1D net{cfg, rng};
+  CosineHead head{kClasses, cfg.embedding_dim(), rng};
+};
+
+Tensor random_input(int batch, const Net1DConfig& cfg, std::uint64_t seed) {
+  Rng rng(seed);
+  Tensor x = Tensor::empty({batch, cfg.in_channels, cfg.input_length});
+  init_uniform(x, 1.0, rng);
+  return x;
+}
+
+// Eval-mode forward of backbone + cosine head without a graph (what `xrdid model --bench infer` times).
+void BM_Net1D_Infer(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  SeedModel m;
+  Tensor x = random_input(batch, m.cfg, 2);
+  for (auto _ : state) {
+    NoGradGuard ng;
+    ForwardCtx ctx{false, 0, 0};
+    Var cos = m.head.forward(m.net.forward(Var(x), ctx));
+    benchmark::DoNotOptimize(cos.value().raw());
+  }
+  const double flops = net1d_forward_flops(m.cfg) * batch;
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Net1D_Infer)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// One training step: zero_grad, train-mode forward (dropout on), CosFace, backward, Adam.
+void BM_Net1D_TrainStep(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  SeedModel m;
+  Tensor x = random_input(batch, m.cfg, 3);
+  std::vector<std::int64_t> labels;
+  for (int i = 0; i < batch; ++i) labels.push_back((i * 7919) % kClasses);
+  auto params = m.net.named_parameters();
+  for (auto& p : m.head.named_parameters("head.")) params.push_back(p);
+  Adam adam(params, 1e-3);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    ForwardCtx ctx{true, ++step, 0};
+    adam.zero_grad();
+    Var loss = F::cosface_loss(m.head.forward(m.net.forward(Var(x), ctx)), labels, 30.0, 0.4);
+    loss.backward();
+    adam.step();
+    benchmark::DoNotOptimize(loss.value().raw());
+  }
+  const double flops = 3.0 * net1d_forward_flops(m.cfg) * batch;  // forward + 2x backward
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Net1D_TrainStep)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+// Convolution shapes of the seed model at batch 16: args = C_in, C_out, L_in, K, stride, groups.
+struct ConvArgs {
+  int cin, cout, len, k, stride, groups;
+};
+ConvArgs conv_args(const benchmark::State& s) {
+  return {static_cast<int>(s.range(0)), static_cast<int>(s.range(1)), static_cast<int>(s.range(2)),
+          static_cast<int>(s.range(3)), static_cast<int>(s.range(4)), static_cast<int>(s.range(5))};
+}
+constexpr int kConvBatch = 16;
+
+double conv_flops(const ConvArgs& a) {
+  const std::int64_t lo = (a.len + a.stride - 1) / a.stride;
+  return 2.0 * kConvBatch * a.cout * (a.cin / a.groups) * a.k * static_cast<double>(lo);
+}
+
+void BM_Conv1d_Fwd(benchmark::State& state) {
+  const ConvArgs a = conv_args(state);
+  Rng rng(4);
+  Tensor x = Tensor::empty({kConvBatch, a.cin, a.len}), w = Tensor::empty({a.cout, a.cin / a.groups, a.k}),
+         b = Tensor::empty({a.cout});
+  init_uniform(x, 1.0, rng);
+  init_uniform(w, 0.1, rng);
+  init_uniform(b, 0.1, rng);
+  F::Conv1dOpts o;
+  o.stride = a.stride;
+  o.groups = a.groups;
+  Var xv(x), wv(w), bv(b);
+  for (auto _ : state) {
+    NoGradGuard ng;
+    Var out = F::conv1d(xv, wv, bv, o);
+    benchmark::DoNotOptimize(out.value().raw());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(conv_flops(a), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Backward only (grad input + grad weight + grad bias); the graph is built once and swept
+// repeatedly with retain_graph (leaf gradients accumulate, which costs the same).
+void BM_Conv1d_Bwd(benchmark::State& state) {
+  const ConvArgs a = conv_args(state);
+  Rng rng(5);
+  Tensor x = Tensor::empty({kConvBatch, a.cin, a.len}), w = Tensor::empty({a.cout, a.cin / a.groups, a.k}),
+         b = Tensor::empty({a.cout});
+  init_uniform(x, 1.0, rng);
+  init_uniform(w, 0.1, rng);
+  init_uniform(b, 0.1, rng);
+  F::Conv1dOpts o;
+  o.stride = a.stride;
+  o.groups = a.groups;
+  Var xv(x, true), wv(w, true), bv(b, true);
+  Var out = F::conv1d(xv, wv, bv, o);
+  Tensor seed = Tensor::empty(out.shape());
+  init_uniform(seed, 1.0, rng);
+  for (auto _ : state) {
+    out.backward(seed, /*retain_graph=*/true);
+    benchmark::DoNotOptimize(xv.grad().raw());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * conv_flops(a), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+#define XRDID_CONV_SHAPES(BM)                                                                   \
+  BENCHMARK(BM)                                                                                 \
+      ->ArgNames({"cin", "cout", "L", "k", "s", "g"})                                           \
+      ->Args({160, 160, 750, 16, 1, 10})   /* stage 1, blocks 1+: grouped k16 */                \
+      ->Args({160, 160, 1500, 16, 2, 10})  /* stage 1, block 0: grouped k16 stride 2 */         \
+      ->Args({1024, 1024, 47, 16, 1, 64})  /* stage 5, blocks 1+: grouped k16 */                \
+      ->Args({1024, 1024, 47, 1, 1, 1})    /* stage 5: 1x1 1024->1024 */                        \
+      ->Unit(benchmark::kMillisecond)                                                           \
+      ->UseRealTime()
+XRDID_CONV_SHAPES(BM_Conv1d_Fwd);
+XRDID_CONV_SHAPES(BM_Conv1d_Bwd);
+
+// Measured FP32 FMA throughput of ONE core: 12 independent vector accumulators (enough to cover
+// FMA latency x issue width), no memory traffic. FLOP/s of this benchmark = the core's peak.
+void BM_PeakFma_OneCore(benchmark::State& state) {
+  constexpr std::int64_t kIters = 1 << 20;
+#if defined(__AVX512F__)
+  using V = __m512;
+  constexpr int kLanes = 16;
+  auto fma = [](V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); };
+  auto set1 = [](float v) { return _mm512_set1_ps(v); };
+  auto hsum = [](V v) { return _mm512_reduce_add_ps(v); };
+#elif defined(__FMA__)
+  using V = __m256;
+  constexpr int kLanes = 8;
+  auto fma = [](V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); };
+  auto set1 = [](float v) { return _mm256_set1_ps(v); };
+  auto hsum = [](V v) {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    float s = 0;
+    for (float f : t) s += f;
+    return s;
+  };
+#endif
+#if defined(__AVX512F__) || defined(__FMA__)
+  for (auto _ : state) {
+    V acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = set1(static_cast<float>(i) * 1e-3f);
+    const V m = set1(0.999999f), c = set1(1e-7f);
+    for (std::int64_t it = 0; it < kIters; ++it) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = fma(acc[i], m, c);
+    }
+    float s = 0;
+    for (int i = 0; i < 12; ++i) s += hsum(acc[i]);
+    benchmark::DoNotOptimize(s);
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * kLanes * 12.0 * kIters, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["lanes"] = kLanes;
+#else
+  state.SkipWithError("no FMA instructions in this build (-march)");
+#endif
+}
+BENCHMARK(BM_PeakFma_OneCore)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,279 @@
+// BatchNorm1d on the GPU: CUDA twin of nn/ops/batchnorm.hpp, plus a fused BN + swish + dropout
+// forward. Per-channel reductions are deterministic: fixed splits, block trees, double sums.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "kernels/common.cuh"
+#include "kernels/ops_cuda.hpp"
+#include "nn/ops/random.hpp"
+
+namespace xrdid::cuda {
+
+namespace {
+
+using i64 = std::int64_t;
+constexpr int kThreads = 256;
+
+enum class Sums { kX, kSqDev, kGrad };
+
+// Block (c, split) reduces its contiguous chunk of channel c's N*L values (flattened (n, l)) to
+// up to two double partial sums in ws[(c*S + split)*2 + k]. kX: sum x; kSqDev: sum (x - mu_c)^2
+// with mu from `mu` (double); kGrad: sum dy and sum dy*(x - mean_c).
+template <class T, Sums kMode>
+__global__ void __launch_bounds__(kThreads)
+    batchnorm_partial_kernel(i64 N, i64 C, i64 L, i64 chunk, const T* __restrict__ x, const T* __restrict__ dy,
+                             const double* __restrict__ mu, const T* __restrict__ mean, double* __restrict__ ws) {
+  __shared__ double red[32];
+  const i64 c = blockIdx.x, S = gridDim.y, M = N * L;
+  const i64 j0 = blockIdx.y * chunk, j1 = min(M, j0 + chunk);
+  const double m = kMode == Sums::kSqDev ? mu[c] : (kMode == Sums::kGrad ? static_cast<double>(mean[c]) : 0.0);
+  double a0 = 0, a1 = 0;
+  for (i64 j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    const i64 n = j / L, l = j - n * L, idx = (n * C + c) * L + l;
+    const double xv = static_cast<double>(x[idx]);
+    if constexpr (kMode == Sums::kX) {
+      a0 += xv;
+    } else if constexpr (kMode == Sums::kSqDev) {
+      const double d = xv - m;
+      a0 += d * d;
+    } else {
+      const double g = static_cast<double>(dy[idx]);
+      a0 += g;
+      a1 += g * (xv - m);
+    }
+  }
+  a0 = block_sum(a0, red);
+  if constexpr (kMode == Sums::kGrad) a1 = block_sum(a1, red);
+  if (threadIdx.x == 0) {
+    ws[(c * S + blockIdx.y) * 2] = a0;
+    ws[(c * S + blockIdx.y) * 2 + 1] = a1;
+  }
+}
+
+// One thread per channel: adds the S partials of sum k in split order.
+__device__ __forceinline__ double sum_splits(const double* ws, i64 c, i64 S, int k) {
+  double a = 0;
+  for (i64 s = 0; s < S; ++s) a += ws[(c * S + s) * 2 + k];
+  return a;
+}
+
+// One thread per channel: mean (double, for pass 2, and T output).
+template <class T>
+__global__ void batchnorm_mean_kernel(i64 C, i64 S, double inv_m, const double* __restrict__ ws,
+                                      double* __restrict__ mu, T* __restrict__ mean) {
+  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  const double m = sum_splits(ws, c, S, 0) * inv_m;
+  mu[c] = m;
+  mean[c] = static_cast<T>(m);
+}
+
+template <class T>
+__global__ void batchnorm_var_kernel(i64 C, i64 S, double inv_m, const double* __restrict__ ws, T* __restrict__ var) {
+  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
+  if (c < C) var[c] = static_cast<T>(sum_splits(ws, c, S, 0) * inv_m);
+}
+
+// One thread per channel: y = x*a + b0 coefficients, rounded exactly as the CPU reference.
+template <class T>
+__global__ void batchnorm_coef_kernel(i64 C, const T* __restrict__ mean, const T* __restrict__ var,
+                                      const T* __restrict__ gamma, const T* __restrict__ beta, double eps,
+                                      T* __restrict__ coef) {
+  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  const double invstd = 1.0 / sqrt(static_cast<double>(var[c]) + eps);
+  coef[2 * c] = static_cast<T>(invstd * gamma[c]);
+  coef[2 * c + 1] = static_cast<T>(beta[c] - mean[c] * invstd * gamma[c]);
+}
+
+// Grid-stride over the N*C*L elements: y = x*a[c] + b0[c].
+template <class T>
+__global__ void batchnorm_forward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x, const T* __restrict__ coef,
+                                         T* __restrict__ y) {
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<i64>(gridDim.x) * blockDim.x) {
+    const i64 c = (i / L) % C;
+    y[i] = x[i] * coef[2 * c] + coef[2 * c + 1];
+  }
+}
+
+// Grid-stride, fused: v = BN(x); a = swish(v); y = a * dropout_scale(i). Optional stores of v, a.
+template <class T>
+__global__ void batchnorm_swish_dropout_forward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x,
+                                                       const T* __restrict__ coef, float pf, T keep_scale,
+                                                       std::uint64_t seed, T* __restrict__ xbn, T* __restrict__ act,
+                                                       T* __restrict__ y) {
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<i64>(gridDim.x) * blockDim.x) {
+    const i64 c = (i / L) % C;
+    const T v = x[i] * coef[2 * c] + coef[2 * c + 1];
+    const T a = v * sigmoid_dev(v);
+    if (xbn) xbn[i] = v;
+    if (act) act[i] = a;
+    if (pf > 0.f)
+      y[i] = nn::ops::uniform(seed, static_cast<std::uint64_t>(i)) >= pf ? a * keep_scale : T(0);
+    else
+      y[i] = a;
+  }
+}
+
+// One thread per channel: dgamma, dbeta += and the dx coefficients (a, k, b0) as on the CPU.
+template <class T>
+__global__ void batchnorm_backward_coef_kernel(i64 C, i64 S, double m, const double* __restrict__ ws,
+                                               const T* __restrict__ mean, const T* __restrict__ var,
+                                               const T* __restrict__ gamma, double eps, bool training,
+                                               T* __restrict__ dgamma, T* __restrict__ dbeta, T* __restrict__ coef) {
+  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  const double invstd = 1.0 / sqrt(static_cast<double>(var[c]) + eps);
+  const double mu = mean[c];
+  const double sum_dy = sum_splits(ws, c, S, 0);
+  const double sum_dyxhat = sum_splits(ws, c, S, 1) * invstd;
+  if (dgamma) dgamma[c] += static_cast<T>(sum_dyxhat);
+  if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
+  const double gi = gamma ? gamma[c] * invstd : invstd;
+  coef[3 * c] = static_cast<T>(gi);
+  coef[3 * c + 1] = training ? static_cast<T>(gi * sum_dyxhat * invstd / m) : T(0);
+  coef[3 * c + 2] = training ? static_cast<T>(-gi * sum_dy / m + gi * sum_dyxhat * invstd * mu / m) : T(0);
+}
+
+// Grid-stride: dx += a*dy - k*x + b0 (k = b0 = 0 in evaluation mode).
+template <class T>
+__global__ void batchnorm_backward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x, const T* __restrict__ dy,
+                                          const T* __restrict__ coef, T* __restrict__ dx) {
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<i64>(gridDim.x) * blockDim.x) {
+    const i64 c = (i / L) % C;
+    dx[i] += coef[3 * c] * dy[i] - coef[3 * c + 1] * x[i] + coef[3 * c + 2];
+  }
+}
+
+// One thread per channel.
+template <class T>
+__global__ void batchnorm_update_running_kernel(i64 C, double unbias, double momentum, const T* __restrict__ mean,
+                                                const T* __restrict__ var, T* __restrict__ rm, T* __restrict__ rv) {
+  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  rm[c] = static_cast<T>((1.0 - momentum) * rm[c] + momentum * mean[c]);
+  rv[c] = static_cast<T>((1.0 - momentum) * rv[c] + momentum * var[c] * unbias);
+}
+
+void check_shape(const BatchNormShape& s) {
+  if (s.N < 1 || s.C < 1 || s.L < 1) throw std::invalid_argument("xrdid::cuda batchnorm: sizes must be positive");
+  if (s.C > 2147483647LL) throw std::invalid_argument("xrdid::cuda batchnorm: C too large");
+}
+
+// Splits per channel: about 8 blocks per SM in all (132 SMs), at least 2048 values per split.
+i64 splits_for(const BatchNormShape& s) {
+  const i64 M = s.N * s.L;
+  i64 S = CEIL_DIV(i64{132 * 8}, s.C);
+  S = std::min(S, std::max<i64>(1, M / 2048));
+  return std::max<i64>(1, std::min<i64>(S, 65535));
+}
+
+unsigned per_channel_grid(i64 C) { return static_cast<unsigned>(CEIL_DIV(C, i64{128})); }
+
+template <class T>
+void coefficients(const BatchNormShape& s, const T* mean, const T* var, const T* gamma, const T* beta, double eps,
+                  T* coef, cudaStream_t stream) {
+  batchnorm_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, mean, var, gamma, beta, eps, coef);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+template <class T>
+void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var, cudaStream_t stream) {
+  check_shape(s);
+  const i64 S = splits_for(s), M = s.N * s.L, chunk = CEIL_DIV(M, S);
+  Scratch<double> ws(static_cast<std::size_t>(s.C * S * 2), stream);
+  Scratch<double> mu(static_cast<std::size_t>(s.C), stream);
+  const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
+  const double inv_m = 1.0 / static_cast<double>(M);
+  batchnorm_partial_kernel<T, Sums::kX>
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get());
+  XRDID_CUDA_CHECK_LAUNCH();
+  batchnorm_mean_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), mu.get(), mean);
+  XRDID_CUDA_CHECK_LAUNCH();
+  batchnorm_partial_kernel<T, Sums::kSqDev>
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get());
+  XRDID_CUDA_CHECK_LAUNCH();
+  batchnorm_var_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), var);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void batchnorm_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                       const T* beta, double eps, T* y, cudaStream_t stream) {
+  check_shape(s);
+  Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
+  coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
+  const i64 total = s.N * s.C * s.L;
+  batchnorm_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, coef.get(), y);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void batchnorm_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
+                                     const T* gamma, const T* beta, double eps, double p, std::uint64_t seed,
+                                     T* xbn, T* act, T* y, cudaStream_t stream) {
+  check_shape(s);
+  if (!(p >= 0.0 && p < 1.0)) throw std::invalid_argument("xrdid::cuda batchnorm_swish_dropout: p not in [0, 1)");
+  Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
+  coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
+  const i64 total = s.N * s.C * s.L;
+  batchnorm_swish_dropout_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
+      total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), seed, xbn, act, y);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void batchnorm_update_running(std::int64_t C, std::int64_t M, const T* mean, const T* var, double momentum,
+                              T* running_mean, T* running_var, cudaStream_t stream) {
+  if (C < 1 || M < 1) throw std::invalid_argument("xrdid::cuda batchnorm_update_running: sizes must be positive");
+  const double unbias = M > 1 ? static_cast<double>(M) / static_cast<double>(M - 1) : 1.0;
+  batchnorm_update_running_kernel<T><<<per_channel_grid(C), 128, 0, stream>>>(C, unbias, momentum, mean, var,
+                                                                               running_mean, running_var);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                        const T* dy, double eps, bool training, T* dx, T* dgamma, T* dbeta, cudaStream_t stream) {
+  check_shape(s);
+  if (!dx && !dgamma && !dbeta) return;
+  const i64 S = splits_for(s), M = s.N * s.L, chunk = CEIL_DIV(M, S);
+  Scratch<double> ws(static_cast<std::size_t>(s.C * S * 2), stream);
+  Scratch<T> coef(static_cast<std::size_t>(3 * s.C), stream);
+  const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
+  batchnorm_partial_kernel<T, Sums::kGrad>
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get());
+  XRDID_CUDA_CHECK_LAUNCH();
+  batchnorm_backward_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(
+      s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, coef.get());
+  XRDID_CUDA_CHECK_LAUNCH();
+  if (dx) {
+    const i64 total = s.N * s.C * s.L;
+    batchnorm_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, dy, coef.get(), dx);
+    XRDID_CUDA_CHECK_LAUNCH();
+  }
+}
+
+#define XRDID_INST(T)                                                                                            \
+  template void batchnorm_stats<T>(const BatchNormShape&, const T*, T*, T*, cudaStream_t);                      \
+  template void batchnorm_forward<T>(const BatchNormShape&, const T*, const T*, const T*, const T*, const T*,   \
+                                     double, T*, cudaStream_t);                                                  \
+  template void batchnorm_swish_dropout_forward<T>(const BatchNormShape&, const T*, const T*, const T*,         \
+                                                   const T*, const T*, double, double, std::uint64_t, T*, T*,  \
+                                                   T*, cudaStream_t);                                            \
+  template void batchnorm_update_running<T>(std::int64_t, std::int64_t, const T*, const T*, double, T*, T*,     \
+                                            cudaStream_t);                                                       \
+  template void batchnorm_backward<T>(const BatchNormShape&, const T*, const T*, const T*, const T*, const T*,  \
+                                      double, bool, T*, T*, T*, cudaStream_t);
+XRDID_INST(float)
+XRDID_INST(double)
+#undef XRDID_INST
+
+}  // namespace xrdid::cuda

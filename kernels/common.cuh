@@ -1,0 +1,98 @@
+// Device-only helpers shared by the kernels/*.cu files: CEIL_DIV, warp and block reductions,
+// grid-stride sizing and a stream-ordered scratch allocation. Never include from host-only code.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cuda_check.hpp"
+
+#define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+
+namespace xrdid::cuda {
+
+constexpr int kWarp = 32;
+
+// Sum over the 32 lanes of a warp (butterfly; every lane gets the result; fixed order).
+template <class A>
+__device__ __forceinline__ A warp_sum(A v) {
+  for (int o = kWarp / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+template <class A>
+__device__ __forceinline__ A warp_max(A v) {
+  for (int o = kWarp / 2; o > 0; o /= 2) {
+    const A u = __shfl_xor_sync(0xffffffffu, v, o);
+    v = u > v ? u : v;
+  }
+  return v;
+}
+
+// Sum over a whole block (blockDim.x a multiple of 32, at most 1024). Every thread gets the
+// result. `smem` needs 32 slots. The order of additions depends only on blockDim, so the result
+// is deterministic run to run. Contains __syncthreads: call from all threads.
+template <class A>
+__device__ __forceinline__ A block_sum(A v, A* smem) {
+  const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp;
+  const int nw = blockDim.x / kWarp;
+  v = warp_sum(v);
+  __syncthreads();  // smem may still be read by a previous call
+  if (lane == 0) smem[wid] = v;
+  __syncthreads();
+  v = lane < nw ? smem[lane] : A(0);
+  return warp_sum(v);
+}
+
+template <class A>
+__device__ __forceinline__ A block_max(A v, A* smem, A lowest) {
+  const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp;
+  const int nw = blockDim.x / kWarp;
+  v = warp_max(v);
+  __syncthreads();
+  if (lane == 0) smem[wid] = v;
+  __syncthreads();
+  v = lane < nw ? smem[lane] : lowest;
+  return warp_max(v);
+}
+
+// Grid size for a grid-stride elementwise loop over n items with `threads` per block.
+inline unsigned grid_for(std::int64_t n, int threads, std::int64_t max_blocks = 132 * 32) {
+  std::int64_t b = CEIL_DIV(n, static_cast<std::int64_t>(threads));
+  if (b > max_blocks) b = max_blocks;
+  if (b < 1) b = 1;
+  return static_cast<unsigned>(b);
+}
+
+// Stream-ordered scratch memory (cudaMallocAsync / cudaFreeAsync): legal inside CUDA-graph
+// capture, freed in stream order when the owner goes out of scope. Move-only.
+template <class T>
+class Scratch {
+ public:
+  Scratch(std::size_t n, cudaStream_t stream) : stream_(stream) {
+    if (n > 0) XRDID_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&p_), n * sizeof(T), stream));
+  }
+  ~Scratch() {
+    if (p_) XRDID_CUDA_CHECK_NOTHROW(cudaFreeAsync(p_, stream_));
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+  cudaStream_t stream_;
+};
+
+}  // namespace xrdid::cuda
+
+namespace xrdid::cuda {
+
+// Same formula as the CPU reference (nn/ops/activation.cpp): 1 / (1 + exp(-x)).
+template <class T>
+__device__ __forceinline__ T sigmoid_dev(T x) {
+  return T(1) / (T(1) + exp(-x));
+}
+
+}  // namespace xrdid::cuda

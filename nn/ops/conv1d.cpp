@@ -1,0 +1,600 @@
+// Grouped 1D convolution on the CPU: im2col per (sample chunk, group) + Eigen GEMM, with a
+// plain-GEMM fast path for 1x1 convolutions. OpenMP over independent output blocks.
+#include "nn/ops/conv1d.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nn/ops/cpu_util.hpp"
+
+namespace xrdid::nn::ops {
+
+using detail::CMapR;
+using detail::CMapRS;
+using detail::MapR;
+using detail::MapRS;
+
+Conv1dShape Conv1dShape::same(std::int64_t N, std::int64_t C_in, std::int64_t C_out,
+                              std::int64_t L_in, std::int64_t K, std::int64_t stride,
+                              std::int64_t dilation, std::int64_t groups) {
+  Conv1dShape s;
+  s.N = N, s.C_in = C_in, s.C_out = C_out, s.L_in = L_in, s.K = K;
+  s.stride = stride, s.dilation = dilation, s.groups = groups;
+  s.L_out = (L_in + stride - 1) / stride;
+  const std::int64_t total = std::max<std::int64_t>(0, (s.L_out - 1) * stride + (K - 1) * dilation + 1 - L_in);
+  s.pad_left = total / 2;
+  s.pad_right = total - s.pad_left;
+  s.validate();
+  return s;
+}
+
+Conv1dShape Conv1dShape::padded(std::int64_t N, std::int64_t C_in, std::int64_t C_out,
+                                std::int64_t L_in, std::int64_t K, std::int64_t stride,
+                                std::int64_t dilation, std::int64_t groups, std::int64_t pad_left,
+                                std::int64_t pad_right) {
+  Conv1dShape s;
+  s.N = N, s.C_in = C_in, s.C_out = C_out, s.L_in = L_in, s.K = K;
+  s.stride = stride, s.dilation = dilation, s.groups = groups;
+  s.pad_left = pad_left, s.pad_right = pad_right;
+  s.L_out = (L_in + pad_left + pad_right - dilation * (K - 1) - 1) / stride + 1;
+  s.validate();
+  return s;
+}
+
+void Conv1dShape::validate() const {
+  auto fail = [](const std::string& m) { throw std::runtime_error("xrdid: conv1d: " + m); };
+  if (N < 1 || C_in < 1 || C_out < 1 || L_in < 1 || K < 1 || stride < 1 || dilation < 1 || groups < 1)
+    fail("sizes must be positive");
+  if (pad_left < 0 || pad_right < 0) fail("negative padding");
+  if (C_in % groups != 0 || C_out % groups != 0)
+    fail("channels " + std::to_string(C_in) + "->" + std::to_string(C_out) + " not divisible by groups " +
+         std::to_string(groups));
+  const std::int64_t span = L_in + pad_left + pad_right - dilation * (K - 1) - 1;
+  if (span < 0) fail("kernel wider than the padded input");
+  if (L_out != span / stride + 1) fail("L_out inconsistent with L_in, K, stride, padding");
+}
+
+double Conv1dShape::flops() const {
+  return 2.0 * static_cast<double>(N) * C_out * L_out * (C_in / groups) * K;
+}
+
+namespace {
+
+struct Plan {
+  std::int64_t Cgi, Cgo, CK, nb, nchunks;
+};
+
+Plan make_plan(const Conv1dShape& s) {
+  Plan p;
+  p.Cgi = s.C_in / s.groups;
+  p.Cgo = s.C_out / s.groups;
+  p.CK = p.Cgi * s.K;
+  // Samples per GEMM: aim for >= ~384 GEMM columns, balanced chunks.
+  std::int64_t nb = std::clamp<std::int64_t>(384 / s.L_out, 1, s.N);
+  p.nchunks = (s.N + nb - 1) / nb;
+  p.nb = (s.N + p.nchunks - 1) / p.nchunks;
+  return p;
+}
+
+bool is_pointwise(const Conv1dShape& s) {
+  return s.K == 1 && s.stride == 1 && s.pad_left == 0 && s.pad_right == 0 && s.groups == 1;
+}
+
+// col[(ci*K + k), j*L_out + l] = x[n0+j, c0+ci, l*stride + k*dil - pad_left] (0 outside).
+template <class T>
+void im2col(const Conv1dShape& s, const T* x, std::int64_t n0, std::int64_t nb, std::int64_t c0,
+            std::int64_t Cgi, T* col) {
+  const std::int64_t Lo = s.L_out, M = nb * Lo;
+  for (std::int64_t ci = 0; ci < Cgi; ++ci)
+    for (std::int64_t k = 0; k < s.K; ++k) {
+      const std::int64_t off = k * s.dilation - s.pad_left;
+      // valid l: 0 <= l*stride + off < L_in
+      std::int64_t lo = off >= 0 ? 0 : (-off + s.stride - 1) / s.stride;
+      std::int64_t hi = off >= s.L_in ? 0 : (s.L_in - off + s.stride - 1) / s.stride;
+      lo = std::min(lo, Lo);
+      hi = std::clamp(hi, lo, Lo);
+      T* crow = col + (ci * s.K + k) * M;
+      for (std::int64_t j = 0; j < nb; ++j) {
+        const T* xr = x + ((n0 + j) * s.C_in + c0 + ci) * s.L_in + off;
+        T* c = crow + j * Lo;
+        for (std::int64_t l = 0; l < lo; ++l) c[l] = T(0);
+        if (s.stride == 1) {
+          std::memcpy(c + lo, xr + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
+        } else {
+          for (std::int64_t l = lo; l < hi; ++l) c[l] = xr[l * s.stride];
+        }
+        for (std::int64_t l = hi; l < Lo; ++l) c[l] = T(0);
+      }
+    }
+}
+
+// dx[n0+j, c0+ci, l*stride + k*dil - pad_left] += dcol[(ci*K + k), j*L_out + l].
+template <class T>
+void col2im_add(const Conv1dShape& s, const T* dcol, std::int64_t n0, std::int64_t nb,
+                std::int64_t c0, std::int64_t Cgi, T* dx) {
+  const std::int64_t Lo = s.L_out, M = nb * Lo;
+  for (std::int64_t ci = 0; ci < Cgi; ++ci)
+    for (std::int64_t k = 0; k < s.K; ++k) {
+      const std::int64_t off = k * s.dilation - s.pad_left;
+      std::int64_t lo = off >= 0 ? 0 : (-off + s.stride - 1) / s.stride;
+      std::int64_t hi = off >= s.L_in ? 0 : (s.L_in - off + s.stride - 1) / s.stride;
+      lo = std::min(lo, Lo);
+      hi = std::clamp(hi, lo, Lo);
+      const T* crow = dcol + (ci * s.K + k) * M;
+      for (std::int64_t j = 0; j < nb; ++j) {
+        T* xr = dx + ((n0 + j) * s.C_in + c0 + ci) * s.L_in + off;
+        const T* c = crow + j * Lo;
+        if (s.stride == 1) {
+#pragma omp simd
+          for (std::int64_t l = lo; l < hi; ++l) xr[l] += c[l];
+        } else {
+          for (std::int64_t l = lo; l < hi; ++l) xr[l * s.stride] += c[l];
+        }
+      }
+    }
+}
+
+// dst[(c - c0), j*L + l] = src[n0+j, c, l] for c in [c0, c0+rows).
+template <class T>
+void gather_rows(const T* src, std::int64_t C, std::int64_t L, std::int64_t n0, std::int64_t nb,
+                 std::int64_t c0, std::int64_t rows, T* dst) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < nb; ++j)
+      std::memcpy(dst + (r * nb + j) * L, src + ((n0 + j) * C + c0 + r) * L,
+                  static_cast<std::size_t>(L) * sizeof(T));
+}
+
+
+// ---- direct register-blocked kernel (dilation 1, 16-channel tiles) -------------------------
+// One tile computes 16 output rows x 16 positions, kept in registers (16 AVX-512 vectors in
+// float): out[c][j] = sum_{ph < nph} sum_{i < nin} sum_{q < ntap} wr[((ph*nin + i)*ntap + q)*16 + c]
+//                      * src[ph*ph_stride + i*in_stride + q*tap_step + j].
+// The forward uses it on stride phases of the padded input (k = stride*q + ph); the input
+// gradient uses it on the zero-extended output gradient with tap_step = -1.
+constexpr std::int64_t kTile = 16;
+
+template <class T>
+__attribute__((noinline)) void tile16(std::int64_t nph, std::int64_t nin, std::int64_t ntap, const T* src, std::int64_t ph_stride,
+                   std::int64_t in_stride, std::int64_t tap_step, const T* wr, T* out) {
+  T acc[kTile][kTile];
+  for (std::int64_t c = 0; c < kTile; ++c)
+    for (std::int64_t j = 0; j < kTile; ++j) acc[c][j] = T(0);
+  for (std::int64_t ph = 0; ph < nph; ++ph)
+    for (std::int64_t i = 0; i < nin; ++i)
+      for (std::int64_t q = 0; q < ntap; ++q) {
+        const T* xv = src + ph * ph_stride + i * in_stride + q * tap_step;
+        const T* wv = wr + ((ph * nin + i) * ntap + q) * kTile;
+#pragma GCC unroll 16
+        for (std::int64_t c = 0; c < kTile; ++c) {
+          const T w = wv[c];
+#pragma omp simd
+          for (std::int64_t j = 0; j < kTile; ++j) acc[c][j] += w * xv[j];
+        }
+      }
+  for (std::int64_t c = 0; c < kTile; ++c)
+    for (std::int64_t j = 0; j < kTile; ++j) out[c * kTile + j] = acc[c][j];
+}
+
+inline std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
+
+bool direct_forward_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_out / s.groups) % kTile == 0; }
+bool direct_dx_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_in / s.groups) % kTile == 0; }
+
+// Tasks: one per (sample, group). Scratch: the stride phases of the padded input rows. The
+// weights are repacked once per call into tile order (shared, read-only in the tasks).
+template <class T>
+void direct_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
+  const std::int64_t ntap = (K + S - 1) / S;
+  const std::int64_t Lo = s.L_out, Lo_pad = round_up(Lo, kTile);
+  const std::int64_t Lph = round_up(Lo_pad + ntap, 16);
+  // wr[g][co-tile][r][ci][q][c] = w[g*Cgo + co0 + c, ci, S*q + r] (0 for taps past K)
+  const std::int64_t tiles = Cgo / kTile, tile_sz = S * Cgi * ntap * kTile;
+  std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
+    const std::int64_t g = gt / tiles, co0 = (gt % tiles) * kTile;
+    T* wr = wr_all.data() + gt * tile_sz;
+    for (std::int64_t r = 0; r < S; ++r)
+      for (std::int64_t ci = 0; ci < Cgi; ++ci)
+        for (std::int64_t q = 0; q < ntap; ++q) {
+          const std::int64_t k = S * q + r;
+          T* d = wr + ((r * Cgi + ci) * ntap + q) * kTile;
+          for (std::int64_t c = 0; c < kTile; ++c) d[c] = k < K ? w[((g * Cgo + co0 + c) * Cgi + ci) * K + k] : T(0);
+        }
+  }
+  const std::int64_t tasks = s.N * G;
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t t = 0; t < tasks; ++t) {
+    const std::int64_t n = t / G, g = t % G;
+    T* xph = detail::scratch<T>(0, static_cast<std::size_t>(S * Cgi * Lph));
+    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
+    // xph[r][ci][j] = x[n, g*Cgi + ci, j*S + r - pad_left] (0 outside)
+    for (std::int64_t r = 0; r < S; ++r)
+      for (std::int64_t ci = 0; ci < Cgi; ++ci) {
+        const T* xr = x + (n * s.C_in + g * Cgi + ci) * s.L_in;
+        T* d = xph + (r * Cgi + ci) * Lph;
+        for (std::int64_t j = 0; j < Lph; ++j) {
+          const std::int64_t p = j * S + r - s.pad_left;
+          d[j] = (p >= 0 && p < s.L_in) ? xr[p] : T(0);
+        }
+      }
+    for (std::int64_t ct = 0; ct < tiles; ++ct) {
+      const T* wr = wr_all.data() + (g * tiles + ct) * tile_sz;
+      for (std::int64_t l0 = 0; l0 < Lo; l0 += kTile) {
+        tile16<T>(S, Cgi, ntap, xph + l0, Cgi * Lph, Lph, 1, wr, out);
+        const std::int64_t nl = std::min(kTile, Lo - l0);
+        for (std::int64_t c = 0; c < kTile; ++c) {
+          const std::int64_t co = g * Cgo + ct * kTile + c;
+          const T bias = b ? b[co] : T(0);
+          T* yr = y + (n * s.C_out + co) * Lo + l0;
+          for (std::int64_t j = 0; j < nl; ++j) yr[j] = out[c * kTile + j] + bias;
+        }
+      }
+    }
+  }
+}
+
+// dx[n, ci, p - pad_left] += sum_co sum_k w[co, ci, k] dy[n, co, l] over p = l*S + k.
+// Phase r of p (p = S*j + r) collects the taps k = S*q + r from dy[l = j - q].
+template <class T>
+void direct_dx(const Conv1dShape& s, const T* w, const T* dy, T* dx) {
+  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
+  const std::int64_t Qm = (K - 1) / S;                                // largest tap index q
+  const std::int64_t Jmax = (s.pad_left + s.L_in + S - 1) / S;       // phase positions needed
+  const std::int64_t Jpad = round_up(Jmax, kTile);
+  const std::int64_t Ldy = round_up(Jpad + Qm, 16);
+  // wr[g][ci-tile][r][co][q][c] = w[g*Cgo + co, ci0 + c, S*q + r] (0 for taps past K)
+  const std::int64_t tiles = Cgi / kTile, ntap_max = Qm + 1, tile_sz = S * Cgo * ntap_max * kTile;
+  std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
+    const std::int64_t g = gt / tiles, ci0 = (gt % tiles) * kTile;
+    for (std::int64_t r = 0; r < S; ++r) {
+      const std::int64_t ntap = r < K ? (K - 1 - r) / S + 1 : 0;
+      T* wr = wr_all.data() + gt * tile_sz + r * Cgo * ntap_max * kTile;
+      for (std::int64_t co = 0; co < Cgo; ++co)
+        for (std::int64_t q = 0; q < ntap; ++q) {
+          T* d = wr + (co * ntap + q) * kTile;
+          for (std::int64_t c = 0; c < kTile; ++c) d[c] = w[((g * Cgo + co) * Cgi + ci0 + c) * K + S * q + r];
+        }
+    }
+  }
+  const std::int64_t tasks = s.N * G;
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t t = 0; t < tasks; ++t) {
+    const std::int64_t n = t / G, g = t % G;
+    T* dyp = detail::scratch<T>(0, static_cast<std::size_t>(Cgo * Ldy));
+    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
+    // dyp[co][i] = dy[n, g*Cgo + co, i - Qm] (0 outside [0, L_out))
+    for (std::int64_t co = 0; co < Cgo; ++co) {
+      const T* dr = dy + (n * s.C_out + g * Cgo + co) * s.L_out;
+      T* d = dyp + co * Ldy;
+      for (std::int64_t i = 0; i < Ldy; ++i) {
+        const std::int64_t l = i - Qm;
+        d[i] = (l >= 0 && l < s.L_out) ? dr[l] : T(0);
+      }
+    }
+    for (std::int64_t ct = 0; ct < tiles; ++ct)
+      for (std::int64_t r = 0; r < S; ++r) {
+        const std::int64_t ntap = r < K ? (K - 1 - r) / S + 1 : 0;
+        if (ntap == 0) continue;
+        const T* wr = wr_all.data() + (g * tiles + ct) * tile_sz + r * Cgo * ntap_max * kTile;
+        for (std::int64_t j0 = 0; j0 < Jmax; j0 += kTile) {
+          // position j reads dyp[co][j - q + Qm]
+          tile16<T>(1, Cgo, ntap, dyp + j0 + Qm, 0, Ldy, -1, wr, out);
+          for (std::int64_t c = 0; c < kTile; ++c) {
+            T* xr = dx + (n * s.C_in + g * Cgi + ct * kTile + c) * s.L_in;
+            for (std::int64_t j = j0; j < std::min(j0 + kTile, Jmax); ++j) {
+              const std::int64_t p = S * j + r - s.pad_left;
+              if (p >= 0 && p < s.L_in) xr[p] += out[c * kTile + (j - j0)];
+            }
+          }
+        }
+      }
+  }
+}
+
+// Used when both C_in/G and C_out/G are multiples of 16 (for the 1-channel stem, im2col is faster).
+// dw[co, ci, k] += sum_n sum_l dy[n, co, l] * xpad[n, ci, l*S + k], db[co] += sum dy[n, co, :].
+// Tile: 16 output channels x 16 taps, reduced over l (the tile's "input" loop) with the
+// transposed output gradient dyT[l][c] as the broadcast operand. Tasks: one per (group,
+// 16-channel tile), so each writes its own rows of dw and db; samples are looped inside.
+template <class T>
+void direct_dw(const Conv1dShape& s, const T* x, const T* dy, T* dw, T* db) {
+  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
+  const std::int64_t Lo = s.L_out, Kpad = round_up(K, kTile);
+  const std::int64_t Lx = round_up((Lo - 1) * S + Kpad, 16);  // padded input row length read
+  const std::int64_t tiles = Cgo / kTile, tasks = G * tiles;
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t t = 0; t < tasks; ++t) {
+    const std::int64_t g = t / tiles, co0 = (t % tiles) * kTile;
+    T* xp = detail::scratch<T>(0, static_cast<std::size_t>(Cgi * Lx));
+    T* dyT = detail::scratch<T>(1, static_cast<std::size_t>(Lo * kTile));
+    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
+    T* acc = detail::scratch<T>(3, static_cast<std::size_t>(kTile * Cgi * Kpad));
+    std::fill(acc, acc + kTile * Cgi * Kpad, T(0));  // acc[c][ci][k]
+    for (std::int64_t n = 0; n < s.N; ++n) {
+      for (std::int64_t ci = 0; ci < Cgi; ++ci) {
+        const T* xr = x + (n * s.C_in + g * Cgi + ci) * s.L_in;
+        T* d = xp + ci * Lx;
+        for (std::int64_t i = 0; i < Lx; ++i) {
+          const std::int64_t p = i - s.pad_left;
+          d[i] = (p >= 0 && p < s.L_in) ? xr[p] : T(0);
+        }
+      }
+      for (std::int64_t c = 0; c < kTile; ++c) {
+        const T* dr = dy + (n * s.C_out + g * Cgo + co0 + c) * Lo;
+        for (std::int64_t l = 0; l < Lo; ++l) dyT[l * kTile + c] = dr[l];
+      }
+      for (std::int64_t ci = 0; ci < Cgi; ++ci)
+        for (std::int64_t k0 = 0; k0 < K; k0 += kTile) {
+          tile16<T>(1, Lo, 1, xp + ci * Lx + k0, 0, S, 0, dyT, out);
+          for (std::int64_t c = 0; c < kTile; ++c) {
+            T* a = acc + (c * Cgi + ci) * Kpad + k0;
+#pragma omp simd
+            for (std::int64_t j = 0; j < kTile; ++j) a[j] += out[c * kTile + j];
+          }
+        }
+    }
+    if (dw)
+      for (std::int64_t c = 0; c < kTile; ++c)
+        for (std::int64_t ci = 0; ci < Cgi; ++ci) {
+          T* d = dw + ((g * Cgo + co0 + c) * Cgi + ci) * K;
+          const T* a = acc + (c * Cgi + ci) * Kpad;
+          for (std::int64_t k = 0; k < K; ++k) d[k] += a[k];
+        }
+    if (db)
+      for (std::int64_t c = 0; c < kTile; ++c) {
+        T sum = 0;
+        for (std::int64_t n = 0; n < s.N; ++n) {
+          const T* dr = dy + (n * s.C_out + g * Cgo + co0 + c) * Lo;
+          for (std::int64_t l = 0; l < Lo; ++l) sum += dr[l];
+        }
+        db[g * Cgo + co0 + c] += sum;
+      }
+  }
+}
+
+// ---- 1x1 convolution: y_n = W x_n + b -----------------------------------------------------
+template <class T>
+void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N;
+  CMapR<T> W(w, Co, Ci);
+  if (L >= 128 || N == 1) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < N; ++n) {
+      MapR<T> Y(y + n * Co * L, Co, L);
+      Y.noalias() = W * CMapR<T>(x + n * Ci * L, Ci, L);
+      if (b) Y.colwise() += Eigen::Map<const detail::VecT<T>>(b, Co);
+    }
+    return;
+  }
+  // Short rows: one GEMM over all samples, split over output-row blocks.
+  const std::int64_t M = N * L;
+  std::vector<T> xc(static_cast<std::size_t>(Ci * M));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
+  const std::int64_t rb = 64, nblk = (Co + rb - 1) / rb;
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t ib = 0; ib < nblk; ++ib) {
+    const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
+    T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
+    MapR<T> O(out, rows, M);
+    O.noalias() = CMapRS<T>(w + r0 * Ci, rows, Ci, Eigen::OuterStride<>(Ci)) * CMapR<T>(xc.data(), Ci, M);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T bias = b ? b[r0 + r] : T(0);
+      for (std::int64_t n = 0; n < N; ++n) {
+        T* yr = y + (n * Co + r0 + r) * L;
+        const T* o = out + r * M + n * L;
+        for (std::int64_t l = 0; l < L; ++l) yr[l] = o[l] + bias;
+      }
+    }
+  }
+}
+
+template <class T>
+void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                        T* db) {
+  const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N, M = N * L;
+  if (db) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t c = 0; c < Co; ++c) {
+      T acc = 0;
+      for (std::int64_t n = 0; n < N; ++n) {
+        const T* d = dy + (n * Co + c) * L;
+        for (std::int64_t l = 0; l < L; ++l) acc += d[l];
+      }
+      db[c] += acc;
+    }
+  }
+  if (dx) {
+    CMapR<T> W(w, Co, Ci);
+    if (L >= 128 || N == 1) {
+#pragma omp parallel for schedule(static)
+      for (std::int64_t n = 0; n < N; ++n)
+        MapR<T>(dx + n * Ci * L, Ci, L).noalias() += W.transpose() * CMapR<T>(dy + n * Co * L, Co, L);
+    } else {
+      std::vector<T> dyc(static_cast<std::size_t>(Co * M));
+#pragma omp parallel for schedule(static)
+      for (std::int64_t c = 0; c < Co; ++c) gather_rows(dy, Co, L, 0, N, c, 1, dyc.data() + c * M);
+      const std::int64_t rb = 64, nblk = (Ci + rb - 1) / rb;
+#pragma omp parallel for schedule(dynamic)
+      for (std::int64_t ib = 0; ib < nblk; ++ib) {
+        const std::int64_t r0 = ib * rb, rows = std::min(rb, Ci - r0);
+        T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
+        MapR<T> O(out, rows, M);
+        O.noalias() = CMapRS<T>(w + r0, Co, rows, Eigen::OuterStride<>(Ci)).transpose() *
+                      CMapR<T>(dyc.data(), Co, M);
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t n = 0; n < N; ++n) {
+            T* xr = dx + (n * Ci + r0 + r) * L;
+            const T* o = out + r * M + n * L;
+            for (std::int64_t l = 0; l < L; ++l) xr[l] += o[l];
+          }
+      }
+    }
+  }
+  if (dw) {
+    // dW += sum_n dy_n x_n^T = dYc (Co x N*L) * Xc^T; Xc shared, row blocks of dW per task
+    // (one block per thread where possible: every block re-packs Xc inside the GEMM).
+    std::vector<T> xc(static_cast<std::size_t>(Ci * M));
+#pragma omp parallel for schedule(static)
+    for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
+    const std::int64_t nth = detail::max_threads();
+    const std::int64_t rb = std::max<std::int64_t>(16, (Co + nth - 1) / nth), nblk = (Co + rb - 1) / rb;
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t ib = 0; ib < nblk; ++ib) {
+      const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
+      T* dyr = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
+      gather_rows(dy, Co, L, 0, N, r0, rows, dyr);
+      MapR<T>(dw + r0 * Ci, rows, Ci).noalias() +=
+          CMapR<T>(dyr, rows, M) * CMapR<T>(xc.data(), Ci, M).transpose();
+    }
+  }
+}
+
+// ---- general grouped convolution --------------------------------------------------------
+template <class T>
+void grouped_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  const Plan p = make_plan(s);
+  const std::int64_t G = s.groups, Lo = s.L_out;
+  const std::int64_t tasks = p.nchunks * G;
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t t = 0; t < tasks; ++t) {
+    const std::int64_t chunk = t / G, g = t % G;
+    const std::int64_t n0 = chunk * p.nb, nb = std::min(p.nb, s.N - n0), M = nb * Lo;
+    T* col = detail::scratch<T>(0, static_cast<std::size_t>(p.CK * M));
+    im2col(s, x, n0, nb, g * p.Cgi, p.Cgi, col);
+    CMapR<T> Wg(w + g * p.Cgo * p.CK, p.Cgo, p.CK);
+    if (nb == 1) {
+      MapR<T> Y(y + (n0 * s.C_out + g * p.Cgo) * Lo, p.Cgo, Lo);
+      Y.noalias() = Wg * CMapR<T>(col, p.CK, M);
+      if (b) Y.colwise() += Eigen::Map<const detail::VecT<T>>(b + g * p.Cgo, p.Cgo);
+    } else {
+      T* out = detail::scratch<T>(1, static_cast<std::size_t>(p.Cgo * M));
+      MapR<T>(out, p.Cgo, M).noalias() = Wg * CMapR<T>(col, p.CK, M);
+      for (std::int64_t co = 0; co < p.Cgo; ++co) {
+        const T bias = b ? b[g * p.Cgo + co] : T(0);
+        for (std::int64_t j = 0; j < nb; ++j) {
+          T* yr = y + ((n0 + j) * s.C_out + g * p.Cgo + co) * Lo;
+          const T* o = out + co * M + j * Lo;
+#pragma omp simd
+          for (std::int64_t l = 0; l < Lo; ++l) yr[l] = o[l] + bias;
+        }
+      }
+    }
+  }
+}
+
+// dw_g (+rows) += dYg * col^T and db_g += row sums of dYg, for one (chunk, group).
+template <class T>
+void grouped_dw_task(const Conv1dShape& s, const Plan& p, const T* x, const T* dy, std::int64_t chunk,
+                     std::int64_t g, T* dw, T* db) {
+  const std::int64_t Lo = s.L_out;
+  const std::int64_t n0 = chunk * p.nb, nb = std::min(p.nb, s.N - n0), M = nb * Lo;
+  T* dyg = detail::scratch<T>(1, static_cast<std::size_t>(p.Cgo * M));
+  gather_rows(dy, s.C_out, Lo, n0, nb, g * p.Cgo, p.Cgo, dyg);
+  CMapR<T> DY(dyg, p.Cgo, M);
+  if (db) Eigen::Map<detail::VecT<T>>(db + g * p.Cgo, p.Cgo) += DY.rowwise().sum();
+  if (dw) {
+    T* col = detail::scratch<T>(0, static_cast<std::size_t>(p.CK * M));
+    im2col(s, x, n0, nb, g * p.Cgi, p.Cgi, col);
+    MapR<T>(dw + g * p.Cgo * p.CK, p.Cgo, p.CK).noalias() += DY * CMapR<T>(col, p.CK, M).transpose();
+  }
+}
+
+template <class T>
+void grouped_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                      T* db) {
+  const Plan p = make_plan(s);
+  const std::int64_t G = s.groups, Lo = s.L_out;
+  const std::int64_t tasks = p.nchunks * G;
+  if (dx) {
+    // Tasks write disjoint (sample, channel-group) blocks of dx.
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t t = 0; t < tasks; ++t) {
+      const std::int64_t chunk = t / G, g = t % G;
+      const std::int64_t n0 = chunk * p.nb, nb = std::min(p.nb, s.N - n0), M = nb * Lo;
+      CMapR<T> Wg(w + g * p.Cgo * p.CK, p.Cgo, p.CK);
+      T* dcol = detail::scratch<T>(0, static_cast<std::size_t>(p.CK * M));
+      if (nb == 1) {
+        MapR<T>(dcol, p.CK, M).noalias() =
+            Wg.transpose() * CMapR<T>(dy + (n0 * s.C_out + g * p.Cgo) * Lo, p.Cgo, Lo);
+      } else {
+        T* dyg = detail::scratch<T>(1, static_cast<std::size_t>(p.Cgo * M));
+        gather_rows(dy, s.C_out, Lo, n0, nb, g * p.Cgo, p.Cgo, dyg);
+        MapR<T>(dcol, p.CK, M).noalias() = Wg.transpose() * CMapR<T>(dyg, p.Cgo, M);
+      }
+      col2im_add(s, dcol, n0, nb, g * p.Cgi, p.Cgi, dx);
+    }
+  }
+  if (!dw && !db) return;
+  const int nth = detail::max_threads();
+  if (G >= nth || p.nchunks == 1) {
+    // Each group's dw/db rows belong to one task: no reduction needed.
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t g = 0; g < G; ++g)
+      for (std::int64_t chunk = 0; chunk < p.nchunks; ++chunk) grouped_dw_task(s, p, x, dy, chunk, g, dw, db);
+    return;
+  }
+  // Few groups: split over sample chunks with per-thread partial sums, reduced at the end.
+  const std::int64_t wn = s.C_out * p.CK;
+#pragma omp parallel
+  {
+    std::vector<T> dw_t(dw ? static_cast<std::size_t>(wn) : 0, T(0));
+    std::vector<T> db_t(db ? static_cast<std::size_t>(s.C_out) : 0, T(0));
+#pragma omp for schedule(dynamic)
+    for (std::int64_t t = 0; t < tasks; ++t)
+      grouped_dw_task(s, p, x, dy, t / G, t % G, dw ? dw_t.data() : nullptr, db ? db_t.data() : nullptr);
+#pragma omp critical(xrdid_conv1d_reduce)
+    {
+      if (dw)
+        for (std::int64_t i = 0; i < wn; ++i) dw[i] += dw_t[static_cast<std::size_t>(i)];
+      if (db)
+        for (std::int64_t i = 0; i < s.C_out; ++i) db[i] += db_t[static_cast<std::size_t>(i)];
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  s.validate();
+  if (is_pointwise(s))
+    pointwise_forward(s, x, w, b, y);
+  else if (direct_forward_ok(s))
+    direct_forward(s, x, w, b, y);
+  else
+    grouped_forward(s, x, w, b, y);
+}
+
+template <class T>
+void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                     T* db) {
+  s.validate();
+  if (is_pointwise(s)) {
+    pointwise_backward(s, x, w, dy, dx, dw, db);
+    return;
+  }
+  const bool dx_direct = dx && direct_dx_ok(s), dw_direct = (dw || db) && direct_forward_ok(s) && direct_dx_ok(s);
+  if (dx_direct) direct_dx(s, w, dy, dx);
+  if (dw_direct) direct_dw(s, x, dy, dw, db);
+  T* dx_rest = dx_direct ? nullptr : dx;
+  T* dw_rest = dw_direct ? nullptr : dw;
+  T* db_rest = dw_direct ? nullptr : db;
+  if (dx_rest || dw_rest || db_rest) grouped_backward<T>(s, x, w, dy, dx_rest, dw_rest, db_rest);
+}
+
+template void conv1d_forward<float>(const Conv1dShape&, const float*, const float*, const float*, float*);
+template void conv1d_forward<double>(const Conv1dShape&, const double*, const double*, const double*, double*);
+template void conv1d_backward<float>(const Conv1dShape&, const float*, const float*, const float*, float*,
+                                     float*, float*);
+template void conv1d_backward<double>(const Conv1dShape&, const double*, const double*, const double*,
+                                      double*, double*, double*);
+
+}  // namespace xrdid::nn::ops

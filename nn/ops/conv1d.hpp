@@ -1,0 +1,44 @@
+// Grouped, strided, dilated 1D convolution: CPU reference ops (raw pointers, one shape struct).
+// Gradient contract for every *_backward here: results are ACCUMULATED (+=) into dx, dw, db;
+// any of them may be nullptr (not computed). Forward outputs are overwritten.
+#pragma once
+#include <cstdint>
+
+namespace xrdid::nn::ops {
+
+struct Conv1dShape {
+  std::int64_t N = 1, C_in = 1, C_out = 1, L_in = 1, L_out = 1, K = 1;
+  std::int64_t stride = 1, dilation = 1, groups = 1, pad_left = 0, pad_right = 0;
+
+  // The spec's "same" padding: L_out = ceil(L_in/stride), total pad
+  // max(0, (L_out-1)*stride + (K-1)*dilation + 1 - L_in), left floor(total/2), rest right.
+  static Conv1dShape same(std::int64_t N, std::int64_t C_in, std::int64_t C_out, std::int64_t L_in,
+                          std::int64_t K, std::int64_t stride = 1, std::int64_t dilation = 1,
+                          std::int64_t groups = 1);
+  // Explicit zero padding; L_out = (L_in + pl + pr - dilation*(K-1) - 1)/stride + 1.
+  static Conv1dShape padded(std::int64_t N, std::int64_t C_in, std::int64_t C_out, std::int64_t L_in,
+                            std::int64_t K, std::int64_t stride, std::int64_t dilation,
+                            std::int64_t groups, std::int64_t pad_left, std::int64_t pad_right);
+  // Throws if the fields are inconsistent (channels not divisible by groups, L_out wrong, ...).
+  void validate() const;
+  // Multiply-adds of the forward pass times two.
+  double flops() const;
+};
+
+// x: (N, C_in, L_in); w: (C_out, C_in/G, K); b: (C_out) or nullptr; y: (N, C_out, L_out).
+// Output channel group g (C_out/G channels) sees only input channel group g.
+// Strategy: K=1/stride 1/no pad/G=1 -> plain Eigen GEMMs. Dilation 1 with 16k channels per
+// group -> a direct register-blocked kernel (16 channels x 16 positions per tile, stride phases
+// of the padded input in a thread-local buffer; OpenMP over (sample, group)). Otherwise im2col
+// per (sample chunk, group) into a thread-local buffer + one Eigen GEMM.
+template <class T>
+void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y);
+
+// dy: (N, C_out, L_out). dx += dL/dx (N, C_in, L_in); dw += (C_out, C_in/G, K); db += (C_out).
+// dx uses the direct kernel when C_in/G is a multiple of 16 (dilation 1); dw and db use
+// im2col + GEMM over chunks of samples (OpenMP over groups, or per-thread partial sums).
+template <class T>
+void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                     T* db);
+
+}  // namespace xrdid::nn::ops

@@ -1,0 +1,63 @@
+// Library build / save / load round trip, skipped CIFs, and corrupt-file refusal.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "xrd/library.hpp"
+
+using namespace xrdid::xrd;
+namespace fs = std::filesystem;
+
+TEST_CASE("library round trip keeps metadata and patterns; bad CIFs are listed") {
+  const std::string d = std::string(XRDID_TEST_DATA) + "/cif/";
+  auto cifs = collect_cifs({d + "LiF.cif", d + "Si.cif", d + "bad_no_cell.cif", d + "partial_occupancy.cif"});
+  REQUIRE(cifs.size() == 4);
+  CHECK(cifs[0].second == "LiF");
+  LibraryBuildOptions opt;
+  opt.threads = 2;
+  std::size_t calls = 0;
+  opt.progress = [&](std::size_t done, std::size_t total) {
+    ++calls;
+    CHECK(done <= total);
+  };
+  std::vector<LibrarySkip> skipped;
+  Library lib = build_library(cifs, opt, &skipped);
+  CHECK(calls == 4);
+  REQUIRE(lib.size() == 3);
+  REQUIRE(skipped.size() == 1);
+  CHECK(skipped[0].reason.find("no cell") != std::string::npos);
+  CHECK(lib.n_points == 6000);
+  CHECK(lib.entries[0].reduced_formula == "LiF");
+  CHECK(lib.entries[2].reduced_formula == "LiNiO2");
+  // Row 0 is LiF's seed spectrum: max 100 at index 2251.
+  const float* row = lib.pattern(0);
+  CHECK(std::max_element(row, row + lib.n_points) - row == 2251);
+
+  const fs::path dir = fs::temp_directory_path() / "xrdid_test_library";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "lib.xrdlib").string();
+  save_library(lib, path);
+  Library back = load_library(path);
+  REQUIRE(back.size() == 3);
+  CHECK(back.entries[1].id == "Si");
+  CHECK(back.entries[1].spacegroup_number == 227);
+  CHECK(back.entries[1].cell[0] == 5.43088);
+  CHECK(back.wavelength.alpha1 == 1.54184);
+  CHECK(back.grid()[5999] == doctest::Approx(119.98));
+  CHECK(back.patterns == lib.patterns);
+  Library meta_only = load_library(path, false);
+  CHECK(meta_only.patterns.empty());
+  CHECK(meta_only.size() == 3);
+  // The pattern block starts on a 64-byte boundary right after header + metadata.
+  CHECK(fs::file_size(path) % 4 == 0);
+
+  // Truncated and foreign files are refused with the file name.
+  fs::resize_file(path, fs::file_size(path) - 100);
+  CHECK_THROWS_WITH_AS(load_library(path), doctest::Contains("truncated"), std::runtime_error);
+  std::ofstream(path) << "not a library at all, but long enough to hold a header of 128 bytes ..........................................";
+  CHECK_THROWS_WITH_AS(load_library(path), doctest::Contains("bad magic"), std::runtime_error);
+  fs::remove_all(dir);
+}

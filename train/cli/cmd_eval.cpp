@@ -1,0 +1,54 @@
+// `xrdid eval`: top-1/5/10 identification accuracy on measured patterns with known identity.
+#include <iomanip>
+#include <iostream>
+
+#include "train/cli/registry.hpp"
+#include "train/evaluation.hpp"
+
+namespace {
+
+struct EvalArgs {
+  std::string dir, cif_dir, library, model;
+  std::vector<std::string> methods{"profile"};
+  bool verbose = false;
+  xrdid::train::IdentifyOptions opt;
+};
+
+xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* sub = app.add_subcommand("eval", "Score identification on patterns NAME.xy with true structures NAME.cif");
+  sub->add_option("patterns", a->dir, "folder of measured patterns")->required()->check(CLI::ExistingDirectory);
+  sub->add_option("--cifs", a->cif_dir, "folder of the true NAME.cif (default: the pattern folder)");
+  sub->add_option("-l,--library", a->library, "library file")->required();
+  sub->add_option("-m,--model", a->model, "model file (for model and hybrid)");
+  sub->add_option("--method", a->methods, "methods to score: model profile hybrid")->capture_default_str()
+      ->check(CLI::IsMember({"model", "profile", "hybrid"}));
+  sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str();
+  sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
+  sub->add_flag("-v,--verbose", a->verbose, "list the misses");
+  return std::function<int()>([a] {
+    std::vector<std::string> skipped;
+    auto set = xrdid::train::labeled_patterns(a->dir, a->cif_dir, &skipped);
+    for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
+    XRDID_CHECK(!set.empty(), a->dir + ": no pattern with a readable NAME.cif");
+    auto lib = xrdid::xrd::load_library(a->library);
+    xrdid::train::Identifier id(lib);
+    if (!a->model.empty()) id.attach_model(a->model);
+    std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries\n";
+    std::cout << "method    top-1    top-5   top-10   s/query\n";
+    for (auto& m : a->methods) {
+      auto opt = a->opt;
+      opt.method = m;
+      auto s = xrdid::train::evaluate_identification(id, set, opt);
+      std::cout << std::left << std::setw(8) << m << std::right << std::fixed << std::setprecision(1) << std::setw(7)
+                << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
+                << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " unreadable)" : "")
+                << "\n";
+      if (a->verbose)
+        for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
+    }
+    return 0;
+  });
+}}};
+
+}  // namespace

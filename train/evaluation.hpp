@@ -1,0 +1,35 @@
+// Scoring identification on measured patterns with known identity: a folder of NAME.<pattern>
+// files each beside NAME.cif (the layout of shared/data/measured/rruff-opxrd with its CIFs).
+// A hit is the same CIF (library id ending in NAME) or the same reduced formula + space group.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "train/identify.hpp"
+#include "nn/tensor.hpp"  // XRDID_CHECK
+
+namespace xrdid::train {
+
+struct LabeledPattern {
+  std::string pattern_path;
+  std::string name;             // file stem
+  std::string reduced_formula;  // of the true structure
+  int spacegroup_number = 0;
+};
+
+// Pairs every pattern file in `dir` with `cif_dir`/NAME.cif (cif_dir defaults to dir).
+// Patterns whose CIF is missing or unreadable are listed in *skipped.
+std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir,
+                                             std::vector<std::string>* skipped);
+
+struct EvalScore {
+  std::string method;
+  std::size_t n = 0, failed = 0;
+  double top1 = 0, top5 = 0, top10 = 0;  // %
+  double seconds_per_query = 0;
+  std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
+};
+
+EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt);
+
+}  // namespace xrdid::train

@@ -1,0 +1,215 @@
+// Identification by model embedding and by full-profile correlation; see identify.hpp.
+#include "train/identify.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "denoise/beads.hpp"
+#include "denoise/snip.hpp"
+#include "io/pattern_io.hpp"
+#include "nn/functional.hpp"
+#include "nn/model_io.hpp"
+
+namespace xrdid::train {
+
+namespace {
+
+std::vector<float> embed(nn::Net1D& net, const std::vector<float>& rows, std::size_t n, int length) {
+  nn::NoGradGuard ng;
+  const int dim = net.config().embedding_dim();
+  std::vector<float> out(n * static_cast<std::size_t>(dim));
+  const std::size_t B = 32;
+  for (std::size_t b = 0; b < n; b += B) {
+    const std::size_t m = std::min(B, n - b);
+    nn::Tensor x = nn::Tensor::empty({static_cast<std::int64_t>(m), 1, length});
+    std::copy(rows.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(length)),
+              rows.begin() + static_cast<std::ptrdiff_t>((b + m) * static_cast<std::size_t>(length)), x.data<float>());
+    nn::ForwardCtx ctx{false, 0, 0};
+    nn::Var e = nn::F::l2_normalize_rows(net.forward(nn::Var(x), ctx));
+    std::copy(e.value().data<float>(), e.value().data<float>() + m * static_cast<std::size_t>(dim),
+              out.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(dim)));
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
+  XRDID_CHECK(lib.size() > 0 && lib.n_points > 1, "the library is empty");
+  ref_sqrt_.resize(lib.patterns.size());
+  for (std::size_t i = 0; i < lib.size(); ++i) {
+    const float* p = lib.pattern(i);
+    float mx = *std::max_element(p, p + lib.n_points);
+    float inv = mx > 0 ? 1.f / mx : 0.f;
+    for (std::size_t j = 0; j < lib.n_points; ++j) ref_sqrt_[i * lib.n_points + j] = std::sqrt(std::max(0.f, p[j] * inv));
+  }
+}
+
+Identifier::~Identifier() = default;
+
+void Identifier::attach_model(const std::string& path) {
+  nn::Net1DConfig cfg = nn::read_model_config(path);
+  XRDID_CHECK(static_cast<std::size_t>(cfg.input_length) == lib_.n_points,
+              path + ": the model expects patterns of " + std::to_string(cfg.input_length) +
+                  " points but the library has " + std::to_string(lib_.n_points));
+  nn::Rng rng(0);
+  net_ = std::make_unique<nn::Net1D>(cfg, rng);
+  nn::load_model(path, *net_, nullptr, nullptr);
+  emb_dim_ = cfg.embedding_dim();
+  std::vector<float> rows(lib_.patterns.size());
+  for (std::size_t i = 0; i < lib_.patterns.size(); ++i) rows[i] = lib_.patterns[i] / 100.f;
+  ref_emb_ = embed(*net_, rows, lib_.size(), static_cast<int>(lib_.n_points));
+}
+
+xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const IdentifyOptions& opt,
+                                    std::vector<char>* mask) const {
+  XRDID_CHECK(measured.size() >= 2, measured.source + ": the pattern has fewer than 2 points");
+  xrd::Pattern p = measured;
+  if (p.wavelength.known() && lib_.wavelength.known() && std::abs(p.wavelength.alpha1 - lib_.wavelength.alpha1) > 1e-4)
+    p = io::convert_wavelength(p, p.wavelength.alpha1, lib_.wavelength.alpha1);
+  // Background removal on the measured grid.
+  std::vector<double> y(p.intensity.begin(), p.intensity.end());
+  if (opt.background == "snip") {
+    double step = io::median_step(p);
+    denoise::SnipParams sp;
+    sp.iterations = std::max(5, static_cast<int>(std::lround(0.4 / std::max(step, 1e-4))));
+    auto b = denoise::snip(y, sp);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] -= b[i];
+  } else if (opt.background == "beads") {
+    auto r = denoise::beads_xrd(y, denoise::beads_xrd_defaults(io::median_step(p)));
+    y = r.x;
+  } else if (opt.background != "none") {
+    throw std::runtime_error("unknown background method '" + opt.background + "' (snip, beads, none)");
+  }
+  // Noise floor: sigma from the median absolute first difference (robust to peaks), then the
+  // signal is lightly smoothed and values below 3 sigma are cut, so counting noise in empty
+  // regions does not count as intensity once compressed.
+  if (y.size() >= 8) {
+    std::vector<double> dif(y.size() - 1);
+    for (std::size_t i = 0; i + 1 < y.size(); ++i) dif[i] = std::abs(y[i + 1] - y[i]);
+    std::nth_element(dif.begin(), dif.begin() + static_cast<std::ptrdiff_t>(dif.size() / 2), dif.end());
+    const double sigma = dif[dif.size() / 2] / (0.6745 * std::sqrt(2.0));
+    std::vector<double> sm(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const std::size_t lo = i >= 2 ? i - 2 : 0, hi = std::min(y.size() - 1, i + 2);
+      double acc = 0;
+      for (std::size_t j = lo; j <= hi; ++j) acc += y[j];
+      sm[i] = acc / static_cast<double>(hi - lo + 1);
+    }
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = sm[i] - opt.noise_floor_sigmas * sigma;
+  }
+  for (std::size_t i = 0; i < y.size(); ++i) p.intensity[i] = static_cast<float>(std::max(0.0, y[i]));
+  const std::vector<double> grid = lib_.grid();
+  xrd::Pattern q = io::resample(p, grid);
+  float mx = *std::max_element(q.intensity.begin(), q.intensity.end());
+  XRDID_CHECK(mx > 0, measured.source + ": no signal left after background removal");
+  for (auto& v : q.intensity) v /= mx;
+  if (mask) {
+    mask->assign(grid.size(), 0);
+    const double lo = p.two_theta.front(), hi = p.two_theta.back();
+    for (std::size_t i = 0; i < grid.size(); ++i) (*mask)[i] = grid[i] >= lo && grid[i] <= hi;
+  }
+  q.source = measured.source;
+  q.wavelength = lib_.wavelength;
+  return q;
+}
+
+bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
+  const auto& el = lib_.entries[e].elements;
+  for (auto& r : opt.require)
+    if (!has(el, r)) return false;
+  for (auto& x : opt.exclude)
+    if (has(el, x)) return false;
+  if (!opt.only.empty())
+    for (auto& x : el)
+      if (!has(opt.only, x)) return false;
+  return true;
+}
+
+std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
+                                                const std::vector<std::size_t>& entries,
+                                                const IdentifyOptions& opt) const {
+  const std::size_t n = lib_.n_points;
+  std::vector<float> qs(n);
+  double qn = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    qs[i] = mask[i] ? std::sqrt(std::max(0.f, q[i])) : 0.f;
+    qn += static_cast<double>(qs[i]) * qs[i];
+  }
+  qn = std::sqrt(qn);
+  const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
+  std::vector<Candidate> out(entries.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const float* r = ref_sqrt_.data() + entries[k] * n;
+    Candidate best{entries[k], -2.0, 0.0};
+    for (int s = -S; s <= S; ++s) {
+      // The reference moved by s points: r'[i] = r[i - s]; only the measured range counts.
+      double dot = 0, rn = 0;
+      const std::size_t lo = static_cast<std::size_t>(std::max(0, s)), hi = n - static_cast<std::size_t>(std::max(0, -s));
+      for (std::size_t i = lo; i < hi; ++i) {
+        if (!mask[i]) continue;
+        const double rv = r[i - static_cast<std::size_t>(s)];
+        dot += rv * qs[i];
+        rn += rv * rv;
+      }
+      const double sc = rn > 0 && qn > 0 ? dot / (std::sqrt(rn) * qn) : 0.0;
+      if (sc > best.score) best = {entries[k], sc, s * lib_.two_theta_step};
+    }
+    out[k] = best;
+  }
+  return out;
+}
+
+std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const {
+  XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
+  auto e = embed(*net_, q, 1, static_cast<int>(lib_.n_points));
+  std::vector<Candidate> out;
+  for (auto k : entries) {
+    const float* r = ref_emb_.data() + k * static_cast<std::size_t>(emb_dim_);
+    double dot = 0;
+    for (int i = 0; i < emb_dim_; ++i) dot += static_cast<double>(r[i]) * e[static_cast<std::size_t>(i)];
+    out.push_back({k, dot, 0.0});
+  }
+  return out;
+}
+
+IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
+  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid",
+              "unknown method '" + opt.method + "' (model, profile, hybrid)");
+  XRDID_CHECK(opt.top >= 1, "--top must be >= 1");
+  IdentifyResult res;
+  res.file = measured.source;
+  res.method = opt.method;
+  std::vector<char> mask;
+  res.processed = preprocess(measured, opt, &mask);
+  std::vector<std::size_t> entries;
+  for (std::size_t i = 0; i < lib_.size(); ++i)
+    if (allowed(i, opt)) entries.push_back(i);
+  std::vector<Candidate> c;
+  if (!entries.empty()) {
+    if (opt.method == "profile") {
+      c = rank_profile(res.processed.intensity, mask, entries, opt);
+    } else {
+      // The model sees the query exactly as training patterns: zero outside the measured range.
+      c = rank_model(res.processed.intensity, entries);
+      if (opt.method == "hybrid") {
+        std::sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
+        std::vector<std::size_t> shortlist;
+        for (std::size_t i = 0; i < c.size() && i < static_cast<std::size_t>(opt.shortlist); ++i) shortlist.push_back(c[i].entry);
+        c = rank_profile(res.processed.intensity, mask, shortlist, opt);
+      }
+    }
+  }
+  std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
+  res.candidates = c;
+  res.confident = !c.empty() && c.front().score >= opt.min_score;
+  return res;
+}
+
+}  // namespace xrdid::train

@@ -1,0 +1,71 @@
+// Identification: rank the entries of a reference library against a measured pattern, by the
+// trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
+// both (model shortlist re-ranked by profile). Chemistry filters; "no confident match".
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/net1d.hpp"
+#include "xrd/library.hpp"
+#include "xrd/pattern.hpp"
+
+namespace xrdid::train {
+
+struct IdentifyOptions {
+  std::string method = "profile";     // model | profile | hybrid
+  int top = 5;
+  std::vector<std::string> require;   // every listed element must be present
+  std::vector<std::string> exclude;   // none of these may be present
+  std::vector<std::string> only;      // no element outside this list
+  std::string background = "snip";    // snip | beads | none
+  double max_shift_deg = 0.3;         // zero-shift search range (profile)
+  double min_score = 0.5;             // best score below this -> no confident match
+  int shortlist = 50;
+  double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas                 // hybrid: model candidates re-ranked by profile
+};
+
+struct Candidate {
+  std::size_t entry = 0;  // index into the library
+  double score = 0;       // cosine similarity in [-1, 1] (profile: of sqrt-compressed profiles)
+  double shift_deg = 0;   // best zero shift (profile)
+};
+
+struct IdentifyResult {
+  std::string file;
+  std::string method;
+  std::vector<Candidate> candidates;
+  bool confident = false;
+  xrd::Pattern processed;  // the query on the library grid after preprocessing (max 1)
+};
+
+class Identifier {
+ public:
+  explicit Identifier(const xrd::Library& lib);
+  ~Identifier();
+  // Loads a model file and embeds every library pattern (new CIFs need no retraining).
+  void attach_model(const std::string& model_path);
+  bool has_model() const { return net_ != nullptr; }
+
+  // Preprocessing: wavelength -> library wavelength via d-spacing (an unknown wavelength is
+  // taken to be the library's), resampling onto the library grid, background removal,
+  // clipping at 0, scaling to max 1. Points outside the measured range stay 0 and are masked.
+  xrd::Pattern preprocess(const xrd::Pattern& measured, const IdentifyOptions& opt, std::vector<char>* mask) const;
+  IdentifyResult identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const;
+
+  const xrd::Library& library() const { return lib_; }
+
+ private:
+  bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
+  std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
+                                      const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
+  std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const;
+
+  const xrd::Library& lib_;
+  std::vector<float> ref_sqrt_;  // library patterns, sqrt-compressed, max 1
+  std::unique_ptr<nn::Net1D> net_;
+  std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim
+  int emb_dim_ = 0;
+};
+
+}  // namespace xrdid::train

@@ -1,0 +1,68 @@
+// Training loop (method-spec §9, with options): forward, CosFace/AdaCos/softmax, backward,
+// Adam; validation top-1/top-5 each epoch; best model kept; test at each new best; atomic
+// checkpoints with exact resume; learning_curve.csv; progress on stderr.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "nn/net1d.hpp"
+#include "train/dataset.hpp"
+
+namespace xrdid::train {
+
+struct TrainOptions {
+  std::string config = "compact";   // Net1D config name or JSON path
+  int epochs = 20;
+  int batch = 16;
+  double lr = 1e-3;
+  std::string schedule = "constant";  // constant | cosine | step (x0.1 at 50 % and 75 %)
+  std::string loss = "cosface";       // cosface (s, m) | adacos | softmax (CE on raw cosines)
+  double scale = 30.0;
+  double margin = 0.4;
+  std::string optimizer = "adam";     // adam | adamw | sgd
+  double weight_decay = 0.0;
+  std::string augment = "seed";       // seed (method-spec §5.1) | none
+  std::string split = "random";       // random (seed: over spectra) | group (by structure)
+  std::uint64_t seed = 1;
+  int threads = 0;                    // 0: OpenMP default
+  std::string out;                    // best model path; checkpoint is out + ".ckpt"
+  std::string curve_csv;              // default: learning_curve.csv beside out
+  bool resume = false;                // continue from out + ".ckpt"
+  bool progress = true;
+  int max_batches = 0;                // >0: stop each epoch after this many batches (tests)
+  int interrupt_after = 0;            // >0: behave as if Ctrl-C came after this many samples (tests)
+  std::string extra_metadata;         // JSON object merged into the model file's metadata
+};
+
+struct Accuracy {
+  double loss = 0, top1 = 0, top5 = 0;  // top-k in %
+  std::size_t n = 0;
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double lr = 0;
+  Accuracy train, val;
+  double seconds = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> curve;
+  int best_epoch = -1;
+  Accuracy best_val, test;  // test measured at the best validation epoch
+  bool interrupted = false;
+};
+
+// Eval-mode accuracy of (net, head) on the rows idx of data (CosFace-free loss: CE on s*cos).
+Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
+                  int batch, double scale);
+
+// Trains on data; `stop` (may be null) is polled between batches: when set, a checkpoint is
+// written and the function returns with interrupted = true.
+TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostream& log,
+                        const std::atomic<bool>* stop = nullptr);
+
+}  // namespace xrdid::train

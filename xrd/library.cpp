@@ -1,0 +1,247 @@
+// Reference library build (OpenMP over CIFs), save and load; format in docs/library-format.md.
+#include "xrd/library.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "xrd/cif_reader.hpp"
+#include "xrd/export.hpp"
+
+namespace xrdid::xrd {
+
+static_assert(std::endian::native == std::endian::little, "the library format is little-endian");
+
+namespace {
+
+constexpr char kMagic[8] = {'X', 'R', 'D', 'I', 'D', 'L', 'I', 'B'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kHeaderBytes = 128;
+
+// Fixed 128-byte header; see docs/library-format.md.
+struct Header {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t header_bytes;
+  std::uint64_t n_entries;
+  std::uint64_t n_points;
+  double two_theta_start;
+  double two_theta_step;
+  double wavelength_alpha1;
+  double wavelength_alpha2;
+  double wavelength_ratio21;
+  std::uint64_t metadata_offset;
+  std::uint64_t metadata_bytes;
+  std::uint64_t patterns_offset;
+  std::uint64_t patterns_bytes;
+  std::uint8_t reserved[24];
+};
+static_assert(sizeof(Header) == kHeaderBytes);
+
+std::uint64_t align64(std::uint64_t x) { return (x + 63) / 64 * 64; }
+
+}  // namespace
+
+std::vector<double> Library::grid() const {
+  std::vector<double> g(n_points);
+  for (std::size_t i = 0; i < n_points; ++i) g[i] = two_theta_start + static_cast<double>(i) * two_theta_step;
+  return g;
+}
+
+std::vector<std::pair<std::string, std::string>> collect_cifs(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> seen;
+  for (const std::string& in : inputs) {
+    const fs::path p(in);
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> files;
+      for (const auto& e : fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied)) {
+        std::string ext = e.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (e.is_regular_file() && ext == ".cif") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const fs::path& f : files) {
+        fs::path rel = fs::relative(f, p);
+        rel.replace_extension();
+        if (seen.insert(f.string()).second) out.emplace_back(f.string(), rel.generic_string());
+      }
+    } else if (fs::exists(p, ec)) {
+      if (seen.insert(p.string()).second) out.emplace_back(p.string(), p.stem().string());
+    } else {
+      throw std::runtime_error(in + ": no such file or directory");
+    }
+  }
+  return out;
+}
+
+Library build_library(const std::vector<std::pair<std::string, std::string>>& cifs, const LibraryBuildOptions& opt,
+                      std::vector<LibrarySkip>* skipped) {
+  const std::vector<double> grid = uniform_grid(opt.two_theta_start, opt.two_theta_stop, opt.two_theta_step);
+  const std::size_t n = cifs.size(), np = grid.size();
+  std::vector<LibraryEntry> entries(n);
+  std::vector<std::string> errors(n);
+  std::vector<char> ok(n, 0);
+  std::vector<float> rows(n * np, 0.0f);
+  std::mutex progress_mutex;
+  std::size_t done = 0;
+  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
+    try {
+      const Crystal c = read_cif(cifs[i].first);
+      const Pattern p = simulate_pattern(c, opt.wavelength, grid, opt.profile, opt.powder);
+      std::copy(p.intensity.begin(), p.intensity.end(), rows.begin() + i * np);
+      LibraryEntry& e = entries[i];
+      e.id = cifs[i].second;
+      e.source = cifs[i].first;
+      e.formula = cell_formula(c);
+      e.reduced_formula = reduced_formula(c);
+      e.elements = elements_of(c);
+      e.spacegroup = c.spacegroup_symbol;
+      e.spacegroup_number = c.spacegroup_number;
+      e.cell = {c.a, c.b, c.c, c.alpha, c.beta, c.gamma};
+      e.n_sites = static_cast<int>(c.sites.size());
+      ok[i] = 1;
+    } catch (const std::exception& ex) {
+      errors[i] = ex.what();
+    }
+    if (opt.progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      opt.progress(++done, n);
+    }
+  }
+  Library lib;
+  lib.two_theta_start = opt.two_theta_start;
+  lib.two_theta_step = opt.two_theta_step;
+  lib.n_points = np;
+  lib.wavelength = opt.wavelength;
+  nlohmann::json settings = {
+      {"two_theta_start", opt.two_theta_start},
+      {"two_theta_stop", opt.two_theta_stop},
+      {"two_theta_step", opt.two_theta_step},
+      {"profile", opt.profile.kind == ProfileKind::Gaussian ? "gaussian" : "pvoigt"},
+      {"sigma", opt.profile.sigma},
+      {"caglioti", opt.profile.use_caglioti ? nlohmann::json{opt.profile.U, opt.profile.V, opt.profile.W} : nlohmann::json()},
+      {"size_nm", opt.profile.size_nm},
+      {"zero_shift", opt.profile.zero_shift},
+      {"b_by_element", opt.powder.b_by_element},
+      {"use_site_b", opt.powder.use_site_b}};
+  lib.settings_json = settings.dump();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!ok[i]) {
+      if (skipped) skipped->push_back({cifs[i].first, errors[i]});
+      continue;
+    }
+    lib.entries.push_back(std::move(entries[i]));
+    lib.patterns.insert(lib.patterns.end(), rows.begin() + i * np, rows.begin() + (i + 1) * np);
+  }
+  return lib;
+}
+
+void save_library(const Library& lib, const std::string& path) {
+  if (lib.patterns.size() != lib.entries.size() * lib.n_points)
+    throw std::invalid_argument(path + ": library patterns do not match entries × points");
+  nlohmann::json meta;
+  meta["format"] = "xrdid-library";
+  meta["version"] = kVersion;
+  meta["settings"] = lib.settings_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(lib.settings_json);
+  nlohmann::json arr = nlohmann::json::array();
+  for (const LibraryEntry& e : lib.entries)
+    arr.push_back({{"id", e.id},
+                   {"source", e.source},
+                   {"formula", e.formula},
+                   {"reduced_formula", e.reduced_formula},
+                   {"elements", e.elements},
+                   {"spacegroup", e.spacegroup},
+                   {"spacegroup_number", e.spacegroup_number},
+                   {"cell", e.cell},
+                   {"n_sites", e.n_sites}});
+  meta["entries"] = arr;
+  const std::string meta_text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.version = kVersion;
+  h.header_bytes = kHeaderBytes;
+  h.n_entries = lib.entries.size();
+  h.n_points = lib.n_points;
+  h.two_theta_start = lib.two_theta_start;
+  h.two_theta_step = lib.two_theta_step;
+  h.wavelength_alpha1 = lib.wavelength.alpha1;
+  h.wavelength_alpha2 = lib.wavelength.alpha2;
+  h.wavelength_ratio21 = lib.wavelength.ratio21;
+  h.metadata_offset = kHeaderBytes;
+  h.metadata_bytes = meta_text.size();
+  h.patterns_offset = align64(kHeaderBytes + meta_text.size());
+  h.patterns_bytes = lib.patterns.size() * sizeof(float);
+
+  std::string blob(h.patterns_offset + h.patterns_bytes, '\0');
+  std::memcpy(blob.data(), &h, sizeof h);
+  std::memcpy(blob.data() + h.metadata_offset, meta_text.data(), meta_text.size());
+  if (h.patterns_bytes) std::memcpy(blob.data() + h.patterns_offset, lib.patterns.data(), h.patterns_bytes);
+  write_file_atomic(path, blob);
+}
+
+Library load_library(const std::string& path, bool patterns) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open library");
+  Header h{};
+  in.read(reinterpret_cast<char*>(&h), sizeof h);
+  if (!in || std::memcmp(h.magic, kMagic, 8) != 0) throw std::runtime_error(path + ": not an xrdid library (bad magic)");
+  if (h.version != kVersion) throw std::runtime_error(path + ": unsupported library version " + std::to_string(h.version));
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  if (h.header_bytes != kHeaderBytes || h.metadata_offset + h.metadata_bytes > file_size ||
+      h.patterns_bytes != h.n_entries * h.n_points * sizeof(float) || h.patterns_offset + h.patterns_bytes > file_size)
+    throw std::runtime_error(path + ": truncated or inconsistent library file");
+  std::string meta_text(h.metadata_bytes, '\0');
+  in.seekg(static_cast<std::streamoff>(h.metadata_offset));
+  in.read(meta_text.data(), static_cast<std::streamsize>(meta_text.size()));
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(meta_text);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": bad library metadata: " + e.what());
+  }
+  Library lib;
+  lib.two_theta_start = h.two_theta_start;
+  lib.two_theta_step = h.two_theta_step;
+  lib.n_points = h.n_points;
+  lib.wavelength = {h.wavelength_alpha1, h.wavelength_alpha2, h.wavelength_ratio21};
+  lib.settings_json = meta.value("settings", nlohmann::json::object()).dump();
+  const auto& arr = meta.at("entries");
+  if (arr.size() != h.n_entries) throw std::runtime_error(path + ": metadata lists a different number of entries");
+  for (const auto& j : arr) {
+    LibraryEntry e;
+    e.id = j.value("id", "");
+    e.source = j.value("source", "");
+    e.formula = j.value("formula", "");
+    e.reduced_formula = j.value("reduced_formula", "");
+    e.elements = j.value("elements", std::vector<std::string>{});
+    e.spacegroup = j.value("spacegroup", "");
+    e.spacegroup_number = j.value("spacegroup_number", 0);
+    e.cell = j.value("cell", std::array<double, 6>{});
+    e.n_sites = j.value("n_sites", 0);
+    lib.entries.push_back(std::move(e));
+  }
+  if (patterns) {
+    lib.patterns.resize(h.n_entries * h.n_points);
+    in.seekg(static_cast<std::streamoff>(h.patterns_offset));
+    in.read(reinterpret_cast<char*>(lib.patterns.data()), static_cast<std::streamsize>(h.patterns_bytes));
+    if (!in) throw std::runtime_error(path + ": truncated pattern block");
+  }
+  return lib;
+}
+
+}  // namespace xrdid::xrd
