@@ -29,7 +29,7 @@ void check_params(const BeadsParams& p) {
   if (p.extend && !(p.extend_sigma > 0.0)) throw std::runtime_error("beads: extend_sigma must be > 0");
 }
 
-// θ_ε of spec §6.1 (paper eq. 32): asymmetric, with a quadratic joint on [−ε0, ε0].
+// θ_ε of spec §6.1 (the paper's asymmetric penalty): asymmetric, with a quadratic joint on [−ε0, ε0].
 double theta(double x, double r, double eps0) {
   if (x > eps0) return x;
   if (x < -eps0) return -r * x;
@@ -42,7 +42,7 @@ double phi(double v, Penalty pen, double eps1) {
   return a - eps1 * std::log(a + eps1);
 }
 
-// w(v) = φ′(v)/v (the MM weight, paper eq. 27).
+// w(v) = φ′(v)/v, the weight of the MM majoriser of φ (spec §6.1).
 double weight(double v, Penalty pen, double eps1) {
   if (pen == Penalty::L1_v1) return 1.0 / std::sqrt(v * v + eps1);
   return 1.0 / (std::abs(v) + eps1);
@@ -93,7 +93,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
   for (std::size_t i = 0; i < n; ++i) identity.lower(i, i) = 1.0;
   const SymBanded btb = congruence(pr.B, identity);  // BᵀB, half-bandwidth 2d
 
-  // rhs = BᵀB·A⁻¹y − λ0·Aᵀ·b0 with b0 = (1 − r)/2·1 (paper eq. 37 with x = Az).
+  // rhs = BᵀB·A⁻¹y − λ0·Aᵀ·b0 with b0 = (1 − r)/2·1 (spec §6.3: the majoriser's normal equations with x = Az).
   const std::vector<double> ainv_y = pr.cholA.solve(y);
   std::vector<double> rhs = btb.multiply(ainv_y);
   const std::vector<double> atb0 = pr.A.multiply(std::vector<double>(n, (1.0 - p.r) / 2.0));
@@ -111,7 +111,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
   std::vector<double> diff(n), hr(n);
   static constexpr double c2[3] = {1.0, -2.0, 1.0};
   for (int it = 0; it < p.iterations; ++it) {
-    // M = 2λ0Γ + D1ᵀ·diag(λ1 w(D1x))·D1 + D2ᵀ·diag(λ2 w(D2x))·D2 (pentadiagonal; paper eq. 36).
+    // M = 2λ0Γ + D1ᵀ·diag(λ1 w(D1x))·D1 + D2ᵀ·diag(λ2 w(D2x))·D2 (pentadiagonal; spec §6.3 step 3).
     FM.zero();
     for (long k = 0; k + 1 < N; ++k) {
       const double w = p.lam1 * weight(x[k + 1] - x[k], p.penalty, p.eps1);
@@ -125,7 +125,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
       for (long a = 0; a < 3; ++a)
         for (long b = 0; b < 3; ++b) FM.row(k + a)[b - a] += w * c2[a] * c2[b];
     }
-    for (long k = 0; k < N; ++k)  // Γ (eq. 33)
+    for (long k = 0; k < N; ++k)  // Γ (spec §6.3 step 2)
       FM.row(k)[0] += 2.0 * p.lam0 * (1.0 + p.r) / (4.0 * std::max(std::abs(x[k]), p.eps0));
     // Q = BᵀB + AᵀMA (half-bandwidth 2d + 2), solve Q·z = rhs, x = A·z.
     auto assemble = [&] {

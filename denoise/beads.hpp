@@ -7,7 +7,7 @@
 
 namespace xrdid::denoise {
 
-// Smoothed L1 sparsity penalty φ on the derivatives (spec §6.1; paper eqs. 24–25).
+// Smoothed L1 sparsity penalty φ on the derivatives (spec §6.1).
 enum class Penalty {
   L1_v1,  // φ(v) = √(v² + ε1),            w(v) = 1/√(v² + ε1)
   L1_v2,  // φ(v) = |v| − ε1·ln(|v| + ε1), w(v) = 1/(|v| + ε1)

@@ -11,14 +11,14 @@ struct SnipParams {
   int iterations = 40;
   // Log-log-square-root (LLS) transform v = ln(ln(√(y+1)+1)+1) before clipping (Morháč 1997),
   // which compresses tall peaks so the clipping follows the background of weak regions too.
-  // Requires y ≥ −1 after the shift (values below are clamped).
+  // Data with negative values are shifted up by −min(y) for the transform and back after.
   bool lls = true;
-  // Decreasing window order p = m … 1 (Morháč's recommendation: smoother result) instead of
-  // the original increasing order p = 1 … m.
+  // Decreasing window order p = m … 1 (as ROOT's TSpectrum offers; a smoother result) instead
+  // of the original increasing order p = 1 … m.
   bool decreasing = true;
 };
 
-// Returns the background b (same length as y). Clipping (Ryan 1988 eq. 2):
+// Returns the background b (same length as y). Clipping step of SNIP:
 //   v_p[i] = min(v[i], (v[i−p] + v[i+p]) / 2) for p ≤ i < N−p; windows that cross an end are
 // shrunk to the distance to that end.
 std::vector<double> snip(const std::vector<double>& y, const SnipParams& p = {});

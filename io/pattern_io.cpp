@@ -391,6 +391,8 @@ void validate_pattern(Pattern& p, const std::string& path, ReadReport* report) {
 }
 
 Pattern read_pattern(const std::string& path, ReadReport* report) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a pattern file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot open file (") + std::strerror(errno) + ")");
   std::ostringstream ss;

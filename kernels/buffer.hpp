@@ -5,6 +5,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -12,7 +13,8 @@
 
 namespace xrdid::cuda {
 
-// Owns n elements of device memory (cudaMalloc). Contents start undefined.
+// Owns n elements of device memory (cudaMalloc). Contents start undefined. The host copies and
+// fill_bytes are synchronous (complete on return); kernels take data() on any stream.
 template <class T>
 class DeviceBuffer {
  public:
@@ -41,7 +43,12 @@ class DeviceBuffer {
 
   void copy_from_host(const T* src, std::size_t n) {
     if (n > n_) throw CudaError("xrdid: DeviceBuffer::copy_from_host: too many elements");
-    if (n) XRDID_CUDA_CHECK(cudaMemcpy(p_, src, n * sizeof(T), cudaMemcpyHostToDevice));
+    if (n) {
+      XRDID_CUDA_CHECK(cudaMemcpy(p_, src, n * sizeof(T), cudaMemcpyHostToDevice));
+      // A pageable-memory copy may return before its DMA lands, and work on a non-blocking
+      // stream does not wait for the legacy stream: finish it here.
+      XRDID_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+    }
   }
   void copy_from_host(const std::vector<T>& v) { copy_from_host(v.data(), v.size()); }
   std::vector<T> to_host() const {
@@ -50,8 +57,12 @@ class DeviceBuffer {
     return v;
   }
   // Sets every byte to `value` (0xFF makes every float/double a NaN: used to poison outputs).
+  // Synchronous, like the copies, so that work on any stream sees it.
   void fill_bytes(int value) {
-    if (n_) XRDID_CUDA_CHECK(cudaMemset(p_, value, bytes()));
+    if (n_) {
+      XRDID_CUDA_CHECK(cudaMemset(p_, value, bytes()));
+      XRDID_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+    }
   }
 
  private:
@@ -66,7 +77,8 @@ class DeviceBuffer {
 
 class Stream {
  public:
-  Stream() { XRDID_CUDA_CHECK(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
+  // Non-blocking by default (no implicit sync with the legacy default stream).
+  explicit Stream(unsigned flags = cudaStreamNonBlocking) { XRDID_CUDA_CHECK(cudaStreamCreateWithFlags(&s_, flags)); }
   ~Stream() {
     if (s_) XRDID_CUDA_CHECK_NOTHROW(cudaStreamDestroy(s_));
   }

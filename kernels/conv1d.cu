@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/common.cuh"
+#include "kernels/conv1d_problems.cuh"
 #include "kernels/cublas_util.cuh"
 #include "kernels/ops_cuda.hpp"
 
@@ -16,6 +17,9 @@ namespace xrdid::cuda {
 namespace {
 
 using i64 = std::int64_t;
+using conv::BwdDataProblem;
+using conv::BwdWeightProblem;
+using conv::FwdProblem;
 
 // Tile of the implicit GEMM: BM rows (output channels) x BN columns (positions) per block,
 // BK reduction entries per shared-memory stage; 128 threads, each 2 rows x 4 columns.
@@ -54,59 +58,6 @@ __device__ __forceinline__ void gemm_tile(const P& p, i64 m0, i64 c0, i64 j0, i6
     __syncthreads();
   }
 }
-
-// Forward for one (sample n, group g): A = w_g (Cgo x Cgi*K), B(j=(ci,k), l) = x_pad[ci, l*s + k*d].
-template <class T>
-struct FwdProblem {
-  const T* x;  // x[n, g*Cgi, 0]
-  const T* w;  // w[g*Cgo, 0, 0]
-  i64 M, cols, K, stride, dil, pad, L_in, R;
-  __device__ T a(i64 m, i64 j) const { return w[m * R + j]; }
-  __device__ T b(i64 j, i64 col) const {
-    const i64 ci = j / K, k = j - ci * K;
-    const i64 t = col * stride + k * dil - pad;
-    return (t >= 0 && t < L_in) ? x[ci * L_in + t] : T(0);
-  }
-};
-
-// Backward-data for one (n, g): A(ci, j=(co,k)) = w[co, ci, k]; B(j, l_in) = dy[co, lo] where
-// lo*s = l_in + pad - k*d (zero when that is not a valid output position).
-template <class T>
-struct BwdDataProblem {
-  const T* dy;  // dy[n, g*Cgo, 0]
-  const T* w;   // w[g*Cgo, 0, 0]
-  i64 M, cols, K, Cgi, stride, dil, pad, L_out;
-  __device__ T a(i64 m, i64 j) const {
-    const i64 co = j / K, k = j - co * K;
-    return w[(co * Cgi + m) * K + k];
-  }
-  __device__ T b(i64 j, i64 col) const {
-    const i64 co = j / K, k = j - co * K;
-    const i64 t = col + pad - k * dil;
-    if (t < 0 || t % stride != 0) return T(0);
-    const i64 lo = t / stride;
-    return lo < L_out ? dy[co * L_out + lo] : T(0);
-  }
-};
-
-// Backward-weight for one group g: A(co, j=(n,lo)) = dy[n, co, lo];
-// B(j, col=(ci,k)) = x_pad[n, ci, lo*s + k*d]. Reduction over all N*L_out positions.
-template <class T>
-struct BwdWeightProblem {
-  const T* dy;  // dy[0, g*Cgo, 0]
-  const T* x;   // x[0, g*Cgi, 0]
-  i64 M, cols, K, C_out, C_in, L_out, L_in, stride, dil, pad;
-  __device__ T a(i64 m, i64 j) const {
-    const i64 n = j / L_out, lo = j - n * L_out;
-    return dy[(n * C_out + m) * L_out + lo];
-  }
-  __device__ T b(i64 j, i64 col) const {
-    const i64 n = j / L_out, lo = j - n * L_out;
-    const i64 ci = col / K, k = col - ci * K;
-    const i64 t = lo * stride + k * dil - pad;
-    return (t >= 0 && t < L_in) ? x[(n * C_in + ci) * L_in + t] : T(0);
-  }
-};
 
 // One block per (position tile, channel tile x group, sample); implicit GEMM over Cgi*K.
 template <class T>
@@ -244,6 +195,10 @@ void check_shape(const Conv1dShape& s) {
   const i64 span = s.L_in + s.pad_left + s.pad_right - s.dilation * (s.K - 1) - 1;
   if (span < 0 || s.L_out != span / s.stride + 1) fail("L_out inconsistent with L_in, K, stride, padding");
   if (s.N > 65535) fail("N > 65535 (grid z)");
+  const i64 kIntMax = 2147483647LL;  // the problems divide in 32 bits
+  if (s.N * s.L_out > kIntMax || s.L_in + s.pad_left + s.pad_right > kIntMax || s.C_in * s.K > kIntMax ||
+      s.C_out * s.K > kIntMax)
+    fail("an index exceeds 32 bits");
   const i64 mt = CEIL_DIV(std::max(s.C_in, s.C_out) / s.groups, static_cast<i64>(kBM)) * s.groups;
   if (mt > 65535) fail("too many channel tiles (grid y)");
 }
@@ -309,7 +264,7 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
       // dw (C_out x C_in) += sum_n dy_n x_n^T. Per chunk of samples: a strided-batched GEMM into
       // a workspace (column-major dw_n^T = x_n dy_n^T), then a fixed-order sum into dw.
       const i64 per = s.C_out * s.C_in;
-      const i64 nb = std::max<i64>(1, std::min<i64>(s.N, (i64{32} << 20) / per));
+      const i64 nb = std::max<i64>(1, std::min<i64>(s.N, (i64{8} << 20) / per));
       Scratch<T> ws(static_cast<std::size_t>(nb * per), stream);
       for (i64 n0 = 0; n0 < s.N; n0 += nb) {
         const i64 cnt = std::min(nb, s.N - n0);

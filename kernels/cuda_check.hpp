@@ -42,5 +42,14 @@ const char* cublas_error_string(int code);
                    ::xrdid::cuda::cuda_error_string(static_cast<int>(_e)));                       \
   } while (0)
 
-// After every kernel launch.
+// After every kernel launch. With -DXRDID_SYNC_CHECK (debugging only: not legal inside CUDA-graph
+// capture) it also synchronises, so that a faulting kernel is reported at its own launch.
+#ifdef XRDID_SYNC_CHECK
+#define XRDID_CUDA_CHECK_LAUNCH()                 \
+  do {                                            \
+    XRDID_CUDA_CHECK(cudaGetLastError());         \
+    XRDID_CUDA_CHECK(cudaDeviceSynchronize());    \
+  } while (0)
+#else
 #define XRDID_CUDA_CHECK_LAUNCH() XRDID_CUDA_CHECK(cudaGetLastError())
+#endif

@@ -1,8 +1,6 @@
-// Host-visible declarations of the CUDA twins of nn/ops (namespace xrdid::cuda). Every function
-// takes the same arguments as its CPU twin in xrdid::nn::ops plus a cudaStream_t; all pointers are
-// DEVICE pointers; launches are asynchronous on `stream`. Gradient contract as on the CPU: every
-// *_backward ACCUMULATES (+=) into its gradient outputs, any of which may be nullptr (skipped).
-// Instantiated for float and double. No device code here (includable from plain C++).
+// Host declarations of the CUDA twins of nn/ops: same arguments as the CPU op plus a cudaStream_t,
+// DEVICE pointers, asynchronous; *_backward ACCUMULATES (+=), nullptr gradients are skipped.
+// float and double instantiations. No device code (includable from plain C++).
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -66,6 +64,17 @@ template <class T>
 void dropout_forward(std::int64_t n, double p, std::uint64_t seed, const T* x, T* y, cudaStream_t stream);
 template <class T>
 void dropout_backward(std::int64_t n, double p, std::uint64_t seed, const T* dy, T* dx, cudaStream_t stream);
+
+// ---- elementwise.cu (raw-array ops of nn/ops/elementwise.hpp) -------------------------------
+template <class T> void add_forward(std::int64_t n, const T* a, const T* b, T* y, cudaStream_t stream);
+template <class T> void axpy(std::int64_t n, T alpha, const T* x, T* y, cudaStream_t stream);
+template <class T> void mul_forward(std::int64_t n, const T* a, const T* b, T* y, cudaStream_t stream);
+template <class T>
+void mul_backward(std::int64_t n, const T* a, const T* b, const T* dy, T* da, T* db, cudaStream_t stream);
+// DEVIATION from the CPU twin (which returns a host double): the sum goes to the DEVICE double
+// *out, so no host sync; double accumulation, fixed two-stage tree (deterministic).
+template <class T> void sum_all(std::int64_t n, const T* x, double* out, cudaStream_t stream);
+template <class T> void add_scalar(std::int64_t n, T value, T* y, cudaStream_t stream);
 
 // ---- pool.cu ----------------------------------------------------------------------------------
 // x (R, L) -> y (R, ceil(L/2)); one real ZERO appended on the right for odd L.

@@ -9,7 +9,10 @@ Usage:
       # C++ version (xrdid denoise --time-runs) with the same parameters and print the ratio
 
 --dia-quirk builds D1/D2 the way scipy.sparse.spdiags does when given diagonals of length N−1
-(the last +1 of D1 and of D2 is lost), which is what reproduces the §13.2 reference numbers.
+(the last +1 of D1 and of D2 is lost). Checked and rejected: it gives cost[0] = 13847.4, far
+from §13.2's 13549.510369, while the exact matrices give 13549.5099; so the spec's D1/D2 are right.
+Later iterations cannot be compared closer than ~1e-3: the MM iteration is chaotic at that
+level (scaling y by 1 + 1e-15 moves cost[1] by 4e-5 and Σx by 1e-3), see tests/denoise/test_beads.cpp.
 Run with Debian's /usr/bin/python3 (python3-scipy).
 """
 import sys

@@ -10,7 +10,7 @@ template <class T>
 void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var) {
   const std::int64_t N = s.N, C = s.C, L = s.L;
   const double inv_m = 1.0 / static_cast<double>(N * L);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.N * s.C * s.L > 32768)
   for (std::int64_t c = 0; c < C; ++c) {
     double acc = 0;
     for (std::int64_t n = 0; n < N; ++n) {
@@ -37,7 +37,7 @@ template <class T>
 void batchnorm_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
                        const T* gamma, const T* beta, double eps, T* y) {
   const std::int64_t N = s.N, C = s.C, L = s.L;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (s.N * s.C * s.L > 32768)
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t c = 0; c < C; ++c) {
       const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
@@ -66,7 +66,7 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
                         T* dbeta) {
   const std::int64_t N = s.N, C = s.C, L = s.L;
   const double m = static_cast<double>(N * L);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.N * s.C * s.L > 32768)
   for (std::int64_t c = 0; c < C; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
     const double mu = mean[c];

@@ -63,6 +63,9 @@ double Conv1dShape::flops() const {
 
 namespace {
 
+// Threads only pay off above ~1 MFLOP; tiny convolutions (tests, finite differences) stay serial.
+inline bool conv_par(const Conv1dShape& s) { return s.flops() > 1e6; }
+
 struct Plan {
   std::int64_t Cgi, Cgo, CK, nb, nchunks;
 };
@@ -194,7 +197,7 @@ void direct_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
   // wr[g][co-tile][r][ci][q][c] = w[g*Cgo + co0 + c, ci, S*q + r] (0 for taps past K)
   const std::int64_t tiles = Cgo / kTile, tile_sz = S * Cgi * ntap * kTile;
   std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
     const std::int64_t g = gt / tiles, co0 = (gt % tiles) * kTile;
     T* wr = wr_all.data() + gt * tile_sz;
@@ -207,7 +210,7 @@ void direct_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
         }
   }
   const std::int64_t tasks = s.N * G;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
   for (std::int64_t t = 0; t < tasks; ++t) {
     const std::int64_t n = t / G, g = t % G;
     T* xph = detail::scratch<T>(0, static_cast<std::size_t>(S * Cgi * Lph));
@@ -250,7 +253,7 @@ void direct_dx(const Conv1dShape& s, const T* w, const T* dy, T* dx) {
   // wr[g][ci-tile][r][co][q][c] = w[g*Cgo + co, ci0 + c, S*q + r] (0 for taps past K)
   const std::int64_t tiles = Cgi / kTile, ntap_max = Qm + 1, tile_sz = S * Cgo * ntap_max * kTile;
   std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
     const std::int64_t g = gt / tiles, ci0 = (gt % tiles) * kTile;
     for (std::int64_t r = 0; r < S; ++r) {
@@ -264,7 +267,7 @@ void direct_dx(const Conv1dShape& s, const T* w, const T* dy, T* dx) {
     }
   }
   const std::int64_t tasks = s.N * G;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
   for (std::int64_t t = 0; t < tasks; ++t) {
     const std::int64_t n = t / G, g = t % G;
     T* dyp = detail::scratch<T>(0, static_cast<std::size_t>(Cgo * Ldy));
@@ -309,7 +312,7 @@ void direct_dw(const Conv1dShape& s, const T* x, const T* dy, T* dw, T* db) {
   const std::int64_t Lo = s.L_out, Kpad = round_up(K, kTile);
   const std::int64_t Lx = round_up((Lo - 1) * S + Kpad, 16);  // padded input row length read
   const std::int64_t tiles = Cgo / kTile, tasks = G * tiles;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
   for (std::int64_t t = 0; t < tasks; ++t) {
     const std::int64_t g = t / tiles, co0 = (t % tiles) * kTile;
     T* xp = detail::scratch<T>(0, static_cast<std::size_t>(Cgi * Lx));
@@ -365,7 +368,7 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N;
   CMapR<T> W(w, Co, Ci);
   if (L >= 128 || N == 1) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
     for (std::int64_t n = 0; n < N; ++n) {
       MapR<T> Y(y + n * Co * L, Co, L);
       Y.noalias() = W * CMapR<T>(x + n * Ci * L, Ci, L);
@@ -376,10 +379,10 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
   // Short rows: one GEMM over all samples, split over output-row blocks.
   const std::int64_t M = N * L;
   std::vector<T> xc(static_cast<std::size_t>(Ci * M));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
   const std::int64_t rb = 64, nblk = (Co + rb - 1) / rb;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
   for (std::int64_t ib = 0; ib < nblk; ++ib) {
     const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
     T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
@@ -401,7 +404,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
                         T* db) {
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N, M = N * L;
   if (db) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
     for (std::int64_t c = 0; c < Co; ++c) {
       T acc = 0;
       for (std::int64_t n = 0; n < N; ++n) {
@@ -414,15 +417,15 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
   if (dx) {
     CMapR<T> W(w, Co, Ci);
     if (L >= 128 || N == 1) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
       for (std::int64_t n = 0; n < N; ++n)
         MapR<T>(dx + n * Ci * L, Ci, L).noalias() += W.transpose() * CMapR<T>(dy + n * Co * L, Co, L);
     } else {
       std::vector<T> dyc(static_cast<std::size_t>(Co * M));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
       for (std::int64_t c = 0; c < Co; ++c) gather_rows(dy, Co, L, 0, N, c, 1, dyc.data() + c * M);
       const std::int64_t rb = 64, nblk = (Ci + rb - 1) / rb;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
       for (std::int64_t ib = 0; ib < nblk; ++ib) {
         const std::int64_t r0 = ib * rb, rows = std::min(rb, Ci - r0);
         T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
@@ -442,11 +445,11 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
     // dW += sum_n dy_n x_n^T = dYc (Co x N*L) * Xc^T; Xc shared, row blocks of dW per task
     // (one block per thread where possible: every block re-packs Xc inside the GEMM).
     std::vector<T> xc(static_cast<std::size_t>(Ci * M));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv_par(s))
     for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
     const std::int64_t nth = detail::max_threads();
     const std::int64_t rb = std::max<std::int64_t>(16, (Co + nth - 1) / nth), nblk = (Co + rb - 1) / rb;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
     for (std::int64_t ib = 0; ib < nblk; ++ib) {
       const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
       T* dyr = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
@@ -463,7 +466,7 @@ void grouped_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T
   const Plan p = make_plan(s);
   const std::int64_t G = s.groups, Lo = s.L_out;
   const std::int64_t tasks = p.nchunks * G;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
   for (std::int64_t t = 0; t < tasks; ++t) {
     const std::int64_t chunk = t / G, g = t % G;
     const std::int64_t n0 = chunk * p.nb, nb = std::min(p.nb, s.N - n0), M = nb * Lo;
@@ -515,7 +518,7 @@ void grouped_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy,
   const std::int64_t tasks = p.nchunks * G;
   if (dx) {
     // Tasks write disjoint (sample, channel-group) blocks of dx.
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
     for (std::int64_t t = 0; t < tasks; ++t) {
       const std::int64_t chunk = t / G, g = t % G;
       const std::int64_t n0 = chunk * p.nb, nb = std::min(p.nb, s.N - n0), M = nb * Lo;
@@ -536,14 +539,14 @@ void grouped_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy,
   const int nth = detail::max_threads();
   if (G >= nth || p.nchunks == 1) {
     // Each group's dw/db rows belong to one task: no reduction needed.
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (conv_par(s))
     for (std::int64_t g = 0; g < G; ++g)
       for (std::int64_t chunk = 0; chunk < p.nchunks; ++chunk) grouped_dw_task(s, p, x, dy, chunk, g, dw, db);
     return;
   }
   // Few groups: split over sample chunks with per-thread partial sums, reduced at the end.
   const std::int64_t wn = s.C_out * p.CK;
-#pragma omp parallel
+#pragma omp parallel if (conv_par(s))
   {
     std::vector<T> dw_t(dw ? static_cast<std::size_t>(wn) : 0, T(0));
     std::vector<T> db_t(db ? static_cast<std::size_t>(s.C_out) : 0, T(0));

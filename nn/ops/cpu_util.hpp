@@ -1,6 +1,10 @@
 // Internal helpers of the CPU reference ops: Eigen maps of row-major raw arrays, per-thread
 // scratch buffers and the OpenMP thread count. Not part of the public op interface.
 #pragma once
+// GCC 12 reports a false -Wmaybe-uninitialized inside Eigen's AVX-512 GEMM packing (double).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>

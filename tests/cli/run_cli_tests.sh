@@ -67,5 +67,33 @@ if "$X" --help | grep -q denoise; then
   [[ ! -e $T/d.xy ]] && ok || bad "empty pattern left an output file"
 fi
 
+# Library, training, identification on the bundled phases (tiny settings).
+if "$X" --help | grep -q identify; then
+  expect 0 "library build of the bundled phases" -- "$X" library build "$ROOT/data/phases" -o "$T/ph.xrdlib"
+  expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
+    --copies 2 --no-progress
+  [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"
+  "$X" simulate "$ROOT/data/phases/NaCl.cif" --range 10,80 -o "$T/nacl.xy" >/dev/null 2>&1
+  expect 0 "identify by profile" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3
+  contains "$T/out" "NaCl" "profile finds NaCl"
+  expect 0 "identify --json with a model" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --model "$T/m.safetensors" \
+    --method hybrid --json --report "$T/r.html"
+  contains "$T/out" '"queries"' "identify JSON"
+  contains "$T/out" '"reduced_formula"' "identify JSON candidates"
+  contains "$T/r.html" "<svg" "HTML report has inline SVG"
+  expect 0 "chemistry filter" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --exclude Na --top 1 --json
+  if grep -q '"NaCl"' "$T/out"; then bad "--exclude Na still lists NaCl"; else ok; fi
+  expect nz "model method without a model" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --method model
+  head -c 100 "$T/m.safetensors" >"$T/trunc.safetensors"
+  expect nz "truncated model" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --model "$T/trunc.safetensors"
+  contains "$T/err" "trunc.safetensors" "truncated model message names the file"
+  printf '10 1\n11 nan\n12 3\n' >"$T/nan.xy"
+  expect nz "NaN pattern" -- "$X" identify "$T/nan.xy" --library "$T/ph.xrdlib"
+  contains "$T/err" "nan.xy" "NaN pattern message names the file"
+  expect nz "missing library" -- "$X" identify "$T/nacl.xy" --library "$T/none.xrdlib"
+  expect nz "train --device cuda is refused clearly" -- "$X" train "$ROOT/data/phases" -o "$T/c.safetensors" --device cuda
+  [[ ! -e $T/c.safetensors ]] && ok || bad "refused training left a model file"
+fi
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -22,10 +22,18 @@ namespace {
 
 std::string data(const std::string& name) { return std::string(XRDID_TEST_DATA) + "/patterns/" + name; }
 
+// A per-process scratch folder, removed when the test binary exits.
+struct ScratchDir {
+  fs::path dir = fs::temp_directory_path() / ("xrdid_test_io_" + std::to_string(::getpid()));
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+} g_scratch;
+
 std::string tmp_path(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("xrdid_test_io_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return (d / name).string();
+  fs::create_directories(g_scratch.dir);
+  return (g_scratch.dir / name).string();
 }
 
 std::string slurp(const std::string& p) {

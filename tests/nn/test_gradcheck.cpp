@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "gradcheck.hpp"
@@ -18,10 +19,11 @@ struct ConvCase {
   int pl, pr;
   bool bias;
   std::string describe() const {
-    return "N" + std::to_string(N) + " Ci" + std::to_string(Ci) + " Co" + std::to_string(Co) + " L" +
-           std::to_string(L) + " K" + std::to_string(K) + " s" + std::to_string(stride) + " d" +
-           std::to_string(dil) + " G" + std::to_string(groups) + (same ? " same" : " pad") +
-           (bias ? " bias" : "");
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "N%lld Ci%lld Co%lld L%lld K%lld s%lld d%lld G%lld %s%s", (long long)N,
+                  (long long)Ci, (long long)Co, (long long)L, (long long)K, (long long)stride, (long long)dil,
+                  (long long)groups, same ? "same" : "pad", bias ? " bias" : "");
+    return buf;
   }
 };
 

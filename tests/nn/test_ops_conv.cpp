@@ -101,9 +101,10 @@ void check_against_reference(const Conv1dShape& s, std::uint64_t seed) {
 struct Case {
   std::int64_t N, Ci, Co, L, K, stride, dil, groups;
   std::string describe() const {
-    return "N" + std::to_string(N) + " Ci" + std::to_string(Ci) + " Co" + std::to_string(Co) + " L" +
-           std::to_string(L) + " K" + std::to_string(K) + " s" + std::to_string(stride) + " d" +
-           std::to_string(dil) + " G" + std::to_string(groups);
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "N%lld Ci%lld Co%lld L%lld K%lld s%lld d%lld G%lld", (long long)N, (long long)Ci,
+                  (long long)Co, (long long)L, (long long)K, (long long)stride, (long long)dil, (long long)groups);
+    return buf;
   }
 };
 
@@ -111,11 +112,12 @@ struct Case {
 // versions of the Net1D shapes (16 channels per group, K = 16, the stem, 1x1 with short rows).
 const Case kCases[] = {
     {1, 1, 1, 1, 1, 1, 1, 1},     {1, 3, 5, 7, 3, 1, 1, 1},    {2, 6, 6, 11, 3, 2, 1, 6},
-    {3, 4, 6, 10, 5, 2, 2, 2},    {2, 5, 5, 9, 1, 1, 1, 1},    {2, 5, 10, 300, 1, 1, 1, 1},
+    {3, 4, 6, 10, 5, 2, 2, 2},    {2, 5, 5, 9, 1, 1, 1, 1},    {2, 5, 10, 150, 1, 1, 1, 1},
     {3, 1, 8, 120, 16, 2, 1, 1},  {4, 32, 32, 47, 16, 2, 1, 2}, {4, 32, 32, 24, 16, 1, 1, 2},
-    {2, 48, 48, 375, 16, 2, 1, 3}, {5, 64, 64, 12, 1, 1, 1, 1}, {2, 16, 16, 3, 16, 1, 1, 1},
+    {2, 32, 32, 95, 16, 2, 1, 2}, {5, 64, 64, 12, 1, 1, 1, 1}, {2, 16, 16, 3, 16, 1, 1, 1},
     {2, 4, 8, 6, 1, 2, 1, 2},      {2, 1, 16, 120, 16, 2, 1, 1}, {2, 1, 64, 33, 16, 2, 1, 1},
     {2, 16, 32, 20, 5, 3, 1, 1},   {1, 32, 32, 17, 1, 2, 1, 2},  {2, 16, 16, 40, 2, 2, 1, 1},
+    {1, 16, 16, 30, 20, 1, 1, 1},  {2, 32, 16, 9, 16, 2, 1, 1},
 };
 
 }  // namespace
@@ -161,7 +163,7 @@ TEST_CASE("conv1d forward and backward match the naive reference (float and doub
 }
 
 TEST_CASE("conv1d backward accumulates into dx, dw, db and honours nullptr") {
-  for (const Case& c : {Case{2, 4, 4, 9, 3, 2, 1, 2}, Case{3, 5, 6, 20, 1, 1, 1, 1}, Case{2, 1, 4, 500, 3, 2, 1, 1}}) {
+  for (const Case& c : {Case{2, 4, 4, 9, 3, 2, 1, 2}, Case{3, 5, 6, 20, 1, 1, 1, 1}, Case{2, 1, 4, 400, 3, 2, 1, 1}}) {
     CAPTURE(c.describe());
     const Conv1dShape s = Conv1dShape::same(c.N, c.Ci, c.Co, c.L, c.K, c.stride, c.dil, c.groups);
     const auto x = rand_tensor({s.N, s.C_in, s.L_in}, 1).to_vector();
