@@ -134,31 +134,87 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
                                                 const std::vector<std::size_t>& entries,
                                                 const IdentifyOptions& opt) const {
   const std::size_t n = lib_.n_points;
-  std::vector<float> qs(n);
-  double qn = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    qs[i] = mask[i] ? std::sqrt(std::max(0.f, q[i])) : 0.f;
-    qn += static_cast<double>(qs[i]) * qs[i];
+  const std::vector<double> grid = lib_.grid();
+  const double lambda = lib_.wavelength.known() ? lib_.wavelength.alpha1 : 1.54184;
+  // Query variants, one per lattice scale f (every d-spacing of the sample = f x the
+  // reference's, as for strain or thermal expansion): the query is re-expressed on the
+  // reference's 2θ axis, sinθ_measured = sinθ_ref / f, by linear interpolation.
+  struct Variant {
+    double scale;
+    std::vector<std::uint32_t> nz;  // indices where the compressed query is non-zero
+    std::vector<float> v;           // its values there
+    double norm = 0;
+    std::size_t lo = 0, hi = 0;     // the measured range on the reference axis [lo, hi)
+  };
+  std::vector<Variant> variants;
+  const int nscale = opt.max_strain > 0 && opt.strain_step > 0
+                         ? static_cast<int>(std::floor(opt.max_strain / opt.strain_step + 1e-9)) : 0;
+  for (int k = -nscale; k <= nscale; ++k) {
+    Variant var;
+    var.scale = 1.0 + k * opt.strain_step;
+    std::vector<float> qv(n, 0.f);
+    std::vector<char> mv(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      double t = grid[i];
+      if (k != 0) {
+        const double st = std::sin(grid[i] * M_PI / 360.0) / var.scale;
+        if (st >= 1.0) continue;
+        t = std::asin(st) * 360.0 / M_PI;
+      }
+      const double x = (t - lib_.two_theta_start) / lib_.two_theta_step;
+      if (x < 0 || x > static_cast<double>(n - 1)) continue;
+      const std::size_t j = static_cast<std::size_t>(x);
+      const std::size_t j1 = std::min(j + 1, n - 1);
+      if (!mask[j] || !mask[j1]) continue;
+      const double w = x - static_cast<double>(j);
+      qv[i] = static_cast<float>((1 - w) * q[j] + w * q[j1]);
+      mv[i] = 1;
+    }
+    var.lo = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!mv[i]) continue;
+      var.lo = std::min(var.lo, i);
+      var.hi = i + 1;
+      const float c = std::sqrt(std::max(0.f, qv[i]));
+      if (c > 0.f) {
+        var.nz.push_back(static_cast<std::uint32_t>(i));
+        var.v.push_back(c);
+        var.norm += static_cast<double>(c) * c;
+      }
+    }
+    var.norm = std::sqrt(var.norm);
+    if (var.norm > 0 && var.hi > var.lo) variants.push_back(std::move(var));
   }
-  qn = std::sqrt(qn);
   const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
   std::vector<Candidate> out(entries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const float* r = ref_sqrt_.data() + entries[k] * n;
     Candidate best{entries[k], -2.0, 0.0};
-    for (int s = -S; s <= S; ++s) {
-      // The reference moved by s points: r'[i] = r[i - s]; only the measured range counts.
-      double dot = 0, rn = 0;
-      const std::size_t lo = static_cast<std::size_t>(std::max(0, s)), hi = n - static_cast<std::size_t>(std::max(0, -s));
-      for (std::size_t i = lo; i < hi; ++i) {
-        if (!mask[i]) continue;
-        const double rv = r[i - static_cast<std::size_t>(s)];
-        dot += rv * qs[i];
-        rn += rv * rv;
+    std::vector<double> rn(static_cast<std::size_t>(2 * S + 1));
+    for (const Variant& var : variants) {
+      // Reference moved by s points: r'[i] = r[i - s]. Its norm over the measured window
+      // [lo, hi) slides by one point per shift.
+      auto r2 = [&](std::ptrdiff_t j) {
+        return j >= 0 && j < static_cast<std::ptrdiff_t>(n) ? static_cast<double>(r[j]) * r[j] : 0.0;
+      };
+      double acc = 0;
+      for (std::size_t i = var.lo; i < var.hi; ++i) acc += r2(static_cast<std::ptrdiff_t>(i) + S);
+      rn[0] = acc;  // s = -S
+      for (int s = -S + 1; s <= S; ++s) {
+        acc += r2(static_cast<std::ptrdiff_t>(var.lo) - s) - r2(static_cast<std::ptrdiff_t>(var.hi) - s);
+        rn[static_cast<std::size_t>(s + S)] = acc;
       }
-      const double sc = rn > 0 && qn > 0 ? dot / (std::sqrt(rn) * qn) : 0.0;
-      if (sc > best.score) best = {entries[k], sc, s * lib_.two_theta_step};
+      for (int s = -S; s <= S; ++s) {
+        double dot = 0;
+        for (std::size_t t = 0; t < var.nz.size(); ++t) {
+          const std::ptrdiff_t j = static_cast<std::ptrdiff_t>(var.nz[t]) - s;
+          if (j >= 0 && j < static_cast<std::ptrdiff_t>(n)) dot += static_cast<double>(r[j]) * var.v[t];
+        }
+        const double norm = rn[static_cast<std::size_t>(s + S)];
+        const double sc = norm > 1e-12 ? dot / (std::sqrt(norm) * var.norm) : 0.0;
+        if (sc > best.score) best = {entries[k], sc, s * lib_.two_theta_step, var.scale};
+      }
     }
     out[k] = best;
   }

@@ -20,6 +20,8 @@ struct IdentifyOptions {
   std::vector<std::string> only;      // no element outside this list
   std::string background = "snip";    // snip | beads | none
   double max_shift_deg = 0.3;         // zero-shift search range (profile)
+  double max_strain = 0.0;            // lattice-scale search |f - 1| <= this (profile), 0 = off
+  double strain_step = 0.0025;        // step of that search
   double min_score = 0.5;             // best score below this -> no confident match
   int shortlist = 50;
   double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas                 // hybrid: model candidates re-ranked by profile
@@ -29,6 +31,7 @@ struct Candidate {
   std::size_t entry = 0;  // index into the library
   double score = 0;       // cosine similarity in [-1, 1] (profile: of sqrt-compressed profiles)
   double shift_deg = 0;   // best zero shift (profile)
+  double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
 };
 
 struct IdentifyResult {

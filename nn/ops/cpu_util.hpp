@@ -51,7 +51,12 @@ template <class T>
 T* scratch(int slot, std::size_t n) {
   thread_local std::vector<T> bufs[4];
   std::vector<T>& b = bufs[slot];
+#if defined(__SANITIZE_ADDRESS__)
+  // Exact-size buffers under AddressSanitizer, so a read past n is reported.
+  if (b.size() != n) b = std::vector<T>(n);
+#else
   if (b.size() < n) b.resize(n);
+#endif
   return b.data();
 }
 

@@ -25,6 +25,8 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
       ->check(CLI::IsMember({"model", "profile", "hybrid"}));
   sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str();
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
+  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 (profile)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.1));
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
   return std::function<int()>([a] {
     std::vector<std::string> skipped;

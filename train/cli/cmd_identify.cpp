@@ -47,6 +47,9 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
       ->check(CLI::IsMember({"snip", "beads", "none"}));
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range in degrees (profile)")
       ->capture_default_str()->check(CLI::Range(0.0, 5.0));
+  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 for ±1 % "
+                                                     "(profile; follows strain that a zero shift cannot)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.1));
   sub->add_option("--min-score", a->opt.min_score, "below this best score the answer is 'no confident match'")
       ->capture_default_str();
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
