@@ -512,39 +512,6 @@ Pattern strip_kalpha2(const Pattern& p, const Wavelength& w) {
 }
 
 // ---------------------------------------------------------------------------------------------
-void write_file_atomic(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  const int fd = ::mkstemp(buf.data());
-  if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file (" + std::strerror(errno) + ")");
-  const std::string tmp(buf.data());
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t k = ::write(fd, text.data() + done, text.size() - done);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error(path + ": write failed (" + err + ")");
-    }
-    done += static_cast<std::size_t>(k);
-  }
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": cannot flush the temporary file");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename the temporary file into place (" + err + ")");
-  }
-}
 
 void write_columns(const std::string& path, const std::vector<std::vector<double>>& columns,
                    const std::string& header_comment) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "xrd/pattern.hpp"
 
 namespace xrdid::io {
@@ -62,7 +63,7 @@ void write_columns(const std::string& path, const std::vector<std::vector<double
                    const std::string& header_comment);
 
 // Writes text to path atomically (temporary file + rename); used by the writers above.
-void write_file_atomic(const std::string& path, const std::string& text);
+using common::write_file_atomic;
 
 // Median 2θ step (0 for fewer than two points).
 double median_step(const Pattern& p);

@@ -10,7 +10,6 @@
 #include "io/pattern_io.hpp"
 
 namespace xrdid::io {
-namespace {
 
 std::string xml_escape(const std::string& s) {
   std::string o;
@@ -26,6 +25,8 @@ std::string xml_escape(const std::string& s) {
   }
   return o;
 }
+
+namespace {
 
 std::string num(double v, const char* fmt = "%.2f") {
   char b[64];

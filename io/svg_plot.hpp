@@ -25,6 +25,9 @@ std::string svg_plot(const std::vector<Curve>& curves, const PlotOptions& opt = 
 // Writes svg_plot(...) to path atomically.
 void write_svg_plot(const std::string& path, const std::vector<Curve>& curves, const PlotOptions& opt = {});
 
+// Escapes & < > " ' for XML/HTML text and attribute values.
+std::string xml_escape(const std::string& s);
+
 // "Nice" tick positions (steps of 1, 2 or 5 × 10^k) covering [lo, hi], about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 

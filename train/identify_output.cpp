@@ -14,19 +14,7 @@ namespace xrdid::train {
 namespace {
 std::string relative_source(const xrd::LibraryEntry& e) { return e.id + ".cif"; }
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+std::string esc(const std::string& s) { return io::xml_escape(s); }
 }  // namespace
 
 nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const xrd::Library& lib) {

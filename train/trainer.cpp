@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "augment/seed_augment.hpp"
+#include "common/atomic_file.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
 #include "nn/ops/random.hpp"
@@ -96,18 +97,12 @@ Accuracy acc_from(const json& j) {
 }
 
 void write_curve(const std::string& path, const std::vector<EpochRecord>& curve) {
-  namespace fs = std::filesystem;
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("xrdid: cannot write " + path);
-    f << "epoch,lr,train_loss,train_top1,train_top5,val_loss,val_top1,val_top5,seconds\n";
-    for (auto& r : curve)
-      f << r.epoch << ',' << r.lr << ',' << r.train.loss << ',' << r.train.top1 << ',' << r.train.top5 << ','
-        << r.val.loss << ',' << r.val.top1 << ',' << r.val.top5 << ',' << r.seconds << '\n';
-    if (!f) throw std::runtime_error("xrdid: write failed: " + path);
-  }
-  fs::rename(tmp, path);
+  std::ostringstream f;
+  f << "epoch,lr,train_loss,train_top1,train_top5,val_loss,val_top1,val_top5,seconds\n";
+  for (auto& r : curve)
+    f << r.epoch << ',' << r.lr << ',' << r.train.loss << ',' << r.train.top1 << ',' << r.train.top5 << ','
+      << r.val.loss << ',' << r.val.top1 << ',' << r.val.top5 << ',' << r.seconds << '\n';
+  common::write_file_atomic(path, f.str());
 }
 
 std::string fmt_time(double s) {

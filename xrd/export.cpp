@@ -68,31 +68,5 @@ std::string format_sticks(const Sticks& s) {
   return out;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp_name(1, '.');
-  tmp_name.append(target.filename().string()).append(".tmp.XXXXXX");
-  std::string tmpl = (dir / tmp_name).string();
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + std::strerror(errno));
-  bool ok = true;
-  std::size_t done = 0;
-  while (ok && done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ok = false;
-    else done += static_cast<std::size_t>(n);
-  }
-  const int saved = errno;
-  if (::close(fd) != 0) ok = false;
-  if (ok) ::chmod(tmpl.c_str(), 0644);
-  if (!ok || std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const int err = ok ? errno : saved;
-    ::unlink(tmpl.c_str());
-    throw std::runtime_error(path + ": cannot write: " + std::strerror(err));
-  }
-}
 
 }  // namespace xrdid::xrd

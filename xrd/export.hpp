@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/atomic_file.hpp"
+
 #include "xrd/crystal.hpp"
 #include "xrd/pattern.hpp"
 #include "xrd/powder.hpp"
@@ -21,6 +23,6 @@ std::string format_sticks(const Sticks& s);
 // Writes `content` to `path` atomically: a temporary file in the same directory, then
 // rename(2). On failure the temporary is removed, `path` is untouched, and a
 // std::runtime_error names the file.
-void write_file_atomic(const std::string& path, const std::string& content);
+using common::write_file_atomic;
 
 }  // namespace xrdid::xrd
