@@ -1,6 +1,8 @@
 // Elementwise CPU reference ops: vectorisable loops, OpenMP for large arrays.
 #include "nn/ops/elementwise.hpp"
 
+#include <algorithm>
+
 #include "nn/dispatch.hpp"
 
 namespace xrdid::nn::ops {
@@ -51,11 +53,23 @@ void mul_backward(std::int64_t n, const T* a, const T* b, const T* dy, T* da, T*
   }
 }
 
+// Deterministic: a fixed number of chunks (independent of the thread count and of timing),
+// each summed in order, then the chunk sums in order. OpenMP reductions combine in an
+// unspecified order, which would make training runs (and exact resume) irreproducible.
 template <class T>
 double sum_all(std::int64_t n, const T* x) {
+  constexpr std::int64_t kChunks = 64;
+  double part[kChunks] = {};
+  const std::int64_t len = (n + kChunks - 1) / kChunks;
+#pragma omp parallel for schedule(static) if (n > kPar)
+  for (std::int64_t c = 0; c < kChunks; ++c) {
+    double acc = 0;
+    const std::int64_t lo = c * len, hi = std::min(n, lo + len);
+    for (std::int64_t i = lo; i < hi; ++i) acc += x[i];
+    part[c] = acc;
+  }
   double acc = 0;
-#pragma omp parallel for simd reduction(+ : acc) if (n > kPar)
-  for (std::int64_t i = 0; i < n; ++i) acc += x[i];
+  for (double v : part) acc += v;
   return acc;
 }
 

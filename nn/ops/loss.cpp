@@ -11,8 +11,9 @@ namespace xrdid::nn::ops {
 template <class T>
 void cosface_forward(std::int64_t N, std::int64_t C, double s, double m, const T* c,
                      const std::int64_t* labels, T* p, T* loss) {
-  double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (N * C > 65536)
+  // Per-row losses summed in row order afterwards: deterministic for any thread count.
+  std::vector<double> row_loss(static_cast<std::size_t>(N));
+#pragma omp parallel for schedule(static) if (N * C > 65536)
   for (std::int64_t i = 0; i < N; ++i) {
     const T* ci = c + i * C;
     T* pi = p + i * C;
@@ -27,8 +28,10 @@ void cosface_forward(std::int64_t N, std::int64_t C, double s, double m, const T
     const double lse = zmax + std::log(se);
     for (std::int64_t j = 0; j < C; ++j)
       pi[j] = static_cast<T>(std::exp(s * (ci[j] - (j == y ? m : 0.0)) - lse));
-    total += lse - s * (ci[y] - m);
+    row_loss[static_cast<std::size_t>(i)] = lse - s * (ci[y] - m);
   }
+  double total = 0;
+  for (double v : row_loss) total += v;
   *loss = static_cast<T>(total / static_cast<double>(N));
 }
 
