@@ -7,7 +7,6 @@
 
 #include "augment/measurement.hpp"
 #include "io/pattern_io.hpp"
-#include "io/svg_plot.hpp"
 #include "train/identify.hpp"
 #include "train/identify_output.hpp"
 #include "train/simulated_dataset.hpp"
@@ -67,22 +66,7 @@ int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& log) {
   to.progress = o.progress;
   to.out = (dir / "model.safetensors").string();
   TrainResult tr = train_model(data, to, log);
-  {
-    io::Curve tl, vl;
-    tl.name = "train top-1 (%)";
-    vl.name = "validation top-1 (%)";
-    for (auto& r : tr.curve) {
-      tl.x.push_back(r.epoch);
-      tl.y.push_back(r.train.top1);
-      vl.x.push_back(r.epoch);
-      vl.y.push_back(r.val.top1);
-    }
-    io::PlotOptions po;
-    po.title = "learning curve";
-    po.x_label = "epoch";
-    po.y_label = "accuracy (%)";
-    io::write_svg_plot((dir / "learning_curve.svg").string(), {tl, vl}, po);
-  }
+  write_learning_curve_svg((dir / "learning_curve.svg").string(), tr.curve);
 
   // 3. A realistic "measured" pattern of one phase.
   std::string phase = o.phase;

@@ -2,14 +2,33 @@
 #include "train/structures.hpp"
 
 #include <exception>
+#include <filesystem>
 
 #include "xrd/cif_reader.hpp"
 #include "xrd/library.hpp"
 
 namespace xrdid::train {
 
+namespace {
+bool is_library_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::is_regular_file(path) || fs::path(path).extension() == ".cif") return false;
+  try {
+    xrd::load_library(path, false);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+}  // namespace
+
 StructureSet read_structures(const std::vector<std::string>& inputs) {
-  auto cifs = xrd::collect_cifs(inputs);
+  std::vector<std::pair<std::string, std::string>> cifs;
+  if (inputs.size() == 1 && is_library_file(inputs[0])) {
+    for (auto& e : xrd::load_library(inputs[0], false).entries) cifs.emplace_back(e.source, e.id);
+  } else {
+    cifs = xrd::collect_cifs(inputs);
+  }
   std::vector<xrd::Crystal> c(cifs.size());
   std::vector<std::string> err(cifs.size());
 #pragma omp parallel for schedule(dynamic)

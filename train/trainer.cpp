@@ -22,6 +22,7 @@
 
 #include "augment/seed_augment.hpp"
 #include "common/atomic_file.hpp"
+#include "io/svg_plot.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
 #include "nn/ops/random.hpp"
@@ -308,6 +309,23 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
         << std::string(tty ? 20 : 0, ' ') << "\n";
   }
   return res;
+}
+
+void write_learning_curve_svg(const std::string& path, const std::vector<EpochRecord>& curve) {
+  io::Curve tr, va;
+  tr.name = "train top-1 (%)";
+  va.name = "validation top-1 (%)";
+  for (auto& r : curve) {
+    tr.x.push_back(r.epoch);
+    tr.y.push_back(r.train.top1);
+    va.x.push_back(r.epoch);
+    va.y.push_back(r.val.top1);
+  }
+  io::PlotOptions po;
+  po.title = "learning curve";
+  po.x_label = "epoch";
+  po.y_label = "top-1 accuracy (%)";
+  io::write_svg_plot(path, {tr, va}, po);
 }
 
 }  // namespace xrdid::train

@@ -65,4 +65,7 @@ Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, con
 TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostream& log,
                         const std::atomic<bool>* stop = nullptr);
 
+// The learning curve (train/validation top-1 and loss per epoch) as an SVG file, atomically.
+void write_learning_curve_svg(const std::string& path, const std::vector<EpochRecord>& curve);
+
 }  // namespace xrdid::train

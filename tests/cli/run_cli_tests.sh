@@ -73,6 +73,12 @@ if "$X" --help | grep -q identify; then
   expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
     --copies 2 --no-progress
   [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"
+  expect 0 "train with --plot" -- "$X" train "$ROOT/data/phases" -o "$T/m3.safetensors" --config tiny --epochs 2 \
+    --copies 1 --no-progress --plot "$T/curve.svg"
+  contains "$T/curve.svg" "<polyline" "learning-curve SVG has curves"
+  expect 0 "train from a library file" -- "$X" train "$T/ph.xrdlib" -o "$T/m2.safetensors" --config tiny --epochs 1 \
+    --copies 1 --no-progress
+  contains "$T/err" "39 structures" "training from a library reads its 39 CIFs"
   "$X" simulate "$ROOT/data/phases/NaCl.cif" --range 10,80 -o "$T/nacl.xy" >/dev/null 2>&1
   expect 0 "identify by profile" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3
   contains "$T/out" "NaCl" "profile finds NaCl"

@@ -1,6 +1,7 @@
 // `xrdid library build|info`: simulate a reference library from CIFs, or describe one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include "train/cli/registry.hpp"
 #include "xrd/library.hpp"
+#include "xrd/library_groups.hpp"
 #include "xrd/wavelengths.hpp"
 
 namespace xrdid::cli {
@@ -20,6 +22,8 @@ struct LibraryArgs {
   std::string out, wavelength = "CuKa", range = "0,120", info_path;
   double step = 0.02, sigma = 0.07;
   int threads = 0;
+  bool group_duplicates = false;
+  double min_cosine = 0.98, max_shift = 0.1;
 };
 
 std::pair<double, double> parse_range(const std::string& text) {
@@ -63,8 +67,32 @@ int run_build(const LibraryArgs& a) {
   return 0;
 }
 
+// `--group-duplicates`: number of identities, then the largest groups (size, formula, space group, ids).
+void print_groups(const xrd::Library& lib, double min_cosine, double max_shift) {
+  const std::vector<int> group = xrd::group_duplicates(lib, min_cosine, max_shift);
+  const int n_groups = group.empty() ? 0 : *std::max_element(group.begin(), group.end()) + 1;
+  std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(n_groups));
+  for (std::size_t i = 0; i < group.size(); ++i) members[static_cast<std::size_t>(group[i])].push_back(i);
+  std::printf("identities  %d (from %zu entries; same formula + space group, cosine >= %g, shift <= %g deg)\n",
+              n_groups, lib.size(), min_cosine, max_shift);
+  std::vector<std::size_t> order(members.size());
+  for (std::size_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return members[x].size() > members[y].size(); });
+  const std::size_t show = std::min<std::size_t>(order.size(), 10);
+  for (std::size_t k = 0; k < show && members[order[k]].size() > 1; ++k) {
+    const auto& m = members[order[k]];
+    const auto& e = lib.entries[m[0]];
+    std::printf("  group %-5zu %4zu x %-16s %-12s", order[k], m.size(), e.reduced_formula.c_str(), e.spacegroup.c_str());
+    const std::size_t ids = std::min<std::size_t>(m.size(), 4);
+    for (std::size_t t = 0; t < ids; ++t) std::printf(" %s", lib.entries[m[t]].id.c_str());
+    if (m.size() > ids) std::printf(" ...");
+    std::printf("\n");
+  }
+}
+
 int run_info(const LibraryArgs& a) {
-  const xrd::Library lib = xrd::load_library(a.info_path, /*patterns=*/false);
+  const xrd::Library lib = xrd::load_library(a.info_path, /*patterns=*/a.group_duplicates);
   std::printf("library     %s\n", a.info_path.c_str());
   std::printf("entries     %zu\n", lib.size());
   std::printf("grid        %zu points from %g deg, step %g deg\n", lib.n_points, lib.two_theta_start, lib.two_theta_step);
@@ -86,6 +114,7 @@ int run_info(const LibraryArgs& a) {
     std::printf("  %-40s %-16s %s\n", lib.entries[i].id.c_str(), lib.entries[i].reduced_formula.c_str(),
                 lib.entries[i].spacegroup.c_str());
   if (lib.size() > show) std::printf("  ... %zu more\n", lib.size() - show);
+  if (a.group_duplicates) print_groups(lib, a.min_cosine, a.max_shift);
   return 0;
 }
 
@@ -104,6 +133,12 @@ Registrar reg{{"library", [](CLI::App& app) {
                  build->add_option("--sigma", args->sigma, "Gaussian sigma in degrees")->capture_default_str();
                  auto* info = sub->add_subcommand("info", "Describe a library file");
                  info->add_option("lib", args->info_path, "library file")->required();
+                 info->add_flag("--group-duplicates", args->group_duplicates,
+                                "count identities: same reduced formula + space group + near-identical pattern");
+                 info->add_option("--min-cosine", args->min_cosine, "pattern cosine needed to group (with --group-duplicates)")
+                     ->capture_default_str();
+                 info->add_option("--max-shift", args->max_shift, "2θ zero-shift search in degrees (with --group-duplicates)")
+                     ->capture_default_str();
                  return std::function<int()>([args, build, info] {
                    if (build->parsed()) return run_build(*args);
                    if (info->parsed()) return run_info(*args);

@@ -19,6 +19,7 @@ extern "C" void on_sigint(int) { g_stop.store(true); }
 struct TrainArgs {
   std::vector<std::string> inputs;
   std::string device = "cpu";
+  std::string plot;
   xrdid::train::TrainOptions opt;
   xrdid::train::SimulationOptions sim;
 };
@@ -26,7 +27,7 @@ struct TrainArgs {
 xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* sub = app.add_subcommand("train", "Train a Net1D model on simulated patterns of CIF structures");
-  sub->add_option("inputs", a->inputs, "CIF files or folders (searched recursively)")->required();
+  sub->add_option("inputs", a->inputs, "CIF files or folders (searched recursively), or one library file")->required();
   sub->add_option("-o,--output", a->opt.out, "model file to write (best validation epoch); the checkpoint is "
                                              "MODEL.ckpt, the curve learning_curve.csv beside it")->required();
   sub->add_option("--config", a->opt.config, "Net1D config: seed | compact | tiny | JSON file")->capture_default_str();
@@ -54,6 +55,7 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
   sub->add_option("--threads", a->opt.threads, "CPU threads (0: all cores)")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->device, "cpu | cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--plot", a->plot, "write the learning curve as SVG");
   sub->add_flag("--resume", a->opt.resume, "continue from MODEL.ckpt exactly where it stopped");
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
   return std::function<int()>([a] {
@@ -75,6 +77,7 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
     std::signal(SIGINT, on_sigint);
     auto r = xrdid::train::train_model(data, a->opt, std::cerr, &g_stop);
     std::signal(SIGINT, SIG_DFL);
+    if (!a->plot.empty() && !r.curve.empty()) xrdid::train::write_learning_curve_svg(a->plot, r.curve);
     if (r.interrupted) return 130;
     std::cout << "best epoch " << r.best_epoch << ": val top1 " << r.best_val.top1 << "% top5 " << r.best_val.top5
               << "%; test top1 " << r.test.top1 << "% top5 " << r.test.top5 << "% -> " << a->opt.out << "\n";
