@@ -2,7 +2,7 @@
 // (Debian gemmi 0.5.7, header-only).  Not part of the build; compile by hand:
 //
 //   g++ -std=c++17 -O1 -DUSE_STD_SNPRINTF -o /tmp/check_gemmi \
-//       data/phases/check_gemmi.cpp && /tmp/check_gemmi data/phases/*.cif
+//       scripts/phases/check_gemmi.cpp && /tmp/check_gemmi data/phases/*.cif
 //
 // For every file: the symop loop must parse and form a group that gemmi
 // identifies (find_spacegroup_by_ops) with the file's _space_group_IT_number;

@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter (pymatgen lives there):
 
-    /usr/bin/python3 data/phases/check_phases.py
+    /usr/bin/python3 scripts/phases/check_phases.py
 
 For every CIF listed in EXPECT below:
   1. pymatgen CifParser(...).get_structures(primitive=False)[0] must succeed
@@ -35,7 +35,7 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator
 from pymatgen.io.cif import CifParser
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "phases")
 
 # name: (reduced formula, atoms in conventional cell, IT number,
 #        literature 2theta(CuKa1) of the strongest line(s) (any may be top),

@@ -8,8 +8,8 @@ loop, which is expanded from the Hall symbol of the chosen setting using
 spglib's space-group database (so every file carries every operation of its
 setting explicitly, independent of the reader's symbol tables).
 
-Run with Debian's interpreter:  /usr/bin/python3 data/phases/make_phases.py
-Then verify:                     /usr/bin/python3 data/phases/check_phases.py
+Run with Debian's interpreter:  /usr/bin/python3 scripts/phases/make_phases.py
+Then verify:                     /usr/bin/python3 scripts/phases/check_phases.py
 """
 import os
 import textwrap
@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import spglib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "phases")
 
 # Hall numbers (spglib/ITA numbering) for the settings used here.
 HALL = {
