@@ -105,9 +105,9 @@ xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const Identify
   for (std::size_t i = 0; i < y.size(); ++i) p.intensity[i] = static_cast<float>(std::max(0.0, y[i]));
   const std::vector<double> grid = lib_.grid();
   xrd::Pattern q = io::resample(p, grid);
-  float mx = *std::max_element(q.intensity.begin(), q.intensity.end());
-  XRDID_CHECK(mx > 0, measured.source + ": no signal left after background removal");
-  for (auto& v : q.intensity) v /= mx;
+  const float mx = *std::max_element(q.intensity.begin(), q.intensity.end());
+  if (mx > 0)  // all zero: nothing rises above the noise (identify() reports no match)
+    for (auto& v : q.intensity) v /= mx;
   if (mask) {
     mask->assign(grid.size(), 0);
     const double lo = p.two_theta.front(), hi = p.two_theta.back();
@@ -243,9 +243,14 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   res.method = opt.method;
   std::vector<char> mask;
   res.processed = preprocess(measured, opt, &mask);
+  if (*std::max_element(res.processed.intensity.begin(), res.processed.intensity.end()) <= 0.f) {
+    res.note = "no signal above the noise after background removal";
+    return res;
+  }
   std::vector<std::size_t> entries;
   for (std::size_t i = 0; i < lib_.size(); ++i)
     if (allowed(i, opt)) entries.push_back(i);
+  if (entries.empty()) res.note = "no library entry passes the chemistry filters";
   std::vector<Candidate> c;
   if (!entries.empty()) {
     if (opt.method == "profile") {

@@ -39,6 +39,7 @@ struct IdentifyResult {
   std::string method;
   std::vector<Candidate> candidates;
   bool confident = false;
+  std::string note;        // why there are no candidates / no confident match, if known
   xrd::Pattern processed;  // the query on the library grid after preprocessing (max 1)
 };
 

@@ -28,7 +28,9 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
                    {"source", relative_source(e)}});
     }
-    q.push_back({{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}});
+    nlohmann::json qj = {{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}};
+    if (!r.note.empty()) qj["note"] = r.note;
+    q.push_back(qj);
   }
   return {{"queries", q}};
 }
@@ -45,13 +47,13 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
       out << "  " << e.id << "\n";
     }
-    if (r.candidates.empty()) out << "  (no library entry passes the chemistry filters)\n";
+    if (!r.note.empty()) out << "  (" << r.note << ")\n";
   }
 }
 
 std::string results_to_html(const std::vector<IdentifyResult>& results, const xrd::Library& lib) {
   std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>xrdid identification report</title>\n"
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>xrdid identification report</title>\n"
        "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.warn{color:#b00}</style></head><body>\n"
        "<h1>xrdid identification report</h1>\n";
@@ -59,6 +61,7 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
   for (auto& r : results) {
     h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "</p>\n";
     if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";
+    if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
     h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>shift (°)</th><th>source</th></tr>\n";
     int rank = 1;
     for (auto& c : r.candidates) {
