@@ -36,6 +36,25 @@ std::vector<float> embed(nn::Net1D& net, const std::vector<float>& rows, std::si
 
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
+// Local maxima of y above `floor` (fraction of the maximum), positions refined by a parabola
+// through the three top points.
+template <class P>
+std::vector<P> find_peaks(const float* y, std::size_t n, double floor) {
+  std::vector<P> out;
+  if (n < 3) return out;
+  const float mx = *std::max_element(y, y + n);
+  if (mx <= 0) return out;
+  const float thr = static_cast<float>(floor) * mx;
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    if (y[i] < thr || y[i] < y[i - 1] || y[i] <= y[i + 1]) continue;
+    const double a = y[i - 1], b = y[i], c = y[i + 1];
+    const double den = a - 2 * b + c;
+    const double off = den < 0 ? 0.5 * (a - c) / den : 0.0;
+    out.push_back({static_cast<double>(i) + off, static_cast<float>(b / mx)});
+  }
+  return out;
+}
+
 }  // namespace
 
 Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
@@ -47,6 +66,9 @@ Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
     float inv = mx > 0 ? 1.f / mx : 0.f;
     for (std::size_t j = 0; j < lib.n_points; ++j) ref_sqrt_[i * lib.n_points + j] = std::sqrt(std::max(0.f, p[j] * inv));
   }
+  ref_peaks_.resize(lib.size());
+#pragma omp parallel for schedule(dynamic, 32)
+  for (std::size_t i = 0; i < lib.size(); ++i) ref_peaks_[i] = find_peaks<Peak>(lib.pattern(i), lib.n_points, 0.01);
 }
 
 Identifier::~Identifier() = default;
@@ -221,6 +243,68 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
   return out;
 }
 
+// Peak-list figure of merit, in the spirit of search-match programs: the query's peaks (local
+// maxima >= 3 % of max) against each reference's peaks (>= 1 %, inside the measured range).
+// A reference peak is matched when a query peak lies within the window (0.1° here); for each
+// zero shift of the search, FoM = (matched reference intensity / all reference intensity) x
+// (matched query intensity / all query intensity) x (1 - mean |Δ2θ| / window / 2).
+std::vector<Candidate> Identifier::rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
+                                              const std::vector<std::size_t>& entries,
+                                              const IdentifyOptions& opt) const {
+  const auto qp = find_peaks<Peak>(q.data(), q.size(), 0.03);
+  double q_total = 0;
+  for (auto& p : qp) q_total += p.height;
+  const double step = lib_.two_theta_step;
+  const double window = 0.1 / step;  // grid points
+  const int S = static_cast<int>(std::lround(opt.max_shift_deg / step));
+  const int shift_step = std::max(1, static_cast<int>(std::lround(0.02 / step)));
+  std::vector<Candidate> out(entries.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    Candidate best{entries[k], 0.0, 0.0};
+    const auto& rp = ref_peaks_[entries[k]];
+    std::vector<char> used(qp.size());
+    for (int s = -S; s <= S; s += shift_step) {
+      double r_total = 0, r_matched = 0, err = 0;
+      int n_matched = 0;
+      std::fill(used.begin(), used.end(), 0);
+      double q_matched = 0;
+      for (auto& p : rp) {
+        const double pos = p.pos + s;
+        const auto idx = static_cast<std::ptrdiff_t>(std::lround(pos));
+        if (idx < 0 || idx >= static_cast<std::ptrdiff_t>(mask.size()) || !mask[static_cast<std::size_t>(idx)]) continue;
+        r_total += p.height;
+        // nearest query peak (qp is sorted by position)
+        auto it = std::lower_bound(qp.begin(), qp.end(), pos, [](const Peak& a, double x) { return a.pos < x; });
+        double bd = window + 1;
+        std::size_t bi = 0;
+        for (auto jt : {it, it == qp.begin() ? it : it - 1}) {
+          if (jt == qp.end()) continue;
+          const double d = std::abs(jt->pos - pos);
+          if (d < bd) {
+            bd = d;
+            bi = static_cast<std::size_t>(jt - qp.begin());
+          }
+        }
+        if (bd <= window) {
+          r_matched += p.height;
+          err += bd;
+          ++n_matched;
+          if (!used[bi]) {
+            used[bi] = 1;
+            q_matched += qp[bi].height;
+          }
+        }
+      }
+      if (r_total <= 0 || q_total <= 0 || n_matched == 0) continue;
+      const double fom = (r_matched / r_total) * (q_matched / q_total) * (1.0 - 0.5 * err / n_matched / window);
+      if (fom > best.score) best = {entries[k], fom, s * step, 1.0};
+    }
+    out[k] = best;
+  }
+  return out;
+}
+
 std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const {
   XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
   auto e = embed(*net_, q, 1, static_cast<int>(lib_.n_points));
@@ -235,8 +319,8 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
 }
 
 IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
-  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid",
-              "unknown method '" + opt.method + "' (model, profile, hybrid)");
+  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid" || opt.method == "peaks",
+              "unknown method '" + opt.method + "' (model, profile, hybrid, peaks)");
   XRDID_CHECK(opt.top >= 1, "--top must be >= 1");
   IdentifyResult res;
   res.file = measured.source;
@@ -255,6 +339,8 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (!entries.empty()) {
     if (opt.method == "profile") {
       c = rank_profile(res.processed.intensity, mask, entries, opt);
+    } else if (opt.method == "peaks") {
+      c = rank_peaks(res.processed.intensity, mask, entries, opt);
     } else {
       // The model sees the query exactly as training patterns: zero outside the measured range.
       c = rank_model(res.processed.intensity, entries);

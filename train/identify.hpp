@@ -13,7 +13,7 @@
 namespace xrdid::train {
 
 struct IdentifyOptions {
-  std::string method = "profile";     // model | profile | hybrid
+  std::string method = "profile";     // model | profile | hybrid | peaks
   int top = 5;
   std::vector<std::string> require;   // every listed element must be present
   std::vector<std::string> exclude;   // none of these may be present
@@ -64,9 +64,16 @@ class Identifier {
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const;
+  std::vector<Candidate> rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
+                                    const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
 
   const xrd::Library& lib_;
   std::vector<float> ref_sqrt_;  // library patterns, sqrt-compressed, max 1
+  struct Peak {
+    double pos;  // grid index (fractional)
+    float height;
+  };
+  std::vector<std::vector<Peak>> ref_peaks_;  // peaks of every library pattern (>= 1 % of max)
   std::unique_ptr<nn::Net1D> net_;
   std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim
   int emb_dim_ = 0;

@@ -51,6 +51,14 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   CHECK(r.candidates.size() == 4);
   for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i - 1].score >= r.candidates[i].score);
 
+  train::IdentifyOptions po;
+  po.method = "peaks";
+  auto pk = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), po);
+  REQUIRE(!pk.candidates.empty());
+  CHECK(lib.entries[pk.candidates[0].entry].id == "NaCl");
+  CHECK(pk.candidates[0].score > 0.5);
+  CHECK(pk.candidates[0].score > 2 * pk.candidates[1].score);
+
   opt.exclude = {"Na"};
   auto f = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), opt);
   for (auto& c : f.candidates) CHECK(lib.entries[c.entry].reduced_formula != "NaCl");

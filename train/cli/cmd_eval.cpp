@@ -21,8 +21,8 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
   sub->add_option("--cifs", a->cif_dir, "folder of the true NAME.cif (default: the pattern folder)");
   sub->add_option("-l,--library", a->library, "library file")->required();
   sub->add_option("-m,--model", a->model, "model file (for model and hybrid)");
-  sub->add_option("--method", a->methods, "methods to score: model profile hybrid")->capture_default_str()
-      ->check(CLI::IsMember({"model", "profile", "hybrid"}));
+  sub->add_option("--method", a->methods, "methods to score: model profile hybrid peaks")->capture_default_str()
+      ->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
   sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str();
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
   sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 (profile)")

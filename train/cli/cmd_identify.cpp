@@ -37,8 +37,8 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
   sub->add_option("patterns", a->patterns, "pattern files (.xy .xye .csv .txt .dat .xrdml .ras, RRUFF)")->required();
   sub->add_option("-l,--library", a->library, "library file from `xrdid library build`")->required();
   sub->add_option("-m,--model", a->model, "model file from `xrdid train` (needed by --method model|hybrid)");
-  sub->add_option("--method", a->opt.method, "model | profile | hybrid (model shortlist, profile re-rank)")
-      ->capture_default_str()->check(CLI::IsMember({"model", "profile", "hybrid"}));
+  sub->add_option("--method", a->opt.method, "model | profile | hybrid (model shortlist, profile re-rank) | peaks (peak-list figure of merit)")
+      ->capture_default_str()->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
   sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(CLI::PositiveNumber);
   auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
   auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");

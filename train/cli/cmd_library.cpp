@@ -79,6 +79,7 @@ void print_groups(const xrd::Library& lib, double min_cosine, double max_shift) 
   for (std::size_t g = 0; g < order.size(); ++g) order[g] = g;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t x, std::size_t y) { return members[x].size() > members[y].size(); });
+  if (order.empty() || members[order[0]].size() < 2) std::printf("  no duplicates\n");
   const std::size_t show = std::min<std::size_t>(order.size(), 10);
   for (std::size_t k = 0; k < show && members[order[k]].size() > 1; ++k) {
     const auto& m = members[order[k]];
@@ -133,12 +134,16 @@ Registrar reg{{"library", [](CLI::App& app) {
                  build->add_option("--sigma", args->sigma, "Gaussian sigma in degrees")->capture_default_str();
                  auto* info = sub->add_subcommand("info", "Describe a library file");
                  info->add_option("lib", args->info_path, "library file")->required();
-                 info->add_flag("--group-duplicates", args->group_duplicates,
-                                "count identities: same reduced formula + space group + near-identical pattern");
+                 auto* group = info->add_flag("--group-duplicates", args->group_duplicates,
+                                              "count identities: same reduced formula + space group + near-identical pattern");
                  info->add_option("--min-cosine", args->min_cosine, "pattern cosine needed to group (with --group-duplicates)")
-                     ->capture_default_str();
+                     ->capture_default_str()
+                     ->check(CLI::Range(-1.0, 1.0))
+                     ->needs(group);
                  info->add_option("--max-shift", args->max_shift, "2θ zero-shift search in degrees (with --group-duplicates)")
-                     ->capture_default_str();
+                     ->capture_default_str()
+                     ->check(CLI::NonNegativeNumber)
+                     ->needs(group);
                  return std::function<int()>([args, build, info] {
                    if (build->parsed()) return run_build(*args);
                    if (info->parsed()) return run_info(*args);
