@@ -3,7 +3,7 @@
 # Usage: scripts/install_deps.sh [--oracles]   (--oracles adds python3-torch/pymatgen/scipy,
 # which only the fixture generators and side-by-side benchmarks use)
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkg-config
+pkgs=(build-essential cmake ninja-build pkg-config curl
       gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev)
 if [[ "${1:-}" == "--oracles" ]]; then

@@ -29,7 +29,8 @@ struct IdentifyOptions {
 
 struct Candidate {
   std::size_t entry = 0;  // index into the library
-  double score = 0;       // cosine similarity in [-1, 1] (profile: of sqrt-compressed profiles)
+  double score = 0;       // cosine similarity in [-1, 1] (profile: of y^0.4-compressed profiles;
+                          // peaks: figure of merit in [0, 1])
   double shift_deg = 0;   // best zero shift (profile)
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
 };
@@ -68,7 +69,7 @@ class Identifier {
                                     const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
 
   const xrd::Library& lib_;
-  std::vector<float> ref_sqrt_;  // library patterns, sqrt-compressed, max 1
+  std::vector<float> ref_compressed_;  // library patterns, compressed (y^0.4), max 1
   struct Peak {
     double pos;  // grid index (fractional)
     float height;

@@ -142,7 +142,7 @@ Registrar reg{{"library", [](CLI::App& app) {
                      ->needs(group);
                  info->add_option("--max-shift", args->max_shift, "2θ zero-shift search in degrees (with --group-duplicates)")
                      ->capture_default_str()
-                     ->check(CLI::NonNegativeNumber)
+                     ->check(CLI::Range(0.0, 90.0))
                      ->needs(group);
                  return std::function<int()>([args, build, info] {
                    if (build->parsed()) return run_build(*args);
