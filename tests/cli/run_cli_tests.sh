@@ -101,5 +101,12 @@ if "$X" --help | grep -q identify; then
   [[ ! -e $T/c.safetensors ]] && ok || bad "refused training left a model file"
 fi
 
+if "$X" --help | grep -q augment; then
+  expect 0 "augment writes variants and a plot" -- "$X" augment "$ROOT/data/phases/NaCl.cif" -n 3 -o "$T/aug" --range 10,80 --plot
+  [[ -s $T/aug/variant_000.xy && -s $T/aug/variant_002.xy && -s $T/aug/variants.svg ]] && ok || bad "augment outputs missing"
+  expect nz "augment a broken CIF" -- "$X" augment "$T/broken.cif" -n 2 -o "$T/aug_bad"
+  [[ ! -e $T/aug_bad ]] && ok || bad "augment of a broken CIF created its output folder"
+fi
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
