@@ -132,12 +132,16 @@ std::string svg_plot(const std::vector<Curve>& curves, const PlotOptions& opt) {
     s += "\"/>\n";
   }
   s += "</g>\n<g class=\"legend\">\n";
+  // Right-aligned inside the frame, wide enough for the longest name (~7 px per character).
+  std::size_t longest = 0;
+  for (const auto& c : curves) longest = std::max(longest, c.name.size());
+  const double lx = ml + pw - 45 - 7.0 * static_cast<double>(longest);
   for (std::size_t k = 0; k < curves.size(); ++k) {
     const std::string col = curves[k].color.empty() ? kPalette[k % 8] : curves[k].color;
     const double Y = mt + 14 + 16 * static_cast<double>(k);
-    s += "<line x1=\"" + num(ml + pw - 150) + "\" y1=\"" + num(Y - 4) + "\" x2=\"" + num(ml + pw - 125) + "\" y2=\"" + num(Y - 4) +
+    s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(Y - 4) + "\" x2=\"" + num(lx + 25) + "\" y2=\"" + num(Y - 4) +
          "\" stroke=\"" + xml_escape(col) + "\" stroke-width=\"2\"/>";
-    s += "<text x=\"" + num(ml + pw - 118) + "\" y=\"" + num(Y) + "\">" + xml_escape(curves[k].name) + "</text>\n";
+    s += "<text x=\"" + num(lx + 32) + "\" y=\"" + num(Y) + "\">" + xml_escape(curves[k].name) + "</text>\n";
   }
   s += "</g>\n</svg>\n";
   return s;

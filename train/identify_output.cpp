@@ -82,10 +82,25 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       if (shown++ >= 3) break;
       const auto& e = lib.entries[c.entry];
       io::Curve meas, ref;
-      meas.name = "measured (background removed)";
-      ref.name = e.reduced_formula + " (simulated, shifted " + std::to_string(c.shift_deg).substr(0, 5) + "°)";
+      meas.name = "measured, background removed";
+      char shift[32];
+      std::snprintf(shift, sizeof shift, "%+.2f", c.shift_deg);
+      ref.name = e.reduced_formula + " simulated (" + shift + "°)";
       const float* p = lib.pattern(c.entry);
-      for (std::size_t i = 0; i < grid.size(); ++i) {
+      // Only the measured range (where the processed query is defined), with a small margin.
+      std::size_t lo = grid.size(), hi = 0;
+      for (std::size_t i = 0; i < grid.size(); ++i)
+        if (r.processed.intensity[i] > 0) {
+          lo = std::min(lo, i);
+          hi = i;
+        }
+      if (lo > hi) {
+        lo = 0;
+        hi = grid.size() - 1;
+      }
+      lo = lo > 100 ? lo - 100 : 0;
+      hi = std::min(grid.size() - 1, hi + 100);
+      for (std::size_t i = lo; i <= hi; ++i) {
         meas.x.push_back(grid[i]);
         meas.y.push_back(r.processed.intensity[i]);
         ref.x.push_back(grid[i] + c.shift_deg);
