@@ -163,7 +163,6 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
                                                 const IdentifyOptions& opt) const {
   const std::size_t n = lib_.n_points;
   const std::vector<double> grid = lib_.grid();
-  const double lambda = lib_.wavelength.known() ? lib_.wavelength.alpha1 : 1.54184;
   // Query variants, one per lattice scale f (every d-spacing of the sample = f x the
   // reference's, as for strain or thermal expansion): the query is re-expressed on the
   // reference's 2θ axis, sinθ_measured = sinθ_ref / f, by linear interpolation.
