@@ -138,6 +138,56 @@ Var batch_norm1d(const Var& x, const Var& gamma, const Var& beta, Tensor& runnin
       "batch_norm1d");
 }
 
+Var bn_swish_dropout(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+                     bool training, double momentum, double eps, double p, std::uint64_t seed) {
+  check_cpu_float(x, "bn_swish_dropout");
+  XRDID_CHECK(x.value().ndim() == 3, "bn_swish_dropout: x must be (N, C, L), got " + shape_str(x.shape()));
+  const ops::BatchNormShape s{x.dim(0), x.dim(1), x.dim(2)};
+  const Shape cs{s.C};
+  XRDID_CHECK(gamma.defined() && beta.defined() && gamma.shape() == cs && beta.shape() == cs,
+              "bn_swish_dropout: gamma/beta must be (C) = " + shape_str(cs));
+  check_same_dtype(x, gamma, "bn_swish_dropout");
+  check_same_dtype(x, beta, "bn_swish_dropout");
+  const bool have_running = running_mean.defined() && running_var.defined();
+  if (have_running)
+    XRDID_CHECK(running_mean.shape() == cs && running_var.shape() == cs && running_mean.dtype() == x.dtype() &&
+                    running_var.dtype() == x.dtype(),
+                "bn_swish_dropout: running statistics must be (C) with the input's dtype");
+  XRDID_CHECK(training || have_running, "bn_swish_dropout: evaluation needs running statistics");
+  XRDID_CHECK(p >= 0.0 && p < 1.0, "bn_swish_dropout: p must be in [0, 1), got " + std::to_string(p));
+  const bool drop = training && p > 0.0;
+  const std::int64_t M = s.N * s.L;
+  if (training) XRDID_CHECK(M >= 2, "bn_swish_dropout: training needs more than one value per channel");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean, var;
+  if (training) {
+    mean = Tensor::empty(cs, x.dtype());
+    var = Tensor::empty(cs, x.dtype());
+  } else {
+    // Copies: backward must see the statistics used in this forward even if they change later.
+    mean = running_mean.clone();
+    var = running_var.clone();
+  }
+  XRDID_DISPATCH_FLOAT(x.dtype(), T, {
+    if (training) ops::batchnorm_stats<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>());
+    ops::bn_swish_dropout_forward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(), cptr<T>(gamma), cptr<T>(beta),
+                                     eps, drop, p, seed, y.data<T>());
+    if (training && have_running)
+      ops::batchnorm_update_running<T>(s.C, M, mean.data<T>(), var.data<T>(), momentum, running_mean.data<T>(),
+                                       running_var.data<T>());
+  });
+  return Var::make(
+      y, {x, gamma, beta},
+      [x, gamma, beta, s, mean, var, eps, training, drop, p, seed](const Tensor& g) {
+        XRDID_DISPATCH_FLOAT(g.dtype(), T,
+                             ops::bn_swish_dropout_backward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(),
+                                                               cptr<T>(gamma), cptr<T>(beta), eps, training, drop,
+                                                               p, seed, g.data<T>(), gptr<T>(x), gptr<T>(gamma),
+                                                               gptr<T>(beta)));
+      },
+      "bn_swish_dropout");
+}
+
 Var swish(const Var& x) {
   check_cpu_float(x, "swish");
   Tensor y = Tensor::empty(x.shape(), x.dtype());

@@ -38,6 +38,12 @@ Var relu(const Var& x);
 // Inverted dropout: kept values scaled by 1/(1-p). The mask of element i is a pure function of
 // (seed, i) (counter-based hash, see nn/ops/random.hpp), so CPU and CUDA draw the same mask.
 Var dropout(const Var& x, double p, bool training, std::uint64_t seed);
+// Fused dropout(swish(batch_norm1d(x)), p, training, seed): the same values and gradients as
+// the three ops in sequence (same statistics, running-stat update, mask), in one pass over the
+// data forward and two backward, with no intermediate tensors. p = 0: no dropout.
+Var bn_swish_dropout(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean,
+                     Tensor& running_var, bool training, double momentum, double eps, double p,
+                     std::uint64_t seed);
 
 // ---- pooling, shapes, broadcasting --------------------------------------------------------
 // "Same" max-pool with kernel = stride = 2: one ZERO appended on the right (a real value, not

@@ -122,17 +122,22 @@ Var BasicBlock::forward(const Var& x, ForwardCtx& ctx) {
     if (use_do) o = F::dropout(o, p_drop, ctx.training, ctx.next_seed());
     return o;
   };
+  // BN -> swish -> dropout as one fused op (same values, gradients, running statistics and
+  // dropout seeds as bn.forward, F::swish and F::dropout in sequence).
+  auto bn_act_drop = [&](BatchNorm1d& bn, const Var& v) {
+    if (!use_bn) return act_drop(v);
+    if (ctx.training) bn.num_batches_tracked.data<std::int64_t>()[0] += 1;
+    const double p = use_do ? p_drop : 0.0;
+    const std::uint64_t seed = use_do ? ctx.next_seed() : 0;
+    return F::bn_swish_dropout(v, bn.weight, bn.bias, bn.running_mean, bn.running_var, ctx.training, bn.momentum,
+                               bn.eps, p, seed);
+  };
   Var out = x;
-  if (!is_first_block) {
-    if (use_bn) out = bn1.forward(out, ctx.training);
-    out = act_drop(out);
-  }
+  if (!is_first_block) out = bn_act_drop(bn1, out);
   out = conv1.forward(out);
-  if (use_bn) out = bn2.forward(out, ctx.training);
-  out = act_drop(out);
+  out = bn_act_drop(bn2, out);
   out = conv2.forward(out);
-  if (use_bn) out = bn3.forward(out, ctx.training);
-  out = act_drop(out);
+  out = bn_act_drop(bn3, out);
   out = conv3.forward(out);
   // Squeeze-and-excitation: mean over length -> fc -> swish -> fc -> sigmoid -> scale.
   Var se = F::mean_length(out);
@@ -176,8 +181,13 @@ Var Net1D::forward(const Var& x, ForwardCtx& ctx) {
               "Net1D: input must be (N, " + std::to_string(cfg_.in_channels) + ", L), got " +
                   shape_str(x.shape()));
   Var out = first_conv_.forward(x);
-  if (cfg_.use_bn) out = first_bn_.forward(out, ctx.training);
-  out = F::swish(out);
+  if (cfg_.use_bn) {
+    if (ctx.training) first_bn_.num_batches_tracked.data<std::int64_t>()[0] += 1;
+    out = F::bn_swish_dropout(out, first_bn_.weight, first_bn_.bias, first_bn_.running_mean, first_bn_.running_var,
+                              ctx.training, first_bn_.momentum, first_bn_.eps, 0.0, 0);
+  } else {
+    out = F::swish(out);
+  }
   for (auto& b : blocks_) out = b->forward(out, ctx);
   return F::mean_length(out);
 }

@@ -1,9 +1,15 @@
 // Tensor storage, construction, conversion and copies.
 #include "nn/tensor.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
+#include <vector>
+
+#include <unistd.h>
 
 namespace xrdid::nn {
 
@@ -46,12 +52,99 @@ static DeviceHooks g_hooks;
 void set_device_hooks(const DeviceHooks& hooks) { g_hooks = hooks; }
 const DeviceHooks& device_hooks() { return g_hooks; }
 
+// ---- caching CPU allocator -------------------------------------------------------------------
+// Freed CPU blocks of >= kCacheMin bytes are kept in size-bucketed free lists and handed out
+// again for requests of the same bucket, so the tensors of a repeated forward/backward reuse
+// already-mapped pages instead of page-faulting fresh ones (glibc mmaps large blocks and unmaps
+// them on free). Buckets: 64-byte multiples up to 4 KiB, above that sizes rounded up to 1/8 of
+// their power of two (at most 12.5 % slack). Thread-safe (one mutex); bounded: a freed block is
+// returned to the system when the cache would exceed the limit (XRDID_CPU_CACHE_MB, default
+// min(4 GiB, 1/4 of physical memory); 0 disables caching). Contents of a reused block are
+// undefined, as with malloc. Off under AddressSanitizer so use-after-free is still reported.
+namespace {
+constexpr std::size_t kCacheMin = 64 * 1024;
+
+std::size_t bucket_bytes(std::size_t n) {
+  n = (n + 63) / 64 * 64;
+  if (n <= 4096) return n;
+  std::size_t p = 1;
+  while (p < n) p <<= 1;  // p/2 < n <= p
+  const std::size_t step = p / 16;  // 8 buckets between p/2 and p
+  return (n + step - 1) / step * step;
+}
+
+struct CpuCache {
+  std::mutex mu;
+  std::unordered_map<std::size_t, std::vector<void*>> free_lists;
+  std::size_t cached = 0;
+  std::size_t limit = 0;
+  CpuCache() {
+    std::size_t lim = std::size_t(4) << 30;
+    const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && psz > 0) lim = std::min(lim, static_cast<std::size_t>(pages) * static_cast<std::size_t>(psz) / 4);
+    if (const char* e = std::getenv("XRDID_CPU_CACHE_MB")) lim = static_cast<std::size_t>(std::strtoull(e, nullptr, 10)) << 20;
+#if defined(__SANITIZE_ADDRESS__)
+    lim = 0;
+#endif
+    limit = lim;
+  }
+};
+
+CpuCache& cpu_cache() {
+  static CpuCache* c = new CpuCache();  // never destroyed: storages may outlive static destructors
+  return *c;
+}
+
+void* cpu_alloc(std::size_t bytes) {
+  const std::size_t n = bucket_bytes(bytes ? bytes : 1);
+  if (n >= kCacheMin) {
+    CpuCache& c = cpu_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.free_lists.find(n);
+    if (it != c.free_lists.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.cached -= n;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, n);  // 64-byte aligned for AVX-512 loads
+  if (!p) {
+    // Out of memory: give the cached blocks back and retry once.
+    CpuCache& c = cpu_cache();
+    {
+      std::lock_guard<std::mutex> lock(c.mu);
+      for (auto& [sz, v] : c.free_lists)
+        for (void* q : v) std::free(q);
+      c.free_lists.clear();
+      c.cached = 0;
+    }
+    p = std::aligned_alloc(64, n);
+    if (!p) throw std::bad_alloc();
+  }
+  return p;
+}
+
+void cpu_free(void* p, std::size_t bytes) {
+  if (!p) return;
+  const std::size_t n = bucket_bytes(bytes ? bytes : 1);
+  if (n >= kCacheMin) {
+    CpuCache& c = cpu_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.cached + n <= c.limit) {
+      c.free_lists[n].push_back(p);
+      c.cached += n;
+      return;
+    }
+  }
+  std::free(p);
+}
+}  // namespace
+
 Storage::Storage(std::size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
   std::size_t n = nbytes ? nbytes : 1;
   if (dev == Device::CPU) {
-    n = (n + 63) / 64 * 64;  // 64-byte aligned for AVX-512 loads
-    ptr = std::aligned_alloc(64, n);
-    if (!ptr) throw std::bad_alloc();
+    ptr = cpu_alloc(nbytes);
   } else {
     XRDID_CHECK(g_hooks.alloc != nullptr, "CUDA tensors need a CUDA build with a device present");
     ptr = g_hooks.alloc(n);
@@ -59,7 +152,7 @@ Storage::Storage(std::size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
 }
 
 Storage::~Storage() {
-  if (device == Device::CPU) std::free(ptr);
+  if (device == Device::CPU) cpu_free(ptr, bytes);
   else if (g_hooks.free) g_hooks.free(ptr);
 }
 

@@ -34,3 +34,24 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
                         T* dbeta);
 
 }  // namespace xrdid::nn::ops
+
+namespace xrdid::nn::ops {
+
+// Fused y = dropout(swish(batchnorm(x))) with the given statistics (one pass over x):
+// z = x*a[c] + b[c] exactly as batchnorm_forward, s = z * sigmoid(z) exactly as swish_forward,
+// and, when drop is true, y = s / (1 - p) where uniform(seed, i) >= p (i: flat index), else 0,
+// exactly as dropout_forward. drop = false: y = s.
+template <class T>
+void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
+                              const T* gamma, const T* beta, double eps, bool drop, double p,
+                              std::uint64_t seed, T* y);
+
+// Backward of the fused op: recomputes z and sigmoid(z) from x, then the batch-norm backward
+// (training: through the batch statistics) on dz = dy * mask * (s' ). Accumulates into dx,
+// dgamma, dbeta (any may be nullptr).
+template <class T>
+void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
+                               const T* gamma, const T* beta, double eps, bool training, bool drop,
+                               double p, std::uint64_t seed, const T* dy, T* dx, T* dgamma, T* dbeta);
+
+}  // namespace xrdid::nn::ops

@@ -6,9 +6,12 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nn/ops/cpu_util.hpp"
+#include "nn/ops/sgemm.hpp"
+#include "nn/tensor.hpp"
 
 namespace xrdid::nn::ops {
 
@@ -62,6 +65,16 @@ double Conv1dShape::flops() const {
 }
 
 namespace {
+
+// An uninitialised temporary array from the tensor allocator (its block cache avoids the page
+// faults and the zero-fill of a fresh std::vector on every call). Every element is written
+// before it is read.
+template <class T>
+struct TmpBuf {
+  Tensor t;
+  explicit TmpBuf(std::int64_t n) : t(Tensor::empty({n}, dtype_of<T>())) {}
+  T* data() { return t.data<T>(); }
+};
 
 // Threads only pay off above ~1 MFLOP; tiny convolutions (tests, finite differences) stay serial.
 inline bool conv_par(const Conv1dShape& s) { return s.flops() > 1e6; }
@@ -196,7 +209,7 @@ void direct_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
   const std::int64_t Lph = round_up(Lo_pad + ntap, 16);
   // wr[g][co-tile][r][ci][q][c] = w[g*Cgo + co0 + c, ci, S*q + r] (0 for taps past K)
   const std::int64_t tiles = Cgo / kTile, tile_sz = S * Cgi * ntap * kTile;
-  std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
+  TmpBuf<T> wr_all(G * tiles * tile_sz);
 #pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
     const std::int64_t g = gt / tiles, co0 = (gt % tiles) * kTile;
@@ -252,7 +265,7 @@ void direct_dx(const Conv1dShape& s, const T* w, const T* dy, T* dx) {
   const std::int64_t Ldy = round_up(Jpad + Qm, 16);
   // wr[g][ci-tile][r][co][q][c] = w[g*Cgo + co, ci0 + c, S*q + r] (0 for taps past K)
   const std::int64_t tiles = Cgi / kTile, ntap_max = Qm + 1, tile_sz = S * Cgo * ntap_max * kTile;
-  std::vector<T> wr_all(static_cast<std::size_t>(G * tiles * tile_sz));
+  TmpBuf<T> wr_all(G * tiles * tile_sz);
 #pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
     const std::int64_t g = gt / tiles, ci0 = (gt % tiles) * kTile;
@@ -363,22 +376,55 @@ void direct_dw(const Conv1dShape& s, const T* x, const T* dy, T* dw, T* db) {
 }
 
 // ---- 1x1 convolution: y_n = W x_n + b -----------------------------------------------------
+// C (M x N, ldc) (+)= op(A) * op(B), row-major (see detail::sgemm): the packed AVX-512 kernel
+// for float, Eigen for double.
+template <class T>
+void mm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
+        std::int64_t ldb, T* C, std::int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    detail::sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  } else {
+    using St = Eigen::OuterStride<>;
+    MapRS<T> Cm(C, M, N, St(ldc));
+    auto run = [&](const auto& a, const auto& b) {
+      if (accumulate) Cm.noalias() += a * b;
+      else Cm.noalias() = a * b;
+    };
+    if (!ta && !tb) run(CMapRS<T>(A, M, K, St(lda)), CMapRS<T>(B, K, N, St(ldb)));
+    else if (ta && !tb) run(CMapRS<T>(A, K, M, St(lda)).transpose(), CMapRS<T>(B, K, N, St(ldb)));
+    else if (!ta && tb) run(CMapRS<T>(A, M, K, St(lda)), CMapRS<T>(B, N, K, St(ldb)).transpose());
+    else run(CMapRS<T>(A, K, M, St(lda)).transpose(), CMapRS<T>(B, N, K, St(ldb)).transpose());
+  }
+}
+
 template <class T>
 void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N;
-  CMapR<T> W(w, Co, Ci);
   if (L >= 128 || N == 1) {
+    // Tasks: (sample, block of output rows). With fewer samples than threads (batch 1) each
+    // sample's GEMM is split into row blocks so every thread has work (Eigen runs serially).
+    const std::int64_t nth = conv_par(s) ? detail::max_threads() : 1;
+    const std::int64_t split = N >= nth ? 1 : std::min<std::int64_t>((nth + N - 1) / N, std::max<std::int64_t>(1, Co / 16));
+    const std::int64_t rb = (Co + split - 1) / split;
 #pragma omp parallel for schedule(static) if (conv_par(s))
-    for (std::int64_t n = 0; n < N; ++n) {
-      MapR<T> Y(y + n * Co * L, Co, L);
-      Y.noalias() = W * CMapR<T>(x + n * Ci * L, Ci, L);
-      if (b) Y.colwise() += Eigen::Map<const detail::VecT<T>>(b, Co);
+    for (std::int64_t t = 0; t < N * split; ++t) {
+      const std::int64_t n = t / split, r0 = (t % split) * rb, rows = std::min(rb, Co - r0);
+      if (rows <= 0) continue;
+      T* yb = y + (n * Co + r0) * L;
+      mm<T>(false, false, rows, L, Ci, w + r0 * Ci, Ci, x + n * Ci * L, L, yb, L, false);
+      if (b)
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const T bias = b[r0 + r];
+          T* yr = yb + r * L;
+#pragma omp simd
+          for (std::int64_t l = 0; l < L; ++l) yr[l] += bias;
+        }
     }
     return;
   }
   // Short rows: one GEMM over all samples, split over output-row blocks.
   const std::int64_t M = N * L;
-  std::vector<T> xc(static_cast<std::size_t>(Ci * M));
+  TmpBuf<T> xc(Ci * M);
 #pragma omp parallel for schedule(static) if (conv_par(s))
   for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
   const std::int64_t rb = 64, nblk = (Co + rb - 1) / rb;
@@ -386,8 +432,7 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
   for (std::int64_t ib = 0; ib < nblk; ++ib) {
     const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
     T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
-    MapR<T> O(out, rows, M);
-    O.noalias() = CMapRS<T>(w + r0 * Ci, rows, Ci, Eigen::OuterStride<>(Ci)) * CMapR<T>(xc.data(), Ci, M);
+    mm<T>(false, false, rows, M, Ci, w + r0 * Ci, Ci, xc.data(), M, out, M, false);
     for (std::int64_t r = 0; r < rows; ++r) {
       const T bias = b ? b[r0 + r] : T(0);
       for (std::int64_t n = 0; n < N; ++n) {
@@ -415,13 +460,18 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
     }
   }
   if (dx) {
-    CMapR<T> W(w, Co, Ci);
     if (L >= 128 || N == 1) {
+      const std::int64_t nth = conv_par(s) ? detail::max_threads() : 1;
+      const std::int64_t split = N >= nth ? 1 : std::min<std::int64_t>((nth + N - 1) / N, std::max<std::int64_t>(1, Ci / 16));
+      const std::int64_t rb = (Ci + split - 1) / split;
 #pragma omp parallel for schedule(static) if (conv_par(s))
-      for (std::int64_t n = 0; n < N; ++n)
-        MapR<T>(dx + n * Ci * L, Ci, L).noalias() += W.transpose() * CMapR<T>(dy + n * Co * L, Co, L);
+      for (std::int64_t t = 0; t < N * split; ++t) {
+        const std::int64_t n = t / split, r0 = (t % split) * rb, rows = std::min(rb, Ci - r0);
+        if (rows <= 0) continue;
+        mm<T>(true, false, rows, L, Co, w + r0, Ci, dy + n * Co * L, L, dx + (n * Ci + r0) * L, L, true);
+      }
     } else {
-      std::vector<T> dyc(static_cast<std::size_t>(Co * M));
+      TmpBuf<T> dyc(Co * M);
 #pragma omp parallel for schedule(static) if (conv_par(s))
       for (std::int64_t c = 0; c < Co; ++c) gather_rows(dy, Co, L, 0, N, c, 1, dyc.data() + c * M);
       const std::int64_t rb = 64, nblk = (Ci + rb - 1) / rb;
@@ -429,9 +479,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
       for (std::int64_t ib = 0; ib < nblk; ++ib) {
         const std::int64_t r0 = ib * rb, rows = std::min(rb, Ci - r0);
         T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
-        MapR<T> O(out, rows, M);
-        O.noalias() = CMapRS<T>(w + r0, Co, rows, Eigen::OuterStride<>(Ci)).transpose() *
-                      CMapR<T>(dyc.data(), Co, M);
+        mm<T>(true, false, rows, M, Co, w + r0, Ci, dyc.data(), M, out, M, false);
         for (std::int64_t r = 0; r < rows; ++r)
           for (std::int64_t n = 0; n < N; ++n) {
             T* xr = dx + (n * Ci + r0 + r) * L;
@@ -444,7 +492,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
   if (dw) {
     // dW += sum_n dy_n x_n^T = dYc (Co x N*L) * Xc^T; Xc shared, row blocks of dW per task
     // (one block per thread where possible: every block re-packs Xc inside the GEMM).
-    std::vector<T> xc(static_cast<std::size_t>(Ci * M));
+    TmpBuf<T> xc(Ci * M);
 #pragma omp parallel for schedule(static) if (conv_par(s))
     for (std::int64_t c = 0; c < Ci; ++c) gather_rows(x, Ci, L, 0, N, c, 1, xc.data() + c * M);
     const std::int64_t nth = detail::max_threads();
@@ -454,8 +502,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
       const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
       T* dyr = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
       gather_rows(dy, Co, L, 0, N, r0, rows, dyr);
-      MapR<T>(dw + r0 * Ci, rows, Ci).noalias() +=
-          CMapR<T>(dyr, rows, M) * CMapR<T>(xc.data(), Ci, M).transpose();
+      mm<T>(false, true, rows, Ci, M, dyr, M, xc.data(), M, dw + r0 * Ci, Ci, true);
     }
   }
 }
@@ -502,7 +549,16 @@ void grouped_dw_task(const Conv1dShape& s, const Plan& p, const T* x, const T* d
   T* dyg = detail::scratch<T>(1, static_cast<std::size_t>(p.Cgo * M));
   gather_rows(dy, s.C_out, Lo, n0, nb, g * p.Cgo, p.Cgo, dyg);
   CMapR<T> DY(dyg, p.Cgo, M);
-  if (db) Eigen::Map<detail::VecT<T>>(db + g * p.Cgo, p.Cgo) += DY.rowwise().sum();
+  // Plain ordered row sums: Eigen's vectorised rowwise().sum() peels by the runtime alignment of
+  // each row, and the per-thread scratch buffers differ in alignment, which made db depend on
+  // which thread ran the task (not bit-reproducible).
+  if (db)
+    for (std::int64_t co = 0; co < p.Cgo; ++co) {
+      const T* r = dyg + co * M;
+      T acc = 0;
+      for (std::int64_t m = 0; m < M; ++m) acc += r[m];
+      db[g * p.Cgo + co] += acc;
+    }
   if (dw) {
     T* col = detail::scratch<T>(0, static_cast<std::size_t>(p.CK * M));
     im2col(s, x, n0, nb, g * p.Cgi, p.Cgi, col);
@@ -544,22 +600,26 @@ void grouped_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy,
       for (std::int64_t chunk = 0; chunk < p.nchunks; ++chunk) grouped_dw_task(s, p, x, dy, chunk, g, dw, db);
     return;
   }
-  // Few groups: split over sample chunks with per-thread partial sums, reduced at the end.
+  // Few groups: split the tasks into nth fixed, contiguous slices, each summed into its own
+  // zeroed partial buffer in task order, then the partials are added in slice order. The
+  // result depends on the thread count only, never on timing (a critical-section reduction in
+  // arrival order, with dynamically scheduled tasks, was not bit-reproducible).
   const std::int64_t wn = s.C_out * p.CK;
-#pragma omp parallel if (conv_par(s))
-  {
-    std::vector<T> dw_t(dw ? static_cast<std::size_t>(wn) : 0, T(0));
-    std::vector<T> db_t(db ? static_cast<std::size_t>(s.C_out) : 0, T(0));
-#pragma omp for schedule(dynamic)
-    for (std::int64_t t = 0; t < tasks; ++t)
-      grouped_dw_task(s, p, x, dy, t / G, t % G, dw ? dw_t.data() : nullptr, db ? db_t.data() : nullptr);
-#pragma omp critical(xrdid_conv1d_reduce)
-    {
-      if (dw)
-        for (std::int64_t i = 0; i < wn; ++i) dw[i] += dw_t[static_cast<std::size_t>(i)];
-      if (db)
-        for (std::int64_t i = 0; i < s.C_out; ++i) db[i] += db_t[static_cast<std::size_t>(i)];
-    }
+  const std::int64_t slices = std::min<std::int64_t>(conv_par(s) ? nth : 1, tasks);
+  const std::int64_t pw = dw ? wn : 0, pb = db ? s.C_out : 0;
+  TmpBuf<T> part(std::max<std::int64_t>(1, slices * (pw + pb)));
+#pragma omp parallel for schedule(static, 1) if (conv_par(s))
+  for (std::int64_t sl = 0; sl < slices; ++sl) {
+    T* dw_t = dw ? part.data() + sl * (pw + pb) : nullptr;
+    T* db_t = db ? part.data() + sl * (pw + pb) + pw : nullptr;
+    std::fill(part.data() + sl * (pw + pb), part.data() + (sl + 1) * (pw + pb), T(0));
+    for (std::int64_t t = sl * tasks / slices; t < (sl + 1) * tasks / slices; ++t)
+      grouped_dw_task(s, p, x, dy, t / G, t % G, dw_t, db_t);
+  }
+  for (std::int64_t sl = 0; sl < slices; ++sl) {
+    const T* q = part.data() + sl * (pw + pb);
+    for (std::int64_t i = 0; i < pw; ++i) dw[i] += q[i];
+    for (std::int64_t i = 0; i < pb; ++i) db[i] += q[pw + i];
   }
 }
 

@@ -3,8 +3,10 @@
 #include "nn/ops/linear.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "nn/ops/cpu_util.hpp"
+#include "nn/ops/sgemm.hpp"
 
 namespace xrdid::nn::ops {
 
@@ -36,10 +38,35 @@ void gemm_rows(std::int64_t rows, std::int64_t inner, std::int64_t cols, ABlock 
   }
 }
 
+// Float C (M x N) (+)= op(A) * op(B) split over column blocks of C (fixed split: deterministic
+// for a given thread count). Splitting over columns packs each element of op(B) once; the
+// row split of gemm_rows re-packed the whole of B (the 8172 x 1024 head weight) per block.
+inline void sgemm_cols(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const float* a,
+                       std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool acc) {
+  const double work = static_cast<double>(M) * N * K;
+  const std::int64_t nth = detail::max_threads();
+  const std::int64_t nblk = work > 4e6 ? std::max<std::int64_t>(1, std::min<std::int64_t>((N + 47) / 48, 4 * nth)) : 1;
+  const std::int64_t cb = ((N + nblk - 1) / nblk + 15) / 16 * 16;
+#pragma omp parallel for schedule(dynamic) if (nblk > 1)
+  for (std::int64_t ib = 0; ib < nblk; ++ib) {
+    const std::int64_t c0 = ib * cb, nc = std::min(cb, N - c0);
+    if (nc <= 0) continue;
+    // op(B)[:, c0:c0+nc]: column c0 of op(B) is b + c0 (not transposed) or b + c0*ldb (transposed).
+    detail::sgemm(ta, tb, M, nc, K, a, lda, tb ? b + c0 * ldb : b + c0, ldb, c + c0, ldc, acc);
+  }
+}
+
 }  // namespace
 
 template <class T>
 void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c) {
+  if constexpr (std::is_same_v<T, float>) {
+    // The 8-row register tile wastes most of its work below 8 rows (batch 1: Eigen's GEMV path).
+    if (s.trans_b && s.M >= 8) {  // c (M,N) = a (M,K) * b^T, b (N,K)
+      sgemm_cols(false, true, s.M, s.N, s.K, a, s.K, b, s.K, c, s.N, false);
+      return;
+    }
+  }
   auto A = [&](std::int64_t r0, std::int64_t nr) { return CMapR<T>(a + r0 * s.K, nr, s.K); };
   if (s.trans_b)
     gemm_rows<T>(s.M, s.K, s.N, A, CMapR<T>(b, s.N, s.K).transpose(), c, false);
@@ -50,6 +77,12 @@ void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c) {
 template <class T>
 void matmul_backward(const MatmulShape& s, const T* a, const T* b, const T* dc, T* da, T* db) {
   auto DC = [&](std::int64_t r0, std::int64_t nr) { return CMapR<T>(dc + r0 * s.N, nr, s.N); };
+  if constexpr (std::is_same_v<T, float>) {
+    if (da && s.trans_b && s.M >= 8) {  // da (M,K) += dc (M,N) * b (N,K), split over columns of da
+      sgemm_cols(false, false, s.M, s.K, s.N, dc, s.N, b, s.K, da, s.K, true);
+      da = nullptr;
+    }
+  }
   if (da) {  // da (M,K) += dc (M,N) * b^T  [b (K,N)]   or  dc * b  [b (N,K)]
     if (s.trans_b)
       gemm_rows<T>(s.M, s.N, s.K, DC, CMapR<T>(b, s.N, s.K), da, true);
