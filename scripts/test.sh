@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 
-cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=AUTO
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=AUTO -DXRDID_BUILD_TESTS=ON \
+      -DXRDID_BUILD_BENCH=ON
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure
+ctest --test-dir build --output-on-failure --no-tests=error
 
 cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRDID_SANITIZE=ON \
-      -DXRDID_CUDA=OFF -DXRDID_BUILD_BENCH=OFF
+      -DXRDID_CUDA=OFF -DXRDID_BUILD_TESTS=ON -DXRDID_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -L cpu
+  ctest --test-dir build-asan --output-on-failure --no-tests=error -L cpu
