@@ -91,42 +91,60 @@ Var conv1d(const Var& x, const Var& w, const Var& b, const Conv1dOpts& o) {
 }
 
 // ---- normalisation and activations --------------------------------------------------------
-Var batch_norm1d(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
-                 bool training, double momentum, double eps) {
-  check_cpu_float(x, "batch_norm1d");
-  XRDID_CHECK(x.value().ndim() == 3, "batch_norm1d: x must be (N, C, L), got " + shape_str(x.shape()));
-  const ops::BatchNormShape s{x.dim(0), x.dim(1), x.dim(2)};
-  const Shape cs{s.C};
+namespace {
+struct BnStats {
+  ops::BatchNormShape s;
+  Tensor mean, var;  // what the forward normalises with (and backward must see)
+};
+
+// Shared by batch_norm1d and bn_swish_dropout: checks the arguments, takes the batch statistics
+// (training) or a copy of the running ones (evaluation: backward must see the statistics of this
+// forward even if they change later), and updates the running statistics in training.
+BnStats bn_statistics(const char* op, const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean,
+                      Tensor& running_var, bool training, double momentum) {
+  const std::string name(op);
+  check_cpu_float(x, op);
+  XRDID_CHECK(x.value().ndim() == 3, name + ": x must be (N, C, L), got " + shape_str(x.shape()));
+  BnStats st{{x.dim(0), x.dim(1), x.dim(2)}, {}, {}};
+  const Shape cs{st.s.C};
   XRDID_CHECK(gamma.defined() && beta.defined() && gamma.shape() == cs && beta.shape() == cs,
-              "batch_norm1d: gamma/beta must be (C) = " + shape_str(cs));
-  check_same_dtype(x, gamma, "batch_norm1d");
-  check_same_dtype(x, beta, "batch_norm1d");
+              name + ": gamma/beta must be (C) = " + shape_str(cs));
+  check_same_dtype(x, gamma, op);
+  check_same_dtype(x, beta, op);
   const bool have_running = running_mean.defined() && running_var.defined();
   if (have_running)
     XRDID_CHECK(running_mean.shape() == cs && running_var.shape() == cs && running_mean.dtype() == x.dtype() &&
                     running_var.dtype() == x.dtype(),
-                "batch_norm1d: running statistics must be (C) with the input's dtype");
-  XRDID_CHECK(training || have_running, "batch_norm1d: evaluation needs running statistics");
-  const std::int64_t M = s.N * s.L;
-  if (training) XRDID_CHECK(M >= 2, "batch_norm1d: training needs more than one value per channel");
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean, var;
-  if (training) {
-    mean = Tensor::empty(cs, x.dtype());
-    var = Tensor::empty(cs, x.dtype());
-  } else {
-    // Copies: backward must see the statistics used in this forward even if they change later.
-    mean = running_mean.clone();
-    var = running_var.clone();
+                name + ": running statistics must be (C) with the input's dtype");
+  XRDID_CHECK(training || have_running, name + ": evaluation needs running statistics");
+  const std::int64_t M = st.s.N * st.s.L;
+  if (!training) {
+    st.mean = running_mean.clone();
+    st.var = running_var.clone();
+    return st;
   }
+  XRDID_CHECK(M >= 2, name + ": training needs more than one value per channel");
+  st.mean = Tensor::empty(cs, x.dtype());
+  st.var = Tensor::empty(cs, x.dtype());
   XRDID_DISPATCH_FLOAT(x.dtype(), T, {
-    if (training) ops::batchnorm_stats<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>());
-    ops::batchnorm_forward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(), cptr<T>(gamma), cptr<T>(beta), eps,
-                              y.data<T>());
-    if (training && have_running)
-      ops::batchnorm_update_running<T>(s.C, M, mean.data<T>(), var.data<T>(), momentum, running_mean.data<T>(),
-                                       running_var.data<T>());
+    ops::batchnorm_stats<T>(st.s, cptr<T>(x), st.mean.data<T>(), st.var.data<T>());
+    if (have_running)
+      ops::batchnorm_update_running<T>(st.s.C, M, st.mean.data<T>(), st.var.data<T>(), momentum,
+                                       running_mean.data<T>(), running_var.data<T>());
   });
+  return st;
+}
+}  // namespace
+
+Var batch_norm1d(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+                 bool training, double momentum, double eps) {
+  const BnStats st = bn_statistics("batch_norm1d", x, gamma, beta, running_mean, running_var, training, momentum);
+  const auto s = st.s;
+  const Tensor mean = st.mean, var = st.var;
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  XRDID_DISPATCH_FLOAT(x.dtype(), T,
+                       ops::batchnorm_forward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(), cptr<T>(gamma),
+                                                 cptr<T>(beta), eps, y.data<T>()));
   return Var::make(
       y, {x, gamma, beta},
       [x, gamma, beta, s, mean, var, eps, training](const Tensor& g) {
@@ -140,42 +158,16 @@ Var batch_norm1d(const Var& x, const Var& gamma, const Var& beta, Tensor& runnin
 
 Var bn_swish_dropout(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
                      bool training, double momentum, double eps, double p, std::uint64_t seed) {
-  check_cpu_float(x, "bn_swish_dropout");
-  XRDID_CHECK(x.value().ndim() == 3, "bn_swish_dropout: x must be (N, C, L), got " + shape_str(x.shape()));
-  const ops::BatchNormShape s{x.dim(0), x.dim(1), x.dim(2)};
-  const Shape cs{s.C};
-  XRDID_CHECK(gamma.defined() && beta.defined() && gamma.shape() == cs && beta.shape() == cs,
-              "bn_swish_dropout: gamma/beta must be (C) = " + shape_str(cs));
-  check_same_dtype(x, gamma, "bn_swish_dropout");
-  check_same_dtype(x, beta, "bn_swish_dropout");
-  const bool have_running = running_mean.defined() && running_var.defined();
-  if (have_running)
-    XRDID_CHECK(running_mean.shape() == cs && running_var.shape() == cs && running_mean.dtype() == x.dtype() &&
-                    running_var.dtype() == x.dtype(),
-                "bn_swish_dropout: running statistics must be (C) with the input's dtype");
-  XRDID_CHECK(training || have_running, "bn_swish_dropout: evaluation needs running statistics");
   XRDID_CHECK(p >= 0.0 && p < 1.0, "bn_swish_dropout: p must be in [0, 1), got " + std::to_string(p));
+  const BnStats st =
+      bn_statistics("bn_swish_dropout", x, gamma, beta, running_mean, running_var, training, momentum);
+  const auto s = st.s;
+  const Tensor mean = st.mean, var = st.var;
   const bool drop = training && p > 0.0;
-  const std::int64_t M = s.N * s.L;
-  if (training) XRDID_CHECK(M >= 2, "bn_swish_dropout: training needs more than one value per channel");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean, var;
-  if (training) {
-    mean = Tensor::empty(cs, x.dtype());
-    var = Tensor::empty(cs, x.dtype());
-  } else {
-    // Copies: backward must see the statistics used in this forward even if they change later.
-    mean = running_mean.clone();
-    var = running_var.clone();
-  }
-  XRDID_DISPATCH_FLOAT(x.dtype(), T, {
-    if (training) ops::batchnorm_stats<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>());
-    ops::bn_swish_dropout_forward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(), cptr<T>(gamma), cptr<T>(beta),
-                                     eps, drop, p, seed, y.data<T>());
-    if (training && have_running)
-      ops::batchnorm_update_running<T>(s.C, M, mean.data<T>(), var.data<T>(), momentum, running_mean.data<T>(),
-                                       running_var.data<T>());
-  });
+  XRDID_DISPATCH_FLOAT(x.dtype(), T,
+                       ops::bn_swish_dropout_forward<T>(s, cptr<T>(x), mean.data<T>(), var.data<T>(), cptr<T>(gamma),
+                                                        cptr<T>(beta), eps, drop, p, seed, y.data<T>()));
   return Var::make(
       y, {x, gamma, beta},
       [x, gamma, beta, s, mean, var, eps, training, drop, p, seed](const Tensor& g) {
