@@ -42,13 +42,12 @@ Dataset simulate_dataset(const std::vector<xrd::Crystal>& crystals, const Simula
   prof.sigma = opt.sigma;
 #pragma omp parallel for schedule(dynamic)
   for (std::size_t t = 0; t < total; ++t) {
-    const std::size_t copy = t / n, s = t % n;
+    const std::size_t s = t % n;  // copy t / n of structure s
     try {
       std::mt19937_64 rng(nn::ops::hash_bits(opt.seed, t));
       std::uniform_real_distribution<double> ub(opt.b_min, opt.b_max);
       xrd::PowderOptions po;
       for (auto& el : xrd::elements_of(crystals[s])) po.b_by_element[el] = ub(rng);
-      (void)copy;
       xrd::Pattern p = xrd::simulate_pattern(crystals[s], opt.wavelength, grid, prof, po);
       out[t] = std::move(p.intensity);
     } catch (const std::exception& e) {

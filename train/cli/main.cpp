@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <map>
 
 #include "train/cli/registry.hpp"
 
@@ -19,7 +18,6 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "xrdid 0.1.0");
   auto& cmds = xrdid::cli::commands();
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  std::map<CLI::App*, std::function<int()>> run;
   std::vector<std::pair<std::string, std::function<int()>>> runners;
   for (auto& c : cmds) runners.emplace_back(c.name, c.setup(app));
   try {
