@@ -397,14 +397,21 @@ void mm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const 
   }
 }
 
+// Row blocks per sample for the per-sample 1x1 GEMMs: 1 when there are at least as many
+// samples as threads, otherwise enough blocks (of >= 16 rows) to give every thread work.
+std::int64_t pointwise_row_split(const Conv1dShape& s, std::int64_t rows) {
+  const std::int64_t nth = conv_par(s) ? detail::max_threads() : 1;
+  if (s.N >= nth) return 1;
+  return std::min<std::int64_t>((nth + s.N - 1) / s.N, std::max<std::int64_t>(1, rows / 16));
+}
+
 template <class T>
 void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N;
   if (L >= 128 || N == 1) {
     // Tasks: (sample, block of output rows). With fewer samples than threads (batch 1) each
     // sample's GEMM is split into row blocks so every thread has work (Eigen runs serially).
-    const std::int64_t nth = conv_par(s) ? detail::max_threads() : 1;
-    const std::int64_t split = N >= nth ? 1 : std::min<std::int64_t>((nth + N - 1) / N, std::max<std::int64_t>(1, Co / 16));
+    const std::int64_t split = pointwise_row_split(s, Co);
     const std::int64_t rb = (Co + split - 1) / split;
 #pragma omp parallel for schedule(static) if (conv_par(s))
     for (std::int64_t t = 0; t < N * split; ++t) {
@@ -461,8 +468,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
   }
   if (dx) {
     if (L >= 128 || N == 1) {
-      const std::int64_t nth = conv_par(s) ? detail::max_threads() : 1;
-      const std::int64_t split = N >= nth ? 1 : std::min<std::int64_t>((nth + N - 1) / N, std::max<std::int64_t>(1, Ci / 16));
+      const std::int64_t split = pointwise_row_split(s, Ci);
       const std::int64_t rb = (Ci + split - 1) / split;
 #pragma omp parallel for schedule(static) if (conv_par(s))
       for (std::int64_t t = 0; t < N * split; ++t) {
