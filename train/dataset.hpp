@@ -9,6 +9,8 @@ namespace xrdid::train {
 
 struct Dataset {
   int length = 0;                       // points per pattern
+  double two_theta_start = 0.0;         // grid of every pattern: start + i * step (degrees)
+  double two_theta_step = 0.02;
   std::vector<float> x;                 // size() x length, each pattern scaled to [0, 1]
   std::vector<std::int64_t> y;          // class of each pattern
   std::vector<std::int64_t> group;      // structure (library entry) of each pattern

@@ -29,7 +29,7 @@ std::string bundled_phases_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (const fs::path cand : {exe.parent_path() / "../data/phases", exe.parent_path() / "../share/xrdid/phases"})
+    for (const fs::path& cand : {exe.parent_path() / "../data/phases", exe.parent_path() / "../share/xrdid/phases"})
       if (fs::is_directory(cand)) return fs::weakly_canonical(cand).string();
   }
   return XRDID_PHASES_DIR;

@@ -6,8 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "denoise/beads.hpp"
-#include "denoise/snip.hpp"
+#include "denoise/cleanup.hpp"
 #include "io/pattern_io.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
@@ -88,9 +87,28 @@ void Identifier::attach_model(const std::string& path) {
   net_ = std::make_unique<nn::Net1D>(cfg, rng);
   nn::load_model(path, *net_, nullptr, nullptr);
   emb_dim_ = cfg.embedding_dim();
-  std::vector<float> rows(lib_.patterns.size());
-  for (std::size_t i = 0; i < lib_.patterns.size(); ++i) rows[i] = lib_.patterns[i] / 100.f;
-  ref_emb_ = embed(*net_, rows, lib_.size(), static_cast<int>(lib_.n_points));
+  const auto meta = nn::read_model_metadata(path);
+  const auto input = meta.find("input");
+  clean_refs_ = input != meta.end() && input->second == "cleaned";
+  range_emb_.clear();
+  ref_emb_ = embed(*net_, reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
+}
+
+// Library patterns as the model's inputs over the grid window [lo, hi): zero outside, maximum 1
+// inside, and (for a model trained on cleaned inputs) through the same clean-up as a query.
+std::vector<float> Identifier::reference_rows(std::size_t lo, std::size_t hi) const {
+  const std::size_t n = lib_.n_points;
+  std::vector<float> rows(lib_.patterns.size(), 0.f);
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t e = 0; e < lib_.size(); ++e) {
+    const float* p = lib_.pattern(e);
+    std::vector<double> y(p + lo, p + hi);
+    if (clean_refs_) denoise::cleanup_for_matching(y, lib_.two_theta_step, {});
+    const double mx = y.empty() ? 0.0 : *std::max_element(y.begin(), y.end());
+    if (mx <= 0) continue;
+    for (std::size_t j = lo; j < hi; ++j) rows[e * n + j] = static_cast<float>(y[j - lo] / mx);
+  }
+  return rows;
 }
 
 xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const IdentifyOptions& opt,
@@ -99,37 +117,9 @@ xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const Identify
   xrd::Pattern p = measured;
   if (p.wavelength.known() && lib_.wavelength.known() && std::abs(p.wavelength.alpha1 - lib_.wavelength.alpha1) > 1e-4)
     p = io::convert_wavelength(p, p.wavelength.alpha1, lib_.wavelength.alpha1);
-  // Background removal on the measured grid.
+  // Background removal, smoothing and noise floor on the measured grid.
   std::vector<double> y(p.intensity.begin(), p.intensity.end());
-  if (opt.background == "snip") {
-    double step = io::median_step(p);
-    denoise::SnipParams sp;
-    sp.iterations = std::max(5, static_cast<int>(std::lround(0.4 / std::max(step, 1e-4))));
-    auto b = denoise::snip(y, sp);
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] -= b[i];
-  } else if (opt.background == "beads") {
-    auto r = denoise::beads_xrd(y, denoise::beads_xrd_defaults(io::median_step(p)));
-    y = r.x;
-  } else if (opt.background != "none") {
-    throw std::runtime_error("unknown background method '" + opt.background + "' (snip, beads, none)");
-  }
-  // Noise floor: sigma from the median absolute first difference (robust to peaks), then the
-  // signal is lightly smoothed and values below 3 sigma are cut, so counting noise in empty
-  // regions does not count as intensity once compressed.
-  if (y.size() >= 8) {
-    std::vector<double> dif(y.size() - 1);
-    for (std::size_t i = 0; i + 1 < y.size(); ++i) dif[i] = std::abs(y[i + 1] - y[i]);
-    std::nth_element(dif.begin(), dif.begin() + static_cast<std::ptrdiff_t>(dif.size() / 2), dif.end());
-    const double sigma = dif[dif.size() / 2] / (0.6745 * std::sqrt(2.0));
-    std::vector<double> sm(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) {
-      const std::size_t lo = i >= 2 ? i - 2 : 0, hi = std::min(y.size() - 1, i + 2);
-      double acc = 0;
-      for (std::size_t j = lo; j <= hi; ++j) acc += y[j];
-      sm[i] = acc / static_cast<double>(hi - lo + 1);
-    }
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] = sm[i] - opt.noise_floor_sigmas * sigma;
-  }
+  denoise::cleanup_for_matching(y, io::median_step(p), {opt.background, opt.noise_floor_sigmas});
   for (std::size_t i = 0; i < y.size(); ++i) p.intensity[i] = static_cast<float>(std::max(0.0, y[i]));
   const std::vector<double> grid = lib_.grid();
   xrd::Pattern q = io::resample(p, grid);
@@ -310,12 +300,32 @@ std::vector<Candidate> Identifier::rank_peaks(const std::vector<float>& q, const
   return out;
 }
 
-std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const {
+// Library embeddings as the model would see the references measured over [lo, hi) only
+// (exactly how preprocess() presents a query with a partial range).
+// Computed once per distinct range and kept (a folder of scans usually shares a few ranges).
+const std::vector<float>& Identifier::reference_embeddings(std::size_t lo, std::size_t hi) const {
+  const std::size_t n = lib_.n_points;
+  if (lo == 0 && hi >= n) return ref_emb_;
+  std::lock_guard<std::mutex> lock(range_mutex_);
+  const std::uint64_t key = (static_cast<std::uint64_t>(lo) << 32) | hi;
+  auto it = range_emb_.find(key);
+  if (it != range_emb_.end()) return it->second;
+  const std::vector<float> rows = reference_rows(lo, hi);
+  return range_emb_.emplace(key, embed(*net_, rows, lib_.size(), static_cast<int>(n))).first->second;
+}
+
+std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<char>& mask,
+                                              const std::vector<std::size_t>& entries) const {
   XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
   auto e = embed(*net_, q, 1, static_cast<int>(lib_.n_points));
+  std::size_t lo = 0, hi = 0;
+  while (lo < mask.size() && !mask[lo]) ++lo;
+  for (std::size_t i = lo; i < mask.size(); ++i)
+    if (mask[i]) hi = i + 1;
+  const std::vector<float>& ref = hi > lo ? reference_embeddings(lo, hi) : ref_emb_;
   std::vector<Candidate> out;
   for (auto k : entries) {
-    const float* r = ref_emb_.data() + k * static_cast<std::size_t>(emb_dim_);
+    const float* r = ref.data() + k * static_cast<std::size_t>(emb_dim_);
     double dot = 0;
     for (int i = 0; i < emb_dim_; ++i) dot += static_cast<double>(r[i]) * e[static_cast<std::size_t>(i)];
     out.push_back({k, dot, 0.0});
@@ -348,7 +358,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
       c = rank_peaks(res.processed.intensity, mask, entries, opt);
     } else {
       // The model sees the query exactly as training patterns: zero outside the measured range.
-      c = rank_model(res.processed.intensity, entries);
+      c = rank_model(res.processed.intensity, mask, entries);
       if (opt.method == "hybrid") {
         std::sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
         std::vector<std::size_t> shortlist;

@@ -2,7 +2,10 @@
 // trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
 // both (model shortlist re-ranked by profile). Chemistry filters; "no confident match".
 #pragma once
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,7 +67,10 @@ class Identifier {
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
-  std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<std::size_t>& entries) const;
+  std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,
+                                    const std::vector<std::size_t>& entries) const;
+  const std::vector<float>& reference_embeddings(std::size_t lo, std::size_t hi) const;
+  std::vector<float> reference_rows(std::size_t lo, std::size_t hi) const;
   std::vector<Candidate> rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
                                     const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
 
@@ -76,8 +82,11 @@ class Identifier {
   };
   std::vector<std::vector<Peak>> ref_peaks_;  // peaks of every library pattern (>= 1 % of max)
   std::unique_ptr<nn::Net1D> net_;
-  std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim
+  std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim (full range)
+  mutable std::mutex range_mutex_;
+  mutable std::map<std::uint64_t, std::vector<float>> range_emb_;  // by measured range (lo << 32 | hi)
   int emb_dim_ = 0;
+  bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
 };
 
 }  // namespace xrdid::train

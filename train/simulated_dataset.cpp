@@ -23,6 +23,8 @@ Dataset simulate_dataset(const std::vector<xrd::Crystal>& crystals, const Simula
   const std::vector<double> grid = xrd::uniform_grid(opt.two_theta_min, opt.two_theta_max, opt.step);
   Dataset d;
   d.length = static_cast<int>(grid.size());
+  d.two_theta_start = grid.front();
+  d.two_theta_step = opt.step;
   std::map<std::string, std::int64_t> classes;
   std::vector<std::int64_t> label(crystals.size());
   for (std::size_t i = 0; i < crystals.size(); ++i) {

@@ -20,7 +20,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "augment/grid_measurement.hpp"
 #include "augment/seed_augment.hpp"
+#include "denoise/cleanup.hpp"
 #include "common/atomic_file.hpp"
 #include "io/svg_plot.hpp"
 #include "nn/functional.hpp"
@@ -43,22 +45,58 @@ struct Batch {
   std::vector<std::int64_t> y;
 };
 
+// What a batch row goes through: nothing; the seed's augmentation (method-spec §5.1); or the
+// imitation of a measurement (augment/grid_measurement.hpp: broadening, Kα2, strain + zero
+// shift, counts + background + noise, partial range) followed by the clean-up identification
+// applies to every query; `clean` is that clean-up alone (validation of a `measured` run).
+enum class RowMode { none, seed, measured, clean };
+
+RowMode row_mode(const std::string& augment) {
+  if (augment == "seed") return RowMode::seed;
+  if (augment == "measured") return RowMode::measured;
+  XRDID_CHECK(augment == "none", "unknown augmentation '" + augment + "' (seed, measured, none)");
+  return RowMode::none;
+}
+
+// One row as identification would present it: cleaned (background, noise floor) over the
+// measured window [lo, hi), zero outside, maximum 1.
+void clean_row(float* x, std::size_t lo, std::size_t hi, std::size_t n, double step) {
+  std::vector<double> y(x + lo, x + hi);
+  denoise::cleanup_for_matching(y, step, {});
+  double mx = 0;
+  for (double v : y) mx = std::max(mx, v);
+  std::fill(x, x + n, 0.f);
+  if (mx > 0)
+    for (std::size_t i = lo; i < hi; ++i) x[i] = static_cast<float>(y[i - lo] / mx);
+}
+
 // Builds batch `b` of an epoch: rows order[b*B ...], augmented with per-sample seeds derived
 // from (seed, epoch, position) so that the batch does not depend on what ran before it.
-Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::size_t b, int B, bool augment,
+Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::size_t b, int B, RowMode mode,
                  std::uint64_t seed, int epoch) {
   const std::size_t lo = b * static_cast<std::size_t>(B);
   const std::size_t hi = std::min(order.size(), lo + static_cast<std::size_t>(B));
   Batch out;
   out.x = nn::Tensor::empty({static_cast<std::int64_t>(hi - lo), 1, d.length});
   float* px = out.x.data<float>();
-  augment::SeedAugmentParams ap;
+  const auto L = static_cast<std::size_t>(d.length);
   for (std::size_t i = lo; i < hi; ++i) {
-    float* dst = px + (i - lo) * static_cast<std::size_t>(d.length);
+    float* dst = px + (i - lo) * L;
     std::copy(d.row(order[i]), d.row(order[i]) + d.length, dst);
-    if (augment) {
-      std::mt19937_64 rng(derive(seed, 1000003ull + static_cast<std::uint64_t>(epoch), i));
-      augment::seed_augment(dst, d.length, ap, rng);
+    std::mt19937_64 rng(derive(seed, 1000003ull + static_cast<std::uint64_t>(epoch), i));
+    if (mode == RowMode::seed) {
+      augment::seed_augment(dst, d.length, augment::SeedAugmentParams{}, rng);
+    } else if (mode == RowMode::measured) {
+      // Texture-like comb scaling/elimination of the seed (no shift: the measurement adds a
+      // physical one), then the measurement, then the clean-up.
+      augment::SeedAugmentParams sp;
+      sp.p_shift = 0.0;
+      augment::seed_augment(dst, d.length, sp, rng);
+      const auto w = augment::measure_on_grid(dst, L, d.two_theta_start, d.two_theta_step,
+                                              augment::GridMeasurementParams{}, rng);
+      clean_row(dst, w.lo, w.hi, L, d.two_theta_step);
+    } else if (mode == RowMode::clean) {
+      clean_row(dst, 0, L, L, d.two_theta_step);
     }
     out.y.push_back(d.y[order[i]]);
   }
@@ -116,12 +154,13 @@ std::string fmt_time(double s) {
 }  // namespace
 
 Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
-                  int batch, double scale) {
+                  int batch, double scale, const std::string& augment) {
+  const RowMode mode = row_mode(augment) == RowMode::measured ? RowMode::clean : RowMode::none;
   nn::NoGradGuard ng;
   Accuracy a;
   double h1 = 0, h5 = 0, loss = 0;
   for (std::size_t b = 0; b * static_cast<std::size_t>(batch) < idx.size(); ++b) {
-    Batch bt = make_batch(data, idx, b, batch, false, 0, 0);
+    Batch bt = make_batch(data, idx, b, batch, mode, 0, 0);
     nn::ForwardCtx ctx{false, 0, 0};
     nn::Var cos = head.forward(net.forward(nn::Var(bt.x), ctx));
     count_hits(cos.value(), bt.y, h1, h5);
@@ -176,7 +215,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   int start_epoch = 0;
   std::size_t start_batch = 0;
   double run_loss = 0, run_h1 = 0, run_h5 = 0, run_n = 0;
-  double adacos_s = nn::F::adacos_initial_scale(data.num_classes());
+  // AdaCos needs C >= 3 (ln(C - 1) > 0); other losses train any C >= 2.
+  double adacos_s = opt.loss == "adacos" ? nn::F::adacos_initial_scale(data.num_classes()) : 0.0;
   auto save_ckpt = [&](int epoch, std::size_t next_batch) {
     json st = {{"epoch", epoch}, {"batch", next_batch}, {"run", {run_loss, run_h1, run_h5, run_n}},
                {"adacos_s", adacos_s}, {"best_epoch", res.best_epoch}, {"best_val", acc_json(res.best_val)},
@@ -218,8 +258,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   const bool tty = opt.progress && ::isatty(2);
   const std::size_t nb_full = (split.train.size() + static_cast<std::size_t>(opt.batch) - 1) / static_cast<std::size_t>(opt.batch);
   const std::size_t nb = opt.max_batches > 0 ? std::min<std::size_t>(nb_full, static_cast<std::size_t>(opt.max_batches)) : nb_full;
-  const bool augment = opt.augment == "seed";
-  XRDID_CHECK(opt.augment == "seed" || opt.augment == "none", "unknown augmentation '" + opt.augment + "' (seed, none)");
+  const RowMode augment = row_mode(opt.augment);
   auto t_start = std::chrono::steady_clock::now();
   std::size_t samples_done = 0;
 
@@ -280,7 +319,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     rec.train = {run_loss / std::max(run_n, 1.0), 100.0 * run_h1 / std::max(run_n, 1.0), 100.0 * run_h5 / std::max(run_n, 1.0),
                  static_cast<std::size_t>(run_n)};
     const double eval_scale = opt.loss == "adacos" ? adacos_s : opt.loss == "softmax" ? 1.0 : opt.scale;
-    rec.val = evaluate(net, head, data, split.val, opt.batch, eval_scale);
+    rec.val = evaluate(net, head, data, split.val, opt.batch, eval_scale, opt.augment);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.curve.push_back(rec);
     const bool better = res.best_epoch < 0 || rec.val.top1 > res.best_val.top1 ||
@@ -288,11 +327,14 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     if (better) {
       res.best_epoch = rec.epoch;
       res.best_val = rec.val;
-      res.test = evaluate(net, head, data, split.test, opt.batch, eval_scale);
+      res.test = evaluate(net, head, data, split.test, opt.batch, eval_scale, opt.augment);
       std::map<std::string, std::string> meta{{"class_names", class_names.dump()},
                                               {"epoch", std::to_string(rec.epoch)},
                                               {"val_top1", std::to_string(rec.val.top1)},
-                                              {"val_top5", std::to_string(rec.val.top5)}};
+                                              {"val_top5", std::to_string(rec.val.top5)},
+                                              {"augment", opt.augment},
+                                              // how identification must present patterns to this model
+                                              {"input", opt.augment == "measured" ? "cleaned" : "raw"}};
       if (!opt.extra_metadata.empty()) {
         const json extra = json::parse(opt.extra_metadata);  // named: a temporary would dangle in the loop
         for (auto& [k, v] : extra.items()) meta[k] = v.is_string() ? v.get<std::string>() : v.dump();

@@ -136,7 +136,10 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       {"size_nm", opt.profile.size_nm},
       {"zero_shift", opt.profile.zero_shift},
       {"b_by_element", opt.powder.b_by_element},
-      {"use_site_b", opt.powder.use_site_b}};
+      {"use_site_b", opt.powder.use_site_b},
+      // where relative CIF sources were given from, so a library moved or used from another
+      // directory can still find its CIFs (train/structures.cpp)
+      {"build_dir", std::filesystem::current_path().string()}};
   lib.settings_json = settings.dump();
   for (std::size_t i = 0; i < n; ++i) {
     if (!ok[i]) {

@@ -2,7 +2,7 @@
 # Command-line behaviour of `xrdid`: help, exit codes, one-line errors, no half-written files.
 # Usage: run_cli_tests.sh PATH/TO/xrdid REPO_ROOT
 set -u
-X=$1
+X=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: some checks change directory
 ROOT=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -79,6 +79,13 @@ if "$X" --help | grep -q identify; then
   expect 0 "train from a library file" -- "$X" train "$T/ph.xrdlib" -o "$T/m2.safetensors" --config tiny --epochs 1 \
     --copies 1 --no-progress
   contains "$T/err" "39 structures" "training from a library reads its 39 CIFs"
+  # A library built from relative paths, used from another directory, still finds its CIFs.
+  mkdir -p "$T/rel/a" "$T/rel/b"
+  cp "$ROOT/data/phases/NaCl.cif" "$ROOT/data/phases/Si.cif" "$T/rel/a/"
+  (cd "$T/rel" && "$X" library build a -o b/rel.xrdlib >/dev/null 2>&1)
+  expect 0 "train from a relative-path library elsewhere" -- "$X" train "$T/rel/b/rel.xrdlib" -o "$T/m4.safetensors" \
+    --config tiny --epochs 1 --copies 2 --no-progress --augment measured
+  contains "$T/err" "2 structures" "training from a moved-cwd library reads its 2 CIFs"
   "$X" simulate "$ROOT/data/phases/NaCl.cif" --range 10,80 -o "$T/nacl.xy" >/dev/null 2>&1
   expect 0 "identify by profile" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3
   contains "$T/out" "NaCl" "profile finds NaCl"

@@ -43,8 +43,10 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
   sub->add_option("--optimizer", a->opt.optimizer, "adam | adamw | sgd")->capture_default_str()
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
   sub->add_option("--weight-decay", a->opt.weight_decay, "weight decay")->capture_default_str();
-  sub->add_option("--augment", a->opt.augment, "seed (XRDidentifier's) | none")->capture_default_str()
-      ->check(CLI::IsMember({"seed", "none"}));
+  sub->add_option("--augment", a->opt.augment,
+                  "seed (XRDidentifier's) | measured (imitated measurements: broadening, Ka2, strain, "
+                  "shift, counting noise, background, partial range; then identify's clean-up) | none")
+      ->capture_default_str()->check(CLI::IsMember({"seed", "measured", "none"}));
   sub->add_option("--split", a->opt.split, "random (seed: over spectra) | group (by structure)")->capture_default_str()
       ->check(CLI::IsMember({"random", "group"}));
   sub->add_option("--copies", a->sim.copies, "simulated copies per structure (random Debye-Waller B)")
