@@ -41,17 +41,21 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
   return out;
 }
 
-EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt) {
+EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
+                                  const augment::Perturbation& perturb) {
   EvalScore s;
   s.method = opt.method;
   opt.top = std::max(opt.top, 10);
   const auto& lib = id.library();
   double h1 = 0, h5 = 0, h10 = 0;
   auto t0 = std::chrono::steady_clock::now();
-  for (auto& lp : set) {
+  for (std::size_t k = 0; k < set.size(); ++k) {
+    const LabeledPattern& lp = set[k];
     IdentifyResult r;
     try {
-      r = id.identify(io::read_pattern(lp.pattern_path), opt);
+      xrd::Pattern p = io::read_pattern(lp.pattern_path);
+      if (!perturb.empty()) augment::apply_perturbation(p, perturb, k);
+      r = id.identify(p, opt);
     } catch (const std::exception&) {
       ++s.failed;
       continue;

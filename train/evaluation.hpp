@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "augment/perturb.hpp"
 #include "train/identify.hpp"
 #include "nn/tensor.hpp"  // XRDID_CHECK
 
@@ -30,6 +31,9 @@ struct EvalScore {
   std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
 };
 
-EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt);
+// Scores `opt.method` on every pattern of `set`, each first perturbed by `perturb` (see
+// augment/perturb.hpp; pattern k uses draws from (perturb.seed, k)).
+EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
+                                  const augment::Perturbation& perturb = {});
 
 }  // namespace xrdid::train

@@ -222,16 +222,32 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
         acc += r2(static_cast<std::ptrdiff_t>(var.lo) - s) - r2(static_cast<std::ptrdiff_t>(var.hi) - s);
         rn[static_cast<std::size_t>(s + S)] = acc;
       }
-      for (int s = -S; s <= S; ++s) {
+      // Shifts coarse-to-fine: every second point (a peak spans several points), then the
+      // two neighbours of the best coarse shift.
+      auto score_at = [&](int s) {
         double dot = 0;
         for (std::size_t t = 0; t < var.nz.size(); ++t) {
           const std::ptrdiff_t j = static_cast<std::ptrdiff_t>(var.nz[t]) - s;
           if (j >= 0 && j < static_cast<std::ptrdiff_t>(n)) dot += static_cast<double>(r[j]) * var.v[t];
         }
         const double norm = rn[static_cast<std::size_t>(s + S)];
-        const double sc = norm > 1e-12 ? dot / (std::sqrt(norm) * var.norm) : 0.0;
-        if (sc > best.score) best = {entries[k], sc, s * lib_.two_theta_step, var.scale};
+        // A prior against strain: most samples match their reference at f = 1, and a free
+        // lattice scale lets isostructural neighbours (Au/Ag, garnets) overtake the true phase.
+        return (norm > 1e-12 ? dot / (std::sqrt(norm) * var.norm) : 0.0) - opt.strain_penalty * std::abs(var.scale - 1.0);
+      };
+      int best_s = -S;
+      double best_sc = -3.0;
+      for (int s = -S;; s = std::min(s + 2, S)) {  // -S, -S + 2, ..., S (S always included)
+        const double sc = score_at(s);
+        if (sc > best_sc) best_sc = sc, best_s = s;
+        if (s == S) break;
       }
+      for (int s : {best_s - 1, best_s + 1})
+        if (s >= -S && s <= S) {
+          const double sc = score_at(s);
+          if (sc > best_sc) best_sc = sc, best_s = s;
+        }
+      if (best_sc > best.score) best = {entries[k], best_sc, best_s * lib_.two_theta_step, var.scale};
     }
     out[k] = best;
   }
@@ -360,10 +376,14 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
       // The model sees the query exactly as training patterns: zero outside the measured range.
       c = rank_model(res.processed.intensity, mask, entries);
       if (opt.method == "hybrid") {
-        std::sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
-        std::vector<std::size_t> shortlist;
-        for (std::size_t i = 0; i < c.size() && i < static_cast<std::size_t>(opt.shortlist); ++i) shortlist.push_back(c[i].entry);
-        c = rank_profile(res.processed.intensity, mask, shortlist, opt);
+        // Both scores for every entry, combined linearly: the model's cosine of embeddings and
+        // the profile cosine (its best shift/scale kept for the report).
+        const auto pr = rank_profile(res.processed.intensity, mask, entries, opt);
+        for (std::size_t i = 0; i < c.size(); ++i) {
+          const double model_score = c[i].score;
+          c[i] = pr[i];
+          c[i].score = (1.0 - opt.hybrid_weight) * pr[i].score + opt.hybrid_weight * model_score;
+        }
       }
     }
   }

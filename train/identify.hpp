@@ -1,6 +1,6 @@
 // Identification: rank the entries of a reference library against a measured pattern, by the
 // trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
-// both (model shortlist re-ranked by profile). Chemistry filters; "no confident match".
+// both (a weighted sum of the two scores). Chemistry filters; "no confident match".
 #pragma once
 #include <cstdint>
 #include <map>
@@ -25,9 +25,10 @@ struct IdentifyOptions {
   double max_shift_deg = 0.3;         // zero-shift search range (profile)
   double max_strain = 0.0;            // lattice-scale search |f - 1| <= this (profile), 0 = off
   double strain_step = 0.0025;        // step of that search
+  double strain_penalty = 0.0;        // score -= penalty x |f - 1| (a prior for unstrained samples)
   double min_score = 0.5;             // best score below this -> no confident match
-  int shortlist = 50;
-  double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas                 // hybrid: model candidates re-ranked by profile
+  double hybrid_weight = 0.35;        // hybrid score = (1 - w) profile + w model
+  double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
 };
 
 struct Candidate {

@@ -8,7 +8,7 @@
 namespace {
 
 struct EvalArgs {
-  std::string dir, cif_dir, library, model;
+  std::string dir, cif_dir, library, model, perturb;
   std::vector<std::string> methods{"profile"};
   bool verbose = false;
   xrdid::train::IdentifyOptions opt;
@@ -27,8 +27,19 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
   sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 (profile)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.1));
+  sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--strain-penalty", a->opt.strain_penalty,
+                  "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--hybrid-weight", a->opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--perturb", a->perturb,
+                  "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
+                  "displacement=0.2,hump=0.3,seed=1 (robustness)");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
   return std::function<int()>([a] {
+    const auto perturb = xrdid::augment::parse_perturbation(a->perturb);  // bad spec: error before any work
     std::vector<std::string> skipped;
     auto set = xrdid::train::labeled_patterns(a->dir, a->cif_dir, &skipped);
     for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
@@ -36,12 +47,13 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
     auto lib = xrdid::xrd::load_library(a->library);
     xrdid::train::Identifier id(lib);
     if (!a->model.empty()) id.attach_model(a->model);
-    std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries\n";
+    std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
+              << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
     for (auto& m : a->methods) {
       auto opt = a->opt;
       opt.method = m;
-      auto s = xrdid::train::evaluate_identification(id, set, opt);
+      auto s = xrdid::train::evaluate_identification(id, set, opt, perturb);
       std::cout << std::left << std::setw(8) << m << std::right << std::fixed << std::setprecision(1) << std::setw(7)
                 << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
                 << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " unreadable)" : "")

@@ -37,7 +37,7 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
   sub->add_option("patterns", a->patterns, "pattern files (.xy .xye .csv .txt .dat .xrdml .ras, RRUFF)")->required();
   sub->add_option("-l,--library", a->library, "library file from `xrdid library build`")->required();
   sub->add_option("-m,--model", a->model, "model file from `xrdid train` (needed by --method model|hybrid)");
-  sub->add_option("--method", a->opt.method, "model | profile | hybrid (model shortlist, profile re-rank) | peaks (peak-list figure of merit)")
+  sub->add_option("--method", a->opt.method, "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
       ->capture_default_str()->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
   sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(CLI::PositiveNumber);
   auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
@@ -50,6 +50,13 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
   sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 for ±1 % "
                                                      "(profile; follows strain that a zero shift cannot)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.1));
+  sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--strain-penalty", a->opt.strain_penalty,
+                  "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--hybrid-weight", a->opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--min-score", a->opt.min_score, "below this best score the answer is 'no confident match'")
       ->capture_default_str();
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Robustness table: `xrdid eval` on the shared RRUFF/opXRD patterns under the perturbations real
+# samples bring (augment/perturb.hpp), one row per perturbation, top-1/top-5 per method.
+# Usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]
+#   env: XRDID (default build/xrdid), PATTERNS, CIFS (default ../shared/data/...), METHODS
+set -euo pipefail
+lib=$1
+shift
+model=""
+if [[ $# -gt 0 && $1 != -- ]]; then model=$1; shift; fi
+[[ ${1:-} == -- ]] && shift
+X=${XRDID:-build/xrdid}
+P=${PATTERNS:-../shared/data/measured/rruff-opxrd}
+C=${CIFS:-../shared/data/cif/rruff-opxrd}
+if [[ -n $model ]]; then M=${METHODS:-profile peaks model hybrid}; else M=${METHODS:-profile peaks}; fi
+perturbs=(""
+  "shift=0.2"
+  "displacement=0.3"
+  "strain=0.01"
+  "strain=-0.01"
+  "range=10:60"
+  "counts=300"
+  "hump=0.5"
+  "strain=0.005,shift=0.1,counts=1000,hump=0.3,range=10:70")
+printf '%-58s' "perturbation"
+for m in $M; do printf '%16s' "$m t1/t5"; done
+echo
+for p in "${perturbs[@]}"; do
+  args=(eval "$P" --cifs "$C" --library "$lib" --method $M "$@")
+  [[ -n $model ]] && args+=(--model "$model")
+  [[ -n $p ]] && args+=(--perturb "$p")
+  out=$("$X" "${args[@]}" 2>/dev/null)
+  printf '%-58s' "${p:-(none)}"
+  for m in $M; do
+    printf '%16s' "$(awk -v m="$m" '$1 == m { gsub("%", ""); printf "%.1f/%.1f", $2, $3 }' <<<"$out")"
+  done
+  echo
+done
