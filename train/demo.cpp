@@ -53,7 +53,8 @@ int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& log) {
   log << "  " << lib.size() << " phases -> " << lib_path << "\n";
 
   // 2. Training data and the compact model.
-  log << "[2/5] training the " << o.config << " Net1D on 5 Debye-Waller copies of each phase\n";
+  log << "[2/5] training the " << o.config << " Net1D on 5 Debye-Waller copies of each phase, each batch\n"
+      << "      turned into imitated measurements (broadening, Ka2, strain, shift, noise, background)\n";
   auto set = read_structures({cifs});
   SimulationOptions so;
   so.seed = o.seed;
@@ -64,6 +65,7 @@ int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& log) {
   to.seed = o.seed;
   to.threads = o.threads;
   to.progress = o.progress;
+  to.augment = "measured";
   to.out = (dir / "model.safetensors").string();
   TrainResult tr = train_model(data, to, log);
   write_learning_curve_svg((dir / "learning_curve.svg").string(), tr.curve);

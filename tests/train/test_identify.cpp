@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "augment/perturb.hpp"
 #include "train/identify.hpp"
 #include "train/identify_output.hpp"
 #include "xrd/cif_reader.hpp"
@@ -68,6 +69,29 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   REQUIRE(o.candidates.size() == 1);
   CHECK(lib.entries[o.candidates[0].entry].id == "LiF");
   CHECK_FALSE(o.confident);  // LiF does not explain a NaCl pattern
+}
+
+TEST_CASE("profile follows a 1 % lattice strain and reports the lattice scale") {
+  xrd::Library lib = tiny_library();
+  train::Identifier id(lib);
+  // Si with every d-spacing 1 % larger: at 2θ ≈ 88° the peaks sit ~0.9° lower, far outside the
+  // ±0.3° zero-shift search.
+  xrd::Pattern m = measure(XRDID_TEST_DATA "/cif/Si.cif", 0.0);
+  augment::apply_perturbation(m, augment::parse_perturbation("strain=0.01"));
+  train::IdentifyOptions opt;  // defaults: ±1.2 % lattice-scale search
+  auto r = id.identify(m, opt);
+  REQUIRE(!r.candidates.empty());
+  CHECK(lib.entries[r.candidates[0].entry].id == "Si");
+  CHECK(r.candidates[0].scale == doctest::Approx(1.01).epsilon(0.0025));
+  CHECK(r.candidates[0].score > 0.7);  // the score carries the strain prior (4 x 0.01 here)
+  // Without the search the best alignment explains the pattern much worse.
+  opt.max_strain = 0.0;
+  auto plain = id.identify(m, opt);
+  REQUIRE(!plain.candidates.empty());
+  double si_plain = -1;
+  for (auto& c : plain.candidates)
+    if (lib.entries[c.entry].id == "Si") si_plain = c.score;
+  CHECK(si_plain < r.candidates[0].score - 0.1);
 }
 
 TEST_CASE("a pattern of pure noise is not a confident match; bad input is refused") {

@@ -25,7 +25,7 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
       ->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
   sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str();
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
-  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 (profile)")
+  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range (profile; 0 = off)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.1));
   sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -47,7 +47,7 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
       ->check(CLI::IsMember({"snip", "beads", "none"}));
   sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range in degrees (profile)")
       ->capture_default_str()->check(CLI::Range(0.0, 5.0));
-  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, e.g. 0.01 for ±1 % "
+  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, 0.012 = ±1.2 % (0 = off) "
                                                      "(profile; follows strain that a zero shift cannot)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.1));
   sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
