@@ -31,7 +31,7 @@ struct IdentifyOptions {
   double strain_step = 0.002;
   double strain_penalty = 4.0;
   double min_score = 0.5;             // best score below this -> no confident match
-  double hybrid_weight = 0.35;        // hybrid score = (1 - w) profile + w model
+  double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
 };
 
