@@ -90,6 +90,9 @@ void Identifier::attach_model(const std::string& path) {
   const auto meta = nn::read_model_metadata(path);
   const auto input = meta.find("input");
   clean_refs_ = input != meta.end() && input->second == "cleaned";
+  const auto ex = meta.find("input_exponent");
+  input_exponent_ = ex != meta.end() ? std::stod(ex->second) : 1.0;
+  XRDID_CHECK(input_exponent_ > 0 && input_exponent_ <= 1, path + ": bad input_exponent in the model metadata");
   range_emb_.clear();
   ref_emb_ = embed(*net_, reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
 }
@@ -106,7 +109,7 @@ std::vector<float> Identifier::reference_rows(std::size_t lo, std::size_t hi) co
     if (clean_refs_) denoise::cleanup_for_matching(y, lib_.two_theta_step, {});
     const double mx = y.empty() ? 0.0 : *std::max_element(y.begin(), y.end());
     if (mx <= 0) continue;
-    for (std::size_t j = lo; j < hi; ++j) rows[e * n + j] = static_cast<float>(y[j - lo] / mx);
+    for (std::size_t j = lo; j < hi; ++j) rows[e * n + j] = static_cast<float>(compress(y[j - lo] / mx));
   }
   return rows;
 }
@@ -341,7 +344,9 @@ const std::vector<float>& Identifier::reference_embeddings(std::size_t lo, std::
 std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<char>& mask,
                                               const std::vector<std::size_t>& entries) const {
   XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
-  auto e = embed(*net_, q, 1, static_cast<int>(lib_.n_points));
+  std::vector<float> qc(q.size());
+  for (std::size_t i = 0; i < q.size(); ++i) qc[i] = static_cast<float>(compress(q[i]));
+  auto e = embed(*net_, qc, 1, static_cast<int>(lib_.n_points));
   std::size_t lo = 0, hi = 0;
   while (lo < mask.size() && !mask[lo]) ++lo;
   for (std::size_t i = lo; i < mask.size(); ++i)

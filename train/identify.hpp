@@ -2,6 +2,7 @@
 // trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
 // both (a weighted sum of the two scores). Chemistry filters; "no confident match".
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,8 @@ class Identifier {
   mutable std::map<std::uint64_t, std::vector<float>> range_emb_;  // by measured range (lo << 32 | hi)
   int emb_dim_ = 0;
   bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
+  double input_exponent_ = 1.0;  // ... raised to this power (metadata input_exponent)
+  double compress(double v) const { return input_exponent_ == 1.0 || v <= 0 ? v : std::pow(v, input_exponent_); }
 };
 
 }  // namespace xrdid::train

@@ -59,21 +59,24 @@ RowMode row_mode(const std::string& augment) {
 }
 
 // One row as identification would present it: cleaned (background, noise floor) over the
-// measured window [lo, hi), zero outside, maximum 1.
-void clean_row(float* x, std::size_t lo, std::size_t hi, std::size_t n, double step) {
+// measured window [lo, hi), zero outside, maximum 1, then raised to `exponent` (< 1 compresses
+// intensities, as the profile search does, so wrong relative intensities of a reference weigh
+// less than its peak positions).
+void clean_row(float* x, std::size_t lo, std::size_t hi, std::size_t n, double step, double exponent) {
   std::vector<double> y(x + lo, x + hi);
   denoise::cleanup_for_matching(y, step, {});
   double mx = 0;
   for (double v : y) mx = std::max(mx, v);
   std::fill(x, x + n, 0.f);
   if (mx > 0)
-    for (std::size_t i = lo; i < hi; ++i) x[i] = static_cast<float>(y[i - lo] / mx);
+    for (std::size_t i = lo; i < hi; ++i)
+      x[i] = static_cast<float>(exponent == 1.0 ? y[i - lo] / mx : std::pow(y[i - lo] / mx, exponent));
 }
 
 // Builds batch `b` of an epoch: rows order[b*B ...], augmented with per-sample seeds derived
 // from (seed, epoch, position) so that the batch does not depend on what ran before it.
 Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::size_t b, int B, RowMode mode,
-                 std::uint64_t seed, int epoch) {
+                 double exponent, std::uint64_t seed, int epoch) {
   const std::size_t lo = b * static_cast<std::size_t>(B);
   const std::size_t hi = std::min(order.size(), lo + static_cast<std::size_t>(B));
   Batch out;
@@ -94,9 +97,9 @@ Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::s
       augment::seed_augment(dst, d.length, sp, rng);
       const auto w = augment::measure_on_grid(dst, L, d.two_theta_start, d.two_theta_step,
                                               augment::GridMeasurementParams{}, rng);
-      clean_row(dst, w.lo, w.hi, L, d.two_theta_step);
+      clean_row(dst, w.lo, w.hi, L, d.two_theta_step, exponent);
     } else if (mode == RowMode::clean) {
-      clean_row(dst, 0, L, L, d.two_theta_step);
+      clean_row(dst, 0, L, L, d.two_theta_step, exponent);
     }
     out.y.push_back(d.y[order[i]]);
   }
@@ -154,13 +157,13 @@ std::string fmt_time(double s) {
 }  // namespace
 
 Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
-                  int batch, double scale, const std::string& augment) {
+                  int batch, double scale, const std::string& augment, double input_exponent) {
   const RowMode mode = row_mode(augment) == RowMode::measured ? RowMode::clean : RowMode::none;
   nn::NoGradGuard ng;
   Accuracy a;
   double h1 = 0, h5 = 0, loss = 0;
   for (std::size_t b = 0; b * static_cast<std::size_t>(batch) < idx.size(); ++b) {
-    Batch bt = make_batch(data, idx, b, batch, mode, 0, 0);
+    Batch bt = make_batch(data, idx, b, batch, mode, input_exponent, 0, 0);
     nn::ForwardCtx ctx{false, 0, 0};
     nn::Var cos = head.forward(net.forward(nn::Var(bt.x), ctx));
     count_hits(cos.value(), bt.y, h1, h5);
@@ -208,7 +211,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   }
   json class_names = data.class_names;
   json identity = {{"config", cfg}, {"seed", opt.seed}, {"batch", opt.batch}, {"loss", opt.loss},
-                   {"split", opt.split}, {"augment", opt.augment}, {"patterns", data.size()},
+                   {"split", opt.split}, {"augment", opt.augment}, {"input_exponent", opt.input_exponent},
+                   {"patterns", data.size()},
                    {"classes", data.num_classes()}, {"optimizer", opt.optimizer}};
 
   TrainResult res;
@@ -259,6 +263,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   const std::size_t nb_full = (split.train.size() + static_cast<std::size_t>(opt.batch) - 1) / static_cast<std::size_t>(opt.batch);
   const std::size_t nb = opt.max_batches > 0 ? std::min<std::size_t>(nb_full, static_cast<std::size_t>(opt.max_batches)) : nb_full;
   const RowMode augment = row_mode(opt.augment);
+  XRDID_CHECK(opt.input_exponent > 0 && opt.input_exponent <= 1, "--input-exponent must be in (0, 1]");
+  XRDID_CHECK(opt.input_exponent == 1.0 || augment == RowMode::measured, "--input-exponent needs --augment measured");
   auto t_start = std::chrono::steady_clock::now();
   std::size_t samples_done = 0;
 
@@ -270,7 +276,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     if (b0 == 0) run_loss = run_h1 = run_h5 = run_n = 0;
     // Prefetch: the next batch is built on another thread while this one trains.
     std::future<Batch> next;
-    if (b0 < nb) next = std::async(std::launch::async, make_batch, std::cref(data), std::cref(order), b0, opt.batch, augment, opt.seed, epoch);
+    if (b0 < nb) next = std::async(std::launch::async, make_batch, std::cref(data), std::cref(order), b0, opt.batch, augment, opt.input_exponent, opt.seed, epoch);
     for (std::size_t b = b0; b < nb; ++b) {
       const bool test_stop = opt.interrupt_after > 0 && samples_done >= static_cast<std::size_t>(opt.interrupt_after);
       if ((stop && stop->load()) || test_stop) {
@@ -283,7 +289,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
       }
       Batch bt = next.get();
       if (b + 1 < nb)
-        next = std::async(std::launch::async, make_batch, std::cref(data), std::cref(order), b + 1, opt.batch, augment, opt.seed, epoch);
+        next = std::async(std::launch::async, make_batch, std::cref(data), std::cref(order), b + 1, opt.batch, augment, opt.input_exponent, opt.seed, epoch);
       nn::ForwardCtx ctx{true, derive(opt.seed, static_cast<std::uint64_t>(epoch) + 17, b), 0};
       optim->zero_grad();
       nn::Var cos = head.forward(net.forward(nn::Var(bt.x), ctx));
@@ -319,7 +325,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     rec.train = {run_loss / std::max(run_n, 1.0), 100.0 * run_h1 / std::max(run_n, 1.0), 100.0 * run_h5 / std::max(run_n, 1.0),
                  static_cast<std::size_t>(run_n)};
     const double eval_scale = opt.loss == "adacos" ? adacos_s : opt.loss == "softmax" ? 1.0 : opt.scale;
-    rec.val = evaluate(net, head, data, split.val, opt.batch, eval_scale, opt.augment);
+    rec.val = evaluate(net, head, data, split.val, opt.batch, eval_scale, opt.augment, opt.input_exponent);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.curve.push_back(rec);
     const bool better = res.best_epoch < 0 || rec.val.top1 > res.best_val.top1 ||
@@ -327,14 +333,15 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     if (better) {
       res.best_epoch = rec.epoch;
       res.best_val = rec.val;
-      res.test = evaluate(net, head, data, split.test, opt.batch, eval_scale, opt.augment);
+      res.test = evaluate(net, head, data, split.test, opt.batch, eval_scale, opt.augment, opt.input_exponent);
       std::map<std::string, std::string> meta{{"class_names", class_names.dump()},
                                               {"epoch", std::to_string(rec.epoch)},
                                               {"val_top1", std::to_string(rec.val.top1)},
                                               {"val_top5", std::to_string(rec.val.top5)},
                                               {"augment", opt.augment},
                                               // how identification must present patterns to this model
-                                              {"input", opt.augment == "measured" ? "cleaned" : "raw"}};
+                                              {"input", opt.augment == "measured" ? "cleaned" : "raw"},
+                                              {"input_exponent", std::to_string(opt.input_exponent)}};
       if (!opt.extra_metadata.empty()) {
         const json extra = json::parse(opt.extra_metadata);  // named: a temporary would dangle in the loop
         for (auto& [k, v] : extra.items()) meta[k] = v.is_string() ? v.get<std::string>() : v.dump();

@@ -26,6 +26,7 @@ struct TrainOptions {
   double weight_decay = 0.0;
   std::string augment = "seed";       // seed (method-spec §5.1) | measured (seed comb + grid
                                       // measurement + identification clean-up) | none
+  double input_exponent = 1.0;        // measured: cleaned rows raised to this power (0.4 = the profile's)
   std::string split = "random";       // random (seed: over spectra) | group (by structure)
   std::uint64_t seed = 1;
   int threads = 0;                    // 0: OpenMP default
@@ -60,7 +61,7 @@ struct TrainResult {
 // Eval-mode accuracy of (net, head) on the rows idx of data (CosFace-free loss: CE on s*cos).
 // Rows are used as stored, or (augment == "measured") after the identification clean-up.
 Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
-                  int batch, double scale, const std::string& augment = "none");
+                  int batch, double scale, const std::string& augment = "none", double input_exponent = 1.0);
 
 // Trains on data; `stop` (may be null) is polled between batches: when set, a checkpoint is
 // written and the function returns with interrupted = true.

@@ -146,6 +146,17 @@ TEST_CASE("measured augmentation trains deterministically and marks the model's 
   const auto meta = nn::read_model_metadata(first);
   CHECK(meta.at("augment") == "measured");
   CHECK(meta.at("input") == "cleaned");
+  CHECK(std::stod(meta.at("input_exponent")) == 1.0);
+  // Compressed inputs: recorded for identification; only with measured rows.
+  o.input_exponent = 0.4;
+  o.epochs = 1;
+  o.out = (dir / "m3.safetensors").string();
+  std::ostringstream log4;
+  train::train_model(d, o, log4);
+  CHECK(std::stod(nn::read_model_metadata(o.out).at("input_exponent")) == doctest::Approx(0.4));
+  o.augment = "seed";
+  CHECK_THROWS_WITH(train::train_model(d, o, log4), doctest::Contains("needs --augment measured"));
+  o.input_exponent = 1.0;
   o.augment = "rotate";
   std::ostringstream log3;
   CHECK_THROWS(train::train_model(d, o, log3));

@@ -47,6 +47,9 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
                   "seed (XRDidentifier's) | measured (imitated measurements: broadening, Ka2, strain, "
                   "shift, counting noise, background, partial range; then identify's clean-up) | none")
       ->capture_default_str()->check(CLI::IsMember({"seed", "measured", "none"}));
+  sub->add_option("--input-exponent", a->opt.input_exponent,
+                  "with --augment measured: model inputs raised to this power (0.4 compresses intensities like "
+                  "the profile search)")->capture_default_str()->check(CLI::Range(0.01, 1.0));
   sub->add_option("--split", a->opt.split, "random (seed: over spectra) | group (by structure)")->capture_default_str()
       ->check(CLI::IsMember({"random", "group"}));
   sub->add_option("--copies", a->sim.copies, "simulated copies per structure (random Debye-Waller B)")
