@@ -20,7 +20,10 @@ inline void write_file_atomic(const std::string& path, std::string_view text) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string name = ".";  // appended step by step: GCC 12 warns falsely (-Wrestrict) on "." + str
+  name += target.filename().string();
+  name += ".tmp-XXXXXX";
+  const std::string tmpl = (dir / name).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   const int fd = ::mkstemp(buf.data());
