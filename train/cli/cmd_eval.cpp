@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "train/cli/registry.hpp"
+#include "train/cli/search_options.hpp"
 #include "train/evaluation.hpp"
 
 namespace {
@@ -23,17 +24,7 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
   sub->add_option("-m,--model", a->model, "model file (for model and hybrid)");
   sub->add_option("--method", a->methods, "methods to score: model profile hybrid peaks")->capture_default_str()
       ->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
-  sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str();
-  sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range (degrees)")->capture_default_str();
-  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range (profile; 0 = off)")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.1));
-  sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--strain-penalty", a->opt.strain_penalty,
-                  "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--hybrid-weight", a->opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  xrdid::cli::add_search_options(sub, a->opt);
   sub->add_option("--perturb", a->perturb,
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
                   "displacement=0.2,hump=0.3,seed=1 (robustness)");

@@ -3,6 +3,7 @@
 
 #include "io/pattern_io.hpp"
 #include "train/cli/registry.hpp"
+#include "train/cli/search_options.hpp"
 #include "train/identify.hpp"
 #include "train/identify_output.hpp"
 #include "xrd/export.hpp"
@@ -43,20 +44,7 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
   auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
   auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");
   auto* only = sub->add_option("--only", "elements allowed (nothing else), e.g. Li,Mn,O");
-  sub->add_option("--background", a->opt.background, "snip | beads | none")->capture_default_str()
-      ->check(CLI::IsMember({"snip", "beads", "none"}));
-  sub->add_option("--max-shift", a->opt.max_shift_deg, "zero-shift search range in degrees (profile)")
-      ->capture_default_str()->check(CLI::Range(0.0, 5.0));
-  sub->add_option("--max-strain", a->opt.max_strain, "lattice-scale search range, 0.012 = ±1.2 % (0 = off) "
-                                                     "(profile; follows strain that a zero shift cannot)")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.1));
-  sub->add_option("--strain-step", a->opt.strain_step, "step of the lattice-scale search")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--strain-penalty", a->opt.strain_penalty,
-                  "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--hybrid-weight", a->opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  xrdid::cli::add_search_options(sub, a->opt);
   sub->add_option("--min-score", a->opt.min_score, "below this best score the answer is 'no confident match'")
       ->capture_default_str();
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
