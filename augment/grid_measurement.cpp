@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "augment/physics.hpp"
+
 namespace xrdid::augment {
 namespace {
 
@@ -85,14 +87,16 @@ ScanWindow measure_on_grid(float* y, std::size_t n, double start, double step, c
     const bool hump = chance(rng, p.p_hump);
     const double hh = hump ? uniform(rng, 0.0, p.max_hump_rel) * peak : 0.0;
     const double hc = uniform(rng, 15.0, 35.0), hw = uniform(rng, 3.0, 8.0);
-    const double span = step * static_cast<double>(n - 1);
+    xrd::Pattern pat;  // the grid as a pattern, for the background and counting of physics.hpp
+    pat.two_theta.resize(n);
+    pat.intensity.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const double t = start + static_cast<double>(i) * step;
-      const double u = (t - start) / span;
-      double mean = scale * y[i] + std::max(0.0, b0 * (1 + c1 * u + c2 * u * u));
-      if (hh > 0) mean += hh * std::exp(-0.5 * (t - hc) * (t - hc) / (hw * hw));
-      y[i] = mean > 0 ? static_cast<float>(std::poisson_distribution<long long>(mean)(rng)) : 0.f;
+      pat.two_theta[i] = start + static_cast<double>(i) * step;
+      pat.intensity[i] = static_cast<float>(scale * y[i]);
     }
+    add_background(pat, Background{b0, c1, c2, hh, hc, hw});
+    poisson_noise(pat, rng);
+    std::copy(pat.intensity.begin(), pat.intensity.end(), y);
   }
   if (chance(rng, p.p_range)) {
     const double end = start + step * static_cast<double>(n - 1);

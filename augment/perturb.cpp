@@ -28,25 +28,6 @@ double number(const std::string& key, const std::string& v) {
   return x;
 }
 
-// New intensities I'(t) = I(src(t)) by linear interpolation on the pattern's own grid (0 outside).
-template <class Src>
-void remap(xrd::Pattern& p, Src src) {
-  const std::vector<float> old = p.intensity;
-  const auto& t = p.two_theta;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double s = src(t[i]);
-    if (!std::isfinite(s) || s < t.front() || s > t.back()) {
-      p.intensity[i] = 0.f;
-      continue;
-    }
-    const auto it = std::upper_bound(t.begin(), t.end(), s);
-    const std::size_t j1 = std::min<std::size_t>(static_cast<std::size_t>(it - t.begin()), t.size() - 1);
-    const std::size_t j0 = j1 == 0 ? 0 : j1 - 1;
-    const double w = t[j1] > t[j0] ? (s - t[j0]) / (t[j1] - t[j0]) : 0.0;
-    p.intensity[i] = static_cast<float>((1 - w) * old[j0] + w * old[j1]);
-  }
-}
-
 }  // namespace
 
 bool Perturbation::empty() const {
@@ -95,16 +76,13 @@ void apply_perturbation(xrd::Pattern& pat, const Perturbation& p, std::uint64_t 
     // d_sample = (1 + E) d: the feature of the original at t_src appears at t with
     // sin(t/2) = sin(t_src/2) / (1 + E), i.e. source sin(t_src/2) = (1 + E) sin(t/2).
     const double f = 1.0 + p.strain;
-    remap(pat, [&](double t) {
+    remap_pattern(pat, [&](double t) {
       const double s = std::sin(t * kHalfRad) * f;
       return std::abs(s) < 1 ? std::asin(s) / kHalfRad : NAN;
     });
   }
-  if (p.displacement_mm != 0) {
-    // A feature at t_src moves by Δ(t_src); to first order the source of t is t − Δ(t).
-    remap(pat, [&](double t) { return t - displacement_shift_deg(t, p.displacement_mm, 240.0); });
-  }
-  if (p.shift_deg != 0) remap(pat, [&](double t) { return t - p.shift_deg; });
+  if (p.displacement_mm != 0) displace_pattern(pat, p.displacement_mm, 240.0);
+  if (p.shift_deg != 0) shift_pattern(pat, p.shift_deg);
   const float mx = *std::max_element(pat.intensity.begin(), pat.intensity.end());
   if (p.hump > 0)
     for (std::size_t i = 0; i < pat.size(); ++i) {

@@ -212,17 +212,20 @@ void render_with_doublet(const xrd::Sticks& s, const xrd::Wavelength& w, const s
 
 // ---------------------------------------------------------------- grid
 
-void shift_pattern(xrd::Pattern& p, double delta_deg) {
+void remap_pattern(xrd::Pattern& p, const std::function<double(double)>& source) {
   const std::vector<float> y = p.intensity;
-  for (std::size_t i = 0; i < p.size(); ++i) p.intensity[i] = static_cast<float>(interp(p.two_theta, y, p.two_theta[i] - delta_deg));
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double t = source(p.two_theta[i]);
+    p.intensity[i] = std::isfinite(t) ? static_cast<float>(interp(p.two_theta, y, t)) : 0.0f;
+  }
+}
+
+void shift_pattern(xrd::Pattern& p, double delta_deg) {
+  remap_pattern(p, [&](double x) { return x - delta_deg; });
 }
 
 void displace_pattern(xrd::Pattern& p, double s, double radius) {
-  const std::vector<float> y = p.intensity;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const double x = p.two_theta[i];
-    p.intensity[i] = static_cast<float>(interp(p.two_theta, y, x - displacement_shift_deg(x, s, radius)));
-  }
+  remap_pattern(p, [&](double x) { return x - displacement_shift_deg(x, s, radius); });
 }
 
 void add_background(xrd::Pattern& p, const Background& b) {

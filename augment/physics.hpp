@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -76,6 +77,9 @@ void render_with_doublet(const xrd::Sticks& s, const xrd::Wavelength& w, const s
 // True shift to higher 2θ by delta_deg (negative: lower): I'(x) = I(x − Δ), linear interpolation,
 // 0 where x − Δ falls outside the grid.
 void shift_pattern(xrd::Pattern& p, double delta_deg);
+// General form: I'(x) = I(source(x)) on the pattern's own grid, linear interpolation, 0 where
+// the source is not finite or falls outside the grid.
+void remap_pattern(xrd::Pattern& p, const std::function<double(double)>& source);
 // Sample displacement on a pattern: I'(x) = I(x − Δ(x)) with Δ from displacement_shift_deg
 // (a peak at 2θ moves by Δ(2θ) to first order).
 void displace_pattern(xrd::Pattern& p, double s, double radius = 240.0);

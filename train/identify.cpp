@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <stdexcept>
 
 #include "denoise/cleanup.hpp"
+#include "train/model_input.hpp"
 #include "io/pattern_io.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
@@ -91,8 +93,13 @@ void Identifier::attach_model(const std::string& path) {
   const auto input = meta.find("input");
   clean_refs_ = input != meta.end() && input->second == "cleaned";
   const auto ex = meta.find("input_exponent");
-  input_exponent_ = ex != meta.end() ? std::stod(ex->second) : 1.0;
-  XRDID_CHECK(input_exponent_ > 0 && input_exponent_ <= 1, path + ": bad input_exponent in the model metadata");
+  input_exponent_ = 1.0;
+  if (ex != meta.end()) {
+    char* end = nullptr;
+    input_exponent_ = std::strtod(ex->second.c_str(), &end);
+    XRDID_CHECK(end != ex->second.c_str() && *end == '\0' && input_exponent_ > 0 && input_exponent_ <= 1,
+                path + ": bad input_exponent '" + ex->second + "' in the model metadata");
+  }
   range_emb_.clear();
   ref_emb_ = embed(*net_, reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
 }
@@ -104,12 +111,8 @@ std::vector<float> Identifier::reference_rows(std::size_t lo, std::size_t hi) co
   std::vector<float> rows(lib_.patterns.size(), 0.f);
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t e = 0; e < lib_.size(); ++e) {
-    const float* p = lib_.pattern(e);
-    std::vector<double> y(p + lo, p + hi);
-    if (clean_refs_) denoise::cleanup_for_matching(y, lib_.two_theta_step, {});
-    const double mx = y.empty() ? 0.0 : *std::max_element(y.begin(), y.end());
-    if (mx <= 0) continue;
-    for (std::size_t j = lo; j < hi; ++j) rows[e * n + j] = static_cast<float>(compress(y[j - lo] / mx));
+    std::copy(lib_.pattern(e) + lo, lib_.pattern(e) + hi, rows.begin() + static_cast<std::ptrdiff_t>(e * n + lo));
+    model_input_row(rows.data() + e * n, n, lo, hi, lib_.two_theta_step, clean_refs_, input_exponent_);
   }
   return rows;
 }
@@ -345,7 +348,7 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
                                               const std::vector<std::size_t>& entries) const {
   XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
   std::vector<float> qc(q.size());
-  for (std::size_t i = 0; i < q.size(); ++i) qc[i] = static_cast<float>(compress(q[i]));
+  for (std::size_t i = 0; i < q.size(); ++i) qc[i] = static_cast<float>(compress_input(q[i], input_exponent_));
   auto e = embed(*net_, qc, 1, static_cast<int>(lib_.n_points));
   std::size_t lo = 0, hi = 0;
   while (lo < mask.size() && !mask[lo]) ++lo;

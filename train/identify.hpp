@@ -2,7 +2,6 @@
 // trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
 // both (a weighted sum of the two scores). Chemistry filters; "no confident match".
 #pragma once
-#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -94,7 +93,6 @@ class Identifier {
   int emb_dim_ = 0;
   bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
   double input_exponent_ = 1.0;  // ... raised to this power (metadata input_exponent)
-  double compress(double v) const { return input_exponent_ == 1.0 || v <= 0 ? v : std::pow(v, input_exponent_); }
 };
 
 }  // namespace xrdid::train

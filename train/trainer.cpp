@@ -22,13 +22,13 @@
 
 #include "augment/grid_measurement.hpp"
 #include "augment/seed_augment.hpp"
-#include "denoise/cleanup.hpp"
 #include "common/atomic_file.hpp"
 #include "io/svg_plot.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
 #include "nn/ops/random.hpp"
 #include "nn/optim.hpp"
+#include "train/model_input.hpp"
 
 namespace xrdid::train {
 
@@ -58,21 +58,6 @@ RowMode row_mode(const std::string& augment) {
   return RowMode::none;
 }
 
-// One row as identification would present it: cleaned (background, noise floor) over the
-// measured window [lo, hi), zero outside, maximum 1, then raised to `exponent` (< 1 compresses
-// intensities, as the profile search does, so wrong relative intensities of a reference weigh
-// less than its peak positions).
-void clean_row(float* x, std::size_t lo, std::size_t hi, std::size_t n, double step, double exponent) {
-  std::vector<double> y(x + lo, x + hi);
-  denoise::cleanup_for_matching(y, step, {});
-  double mx = 0;
-  for (double v : y) mx = std::max(mx, v);
-  std::fill(x, x + n, 0.f);
-  if (mx > 0)
-    for (std::size_t i = lo; i < hi; ++i)
-      x[i] = static_cast<float>(exponent == 1.0 ? y[i - lo] / mx : std::pow(y[i - lo] / mx, exponent));
-}
-
 // Builds batch `b` of an epoch: rows order[b*B ...], augmented with per-sample seeds derived
 // from (seed, epoch, position) so that the batch does not depend on what ran before it.
 Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::size_t b, int B, RowMode mode,
@@ -97,9 +82,9 @@ Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::s
       augment::seed_augment(dst, d.length, sp, rng);
       const auto w = augment::measure_on_grid(dst, L, d.two_theta_start, d.two_theta_step,
                                               augment::GridMeasurementParams{}, rng);
-      clean_row(dst, w.lo, w.hi, L, d.two_theta_step, exponent);
+      model_input_row(dst, L, w.lo, w.hi, d.two_theta_step, true, exponent);
     } else if (mode == RowMode::clean) {
-      clean_row(dst, 0, L, L, d.two_theta_step, exponent);
+      model_input_row(dst, L, 0, L, d.two_theta_step, true, exponent);
     }
     out.y.push_back(d.y[order[i]]);
   }
