@@ -331,17 +331,20 @@ std::vector<Candidate> Identifier::rank_peaks(const std::vector<float>& q, const
 }
 
 // Library embeddings as the model would see the references measured over [lo, hi) only
-// (exactly how preprocess() presents a query with a partial range).
-// Computed once per distinct range and kept (a folder of scans usually shares a few ranges).
-const std::vector<float>& Identifier::reference_embeddings(std::size_t lo, std::size_t hi) const {
+// (exactly how preprocess() presents a query with a partial range). Computed once per distinct
+// range and kept (a folder of scans usually shares a few ranges); the cache is bounded, and the
+// shared pointer keeps an entry alive for its caller when it is dropped.
+std::shared_ptr<const std::vector<float>> Identifier::reference_embeddings(std::size_t lo, std::size_t hi) const {
+  constexpr std::size_t kMaxCachedRanges = 16;
   const std::size_t n = lib_.n_points;
-  if (lo == 0 && hi >= n) return ref_emb_;
   std::lock_guard<std::mutex> lock(range_mutex_);
   const std::uint64_t key = (static_cast<std::uint64_t>(lo) << 32) | hi;
   auto it = range_emb_.find(key);
   if (it != range_emb_.end()) return it->second;
-  const std::vector<float> rows = reference_rows(lo, hi);
-  return range_emb_.emplace(key, embed(*net_, rows, lib_.size(), static_cast<int>(n))).first->second;
+  if (range_emb_.size() >= kMaxCachedRanges) range_emb_.clear();
+  auto emb = std::make_shared<const std::vector<float>>(embed(*net_, reference_rows(lo, hi), lib_.size(), static_cast<int>(n)));
+  range_emb_.emplace(key, emb);
+  return emb;
 }
 
 std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<char>& mask,
@@ -354,7 +357,9 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
   while (lo < mask.size() && !mask[lo]) ++lo;
   for (std::size_t i = lo; i < mask.size(); ++i)
     if (mask[i]) hi = i + 1;
-  const std::vector<float>& ref = hi > lo ? reference_embeddings(lo, hi) : ref_emb_;
+  std::shared_ptr<const std::vector<float>> partial;
+  if (hi > lo && !(lo == 0 && hi >= lib_.n_points)) partial = reference_embeddings(lo, hi);
+  const std::vector<float>& ref = partial ? *partial : ref_emb_;
   std::vector<Candidate> out;
   for (auto k : entries) {
     const float* r = ref.data() + k * static_cast<std::size_t>(emb_dim_);

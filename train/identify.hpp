@@ -74,7 +74,7 @@ class Identifier {
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,
                                     const std::vector<std::size_t>& entries) const;
-  const std::vector<float>& reference_embeddings(std::size_t lo, std::size_t hi) const;
+  std::shared_ptr<const std::vector<float>> reference_embeddings(std::size_t lo, std::size_t hi) const;
   std::vector<float> reference_rows(std::size_t lo, std::size_t hi) const;
   std::vector<Candidate> rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
                                     const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
@@ -89,7 +89,7 @@ class Identifier {
   std::unique_ptr<nn::Net1D> net_;
   std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim (full range)
   mutable std::mutex range_mutex_;
-  mutable std::map<std::uint64_t, std::vector<float>> range_emb_;  // by measured range (lo << 32 | hi)
+  mutable std::map<std::uint64_t, std::shared_ptr<const std::vector<float>>> range_emb_;  // by range (lo << 32 | hi)
   int emb_dim_ = 0;
   bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
   double input_exponent_ = 1.0;  // ... raised to this power (metadata input_exponent)
