@@ -56,8 +56,8 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
       xrd::Pattern p = io::read_pattern(lp.pattern_path);
       if (!perturb.empty()) augment::apply_perturbation(p, perturb, k);
       r = id.identify(p, opt);
-    } catch (const std::exception&) {
-      ++s.failed;
+    } catch (const std::exception& e) {
+      if (s.failed++ == 0) s.first_error = e.what();
       continue;
     }
     ++s.n;

@@ -26,6 +26,7 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
 struct EvalScore {
   std::string method;
   std::size_t n = 0, failed = 0;
+  std::string first_error;          // message of the first pattern that could not be scored
   double top1 = 0, top5 = 0, top10 = 0;  // %
   double seconds_per_query = 0;
   std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"

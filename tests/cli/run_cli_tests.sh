@@ -89,6 +89,18 @@ if "$X" --help | grep -q identify; then
   "$X" simulate "$ROOT/data/phases/NaCl.cif" --range 10,80 -o "$T/nacl.xy" >/dev/null 2>&1
   expect 0 "identify by profile" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3
   contains "$T/out" "NaCl" "profile finds NaCl"
+  # eval: a labelled folder (NAME.xy beside NAME.cif), perturbations, and one clear error when
+  # nothing can be scored.
+  mkdir -p "$T/labelled"
+  cp "$T/nacl.xy" "$T/labelled/NaCl.xy"
+  cp "$ROOT/data/phases/NaCl.cif" "$T/labelled/NaCl.cif"
+  expect 0 "eval a labelled folder" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --perturb strain=0.005
+  contains "$T/out" "100.0%" "eval finds NaCl under 0.5 % strain"
+  expect nz "eval with an unknown perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --perturb twist=1
+  contains "$T/err" "unknown perturbation 'twist'" "unknown perturbation message"
+  expect nz "eval when no pattern survives the perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
+    --perturb range=200:300
+  contains "$T/err" "no pattern could be scored" "nothing-scored message"
   expect 0 "identify --json with a model" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --model "$T/m.safetensors" \
     --method hybrid --json --report "$T/r.html"
   contains "$T/out" '"queries"' "identify JSON"

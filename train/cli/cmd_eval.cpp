@@ -45,9 +45,11 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
       auto opt = a->opt;
       opt.method = m;
       auto s = xrdid::train::evaluate_identification(id, set, opt, perturb);
+      XRDID_CHECK(s.n > 0, "no pattern could be scored (" + std::to_string(s.failed) + " failed; first: " +
+                               s.first_error + ")");
       std::cout << std::left << std::setw(8) << m << std::right << std::fixed << std::setprecision(1) << std::setw(7)
                 << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
-                << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " unreadable)" : "")
+                << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " failed, first: " + s.first_error + ")" : "")
                 << "\n";
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
