@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nn/autograd.hpp"
+#include "nn/ops/random.hpp"
 
 namespace xrdid::nn {
 
@@ -19,7 +20,7 @@ struct ForwardCtx {
   bool training = false;
   std::uint64_t seed = 0;     // base seed of this step
   std::uint64_t counter = 0;  // advanced by each dropout site
-  std::uint64_t next_seed() { return seed * 0x9E3779B97F4A7C15ull + (++counter) * 0xBF58476D1CE4E5B9ull; }
+  std::uint64_t next_seed() { return ops::step_seed(seed, ++counter); }
 };
 
 class Module {

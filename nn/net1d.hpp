@@ -67,6 +67,10 @@ class Net1D : public Module {
   Var forward(const Var& x, ForwardCtx& ctx);
   const Net1DConfig& config() const { return cfg_; }
   std::vector<LayerRow> layer_table(std::int64_t input_length);
+  // The layers, for planned executors (nn/exec/) that run the same computation without the tape.
+  Conv1d& first_conv() { return first_conv_; }
+  BatchNorm1d& first_bn() { return first_bn_; }
+  const std::vector<std::unique_ptr<BasicBlock>>& blocks() const { return blocks_; }
 
  private:
   Net1DConfig cfg_;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nn/dispatch.hpp"
+#include "nn/ops/adam.hpp"
 
 namespace xrdid::nn {
 
@@ -23,25 +24,6 @@ Adam::Adam(std::vector<std::pair<std::string, Var*>> params, double lr_, double 
 }
 
 namespace {
-template <class T>
-void adam_update(T* p, const T* g, T* m, T* v, std::int64_t n, double lr, double b1, double b2, double eps,
-                 double wd, bool decoupled, double bc1, double bc2) {
-  const T step_size = static_cast<T>(lr / bc1);
-  const T sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
-  const T tb1 = static_cast<T>(b1), tb2 = static_cast<T>(b2), te = static_cast<T>(eps);
-  const T decay = static_cast<T>(1.0 - lr * wd);
-  const T twd = static_cast<T>(wd);
-#pragma omp parallel for simd if (n > 32768)
-  for (std::int64_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    if (decoupled) p[i] *= decay;
-    else gi += twd * p[i];
-    m[i] = tb1 * m[i] + (T(1) - tb1) * gi;
-    v[i] = tb2 * v[i] + (T(1) - tb2) * gi * gi;
-    p[i] -= step_size * m[i] / (std::sqrt(v[i]) / sqrt_bc2 + te);
-  }
-}
-
 template <class T>
 void sgd_update(T* p, const T* g, T* buf, std::int64_t n, double lr, double mom, double wd, bool nesterov,
                 bool first) {
@@ -67,7 +49,7 @@ void Adam::step() {
     if (!p.grad().defined()) continue;  // a parameter that took no part has no gradient
     Tensor& val = p.value_mut();
     XRDID_DISPATCH_FLOAT(val.dtype(), T,
-                         adam_update<T>(val.data<T>(), p.grad().data<T>(), m_[i].data<T>(), v_[i].data<T>(),
+                         ops::adam_update<T>(val.data<T>(), p.grad().data<T>(), m_[i].data<T>(), v_[i].data<T>(),
                                         val.numel(), lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2));
   }
 }
