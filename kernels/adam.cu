@@ -1,5 +1,6 @@
 // Fused Adam / AdamW update on the GPU, torch.optim semantics (the same arithmetic as
-// adam_update in nn/optim.cpp), for one flat tensor or a list of tensors in one launch.
+// nn/ops/adam.hpp's adam_update), for one flat tensor or a list of tensors in one launch, and
+// with lr and the bias corrections read from device memory (AdamHyper, for CUDA-graph replay).
 #include <cuda_runtime.h>
 
 #include <stdexcept>
@@ -28,6 +29,17 @@ AdamCoef<T> make_coef(double lr, double b1, double b2, double eps, double wd, bo
                      static_cast<T>(wd),       decoupled};
 }
 
+// make_coef on the device from the AdamHyper scalars: the same double expressions, each rounded
+// once (double division and sqrt are IEEE round-to-nearest on the device; __dmul_rn keeps
+// lr*wd from contracting into an FMA, which the host does not form either), then rounded to T.
+template <class T>
+__device__ __forceinline__ AdamCoef<T> make_coef_device(const AdamHyper* __restrict__ h, T b1, T b2, T eps, T wd,
+                                                        double wd_d, bool decoupled) {
+  const double lr = h->lr, bc1 = h->bc1, bc2 = h->bc2;
+  return AdamCoef<T>{static_cast<T>(lr / bc1), static_cast<T>(sqrt(bc2)), b1, b2, eps,
+                     static_cast<T>(1.0 - __dmul_rn(lr, wd_d)), wd, decoupled};
+}
+
 template <class T>
 __device__ __forceinline__ void adam_one(const AdamCoef<T>& k, T& p, T g, T& m, T& v) {
   if (k.decoupled)
@@ -43,6 +55,18 @@ __device__ __forceinline__ void adam_one(const AdamCoef<T>& k, T& p, T g, T& m, 
 template <class T>
 __global__ void adam_update_kernel(i64 n, AdamCoef<T> k, T* __restrict__ p, const T* __restrict__ g,
                                    T* __restrict__ m, T* __restrict__ v) {
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<i64>(gridDim.x) * blockDim.x)
+    adam_one(k, p[i], g[i], m[i], v[i]);
+}
+
+// Grid-stride, as adam_update_kernel; each thread forms the coefficients from *hyper itself
+// (three cached 8-byte loads and a few double operations: cheaper than a block barrier).
+template <class T>
+__global__ void adam_update_hyper_kernel(i64 n, const AdamHyper* __restrict__ hyper, T b1, T b2, T eps, T wd,
+                                         double wd_d, bool decoupled, T* __restrict__ p, const T* __restrict__ g,
+                                         T* __restrict__ m, T* __restrict__ v) {
+  const AdamCoef<T> k = make_coef_device<T>(hyper, b1, b2, eps, wd, wd_d, decoupled);
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
     adam_one(k, p[i], g[i], m[i], v[i]);
@@ -87,6 +111,18 @@ void adam_update(T* p, const T* g, T* m, T* v, i64 n, double lr, double beta1, d
 }
 
 template <class T>
+void adam_update(T* p, const T* g, T* m, T* v, i64 n, const AdamHyper* hyper, double beta1, double beta2, double eps,
+                 double weight_decay, bool decoupled, cudaStream_t stream) {
+  if (n < 0) throw std::invalid_argument("xrdid::cuda adam_update: negative size");
+  if (n == 0 || !g) return;
+  if (!hyper) throw std::invalid_argument("xrdid::cuda adam_update: null AdamHyper");
+  adam_update_hyper_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(
+      n, hyper, static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(weight_decay),
+      weight_decay, decoupled, p, g, m, v);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
 void adam_update_multi(int count, T* const* p, const T* const* g, T* const* m, T* const* v, const i64* n, double lr,
                        double beta1, double beta2, double eps, double weight_decay, bool decoupled, double bc1,
                        double bc2, cudaStream_t stream) {
@@ -122,6 +158,8 @@ void adam_update_multi(int count, T* const* p, const T* const* g, T* const* m, T
 #define XRDID_INST(T)                                                                                        \
   template void adam_update<T>(T*, const T*, T*, T*, i64, double, double, double, double, double, bool,     \
                                double, double, cudaStream_t);                                                \
+  template void adam_update<T>(T*, const T*, T*, T*, i64, const AdamHyper*, double, double, double, double,    \
+                               bool, cudaStream_t);                                                          \
   template void adam_update_multi<T>(int, T* const*, const T* const*, T* const*, T* const*, const i64*,     \
                                      double, double, double, double, double, bool, double, double,          \
                                      cudaStream_t);

@@ -1,9 +1,12 @@
-// BatchNorm1d on the GPU: CUDA twin of nn/ops/batchnorm.hpp, plus a fused BN + swish + dropout
-// forward. Per-channel reductions are deterministic: fixed splits, block trees, double sums.
+// BatchNorm1d on the GPU: CUDA twin of nn/ops/batchnorm.hpp, including its fused BN + swish +
+// dropout forward and backward (bn_swish_dropout_*), plus the fused forward that also stores the
+// intermediates (batchnorm_swish_dropout_forward). Per-channel reductions are deterministic:
+// fixed splits, block trees, double sums, no atomics.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "kernels/common.cuh"
 #include "kernels/ops_cuda.hpp"
@@ -16,19 +19,53 @@ namespace {
 using i64 = std::int64_t;
 constexpr int kThreads = 256;
 
-enum class Sums { kX, kSqDev, kGrad };
+enum class Sums { kX, kSqDev, kGrad, kSwishGrad };
+
+// What the fused backward needs to recompute g = dy * dropout_scale * swish'(x_bn) from x and dy:
+// the forward BN coefficients coef[2c], coef[2c+1] (x_bn = x*a + b0) and the dropout mask.
+template <class T>
+struct SwishGrad {
+  const T* coef = nullptr;
+  SeedArg seed{};
+  float pf = 0.f;
+  T scale = T(1);
+  bool drop = false;
+};
+
+// g of element idx (flat index) with the forward coefficients a, b0 of its channel, with exactly
+// the arithmetic of the CPU twin (nn/ops/batchnorm.cpp, bsd_bwd_k): z = x*a + b0; sg = sigmoid(z);
+// g = dy (times 1/(1-p), or 0 where dropped) * (sg + z*sg*(1 - sg)), all in T.
+template <class T>
+__device__ __forceinline__ T swish_grad(const SwishGrad<T>& sw, std::uint64_t seed, T a, T b0, i64 idx, T xv,
+                                        T dyv) {
+  const T z = xv * a + b0;
+  const T sg = sigmoid_dev(z);
+  T g = dyv;
+  if (sw.drop) g = nn::ops::uniform(seed, static_cast<std::uint64_t>(idx)) >= sw.pf ? dyv * sw.scale : T(0);
+  return g * (sg + z * sg * (T(1) - sg));
+}
 
 // Block (c, split) reduces its contiguous chunk of channel c's N*L values (flattened (n, l)) to
 // up to two double partial sums in ws[(c*S + split)*2 + k]. kX: sum x; kSqDev: sum (x - mu_c)^2
-// with mu from `mu` (double); kGrad: sum dy and sum dy*(x - mean_c).
+// with mu from `mu` (double); kGrad: sum dy and sum dy*(x - mean_c); kSwishGrad: the same two
+// sums of g = swish_grad(sw, ...) in place of dy.
 template <class T, Sums kMode>
 __global__ void __launch_bounds__(kThreads)
     batchnorm_partial_kernel(i64 N, i64 C, i64 L, i64 chunk, const T* __restrict__ x, const T* __restrict__ dy,
-                             const double* __restrict__ mu, const T* __restrict__ mean, double* __restrict__ ws) {
+                             const double* __restrict__ mu, const T* __restrict__ mean, double* __restrict__ ws,
+                             SwishGrad<T> sw) {
+  constexpr bool kTwo = kMode == Sums::kGrad || kMode == Sums::kSwishGrad;
   __shared__ double red[32];
   const i64 c = blockIdx.x, S = gridDim.y, M = N * L;
   const i64 j0 = blockIdx.y * chunk, j1 = min(M, j0 + chunk);
-  const double m = kMode == Sums::kSqDev ? mu[c] : (kMode == Sums::kGrad ? static_cast<double>(mean[c]) : 0.0);
+  const double m = kMode == Sums::kSqDev ? mu[c] : (kTwo ? static_cast<double>(mean[c]) : 0.0);
+  std::uint64_t seed = 0;
+  T fa = T(0), fb = T(0);
+  if constexpr (kMode == Sums::kSwishGrad) {
+    seed = nn::ops::resolve(sw.seed);
+    fa = sw.coef[2 * c];
+    fb = sw.coef[2 * c + 1];
+  }
   double a0 = 0, a1 = 0;
   for (i64 j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
     const i64 n = j / L, l = j - n * L, idx = (n * C + c) * L + l;
@@ -39,13 +76,17 @@ __global__ void __launch_bounds__(kThreads)
       const double d = xv - m;
       a0 += d * d;
     } else {
-      const double g = static_cast<double>(dy[idx]);
+      double g;
+      if constexpr (kMode == Sums::kGrad)
+        g = static_cast<double>(dy[idx]);
+      else
+        g = static_cast<double>(swish_grad(sw, seed, fa, fb, idx, x[idx], dy[idx]));
       a0 += g;
       a1 += g * (xv - m);
     }
   }
   a0 = block_sum(a0, red);
-  if constexpr (kMode == Sums::kGrad) a1 = block_sum(a1, red);
+  if constexpr (kTwo) a1 = block_sum(a1, red);
   if (threadIdx.x == 0) {
     ws[(c * S + blockIdx.y) * 2] = a0;
     ws[(c * S + blockIdx.y) * 2 + 1] = a1;
@@ -99,12 +140,14 @@ __global__ void batchnorm_forward_kernel(i64 total, i64 C, i64 L, const T* __res
   }
 }
 
-// Grid-stride, fused: v = BN(x); a = swish(v); y = a * dropout_scale(i). Optional stores of v, a.
+// Grid-stride, fused: v = BN(x); a = swish(v); y = a * dropout_scale(i) (pf = 0: y = a).
+// Optional stores of v, a. The seed is resolved once per thread.
 template <class T>
 __global__ void batchnorm_swish_dropout_forward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x,
                                                        const T* __restrict__ coef, float pf, T keep_scale,
-                                                       std::uint64_t seed, T* __restrict__ xbn, T* __restrict__ act,
+                                                       SeedArg seed_arg, T* __restrict__ xbn, T* __restrict__ act,
                                                        T* __restrict__ y) {
+  const std::uint64_t seed = nn::ops::resolve(seed_arg);
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
     const i64 c = (i / L) % C;
@@ -150,6 +193,22 @@ __global__ void batchnorm_backward_kernel(i64 total, i64 C, i64 L, const T* __re
   }
 }
 
+// Grid-stride, fused backward: dx += a*g - k*x + b0 with g = swish_grad(...) recomputed exactly as
+// in the kSwishGrad sums (k = b0 = 0 in evaluation mode); bcoef from batchnorm_backward_coef_kernel.
+template <class T>
+__global__ void bn_swish_dropout_backward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x,
+                                                 const T* __restrict__ dy, SwishGrad<T> sw,
+                                                 const T* __restrict__ bcoef, T* __restrict__ dx) {
+  const std::uint64_t seed = nn::ops::resolve(sw.seed);
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<i64>(gridDim.x) * blockDim.x) {
+    const i64 c = (i / L) % C;
+    const T xv = x[i];
+    const T g = swish_grad(sw, seed, sw.coef[2 * c], sw.coef[2 * c + 1], i, xv, dy[i]);
+    dx[i] += bcoef[3 * c] * g - bcoef[3 * c + 1] * xv + bcoef[3 * c + 2];
+  }
+}
+
 // One thread per channel.
 template <class T>
 __global__ void batchnorm_update_running_kernel(i64 C, double unbias, double momentum, const T* __restrict__ mean,
@@ -163,6 +222,10 @@ __global__ void batchnorm_update_running_kernel(i64 C, double unbias, double mom
 void check_shape(const BatchNormShape& s) {
   if (s.N < 1 || s.C < 1 || s.L < 1) throw std::invalid_argument("xrdid::cuda batchnorm: sizes must be positive");
   if (s.C > 2147483647LL) throw std::invalid_argument("xrdid::cuda batchnorm: C too large");
+}
+
+void check_p(double p, const char* what) {
+  if (!(p >= 0.0 && p < 1.0)) throw std::invalid_argument(std::string("xrdid::cuda ") + what + ": p not in [0, 1)");
 }
 
 // Splits per channel: about 8 blocks per SM in all (132 SMs), at least 2048 values per split.
@@ -193,12 +256,13 @@ void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var, cudaS
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
   const double inv_m = 1.0 / static_cast<double>(M);
   batchnorm_partial_kernel<T, Sums::kX>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get());
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
   batchnorm_mean_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), mu.get(), mean);
   XRDID_CUDA_CHECK_LAUNCH();
   batchnorm_partial_kernel<T, Sums::kSqDev>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get());
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get(),
+                                      SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
   batchnorm_var_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), var);
   XRDID_CUDA_CHECK_LAUNCH();
@@ -220,13 +284,66 @@ void batchnorm_swish_dropout_forward(const BatchNormShape& s, const T* x, const 
                                      const T* gamma, const T* beta, double eps, double p, std::uint64_t seed,
                                      T* xbn, T* act, T* y, cudaStream_t stream) {
   check_shape(s);
-  if (!(p >= 0.0 && p < 1.0)) throw std::invalid_argument("xrdid::cuda batchnorm_swish_dropout: p not in [0, 1)");
+  check_p(p, "batchnorm_swish_dropout");
   Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
   batchnorm_swish_dropout_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
-      total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), seed, xbn, act, y);
+      total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), SeedArg{nullptr, seed},
+      xbn, act, y);
   XRDID_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                              const T* beta, double eps, bool drop, double p, SeedArg seed, T* y,
+                              cudaStream_t stream) {
+  check_shape(s);
+  if (drop) check_p(p, "bn_swish_dropout_forward");
+  const double pe = drop ? p : 0.0;  // the CPU's drop with p = 0 keeps all with scale 1: the same
+  Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
+  coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
+  const i64 total = s.N * s.C * s.L;
+  batchnorm_swish_dropout_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
+      total, s.C, s.L, x, coef.get(), static_cast<float>(pe), static_cast<T>(1.0 / (1.0 - pe)), seed, nullptr,
+      nullptr, y);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
+// Fused backward: the forward coefficients; per-channel sums of g and g*(x - mean) (kSwishGrad,
+// fixed splits, deterministic); dgamma, dbeta += and the dx coefficients exactly as
+// batchnorm_backward; then dx += a*g - k*x + b0 with g recomputed elementwise.
+template <class T>
+void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                               const T* beta, double eps, bool training, bool drop, double p, SeedArg seed,
+                               const T* dy, T* dx, T* dgamma, T* dbeta, cudaStream_t stream) {
+  check_shape(s);
+  if (drop) check_p(p, "bn_swish_dropout_backward");
+  if (!dx && !dgamma && !dbeta) return;
+  const i64 S = splits_for(s), M = s.N * s.L, chunk = CEIL_DIV(M, S);
+  Scratch<double> ws(static_cast<std::size_t>(s.C * S * 2), stream);
+  Scratch<T> fcoef(static_cast<std::size_t>(2 * s.C), stream);
+  Scratch<T> bcoef(static_cast<std::size_t>(3 * s.C), stream);
+  coefficients(s, mean, var, gamma, beta, eps, fcoef.get(), stream);
+  SwishGrad<T> sw;
+  sw.coef = fcoef.get();
+  sw.seed = seed;
+  sw.drop = drop && p > 0.0;  // p = 0: every element kept with scale 1, as the CPU's drop path
+  sw.pf = static_cast<float>(sw.drop ? p : 0.0);
+  sw.scale = static_cast<T>(1.0 / (1.0 - (sw.drop ? p : 0.0)));
+  const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
+  batchnorm_partial_kernel<T, Sums::kSwishGrad>
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), sw);
+  XRDID_CUDA_CHECK_LAUNCH();
+  batchnorm_backward_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(
+      s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, bcoef.get());
+  XRDID_CUDA_CHECK_LAUNCH();
+  if (dx) {
+    const i64 total = s.N * s.C * s.L;
+    bn_swish_dropout_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, dy, sw,
+                                                                                   bcoef.get(), dx);
+    XRDID_CUDA_CHECK_LAUNCH();
+  }
 }
 
 template <class T>
@@ -249,7 +366,7 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
   Scratch<T> coef(static_cast<std::size_t>(3 * s.C), stream);
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
   batchnorm_partial_kernel<T, Sums::kGrad>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get());
+      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
   batchnorm_backward_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(
       s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, coef.get());
@@ -271,7 +388,12 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
   template void batchnorm_update_running<T>(std::int64_t, std::int64_t, const T*, const T*, double, T*, T*,     \
                                             cudaStream_t);                                                       \
   template void batchnorm_backward<T>(const BatchNormShape&, const T*, const T*, const T*, const T*, const T*,  \
-                                      double, bool, T*, T*, T*, cudaStream_t);
+                                      double, bool, T*, T*, T*, cudaStream_t);                                   \
+  template void bn_swish_dropout_forward<T>(const BatchNormShape&, const T*, const T*, const T*, const T*,      \
+                                            const T*, double, bool, double, SeedArg, T*, cudaStream_t);          \
+  template void bn_swish_dropout_backward<T>(const BatchNormShape&, const T*, const T*, const T*, const T*,     \
+                                             const T*, double, bool, bool, double, SeedArg, const T*, T*, T*, T*, \
+                                             cudaStream_t);
 XRDID_INST(float)
 XRDID_INST(double)
 #undef XRDID_INST

@@ -1,5 +1,6 @@
 // Device-only helpers shared by the kernels/*.cu files: CEIL_DIV, warp and block reductions,
-// grid-stride sizing and a stream-ordered scratch allocation. Never include from host-only code.
+// grid-stride sizing and the scratch allocation (the calling thread's ScratchScope arena, else
+// stream-ordered cudaMallocAsync). Never include from host-only code.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -7,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/ops_cuda.hpp"
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
@@ -65,16 +67,31 @@ inline unsigned grid_for(std::int64_t n, int threads, std::int64_t max_blocks = 
   return static_cast<unsigned>(b);
 }
 
-// Stream-ordered scratch memory (cudaMallocAsync / cudaFreeAsync): legal inside CUDA-graph
-// capture, freed in stream order when the owner goes out of scope. Move-only.
+namespace detail {
+// Bookkeeping of one scratch allocation (kernels/scratch.cu). Every request occupies its size
+// rounded up to 256 bytes; `used` is the calling thread's in-use count before / after it.
+struct ScratchTicket {
+  std::size_t prev_used = 0, end_used = 0, bytes = 0;
+  bool arena = false;
+};
+// From the calling thread's ScratchScope arena (LIFO bump pointer, 256-byte aligned; too small ->
+// CudaError naming the request) or, without a scope, cudaMallocAsync on `stream`.
+void* scratch_acquire(std::size_t bytes, cudaStream_t stream, ScratchTicket& ticket);
+void scratch_release(void* p, const ScratchTicket& ticket, cudaStream_t stream) noexcept;
+}  // namespace detail
+
+// Scratch memory of a host launch function, released in its destructor: inside a ScratchScope
+// a LIFO slice of the caller's region (stream-ordered reuse: every kernel of a step runs on one
+// stream), otherwise cudaMallocAsync / cudaFreeAsync (legal inside CUDA-graph capture, freed in
+// stream order). Scoped locals only (destroyed in reverse order of creation); not copyable.
 template <class T>
 class Scratch {
  public:
   Scratch(std::size_t n, cudaStream_t stream) : stream_(stream) {
-    if (n > 0) XRDID_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&p_), n * sizeof(T), stream));
+    if (n > 0) p_ = static_cast<T*>(detail::scratch_acquire(n * sizeof(T), stream, ticket_));
   }
   ~Scratch() {
-    if (p_) XRDID_CUDA_CHECK_NOTHROW(cudaFreeAsync(p_, stream_));
+    if (p_) detail::scratch_release(p_, ticket_, stream_);
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
@@ -83,6 +100,7 @@ class Scratch {
  private:
   T* p_ = nullptr;
   cudaStream_t stream_;
+  detail::ScratchTicket ticket_;
 };
 
 }  // namespace xrdid::cuda

@@ -1,5 +1,6 @@
-// cuBLAS helpers for the kernels: one lazily created handle per (thread, device), and float /
-// double overloads of GEMM and strided-batched GEMM (column-major, as cuBLAS sees memory).
+// cuBLAS helpers for the kernels: one lazily created handle per (thread, device) whose math mode
+// follows set_tf32 (kernels/cublas_util.cu), and float / double overloads of GEMM and
+// strided-batched GEMM (column-major, as cuBLAS sees memory).
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -9,10 +10,12 @@
 #include <string>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/ops_cuda.hpp"
 
 namespace xrdid::cuda {
 
-// The calling thread's handle for the current device, bound to `stream`, default (non-TF32) math.
+// The calling thread's handle for the current device, bound to `stream`, with the math mode of
+// tf32_enabled() (TF32 tensor-op math, else CUBLAS_DEFAULT_MATH), set on every call.
 // Deliberately never destroyed: destroying it from a thread_local/static destructor may run after
 // the CUDA runtime has shut down at process exit; the driver reclaims it.
 inline cublasHandle_t cublas_handle(cudaStream_t stream) {
@@ -21,10 +24,9 @@ inline cublasHandle_t cublas_handle(cudaStream_t stream) {
   int dev = 0;
   XRDID_CUDA_CHECK(cudaGetDevice(&dev));
   if (dev < 0 || dev >= kMaxDevices) throw CudaError("xrdid: cublas_handle: device id out of range");
-  if (!handles[dev]) {
-    XRDID_CUBLAS_CHECK(cublasCreate(&handles[dev]));
-    XRDID_CUBLAS_CHECK(cublasSetMathMode(handles[dev], CUBLAS_DEFAULT_MATH));
-  }
+  if (!handles[dev]) XRDID_CUBLAS_CHECK(cublasCreate(&handles[dev]));
+  XRDID_CUBLAS_CHECK(
+      cublasSetMathMode(handles[dev], tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   XRDID_CUBLAS_CHECK(cublasSetStream(handles[dev], stream));
   return handles[dev];
 }

@@ -1,5 +1,6 @@
 // Elementwise ops and the full sum on the GPU: CUDA twin of the raw-array ops of
-// nn/ops/elementwise.hpp (add, axpy, mul, add_scalar, sum_all). Grid-stride loops.
+// nn/ops/elementwise.hpp (add, axpy, mul, add_scalar, sum_all), plus axpy with a device-resident
+// scale (axpy_device_scale). Grid-stride loops.
 #include <cuda_runtime.h>
 
 #include <stdexcept>
@@ -27,6 +28,17 @@ __global__ void binary_forward_kernel(i64 n, const T* __restrict__ a, const T* _
 // Grid-stride: y += alpha * x.
 template <class T>
 __global__ void axpy_forward_kernel(i64 n, T alpha, const T* __restrict__ x, T* __restrict__ y) {
+  for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<i64>(gridDim.x) * blockDim.x)
+    y[i] += alpha * x[i];
+}
+
+// Grid-stride: y += T(*s) * x; every thread reads the device double *s once and rounds it to T
+// as the host does for axpy's alpha, so the result equals axpy(n, T(*s), x, y) bit for bit.
+template <class T>
+__global__ void axpy_device_scale_kernel(i64 n, const double* __restrict__ s, const T* __restrict__ x,
+                                         T* __restrict__ y) {
+  const T alpha = static_cast<T>(*s);
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
     y[i] += alpha * x[i];
@@ -131,13 +143,22 @@ void add_scalar(i64 n, T value, T* y, cudaStream_t stream) {
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
+template <class T>
+void axpy_device_scale(i64 n, const double* s, const T* x, T* y, cudaStream_t stream) {
+  check_n(n);
+  if (n == 0) return;
+  axpy_device_scale_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, s, x, y);
+  XRDID_CUDA_CHECK_LAUNCH();
+}
+
 #define XRDID_INST(T)                                                                              \
   template void add_forward<T>(i64, const T*, const T*, T*, cudaStream_t);                         \
   template void axpy<T>(i64, T, const T*, T*, cudaStream_t);                                       \
   template void mul_forward<T>(i64, const T*, const T*, T*, cudaStream_t);                         \
   template void mul_backward<T>(i64, const T*, const T*, const T*, T*, T*, cudaStream_t);          \
   template void sum_all<T>(i64, const T*, double*, cudaStream_t);                                  \
-  template void add_scalar<T>(i64, T, T*, cudaStream_t);
+  template void add_scalar<T>(i64, T, T*, cudaStream_t);                                          \
+  template void axpy_device_scale<T>(i64, const double*, const T*, T*, cudaStream_t);
 XRDID_INST(float)
 XRDID_INST(double)
 #undef XRDID_INST

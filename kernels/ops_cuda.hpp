@@ -4,13 +4,46 @@
 #pragma once
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
 
+#include "nn/ops/adam.hpp"
 #include "nn/ops/batchnorm.hpp"
 #include "nn/ops/conv1d.hpp"
 #include "nn/ops/linear.hpp"
+#include "nn/ops/random.hpp"
 
 namespace xrdid::cuda {
+
+// A dropout seed (nn/ops/random.hpp): the fixed `value` (base == nullptr), or, for CUDA-graph
+// replay, derived ON THE DEVICE as nn::ops::step_seed(*base, value) from a base seed in DEVICE
+// memory that the host rewrites before each replay (value is then the dropout site's counter).
+using nn::ops::SeedArg;
+// Per-step Adam scalars {lr, bc1, bc2} (nn/ops/adam.hpp), in DEVICE memory.
+using nn::ops::AdamHyper;
+
+// cuBLAS math mode of every handle this library creates or uses from now on: TF32 tensor-core
+// GEMMs (true) or full FP32 (false, the default). Affects the float cuBLAS paths only.
+void set_tf32(bool enabled);
+bool tf32_enabled();
+
+// Scratch memory of the kernels (reduction workspaces, BN coefficients) is taken from the
+// calling thread's ScratchArena while one is installed (ScratchScope), LIFO, so a planned step
+// does no allocation at all; without one, from cudaMallocAsync. `bytes` too small -> CudaError
+// naming the request. DEVICE memory owned by the caller.
+class ScratchScope {
+ public:
+  ScratchScope(void* base, std::size_t bytes);
+  ~ScratchScope();
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+  static std::size_t high_water();  // most bytes in use at once since the last reset_high_water
+  static void reset_high_water();
+
+ private:
+  void* prev_base_;
+  std::size_t prev_bytes_, prev_used_;
+};
 
 using nn::ops::BatchNormShape;
 using nn::ops::Conv1dShape;
@@ -51,6 +84,18 @@ void batchnorm_swish_dropout_forward(const BatchNormShape& s, const T* x, const 
                                      const T* gamma, const T* beta, double eps, double p, std::uint64_t seed,
                                      T* xbn, T* act, T* y, cudaStream_t stream);
 
+// The CUDA twins of nn/ops/batchnorm.hpp's fused bn_swish_dropout_forward/_backward (same
+// arguments; drop = false or p = 0: no dropout). The backward recomputes x_bn, the swish
+// derivative and the mask from x and the statistics (nothing stored), ACCUMULATES.
+template <class T>
+void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                              const T* beta, double eps, bool drop, double p, SeedArg seed, T* y,
+                              cudaStream_t stream);
+template <class T>
+void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
+                               const T* beta, double eps, bool training, bool drop, double p, SeedArg seed,
+                               const T* dy, T* dx, T* dgamma, T* dbeta, cudaStream_t stream);
+
 // ---- activation.cu ----------------------------------------------------------------------------
 template <class T> void swish_forward(std::int64_t n, const T* x, T* y, cudaStream_t stream);
 template <class T> void swish_backward(std::int64_t n, const T* x, const T* dy, T* dx, cudaStream_t stream);
@@ -65,6 +110,11 @@ void dropout_forward(std::int64_t n, double p, std::uint64_t seed, const T* x, T
 template <class T>
 void dropout_backward(std::int64_t n, double p, std::uint64_t seed, const T* dy, T* dx, cudaStream_t stream);
 
+template <class T>
+void dropout_forward(std::int64_t n, double p, SeedArg seed, const T* x, T* y, cudaStream_t stream);
+template <class T>
+void dropout_backward(std::int64_t n, double p, SeedArg seed, const T* dy, T* dx, cudaStream_t stream);
+
 // ---- elementwise.cu (raw-array ops of nn/ops/elementwise.hpp) -------------------------------
 template <class T> void add_forward(std::int64_t n, const T* a, const T* b, T* y, cudaStream_t stream);
 template <class T> void axpy(std::int64_t n, T alpha, const T* x, T* y, cudaStream_t stream);
@@ -75,6 +125,10 @@ void mul_backward(std::int64_t n, const T* a, const T* b, const T* dy, T* da, T*
 // *out, so no host sync; double accumulation, fixed two-stage tree (deterministic).
 template <class T> void sum_all(std::int64_t n, const T* x, double* out, cudaStream_t stream);
 template <class T> void add_scalar(std::int64_t n, T value, T* y, cudaStream_t stream);
+// y += T(*s) * x with the scale *s a DEVICE double (AdaCos logits and their backward; the CPU
+// twin is axpy with alpha = T(s)).
+template <class T>
+void axpy_device_scale(std::int64_t n, const double* s, const T* x, T* y, cudaStream_t stream);
 
 // ---- pool.cu ----------------------------------------------------------------------------------
 // x (R, L) -> y (R, ceil(L/2)); one real ZERO appended on the right for odd L.
@@ -152,6 +206,11 @@ void topk_rows(std::int64_t N, std::int64_t C, const T* scores, std::int64_t k, 
 template <class T>
 void adam_update(T* p, const T* g, T* m, T* v, std::int64_t n, double lr, double beta1, double beta2, double eps,
                  double weight_decay, bool decoupled, double bc1, double bc2, cudaStream_t stream);
+// The same update with lr, bc1, bc2 read from DEVICE memory (graph replay); the coefficients are
+// formed in double from them exactly as adam_update forms them on the host, then rounded to T.
+template <class T>
+void adam_update(T* p, const T* g, T* m, T* v, std::int64_t n, const AdamHyper* hyper, double beta1, double beta2,
+                 double eps, double weight_decay, bool decoupled, cudaStream_t stream);
 // One fused launch (per 32 tensors) over a list of parameter tensors; the arrays are HOST arrays
 // of DEVICE pointers, count entries each. Same update as adam_update on every tensor.
 template <class T>

@@ -22,24 +22,6 @@ namespace {
 // 91.0 (0.35), 91.7 (0.4), 89.6 (0.5), 83.3 (0.7): a broad optimum around 0.35-0.4.
 constexpr double kProfileExponent = 0.4;
 
-std::vector<float> embed(nn::Net1D& net, const std::vector<float>& rows, std::size_t n, int length) {
-  nn::NoGradGuard ng;
-  const int dim = net.config().embedding_dim();
-  std::vector<float> out(n * static_cast<std::size_t>(dim));
-  const std::size_t B = 32;
-  for (std::size_t b = 0; b < n; b += B) {
-    const std::size_t m = std::min(B, n - b);
-    nn::Tensor x = nn::Tensor::empty({static_cast<std::int64_t>(m), 1, length});
-    std::copy(rows.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(length)),
-              rows.begin() + static_cast<std::ptrdiff_t>((b + m) * static_cast<std::size_t>(length)), x.data<float>());
-    nn::ForwardCtx ctx{false, 0, 0};
-    nn::Var e = nn::F::l2_normalize_rows(net.forward(nn::Var(x), ctx));
-    std::copy(e.value().data<float>(), e.value().data<float>() + m * static_cast<std::size_t>(dim),
-              out.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(dim)));
-  }
-  return out;
-}
-
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 // Local maxima of y above `floor` (fraction of the maximum), positions refined by a parabola
@@ -80,6 +62,11 @@ Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
 
 Identifier::~Identifier() = default;
 
+void Identifier::set_device(const DeviceOptions& device) {
+  require_device(device);
+  device_ = device;
+}
+
 void Identifier::attach_model(const std::string& path) {
   nn::Net1DConfig cfg = nn::read_model_config(path);
   XRDID_CHECK(static_cast<std::size_t>(cfg.input_length) == lib_.n_points,
@@ -89,6 +76,12 @@ void Identifier::attach_model(const std::string& path) {
   net_ = std::make_unique<nn::Net1D>(cfg, rng);
   nn::load_model(path, *net_, nullptr, nullptr);
   emb_dim_ = cfg.embedding_dim();
+  exec_.reset();
+  if (device_.device != "cpu") {
+    backend_ = make_backend(device_);
+    exec_head_ = std::make_unique<nn::CosineHead>(2, emb_dim_, rng);
+    exec_ = std::make_unique<nn::exec::Net1DExecutor<float>>(*backend_, *net_, *exec_head_, nn::exec::ExecutorOptions{});
+  }
   const auto meta = nn::read_model_metadata(path);
   const auto input = meta.find("input");
   clean_refs_ = input != meta.end() && input->second == "cleaned";
@@ -101,7 +94,42 @@ void Identifier::attach_model(const std::string& path) {
                 path + ": bad input_exponent '" + ex->second + "' in the model metadata");
   }
   range_emb_.clear();
-  ref_emb_ = embed(*net_, reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
+  ref_emb_ = embed(reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
+}
+
+std::vector<float> Identifier::embed(const std::vector<float>& rows, std::size_t n, int length) const {
+  nn::Net1D& net = *net_;
+  nn::NoGradGuard ng;
+  const int dim = net.config().embedding_dim();
+  std::vector<float> out(n * static_cast<std::size_t>(dim));
+  const std::size_t B = 32;
+  if (exec_) {  // the planned executor (GPU): raw embeddings, normalised here as on the tape
+    std::lock_guard<std::mutex> lock(exec_mutex_);
+    for (std::size_t b = 0; b < n; b += B) {
+      const std::size_t m = std::min(B, n - b);
+      float* e = out.data() + b * static_cast<std::size_t>(dim);
+      exec_->infer(rows.data() + b * static_cast<std::size_t>(length), static_cast<std::int64_t>(m), e, nullptr);
+      for (std::size_t i = 0; i < m; ++i) {
+        float* r = e + i * static_cast<std::size_t>(dim);
+        double ss = 0;
+        for (int j = 0; j < dim; ++j) ss += static_cast<double>(r[j]) * r[j];
+        const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
+        for (int j = 0; j < dim; ++j) r[j] *= inv;
+      }
+    }
+    return out;
+  }
+  for (std::size_t b = 0; b < n; b += B) {
+    const std::size_t m = std::min(B, n - b);
+    nn::Tensor x = nn::Tensor::empty({static_cast<std::int64_t>(m), 1, length});
+    std::copy(rows.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(length)),
+              rows.begin() + static_cast<std::ptrdiff_t>((b + m) * static_cast<std::size_t>(length)), x.data<float>());
+    nn::ForwardCtx ctx{false, 0, 0};
+    nn::Var e = nn::F::l2_normalize_rows(net.forward(nn::Var(x), ctx));
+    std::copy(e.value().data<float>(), e.value().data<float>() + m * static_cast<std::size_t>(dim),
+              out.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(dim)));
+  }
+  return out;
 }
 
 // Library patterns as the model's inputs over the grid window [lo, hi): zero outside, maximum 1
@@ -342,7 +370,7 @@ std::shared_ptr<const std::vector<float>> Identifier::reference_embeddings(std::
   auto it = range_emb_.find(key);
   if (it != range_emb_.end()) return it->second;
   if (range_emb_.size() >= kMaxCachedRanges) range_emb_.clear();
-  auto emb = std::make_shared<const std::vector<float>>(embed(*net_, reference_rows(lo, hi), lib_.size(), static_cast<int>(n)));
+  auto emb = std::make_shared<const std::vector<float>>(embed(reference_rows(lo, hi), lib_.size(), static_cast<int>(n)));
   range_emb_.emplace(key, emb);
   return emb;
 }
@@ -352,7 +380,7 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
   XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
   std::vector<float> qc(q.size());
   for (std::size_t i = 0; i < q.size(); ++i) qc[i] = static_cast<float>(compress_input(q[i], input_exponent_));
-  auto e = embed(*net_, qc, 1, static_cast<int>(lib_.n_points));
+  auto e = embed(qc, 1, static_cast<int>(lib_.n_points));
   std::size_t lo = 0, hi = 0;
   while (lo < mask.size() && !mask[lo]) ++lo;
   for (std::size_t i = lo; i < mask.size(); ++i)

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "nn/exec/net1d_executor.hpp"
 #include "nn/net1d.hpp"
+#include "train/compute_device.hpp"
 #include "xrd/library.hpp"
 #include "xrd/pattern.hpp"
 
@@ -56,6 +58,9 @@ class Identifier {
  public:
   explicit Identifier(const xrd::Library& lib);
   ~Identifier();
+  // Where the model computes embeddings (call before attach_model): cpu (the autograd tape's
+  // forward) or cuda (the planned executor on the GPU; a clear error without one).
+  void set_device(const DeviceOptions& device);
   // Loads a model file and embeds every library pattern (new CIFs need no retraining).
   void attach_model(const std::string& model_path);
   bool has_model() const { return net_ != nullptr; }
@@ -76,6 +81,8 @@ class Identifier {
                                     const std::vector<std::size_t>& entries) const;
   std::shared_ptr<const std::vector<float>> reference_embeddings(std::size_t lo, std::size_t hi) const;
   std::vector<float> reference_rows(std::size_t lo, std::size_t hi) const;
+  // Unit-norm embeddings of n rows of `length` points, on the chosen device.
+  std::vector<float> embed(const std::vector<float>& rows, std::size_t n, int length) const;
   std::vector<Candidate> rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
                                     const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
 
@@ -87,6 +94,11 @@ class Identifier {
   };
   std::vector<std::vector<Peak>> ref_peaks_;  // peaks of every library pattern (>= 1 % of max)
   std::unique_ptr<nn::Net1D> net_;
+  DeviceOptions device_;
+  std::unique_ptr<nn::CosineHead> exec_head_;  // the executor needs a head; embeddings ignore it
+  std::unique_ptr<nn::exec::Backend<float>> backend_;
+  std::unique_ptr<nn::exec::Net1DExecutor<float>> exec_;
+  mutable std::mutex exec_mutex_;  // the executor's staging buffers serve one caller at a time
   std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim (full range)
   mutable std::mutex range_mutex_;
   mutable std::map<std::uint64_t, std::shared_ptr<const std::vector<float>>> range_emb_;  // by range (lo << 32 | hi)

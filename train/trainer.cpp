@@ -29,6 +29,7 @@
 #include "nn/ops/random.hpp"
 #include "nn/optim.hpp"
 #include "train/model_input.hpp"
+#include "train/step_engine.hpp"
 
 namespace xrdid::train {
 
@@ -98,15 +99,6 @@ std::vector<std::size_t> epoch_order(const std::vector<std::size_t>& train, std:
   return order;
 }
 
-// Counts top-1/top-5 hits of cosines (n, C) against labels.
-void count_hits(const nn::Tensor& cos, const std::vector<std::int64_t>& y, double& h1, double& h5) {
-  auto top = nn::F::topk(cos, static_cast<int>(std::min<std::int64_t>(5, cos.dim(1))));
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    h1 += top[i][0] == y[i];
-    h5 += std::find(top[i].begin(), top[i].end(), y[i]) != top[i].end();
-  }
-}
-
 double schedule_lr(const TrainOptions& o, int epoch) {
   if (o.schedule == "cosine") return o.lr * 0.5 * (1.0 + std::cos(M_PI * epoch / std::max(1, o.epochs)));
   if (o.schedule == "step") return o.lr * (epoch >= o.epochs * 3 / 4 ? 0.01 : epoch >= o.epochs / 2 ? 0.1 : 1.0);
@@ -141,16 +133,15 @@ std::string fmt_time(double s) {
 
 }  // namespace
 
-Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
-                  int batch, double scale, const std::string& augment, double input_exponent) {
+Accuracy evaluate(StepEngine& engine, const Dataset& data, const std::vector<std::size_t>& idx, int batch,
+                  double scale, const std::string& augment, double input_exponent) {
   const RowMode mode = row_mode(augment) == RowMode::measured ? RowMode::clean : RowMode::none;
   nn::NoGradGuard ng;
   Accuracy a;
   double h1 = 0, h5 = 0, loss = 0;
   for (std::size_t b = 0; b * static_cast<std::size_t>(batch) < idx.size(); ++b) {
     Batch bt = make_batch(data, idx, b, batch, mode, input_exponent, 0, 0);
-    nn::ForwardCtx ctx{false, 0, 0};
-    nn::Var cos = head.forward(net.forward(nn::Var(bt.x), ctx));
+    nn::Var cos(engine.cosines(bt.x));
     count_hits(cos.value(), bt.y, h1, h5);
     nn::Var z = nn::F::cosface_loss(cos, bt.y, scale, 0.0);
     loss += z.value().item() * static_cast<double>(bt.y.size());
@@ -185,6 +176,12 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   else if (opt.optimizer == "adamw") optim = std::make_unique<nn::Adam>(params, opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay, true);
   else if (opt.optimizer == "sgd") optim = std::make_unique<nn::Sgd>(params, opt.lr, 0.9, opt.weight_decay);
   else throw std::runtime_error("xrdid: unknown optimizer '" + opt.optimizer + "' (adam, adamw, sgd)");
+  const std::string engine_kind = opt.engine == "auto" ? (opt.device.device == "cpu" ? "tape" : "planned") : opt.engine;
+  XRDID_CHECK(engine_kind == "tape" || engine_kind == "planned", "unknown engine '" + opt.engine + "' (auto, tape, planned)");
+  XRDID_CHECK(engine_kind == "planned" || opt.device.device == "cpu", "the tape engine runs on the CPU only");
+  const LossOptions loss_opt{opt.loss, opt.scale, opt.margin};
+  std::unique_ptr<StepEngine> engine = engine_kind == "tape" ? make_tape_engine(net, head, *optim, loss_opt)
+                                                             : make_planned_engine(net, head, *optim, loss_opt, opt.device);
 
   const Split split = opt.split == "group" ? split_by_group(data, opt.seed) : split_random(data.size(), opt.seed);
   XRDID_CHECK(!split.train.empty() && !split.val.empty(), "the split left no training or validation patterns");
@@ -205,8 +202,10 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   std::size_t start_batch = 0;
   double run_loss = 0, run_h1 = 0, run_h5 = 0, run_n = 0;
   // AdaCos needs C >= 3 (ln(C - 1) > 0); other losses train any C >= 2.
-  double adacos_s = opt.loss == "adacos" ? nn::F::adacos_initial_scale(data.num_classes()) : 0.0;
+  engine->set_adacos_scale(opt.loss == "adacos" ? nn::F::adacos_initial_scale(data.num_classes()) : 0.0);
   auto save_ckpt = [&](int epoch, std::size_t next_batch) {
+    engine->to_host();
+    const double adacos_s = engine->adacos_scale();
     json st = {{"epoch", epoch}, {"batch", next_batch}, {"run", {run_loss, run_h1, run_h5, run_n}},
                {"adacos_s", adacos_s}, {"best_epoch", res.best_epoch}, {"best_val", acc_json(res.best_val)},
                {"test", acc_json(res.test)}, {"identity", identity}};
@@ -228,7 +227,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     start_batch = st.at("batch");
     auto r = st.at("run");
     run_loss = r[0]; run_h1 = r[1]; run_h5 = r[2]; run_n = r[3];
-    adacos_s = st.at("adacos_s");
+    engine->from_host();
+    engine->set_adacos_scale(st.at("adacos_s"));
     res.best_epoch = st.at("best_epoch");
     res.best_val = acc_from(st.at("best_val"));
     res.test = acc_from(st.at("test"));
@@ -275,20 +275,14 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
       Batch bt = next.get();
       if (b + 1 < nb)
         next = std::async(std::launch::async, make_batch, std::cref(data), std::cref(order), b + 1, opt.batch, augment, opt.input_exponent, opt.seed, epoch);
-      nn::ForwardCtx ctx{true, derive(opt.seed, static_cast<std::uint64_t>(epoch) + 17, b), 0};
-      optim->zero_grad();
-      nn::Var cos = head.forward(net.forward(nn::Var(bt.x), ctx));
-      nn::Var loss;
-      if (opt.loss == "cosface") loss = nn::F::cosface_loss(cos, bt.y, opt.scale, opt.margin);
-      else if (opt.loss == "adacos") loss = nn::F::cross_entropy(nn::F::adacos_logits(cos, bt.y, adacos_s), bt.y);
-      else loss = nn::F::cross_entropy(cos, bt.y);
-      loss.backward();
-      optim->step();
+      const StepStats st =
+          engine->train_step(bt.x, bt.y, derive(opt.seed, static_cast<std::uint64_t>(epoch) + 17, b), optim->lr);
       const double n = static_cast<double>(bt.y.size());
-      const double lv = loss.value().item();
+      const double lv = st.loss;
       XRDID_CHECK(std::isfinite(lv), "training diverged: the loss is not finite at epoch " + std::to_string(epoch + 1));
       run_loss += lv * n;
-      count_hits(cos.value(), bt.y, run_h1, run_h5);
+      run_h1 += st.top1_hits;
+      run_h5 += st.top5_hits;
       run_n += n;
       samples_done += bt.y.size();
       if (tty) {
@@ -309,8 +303,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     rec.lr = optim->lr;
     rec.train = {run_loss / std::max(run_n, 1.0), 100.0 * run_h1 / std::max(run_n, 1.0), 100.0 * run_h5 / std::max(run_n, 1.0),
                  static_cast<std::size_t>(run_n)};
-    const double eval_scale = opt.loss == "adacos" ? adacos_s : opt.loss == "softmax" ? 1.0 : opt.scale;
-    rec.val = evaluate(net, head, data, split.val, opt.batch, eval_scale, opt.augment, opt.input_exponent);
+    const double eval_scale = opt.loss == "adacos" ? engine->adacos_scale() : opt.loss == "softmax" ? 1.0 : opt.scale;
+    rec.val = evaluate(*engine, data, split.val, opt.batch, eval_scale, opt.augment, opt.input_exponent);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.curve.push_back(rec);
     const bool better = res.best_epoch < 0 || rec.val.top1 > res.best_val.top1 ||
@@ -318,7 +312,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     if (better) {
       res.best_epoch = rec.epoch;
       res.best_val = rec.val;
-      res.test = evaluate(net, head, data, split.test, opt.batch, eval_scale, opt.augment, opt.input_exponent);
+      res.test = evaluate(*engine, data, split.test, opt.batch, eval_scale, opt.augment, opt.input_exponent);
       std::map<std::string, std::string> meta{{"class_names", class_names.dump()},
                                               {"epoch", std::to_string(rec.epoch)},
                                               {"val_top1", std::to_string(rec.val.top1)},
@@ -331,6 +325,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
         const json extra = json::parse(opt.extra_metadata);  // named: a temporary would dangle in the loop
         for (auto& [k, v] : extra.items()) meta[k] = v.is_string() ? v.get<std::string>() : v.dump();
       }
+      engine->to_host();
       nn::save_model(opt.out, net, &head, nullptr, meta);
     }
     run_loss = run_h1 = run_h5 = run_n = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nn/net1d.hpp"
+#include "train/compute_device.hpp"
 #include "train/dataset.hpp"
 
 namespace xrdid::train {
@@ -37,6 +38,8 @@ struct TrainOptions {
   int max_batches = 0;                // >0: stop each epoch after this many batches (tests)
   int interrupt_after = 0;            // >0: behave as if Ctrl-C came after this many samples (tests)
   std::string extra_metadata;         // JSON object merged into the model file's metadata
+  DeviceOptions device;               // cpu | cuda (+ TF32, CUDA graphs)
+  std::string engine = "auto";        // tape | planned | auto (tape on the CPU, planned on CUDA)
 };
 
 struct Accuracy {
@@ -58,10 +61,11 @@ struct TrainResult {
   bool interrupted = false;
 };
 
-// Eval-mode accuracy of (net, head) on the rows idx of data (CosFace-free loss: CE on s*cos).
-// Rows are used as stored, or (augment == "measured") after the identification clean-up.
-Accuracy evaluate(nn::Net1D& net, nn::CosineHead& head, const Dataset& data, const std::vector<std::size_t>& idx,
-                  int batch, double scale, const std::string& augment = "none", double input_exponent = 1.0);
+class StepEngine;
+// Eval-mode accuracy of the engine's model on the rows idx of data (CosFace-free loss: CE on
+// s*cos). Rows are used as stored, or (augment == "measured") after the identification clean-up.
+Accuracy evaluate(StepEngine& engine, const Dataset& data, const std::vector<std::size_t>& idx, int batch,
+                  double scale, const std::string& augment = "none", double input_exponent = 1.0);
 
 // Trains on data; `stop` (may be null) is polled between batches: when set, a checkpoint is
 // written and the function returns with interrupted = true.

@@ -15,6 +15,7 @@
 #include "kernels/buffer.hpp"
 #include "kernels/ops_cuda.hpp"
 #include "nn/ops/activation.hpp"
+#include "nn/ops/adam.hpp"
 #include "nn/ops/batchnorm.hpp"
 #include "nn/ops/channel.hpp"
 #include "nn/ops/conv1d.hpp"
@@ -673,25 +674,7 @@ TEST_CASE("top-k matches the CPU reference, ties to the lower index") {
 }
 
 // ----------------------------------------------------------------------------------- Adam ----
-// The update of nn/optim.cpp (adam_update, file-local there), restated for the comparison.
-template <class T>
-void adam_ref(T* p, const T* g, T* m, T* v, i64 n, double lr, double b1, double b2, double eps, double wd,
-              bool decoupled, double bc1, double bc2) {
-  const T step_size = static_cast<T>(lr / bc1), sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
-  const T tb1 = static_cast<T>(b1), tb2 = static_cast<T>(b2), te = static_cast<T>(eps);
-  const T decay = static_cast<T>(1.0 - lr * wd), twd = static_cast<T>(wd);
-  for (i64 i = 0; i < n; ++i) {
-    T gi = g[i];
-    if (decoupled)
-      p[i] *= decay;
-    else
-      gi += twd * p[i];
-    m[i] = tb1 * m[i] + (T(1) - tb1) * gi;
-    v[i] = tb2 * v[i] + (T(1) - tb2) * gi * gi;
-    p[i] -= step_size * m[i] / (std::sqrt(v[i]) / sqrt_bc2 + te);
-  }
-}
-
+// Against nn::ops::adam_update, the CPU update nn/optim.cpp runs.
 TEST_CASE("fused Adam / AdamW match the reference update") {
   std::mt19937_64 rng(0xdeadbeef + 12);
   gpu::Stream st;
@@ -723,8 +706,8 @@ TEST_CASE("fused Adam / AdamW match the reference update") {
     for (int step = 1; step <= 3; ++step) {
       const double bc1 = 1.0 - std::pow(b1, step), bc2 = 1.0 - std::pow(b2, step);
       for (std::size_t t = 0; t < 3; ++t)
-        adam_ref<float>(p[t].data(), g[t].data(), m[t].data(), v[t].data(), sizes[t], lr, b1, b2, eps, wd, decoupled,
-                        bc1, bc2);
+        cpu::adam_update<float>(p[t].data(), g[t].data(), m[t].data(), v[t].data(), sizes[t], lr, b1, b2, eps, wd,
+                                decoupled, bc1, bc2);
       if (step == 2)  // one step through the single-tensor entry point
         for (std::size_t t = 0; t < 3; ++t)
           gpu::adam_update<float>(pp[t], gp[t], mp[t], vp[t], sizes[t], lr, b1, b2, eps, wd, decoupled, bc1, bc2, st);

@@ -13,6 +13,7 @@ struct EvalArgs {
   std::vector<std::string> methods{"profile"};
   bool verbose = false;
   xrdid::train::IdentifyOptions opt;
+  xrdid::train::DeviceOptions dev;
 };
 
 xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
@@ -29,14 +30,18 @@ xrdid::cli::Registrar reg{{"eval", [](CLI::App& app) {
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
                   "displacement=0.2,hump=0.3,seed=1 (robustness)");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
+  sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {
     const auto perturb = xrdid::augment::parse_perturbation(a->perturb);  // bad spec: error before any work
+    xrdid::train::require_device(a->dev);
     std::vector<std::string> skipped;
     auto set = xrdid::train::labeled_patterns(a->dir, a->cif_dir, &skipped);
     for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
     XRDID_CHECK(!set.empty(), a->dir + ": no pattern with a readable NAME.cif");
     auto lib = xrdid::xrd::load_library(a->library);
     xrdid::train::Identifier id(lib);
+    id.set_device(a->dev);
     if (!a->model.empty()) id.attach_model(a->model);
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";

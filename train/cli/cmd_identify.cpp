@@ -51,10 +51,13 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
-  sub->add_option("--device", a->device, "cpu | cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--device", a->device, "where the model computes embeddings: cpu | cuda (the profile and "
+                                         "peak searches run on the CPU)")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a, req, exc, only] {
-    if (a->device == "cuda")
-      throw std::runtime_error("--device cuda: GPU identification is not available in this build yet; use --device cpu");
+    xrdid::train::DeviceOptions dev;
+    dev.device = a->device;
+    xrdid::train::require_device(dev);
     for (auto& s : req->results()) for (auto& e : split_elements(s)) a->opt.require.push_back(e);
     for (auto& s : exc->results()) for (auto& e : split_elements(s)) a->opt.exclude.push_back(e);
     for (auto& s : only->results()) for (auto& e : split_elements(s)) a->opt.only.push_back(e);
@@ -62,6 +65,7 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
       throw std::runtime_error("--method " + a->opt.method + " needs --model FILE");
     xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
     xrdid::train::Identifier id(lib);
+    id.set_device(dev);
     if (!a->model.empty()) id.attach_model(a->model);
     xrdid::xrd::Wavelength assumed;
     if (!a->wavelength.empty()) assumed = xrdid::xrd::parse_wavelength(a->wavelength);
@@ -73,7 +77,7 @@ xrdid::cli::Registrar reg{{"identify", [](CLI::App& app) {
         if (!p.wavelength.known() && assumed.known()) p.wavelength = assumed;
         results.push_back(id.identify(p, a->opt));
       } catch (const std::exception& e) {
-        std::cerr << "xrdid: error: " << e.what() << "\n";
+        std::cerr << "xrdid: error: " << xrdid::cli::error_text(e) << "\n";
         ++failed;
       }
     }

@@ -35,7 +35,7 @@ int pattern_info(const std::vector<std::string>& files) {
       std::printf("\n");
     } catch (const std::exception& e) {
       std::fflush(stdout);
-      std::fprintf(stderr, "xrdid: error: %s\n", e.what());
+      std::fprintf(stderr, "xrdid: error: %s\n", xrdid::cli::error_text(e));
       failed.push_back(f);
     }
   }

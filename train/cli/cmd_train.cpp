@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "train/cli/registry.hpp"
+#include "train/compute_device.hpp"
 #include "train/simulated_dataset.hpp"
 #include "train/structures.hpp"
 #include "train/trainer.hpp"
@@ -18,7 +19,6 @@ extern "C" void on_sigint(int) { g_stop.store(true); }
 
 struct TrainArgs {
   std::vector<std::string> inputs;
-  std::string device = "cpu";
   std::string plot;
   xrdid::train::TrainOptions opt;
   xrdid::train::SimulationOptions sim;
@@ -59,13 +59,23 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
   sub->add_option("--seed", a->opt.seed, "random seed (data, split, init, augmentation, dropout)")->capture_default_str();
   sub->add_option("--threads", a->opt.threads, "CPU threads (0: all cores)")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--device", a->device, "cpu | cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--device", a->opt.device.device, "cpu | cuda")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--engine", a->opt.engine,
+                  "tape (autograd, CPU) | planned (fixed op sequence on planned memory; CUDA graphs on the GPU) | "
+                  "auto (tape on cpu, planned on cuda)")->capture_default_str()
+      ->check(CLI::IsMember({"auto", "tape", "planned"}));
+  sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 tensor-core GEMMs (faster, ~1e-3 relative rounding)");
+  sub->add_flag("!--no-graphs", a->opt.device.graphs, "cuda: launch every kernel instead of replaying CUDA graphs");
   sub->add_option("--plot", a->plot, "write the learning curve as SVG");
   sub->add_flag("--resume", a->opt.resume, "continue from MODEL.ckpt exactly where it stopped");
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
   return std::function<int()>([a] {
-    if (a->device == "cuda")
-      throw std::runtime_error("--device cuda: GPU training is not available in this build yet; use --device cpu");
+    xrdid::train::require_device(a->opt.device);
+    if (a->opt.engine == "tape" && a->opt.device.device != "cpu")
+      throw std::runtime_error("--engine tape runs on the CPU only (use --engine planned or auto with --device cuda)");
+    if (a->opt.optimizer == "sgd" && (a->opt.engine == "planned" || a->opt.device.device == "cuda"))
+      throw std::runtime_error("the planned engine (and --device cuda) trains with --optimizer adam or adamw");
     a->sim.seed = a->opt.seed;
     a->sim.threads = a->opt.threads;
     auto set = xrdid::train::read_structures(a->inputs);

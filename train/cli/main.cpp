@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     for (auto& [name, fn] : runners)
       if (app.got_subcommand(name)) return fn();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "xrdid: error: %s\n", e.what());
+    std::fprintf(stderr, "xrdid: error: %s\n", xrdid::cli::error_text(e));
     return 1;
   }
   return 2;

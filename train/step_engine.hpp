@@ -1,0 +1,53 @@
+// One training step and the eval-mode forward of Net1D + cosine head + loss + optimiser, either
+// on the autograd tape (the CPU reference) or on the planned executor (nn/exec/: no tape, memory
+// planned once, a CUDA graph on the GPU). The trainer and evaluation use only this interface.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/net1d.hpp"
+#include "nn/optim.hpp"
+#include "train/compute_device.hpp"
+
+namespace xrdid::train {
+
+struct LossOptions {
+  std::string loss = "cosface";  // cosface | adacos | softmax
+  double scale = 30.0, margin = 0.4;
+};
+
+struct StepStats {
+  double loss = 0;
+  double top1_hits = 0, top5_hits = 0;
+};
+
+class StepEngine {
+ public:
+  virtual ~StepEngine() = default;
+  virtual std::string name() const = 0;
+  // x (n, 1, L) float, labels (n); the step's dropout seed and learning rate.
+  virtual StepStats train_step(const nn::Tensor& x, const std::vector<std::int64_t>& y, std::uint64_t seed,
+                               double lr) = 0;
+  // Eval mode: cosines (n, C) as a CPU float tensor.
+  virtual nn::Tensor cosines(const nn::Tensor& x) = 0;
+  virtual double adacos_scale() = 0;
+  virtual void set_adacos_scale(double s) = 0;
+  // The host modules and optimiser take the engine's state (before saving or evaluating on the
+  // host), or give theirs to the engine (after loading a checkpoint).
+  virtual void to_host() = 0;
+  virtual void from_host() = 0;
+};
+
+// Top-1 / top-5 hits of cosines (n, C) against labels, added to h1, h5.
+void count_hits(const nn::Tensor& cos, const std::vector<std::int64_t>& y, double& h1, double& h5);
+
+// net, head and optimiser stay owned by the caller and must outlive the engine.
+std::unique_ptr<StepEngine> make_tape_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
+                                             const LossOptions& loss);
+// The optimiser must be nn::Adam (Adam or AdamW); device from `dev` (see compute_device.hpp).
+std::unique_ptr<StepEngine> make_planned_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
+                                                const LossOptions& loss, const DeviceOptions& dev);
+
+}  // namespace xrdid::train
