@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The one GPU check. Two phases, because the device machine has nvcc and PyTorch but none of the
-# Debian -dev packages (doctest, gemmi, Eigen, CLI11):
-#   scripts/gpu_check.sh build   # here: a portable (x86-64-v3) CUDA build in build-gpu/
-#   scripts/gpu_check.sh run     # on the device (carry build-gpu): GPU tests, kernel benchmarks,
-#                                # the PyTorch peer, one table last; results under $OUT (or out/)
-# Device tool: run(command="scripts/gpu_check.sh run", carry=["build-gpu"], timeout_s=540)
+# The one GPU check. Two phases, because the device machine has nvcc, CMake and PyTorch but none
+# of the Debian -dev packages (doctest, gemmi, Eigen, CLI11, Google Benchmark):
+#   scripts/gpu_check.sh build   # here: a portable (x86-64-v3, sm_90) CUDA build in build-gpu/,
+#                                # binaries + the shared libraries they need staged in gpu-bin/
+#   scripts/gpu_check.sh run     # on the device (carry gpu-bin): GPU tests, kernel and step
+#                                # benchmarks, the PyTorch peer, one table last; results in $OUT
+# Device tool: run(command="scripts/gpu_check.sh run", carry=["gpu-bin"], timeout_s=540)
+# FULL=1 adds the full-scale training run (needs a library and its CIFs under gpu-data/; see
+# docs/perf.md) — it does not fit in the same 10 minutes as the checks.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 phase=${1:-run}
@@ -12,28 +15,53 @@ OUT=${OUT:-out}
 mkdir -p "$OUT"
 
 if [[ $phase == build ]]; then
+  set -e
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=ON -DXRDID_MARCH=x86-64-v3 \
         -DCMAKE_CUDA_ARCHITECTURES=90 -DXRDID_BUILD_BENCH=ON
-  cmake --build build-gpu -j"$(nproc)" --target test_gpu xrdid $(grep -q bench_cuda build-gpu/build.ninja 2>/dev/null && echo bench_cuda)
-  ls -la build-gpu/tests/test_gpu build-gpu/xrdid
-  exit $?
+  cmake --build build-gpu -j"$(nproc)" --target test_gpu bench_cuda xrdid
+  rm -rf gpu-bin && mkdir -p gpu-bin/lib
+  cp build-gpu/tests/test_gpu build-gpu/bench/bench_cuda build-gpu/xrdid gpu-bin/
+  # Shared libraries the device image may lack: everything outside glibc and CUDA itself.
+  for b in gpu-bin/test_gpu gpu-bin/bench_cuda gpu-bin/xrdid; do
+    ldd "$b" | awk '$3 ~ /^\// {print $3}'
+  done | sort -u | grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart)' |
+    while read -r lib; do cp -L "$lib" gpu-bin/lib/; done
+  ls -la gpu-bin gpu-bin/lib
+  du -sh gpu-bin
+  exit 0
+fi
+
+BIN=gpu-bin
+[[ -x $BIN/test_gpu ]] || BIN=build-gpu/tests  # a build made on the device itself
+export LD_LIBRARY_PATH=$PWD/gpu-bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# cuBLAS 13: from the CUDA install or from PyTorch's wheels, wherever the image keeps it.
+if ! ldconfig -p 2>/dev/null | grep -q libcublas.so.13; then
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+           $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, "cu13", "lib") for p in nvidia.__path__))' 2>/dev/null) \
+           $(python3 -c 'import nvidia.cublas, os; print(os.path.join(os.path.dirname(nvidia.cublas.__file__), "lib"))' 2>/dev/null); do
+    [[ -e $d/libcublas.so.13 ]] && export LD_LIBRARY_PATH=$d:$LD_LIBRARY_PATH && break
+  done
 fi
 
 log=$OUT/gpu_check.log
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
+  ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
   echo "== GPU tests"
-  timeout 240 build-gpu/tests/test_gpu
+  timeout 240 "$BIN/test_gpu"
   echo "test_gpu exit: $?"
-  if [[ -x build-gpu/bench/bench_cuda ]]; then
-    echo "== kernel benchmarks"
-    timeout 180 build-gpu/bench/bench_cuda --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
-      --benchmark_out_format=json
-  fi
-  if [[ -f bench/torch_peer_cuda.py ]]; then
-    echo "== PyTorch peer (same model, same GPU)"
-    timeout 150 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
+  echo "== benchmarks (ceilings, kernels, whole step)"
+  timeout 200 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
+    --benchmark_out_format=json
+  echo "bench_cuda exit: $?"
+  echo "== PyTorch peer (same model, same GPU)"
+  timeout 150 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
+  echo "peer exit: $?"
+  if [[ ${FULL:-0} == 1 && -d gpu-data ]]; then
+    echo "== full-scale training (seed protocol)"
+    timeout 600 "$BIN/xrdid" train gpu-data/cif --config seed --copies 5 --epochs 100 --batch 256 --device cuda \
+      --tf32 --no-progress -o "$OUT/full.safetensors"
   fi
 } 2>&1 | tee "$log"
 echo "== summary"
-grep -E "test cases|exit:|ms_per_step|samples_per_s" "$log" || true
+python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" | tee "$OUT/summary.txt"
