@@ -229,6 +229,12 @@ class CudaBackend final : public nn::exec::Backend<T>, public CountersSource {
   void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* dy, T* dx) override {
     cuda::pad_channels_backward<T>(N, C, L, before, after, dy, dx, s_);
   }
+  void residual_se_forward(const nn::exec::ResidualShape& s, const T* h, const T* e, const T* x, T* y) override {
+    cuda::residual_se_forward<T>(s, h, e, x, y, s_);
+  }
+  void residual_shortcut_backward(const nn::exec::ResidualShape& s, const T* x, const T* dy, T* dx) override {
+    cuda::residual_shortcut_backward<T>(s, x, dy, dx, s_);
+  }
   void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) override {
     cuda::linear_forward<T>(s, x, w, b, y, s_);
   }

@@ -12,6 +12,7 @@
 #include "nn/ops/conv1d.hpp"
 #include "nn/ops/linear.hpp"
 #include "nn/ops/random.hpp"
+#include "nn/ops/residual.hpp"
 
 namespace xrdid::cuda {
 
@@ -46,6 +47,7 @@ class ScratchScope {
 };
 
 using nn::ops::BatchNormShape;
+using nn::ops::ResidualShape;
 using nn::ops::Conv1dShape;
 using nn::ops::LinearShape;
 using nn::ops::MatmulShape;
@@ -154,6 +156,12 @@ void pad_channels_forward(std::int64_t N, std::int64_t C, std::int64_t L, std::i
 template <class T>
 void pad_channels_backward(std::int64_t N, std::int64_t C, std::int64_t L, std::int64_t before, std::int64_t after,
                            const T* dy, T* dx, cudaStream_t stream);
+
+// ---- residual.cu (the fused end of a block: y = h*e + shortcut(x); the shortcut's backward) -----
+template <class T>
+void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y, cudaStream_t stream);
+template <class T>
+void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy, T* dx, cudaStream_t stream);
 
 // ---- linear.cu (cuBLAS, row-major via the transpose identity) --------------------------------
 template <class T> void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c, cudaStream_t stream);

@@ -18,6 +18,7 @@
 #include "nn/ops/conv1d.hpp"
 #include "nn/ops/linear.hpp"
 #include "nn/ops/random.hpp"
+#include "nn/ops/residual.hpp"
 
 namespace xrdid::nn::exec {
 
@@ -26,6 +27,7 @@ using ops::BatchNormShape;
 using ops::Conv1dShape;
 using ops::LinearShape;
 using ops::MatmulShape;
+using ops::ResidualShape;
 using ops::SeedArg;
 using i64 = std::int64_t;
 
@@ -91,6 +93,8 @@ class Backend : public BackendBase {
   virtual void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const T* dy, T* dx, T* de) = 0;
   virtual void pad_channels_forward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* x, T* y) = 0;
   virtual void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* dy, T* dx) = 0;
+  virtual void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y) = 0;
+  virtual void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy, T* dx) = 0;
   // ---- dense, head, losses ------------------------------------------------------------------
   virtual void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) = 0;
   virtual void linear_backward(const LinearShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) = 0;

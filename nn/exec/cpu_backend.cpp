@@ -12,6 +12,7 @@
 #include "nn/ops/loss.hpp"
 #include "nn/ops/norm.hpp"
 #include "nn/ops/pool.hpp"
+#include "nn/ops/residual.hpp"
 
 namespace xrdid::nn::exec {
 
@@ -94,6 +95,12 @@ class CpuBackend final : public Backend<T> {
   }
   void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* dy, T* dx) override {
     ops::pad_channels_backward<T>(N, C, L, before, after, dy, dx);
+  }
+  void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y) override {
+    ops::residual_se_forward<T>(s, h, e, x, y);
+  }
+  void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy, T* dx) override {
+    ops::residual_shortcut_backward<T>(s, x, dy, dx);
   }
   void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) override {
     ops::linear_forward<T>(s, x, w, b, y);

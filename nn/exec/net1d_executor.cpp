@@ -65,13 +65,14 @@ struct Net1DExecutor<T>::Plan {
     T *dw = nullptr, *db = nullptr;
   };
   struct Block {
-    bool first = false, downsample = false, pad = false;
-    std::int64_t cin = 0, cout = 0, mid = 0, Lin = 0, Lout = 0, before = 0, after = 0;
+    bool first = false, downsample = false;
+    std::int64_t cin = 0, cout = 0, mid = 0, Lin = 0, Lout = 0;
     Buf in;  // the block input (the previous block's output)
     Act act1, act2, act3;
     Conv c1, c2, c3;
     Dense fc1, fc2;
-    Buf a1, h1, a2, h2, a3, h3, s0, s1, s2, s3, e, o, pooled, padded, out;
+    ResidualShape res;  // out = h3 * e + shortcut(in), one fused op
+    Buf a1, h1, a2, h2, a3, h3, s0, s1, s2, s3, e, out;
   };
 
   std::int64_t n = 0;
@@ -391,19 +392,9 @@ typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool tra
       k.s2 = buf(n * k.fc1.s.out);
       k.s3 = buf(n * k.cout);
       k.e = buf(n * k.cout);
-      k.o = buf(n * k.cout * k.Lout);
-      if (k.downsample) {
-        XRDID_CHECK((k.Lin + 1) / 2 == k.Lout, "executor: a downsampling block must halve the length");
-        k.pooled = buf(n * k.cin * k.Lout);
-      } else {
-        XRDID_CHECK(k.Lin == k.Lout, "executor: a block without downsampling must keep the length");
-      }
-      k.pad = k.cout != k.cin;
-      if (k.pad) {
-        k.before = (k.cout - k.cin) / 2;
-        k.after = k.cout - k.cin - k.before;
-        k.padded = buf(n * k.cout * k.Lout);
-      }
+      if (k.downsample) XRDID_CHECK((k.Lin + 1) / 2 == k.Lout, "executor: a downsampling block must halve the length");
+      else XRDID_CHECK(k.Lin == k.Lout, "executor: a block without downsampling must keep the length");
+      k.res = ResidualShape{n, k.cin, k.cout, k.Lin, k.downsample, (k.cout - k.cin) / 2};
       k.out = buf(n * k.cout * k.Lout);
       cur = k.out;
       len = k.Lout;
@@ -489,18 +480,7 @@ void Net1DExecutor<T>::forward(Plan& p, bool training) {
     be.swish_forward(p.n * k.fc1.s.out, k.s1.v, k.s2.v);
     be.linear_forward(k.fc2.s, k.s2.v, k.fc2.w, k.fc2.b, k.s3.v);
     be.sigmoid_forward(p.n * k.cout, k.s3.v, k.e.v);
-    be.scale_channels_forward(p.n, k.cout, k.Lout, k.h3.v, k.e.v, k.o.v);
-    // Shortcut.
-    const T* id = k.in.v;
-    if (k.downsample) {
-      be.maxpool_same2_forward(p.n * k.cin, k.Lin, k.in.v, k.pooled.v);
-      id = k.pooled.v;
-    }
-    if (k.pad) {
-      be.pad_channels_forward(p.n, k.cin, k.Lout, k.before, k.after, id, k.padded.v);
-      id = k.padded.v;
-    }
-    be.add_forward(p.n * k.cout * k.Lout, k.o.v, id, k.out.v);
+    be.residual_se_forward(k.res, k.h3.v, k.e.v, k.in.v, k.out.v);
   }
   const auto& last = p.blocks.empty() ? p.a0 : p.blocks.back().out;
   const std::int64_t Llast = p.blocks.empty() ? p.c0.s.L_out : p.blocks.back().Lout;
@@ -568,11 +548,9 @@ void Net1DExecutor<T>::backward(Plan& p) {
   for (auto it = p.blocks.rbegin(); it != p.blocks.rend(); ++it) {
     auto& k = *it;
     const std::int64_t n = p.n;
-    // out = o + shortcut: the gradient of `out` reaches both branches unchanged.
+    // out = h3 * e + shortcut(in): the gradient of `out` reaches both branches unchanged.
     const T* dout = k.out.g;
-    if (k.pad) be.pad_channels_backward(n, k.cin, k.Lout, k.before, k.after, dout, k.downsample ? k.pooled.g : k.in.g);
-    if (k.downsample) be.maxpool_same2_backward(n * k.cin, k.Lin, k.in.v, k.pad ? k.pooled.g : dout, k.in.g);
-    if (!k.pad && !k.downsample) be.axpy(n * k.cout * k.Lout, T(1), dout, k.in.g);
+    be.residual_shortcut_backward(k.res, k.in.v, dout, k.in.g);
     // SE and the main path.
     be.scale_channels_backward(n, k.cout, k.Lout, k.h3.v, k.e.v, dout, k.h3.g, k.e.g);
     be.sigmoid_backward(n * k.cout, k.e.v, k.e.g, k.s3.g);
