@@ -63,7 +63,10 @@ class CudaBackendCore {
 
   void* allocate(std::size_t bytes) {
     void* p = nullptr;
-    XRDID_CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
+    if (const cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1); e != cudaSuccess) {
+      cudaGetLastError();  // not sticky: clear it so that later launch checks do not report it
+      throw CudaError("cudaMalloc of " + std::to_string(bytes) + " bytes: " + cudaGetErrorString(e));
+    }
     XRDID_CUDA_CHECK(cudaMemset(p, 0, bytes ? bytes : 1));
     return p;
   }

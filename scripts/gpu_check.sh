@@ -6,8 +6,11 @@
 #   scripts/gpu_check.sh run     # on the device (carry gpu-bin): GPU tests, kernel and step
 #                                # benchmarks, the PyTorch peer, one table last; results in $OUT
 # Device tool: run(command="scripts/gpu_check.sh run", carry=["gpu-bin"], timeout_s=540)
-# FULL=1 adds the full-scale training run (needs a library and its CIFs under gpu-data/; see
-# docs/perf.md) — it does not fit in the same 10 minutes as the checks.
+#   scripts/gpu_check.sh data    # here: the shared CIFs + real patterns as gpu-data/shared.tar.xz
+#   scripts/gpu_check.sh full    # on the device (carry gpu-bin, gpu-data): the seed protocol at full
+#                                # scale (all shared CIFs, 5 copies, seed Net1D, up to 100 epochs
+#                                # within a time budget), then top-1/5 on the real patterns
+# run(command="scripts/gpu_check.sh full", carry=["gpu-bin", "gpu-data"], timeout_s=590)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 phase=${1:-run}
@@ -31,6 +34,14 @@ if [[ $phase == build ]]; then
   exit 0
 fi
 
+if [[ $phase == data ]]; then
+  set -e
+  mkdir -p gpu-data
+  tar -cJf gpu-data/shared.tar.xz -C ../shared/data cif measured/rruff-opxrd
+  ls -la gpu-data
+  exit 0
+fi
+
 BIN=gpu-bin
 [[ -x $BIN/test_gpu ]] || BIN=build-gpu/tests  # a build made on the device itself
 export LD_LIBRARY_PATH=$PWD/gpu-bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -41,6 +52,23 @@ if ! ldconfig -p 2>/dev/null | grep -q libcublas.so.13; then
            $(python3 -c 'import nvidia.cublas, os; print(os.path.join(os.path.dirname(nvidia.cublas.__file__), "lib"))' 2>/dev/null); do
     [[ -e $d/libcublas.so.13 ]] && export LD_LIBRARY_PATH=$d:$LD_LIBRARY_PATH && break
   done
+fi
+
+if [[ $phase == full ]]; then
+  flog=$OUT/full_scale.log
+  {
+    echo "== $(date -u) $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) full-scale run"
+    mkdir -p gpu-data/x && tar -xJf gpu-data/shared.tar.xz -C gpu-data/x
+    "$BIN/xrdid" library build gpu-data/x/cif -o gpu-data/shared.xrdlib --threads 16
+    # Seed protocol (method-spec §9): 5 simulated copies per structure, seed Net1D, CosFace,
+    # Adam; batch 256 with TF32; stop at 100 epochs, 10 epochs without improvement, or 7 minutes.
+    time "$BIN/xrdid" train gpu-data/shared.xrdlib --config seed --copies 5 --epochs 100 --batch 256 \
+      --device cuda --tf32 --patience 10 --max-time "${MAX_TIME:-420}" --threads 16 --no-progress \
+      -o "$OUT/full.safetensors"
+    "$BIN/xrdid" eval gpu-data/x/measured/rruff-opxrd --cifs gpu-data/x/cif/rruff-opxrd --library gpu-data/shared.xrdlib \
+      --model "$OUT/full.safetensors" --method model hybrid --device cuda
+  } 2>&1 | tee "$flog"
+  exit 0
 fi
 
 log=$OUT/gpu_check.log
@@ -57,11 +85,6 @@ log=$OUT/gpu_check.log
   echo "== PyTorch peer (same model, same GPU)"
   timeout 150 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
   echo "peer exit: $?"
-  if [[ ${FULL:-0} == 1 && -d gpu-data ]]; then
-    echo "== full-scale training (seed protocol)"
-    timeout 600 "$BIN/xrdid" train gpu-data/cif --config seed --copies 5 --epochs 100 --batch 256 --device cuda \
-      --tf32 --no-progress -o "$OUT/full.safetensors"
-  fi
 } 2>&1 | tee "$log"
 echo "== summary"
 python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" | tee "$OUT/summary.txt"

@@ -179,9 +179,11 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   const std::string engine_kind = opt.engine == "auto" ? (opt.device.device == "cpu" ? "tape" : "planned") : opt.engine;
   XRDID_CHECK(engine_kind == "tape" || engine_kind == "planned", "unknown engine '" + opt.engine + "' (auto, tape, planned)");
   XRDID_CHECK(engine_kind == "planned" || opt.device.device == "cpu", "the tape engine runs on the CPU only");
+  XRDID_CHECK(opt.patience >= 0 && opt.max_seconds >= 0, "--patience and --max-time must not be negative");
   const LossOptions loss_opt{opt.loss, opt.scale, opt.margin};
   std::unique_ptr<StepEngine> engine = engine_kind == "tape" ? make_tape_engine(net, head, *optim, loss_opt)
                                                              : make_planned_engine(net, head, *optim, loss_opt, opt.device);
+  log << "training on " << engine->name() << "\n";
 
   const Split split = opt.split == "group" ? split_by_group(data, opt.seed) : split_random(data.size(), opt.seed);
   XRDID_CHECK(!split.train.empty() && !split.val.empty(), "the split left no training or validation patterns");
@@ -253,6 +255,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   auto t_start = std::chrono::steady_clock::now();
   std::size_t samples_done = 0;
 
+  int improved_epoch = res.best_epoch;  // last epoch with a strictly better validation score
   for (int epoch = start_epoch; epoch < opt.epochs; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
     optim->lr = schedule_lr(opt, epoch);
@@ -307,6 +310,9 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     rec.val = evaluate(*engine, data, split.val, opt.batch, eval_scale, opt.augment, opt.input_exponent);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.curve.push_back(rec);
+    if (res.best_epoch < 0 || rec.val.top1 > res.best_val.top1 ||
+        (rec.val.top1 == res.best_val.top1 && rec.val.top5 > res.best_val.top5))
+      improved_epoch = rec.epoch;  // strictly better (patience); ties still replace the best model
     const bool better = res.best_epoch < 0 || rec.val.top1 > res.best_val.top1 ||
                         (rec.val.top1 == res.best_val.top1 && rec.val.top5 >= res.best_val.top5);
     if (better) {
@@ -336,6 +342,19 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
         << "  train top1 " << std::setprecision(1) << rec.train.top1 << "%  val top1 " << rec.val.top1 << "% top5 "
         << rec.val.top5 << "%  " << std::setprecision(1) << rec.seconds << " s" << (better ? "  *best" : "")
         << std::string(tty ? 20 : 0, ' ') << "\n";
+    // Stopping early: no better validation top-1 for `patience` epochs, or past the time budget
+    // (the checkpoint just written lets --resume continue either way).
+    if (opt.patience > 0 && rec.epoch - improved_epoch >= opt.patience && rec.epoch < opt.epochs) {
+      log << "stopping: no better validation top-1 for " << opt.patience << " epochs\n";
+      res.stopped_early = true;
+      break;
+    }
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    if (opt.max_seconds > 0 && spent >= opt.max_seconds && rec.epoch < opt.epochs) {
+      log << "stopping: time budget of " << opt.max_seconds << " s reached after epoch " << rec.epoch << "\n";
+      res.stopped_early = true;
+      break;
+    }
   }
   return res;
 }

@@ -39,6 +39,8 @@ struct TrainOptions {
   int interrupt_after = 0;            // >0: behave as if Ctrl-C came after this many samples (tests)
   std::string extra_metadata;         // JSON object merged into the model file's metadata
   DeviceOptions device;               // cpu | cuda (+ TF32, CUDA graphs)
+  int patience = 0;                   // >0: stop when validation top-1 has not improved for this many epochs
+  double max_seconds = 0;             // >0: stop after the first epoch that ends past this training time
   std::string engine = "auto";        // tape | planned | auto (tape on the CPU, planned on CUDA)
 };
 
@@ -59,6 +61,7 @@ struct TrainResult {
   int best_epoch = -1;
   Accuracy best_val, test;  // test measured at the best validation epoch
   bool interrupted = false;
+  bool stopped_early = false;  // by patience or the time budget (before opt.epochs)
 };
 
 class StepEngine;

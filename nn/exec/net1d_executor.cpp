@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 namespace xrdid::nn::exec {
 
@@ -430,9 +432,19 @@ typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool tra
   p.value_bytes = vc.used;
   p.grad_bytes = training ? gc.used : 0;
   p.host_bytes = hc.used;
-  p.values = be_.allocate(p.value_bytes);
-  p.grads = training ? be_.allocate(p.grad_bytes) : nullptr;
-  p.host = be_.allocate_host(p.host_bytes);
+  try {
+    p.values = be_.allocate(p.value_bytes);
+    p.grads = training ? be_.allocate(p.grad_bytes) : nullptr;
+    p.host = be_.allocate_host(p.host_bytes);
+  } catch (const std::exception& e) {
+    be_.release(p.values);
+    be_.release(p.grads);
+    char gb[64];
+    std::snprintf(gb, sizeof gb, "%.2f GB", static_cast<double>(p.value_bytes + p.grad_bytes) / 1e9);
+    throw std::runtime_error("xrdid: the " + std::string(training ? "training" : "inference") + " plan for batch " +
+                             std::to_string(n) + " needs " + gb + " of " + be_.name() +
+                             " memory and could not get it (" + e.what() + "); use a smaller --batch");
+  }
   Carver rv{reinterpret_cast<std::uintptr_t>(p.values), 0}, rg{reinterpret_cast<std::uintptr_t>(p.grads), 0},
       rh{reinterpret_cast<std::uintptr_t>(p.host), 0};
   build(rv, rg, rh);

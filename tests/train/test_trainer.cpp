@@ -224,3 +224,33 @@ TEST_CASE("the planned engine trains like the tape and resumes exactly") {
   CHECK_THROWS_WITH(train::train_model(d, s, log), doctest::Contains("adam or adamw"));
   for (auto& p : dirs) fs::remove_all(p);
 }
+
+TEST_CASE("training stops early on patience or on the time budget, with a checkpoint to resume from") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "xrdid_test_train_stop";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto d = toy(8);
+  std::ostringstream log;
+  auto o = tiny_opts(dir);
+  o.epochs = 6;
+  o.lr = 1e-12;  // nothing improves after the first epoch
+  o.patience = 2;
+  auto r = train::train_model(d, o, log);
+  CHECK(r.stopped_early);
+  CHECK(r.curve.size() == 3);  // best at epoch 1, then two epochs without improvement
+  CHECK(log.str().find("no better validation top-1 for 2 epochs") != std::string::npos);
+  auto t = tiny_opts(dir);
+  t.epochs = 6;
+  t.max_seconds = 1e-9;
+  auto rt = train::train_model(d, t, log);
+  CHECK(rt.stopped_early);
+  CHECK(rt.curve.size() == 1);
+  CHECK(log.str().find("time budget") != std::string::npos);
+  t.max_seconds = 0;
+  t.resume = true;
+  auto rr = train::train_model(d, t, log);
+  CHECK_FALSE(rr.stopped_early);
+  CHECK(rr.curve.size() == 6);
+  fs::remove_all(dir);
+}

@@ -67,6 +67,11 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
       ->check(CLI::IsMember({"auto", "tape", "planned"}));
   sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 tensor-core GEMMs (faster, ~1e-3 relative rounding)");
   sub->add_flag("!--no-graphs", a->opt.device.graphs, "cuda: launch every kernel instead of replaying CUDA graphs");
+  sub->add_option("--patience", a->opt.patience, "stop when validation top-1 has not improved for N epochs (0: never)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--max-time", a->opt.max_seconds, "stop after the epoch that ends past this many seconds of training "
+                                                    "(0: no limit; --resume continues)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--plot", a->plot, "write the learning curve as SVG");
   sub->add_flag("--resume", a->opt.resume, "continue from MODEL.ckpt exactly where it stopped");
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
