@@ -56,15 +56,16 @@ struct Net1DExecutor<T>::Plan {
     std::uint64_t counter = 0;  // dropout site (ForwardCtx counter)
     Buf sw;                     // swish output (no-BN path with dropout)
   };
-  struct Conv {
-    Conv1dShape s;
+  // A layer's weight and optional bias, with their gradients (training plans).
+  struct Weights {
     const T *w = nullptr, *b = nullptr;
     T *dw = nullptr, *db = nullptr;
   };
-  struct Dense {
+  struct Conv : Weights {
+    Conv1dShape s;
+  };
+  struct Dense : Weights {
     LinearShape s;
-    const T *w = nullptr, *b = nullptr;
-    T *dw = nullptr, *db = nullptr;
   };
   struct Block {
     bool first = false, downsample = false;
@@ -323,27 +324,25 @@ typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool tra
       a.drop = training && use_do && pd > 0.0;
       if (!a.bn && a.drop) a.sw = buf(a.s.N * a.s.C * a.s.L);
     };
+    auto weights = [&](auto& layer, const Var& w, const Var& b) {
+      layer.w = P(w);
+      layer.b = b.defined() ? P(b) : nullptr;
+      if (training) {
+        layer.dw = G(w);
+        layer.db = b.defined() ? G(b) : nullptr;
+      }
+    };
     auto conv = [&](Conv1d& m, std::int64_t cin, std::int64_t len) {
       typename Plan::Conv c;
       c.s = Conv1dShape::same(n, cin, m.weight.dim(0), len, m.weight.dim(2), m.opts.stride, m.opts.dilation,
                               m.opts.groups);
-      c.w = P(m.weight);
-      c.b = m.bias.defined() ? P(m.bias) : nullptr;
-      if (training) {
-        c.dw = G(m.weight);
-        c.db = m.bias.defined() ? G(m.bias) : nullptr;
-      }
+      weights(c, m.weight, m.bias);
       return c;
     };
     auto lin = [&](Linear& m) {
       typename Plan::Dense l;
       l.s = LinearShape{n, m.weight.dim(1), m.weight.dim(0)};
-      l.w = P(m.weight);
-      l.b = m.bias.defined() ? P(m.bias) : nullptr;
-      if (training) {
-        l.dw = G(m.weight);
-        l.db = m.bias.defined() ? G(m.bias) : nullptr;
-      }
+      weights(l, m.weight, m.bias);
       return l;
     };
 

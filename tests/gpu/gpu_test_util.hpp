@@ -27,6 +27,13 @@ std::vector<T> uniform(std::size_t n, std::mt19937_64& rng, double lo = -1.0, do
   return v;
 }
 
+// The buffer's contents once the stream has finished.
+template <class T>
+std::vector<T> host(const DeviceBuffer<T>& b, const cuda::Stream& s) {
+  s.synchronize();
+  return b.to_host();
+}
+
 template <class T>
 DeviceBuffer<T> to_dev(const std::vector<T>& v) {
   return DeviceBuffer<T>(v);

@@ -32,12 +32,6 @@ using namespace xrdid::gputest;
 
 namespace {
 
-template <class T>
-std::vector<T> host(const DeviceBuffer<T>& b, const gpu::Stream& s) {
-  s.synchronize();
-  return b.to_host();
-}
-
 // ---------------------------------------------------------------------------------- conv1d ----
 struct ConvCase {
   i64 N, C_in, C_out, L, K, stride, dilation, groups;

@@ -30,12 +30,6 @@ using namespace xrdid::gputest;
 
 namespace {
 
-template <class T>
-std::vector<T> host(const DeviceBuffer<T>& b, const gpu::Stream& s) {
-  s.synchronize();
-  return b.to_host();
-}
-
 // True when |gpu[i] - cpu[i]| <= tol[i] for every i (NaN fails); prints the first 5 mismatches.
 // For ops whose error bound differs from element to element (derived per element below).
 template <class T>
