@@ -76,15 +76,17 @@ log=$OUT/gpu_check.log
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
   ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
   echo "== GPU tests"
-  timeout 240 "$BIN/test_gpu"
+  timeout 180 "$BIN/test_gpu"
   echo "test_gpu exit: $?"
   echo "== benchmarks (ceilings, kernels, whole step)"
-  timeout 200 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
+  timeout 180 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
     --benchmark_out_format=json
   echo "bench_cuda exit: $?"
   echo "== PyTorch peer (same model, same GPU)"
-  timeout 150 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
+  timeout 120 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
   echo "peer exit: $?"
+  echo "== cuDNN on our convolution shapes (PyTorch)"
+  timeout 45 python3 bench/torch_conv_peer.py | tee "$OUT/conv_peer.txt"
 } 2>&1 | tee "$log"
 echo "== summary"
-python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" | tee "$OUT/summary.txt"
+python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" "$OUT/conv_peer.txt" | tee "$OUT/summary.txt"

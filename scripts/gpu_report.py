@@ -3,7 +3,7 @@
 PyTorch peer's lines (bench/torch_peer_cuda.py), as same-run ratios against the issue's goals.
 Standard library only.
 
-    python3 scripts/gpu_report.py out/bench_cuda.json out/peer.txt
+    python3 scripts/gpu_report.py out/bench_cuda.json out/peer.txt [out/conv_peer.txt]
 """
 import json
 import re
@@ -30,7 +30,7 @@ def case_of(b):
     return None
 
 
-def main(bench_json, peer_txt):
+def main(bench_json, peer_txt, conv_txt=None):
     try:
         with open(bench_json) as f:
             benches = [b for b in json.load(f)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
@@ -46,6 +46,15 @@ def main(bench_json, peer_txt):
     except OSError:
         pass
 
+    cudnn = {}
+    try:
+        for line in open(conv_txt) if conv_txt else []:
+            m = re.match(r"kernel=(\S+) us=(\S+)", line)
+            if m:
+                cudnn[m[1]] = float(m[2])
+    except OSError:
+        pass
+
     ceil = {}
     print("ceilings measured on this card")
     for b in benches:
@@ -55,7 +64,7 @@ def main(bench_json, peer_txt):
             ceil["tf32" if "TF32" in b.get("label", "") else "fp32" if "FLOP/s" in b else "bw"] = v
             print(f"  {b.get('label', b['name']):<40} {v / 1e12:8.2f} {unit}")
 
-    print("\nkernels (batch 16, seed shapes)            time        rate      of ceiling")
+    print("\nkernels (batch 16, seed shapes)            time        rate      of ceiling   cuDNN us  cuDNN/ours")
     for b in benches:
         if not b["name"].startswith("BM_Kernel"):
             continue
@@ -67,7 +76,10 @@ def main(bench_json, peer_txt):
             r, c, u = b.get("bytes/s", 0), ceil.get("bw"), "TB/s"
         frac = f"{100 * r / c:5.1f} %" if c else "   -"
         name = b["name"][len("BM_Kernel_"):].replace("/manual_time", "")
-        print(f"  {name:<40} {t:8.1f} {unit} {r / 1e12:7.2f} {u:<7} {frac}")
+        ref = cudnn.get(name)
+        us = t if unit == "us" else t * 1e3 if unit == "ms" else t / 1e3
+        vs = f"   {ref:8.1f}  {ref / us:6.2f}x" if ref else ""
+        print(f"  {name:<40} {t:8.1f} {unit} {r / 1e12:7.2f} {u:<7} {frac}{vs}")
 
     print("\nwhole step (seed Net1D + 8,172-class cosine head, CosFace, Adam)")
     print(f"  {'case':<22} {'ours/s':>10} {'peer/s':>10} {'ratio':>7} {'ms':>8}  goal")
@@ -88,7 +100,7 @@ def main(bench_json, peer_txt):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:]))
