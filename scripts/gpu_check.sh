@@ -27,7 +27,7 @@ if [[ $phase == build ]]; then
   # Shared libraries the device image may lack: everything outside glibc and CUDA itself.
   for b in gpu-bin/test_gpu gpu-bin/bench_cuda gpu-bin/xrdid; do
     ldd "$b" | awk '$3 ~ /^\// {print $3}'
-  done | sort -u | grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart)' |
+  done | sort -u | grep -Ev '/(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart)' |
     while read -r lib; do cp -L "$lib" gpu-bin/lib/; done
   ls -la gpu-bin gpu-bin/lib
   du -sh gpu-bin
@@ -43,29 +43,31 @@ if [[ $phase == data ]]; then
 fi
 
 BIN=gpu-bin
-[[ -x $BIN/test_gpu ]] || BIN=build-gpu/tests  # a build made on the device itself
-export LD_LIBRARY_PATH=$PWD/gpu-bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-# cuBLAS 13: from the CUDA install or from PyTorch's wheels, wherever the image keeps it.
+[[ -x $BIN/test_gpu ]] || { echo "gpu-bin/ is missing: run 'scripts/gpu_check.sh build' here and carry gpu-bin"; exit 2; }
+# Our binaries get the staged libraries (and cuBLAS 13, from the CUDA install or PyTorch's wheels,
+# wherever the image keeps it) through `ours`; python3 keeps the image's own environment.
+LIBS=$PWD/gpu-bin/lib
 if ! ldconfig -p 2>/dev/null | grep -q libcublas.so.13; then
   for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
            $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, "cu13", "lib") for p in nvidia.__path__))' 2>/dev/null) \
            $(python3 -c 'import nvidia.cublas, os; print(os.path.join(os.path.dirname(nvidia.cublas.__file__), "lib"))' 2>/dev/null); do
-    [[ -e $d/libcublas.so.13 ]] && export LD_LIBRARY_PATH=$d:$LD_LIBRARY_PATH && break
+    [[ -e $d/libcublas.so.13 ]] && LIBS=$LIBS:$d && break
   done
 fi
+ours() { LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$@"; }
 
 if [[ $phase == full ]]; then
   flog=$OUT/full_scale.log
   {
     echo "== $(date -u) $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) full-scale run"
     mkdir -p gpu-data/x && tar -xJf gpu-data/shared.tar.xz -C gpu-data/x
-    "$BIN/xrdid" library build gpu-data/x/cif -o gpu-data/shared.xrdlib --threads 16
+    ours "$BIN/xrdid" library build gpu-data/x/cif -o gpu-data/shared.xrdlib --threads 16
     # Seed protocol (method-spec §9): 5 simulated copies per structure, seed Net1D, CosFace,
     # Adam; batch 256 with TF32; stop at 100 epochs, 10 epochs without improvement, or 7 minutes.
-    time "$BIN/xrdid" train gpu-data/shared.xrdlib --config seed --copies 5 --epochs 100 --batch 256 \
+    time ours "$BIN/xrdid" train gpu-data/shared.xrdlib --config seed --copies 5 --epochs 100 --batch 256 \
       --device cuda --tf32 --patience 10 --max-time "${MAX_TIME:-420}" --threads 16 --no-progress \
       -o "$OUT/full.safetensors"
-    "$BIN/xrdid" eval gpu-data/x/measured/rruff-opxrd --cifs gpu-data/x/cif/rruff-opxrd --library gpu-data/shared.xrdlib \
+    ours "$BIN/xrdid" eval gpu-data/x/measured/rruff-opxrd --cifs gpu-data/x/cif/rruff-opxrd --library gpu-data/shared.xrdlib \
       --model "$OUT/full.safetensors" --method model hybrid --device cuda
   } 2>&1 | tee "$flog"
   exit 0
@@ -74,12 +76,12 @@ fi
 log=$OUT/gpu_check.log
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
-  ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
+  ours ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
   echo "== GPU tests"
-  timeout 180 "$BIN/test_gpu"
+  ours timeout 180 "$BIN/test_gpu"
   echo "test_gpu exit: $?"
   echo "== benchmarks (ceilings, kernels, whole step)"
-  timeout 180 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
+  ours timeout 180 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
     --benchmark_out_format=json
   echo "bench_cuda exit: $?"
   echo "== PyTorch peer (same model, same GPU)"
