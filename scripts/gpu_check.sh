@@ -80,6 +80,20 @@ log=$OUT/gpu_check.log
   echo "== GPU tests"
   ours timeout 180 "$BIN/test_gpu"
   echo "test_gpu exit: $?"
+  echo "== end to end: train and identify with --device cuda (bundled phases, compact, 3 epochs)"
+  mkdir -p "$OUT/e2e/gpu" "$OUT/e2e/cpu"
+  for dev in cuda cpu; do
+    d=$([[ $dev == cuda ]] && echo gpu || echo cpu)
+    ours timeout 120 "$BIN/xrdid" train data/phases -o "$OUT/e2e/$d/m.safetensors" --config compact --epochs 3 \
+      --copies 4 --no-progress --device $dev --engine planned --threads 8
+    echo "train --device $dev exit: $?"
+  done
+  paste -d' ' "$OUT/e2e/gpu/learning_curve.csv" "$OUT/e2e/cpu/learning_curve.csv"
+  ours "$BIN/xrdid" library build data/phases -o "$OUT/e2e/ph.xrdlib" >/dev/null &&
+    ours "$BIN/xrdid" simulate data/phases/NaCl.cif -o "$OUT/e2e/nacl.xy" >/dev/null 2>&1
+  ours timeout 60 "$BIN/xrdid" identify "$OUT/e2e/nacl.xy" --library "$OUT/e2e/ph.xrdlib" \
+    --model "$OUT/e2e/gpu/m.safetensors" --method model --device cuda
+  echo "identify --device cuda exit: $?"
   echo "== benchmarks (ceilings, kernels, whole step)"
   ours timeout 180 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
     --benchmark_out_format=json
@@ -91,4 +105,5 @@ log=$OUT/gpu_check.log
   timeout 45 python3 bench/torch_conv_peer.py | tee "$OUT/conv_peer.txt"
 } 2>&1 | tee "$log"
 echo "== summary"
+grep -E "test cases|assertions|exit:" "$log" || true
 python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" "$OUT/conv_peer.txt" | tee "$OUT/summary.txt"

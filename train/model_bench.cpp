@@ -7,7 +7,10 @@
 #include <iomanip>
 #include <ostream>
 
+#include "nn/exec/cpu_backend.hpp"
+#include "nn/exec/net1d_executor.hpp"
 #include "nn/functional.hpp"
+#include "train/step_engine.hpp"
 #include "nn/optim.hpp"
 
 namespace xrdid::train {
@@ -58,20 +61,20 @@ std::vector<double> bench_steps(const nn::Net1DConfig& cfg, const StepBenchOptio
   auto params = net.named_parameters();
   for (auto& p : head.named_parameters("head.")) params.push_back(p);
   nn::Adam adam(params, 1e-3);
+  const std::string kind = opt.engine == "auto" ? (opt.device.device == "cpu" ? "tape" : "planned") : opt.engine;
+  XRDID_CHECK(kind == "tape" || kind == "planned", "unknown engine '" + opt.engine + "' (auto, tape, planned)");
+  XRDID_CHECK(kind == "planned" || opt.device.device == "cpu", "the tape engine runs on the CPU only");
+  const LossOptions loss{"cosface", 30.0, 0.4};
+  auto engine = kind == "tape" ? make_tape_engine(net, head, adam, loss) : make_planned_engine(net, head, adam, loss, opt.device);
+  log << "engine: " << engine->name() << "\n";
   std::vector<double> ms;
   for (int it = 0; it < opt.warmup + opt.steps; ++it) {
     auto t0 = std::chrono::steady_clock::now();
     if (opt.mode == "infer") {
-      nn::NoGradGuard ng;
-      nn::ForwardCtx ctx{false, 0, 0};
-      nn::Var cos = head.forward(net.forward(nn::Var(x), ctx));
+      nn::Tensor cos = engine->cosines(x);
       (void)cos;
     } else {
-      nn::ForwardCtx ctx{true, opt.seed + static_cast<std::uint64_t>(it), 0};
-      adam.zero_grad();
-      nn::Var loss = nn::F::cosface_loss(head.forward(net.forward(nn::Var(x), ctx)), labels, 30.0, 0.4);
-      loss.backward();
-      adam.step();
+      engine->train_step(x, labels, opt.seed + static_cast<std::uint64_t>(it), 1e-3);
     }
     double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (it >= opt.warmup) ms.push_back(dt);
@@ -79,6 +82,25 @@ std::vector<double> bench_steps(const nn::Net1DConfig& cfg, const StepBenchOptio
         << " ms\n";
   }
   return ms;
+}
+
+void print_plan_memory(const nn::Net1DConfig& cfg, const StepBenchOptions& opt, std::ostream& out) {
+  XRDID_CHECK(opt.batch >= 1 && opt.classes >= 2, "memory needs batch >= 1 and classes >= 2");
+  nn::Rng rng(opt.seed);
+  nn::Net1D net(cfg, rng);
+  nn::CosineHead head(opt.classes, cfg.embedding_dim(), rng);
+  auto backend = nn::exec::make_cpu_backend<float>();  // sizes only; the same on every backend
+  nn::exec::Net1DExecutor<float> ex(*backend, net, head, nn::exec::ExecutorOptions{});
+  const double gb = 1e9;
+  const double state = static_cast<double>(ex.state_bytes()) / gb;
+  const double train = static_cast<double>(ex.plan_size(opt.batch, true)) / gb;
+  const double infer = static_cast<double>(ex.plan_size(opt.batch, false)) / gb;
+  out << std::fixed << std::setprecision(2) << "planned memory, config " << cfg.name << ", batch " << opt.batch << ", "
+      << opt.classes << " classes, float:\n"
+      << "  parameters, gradients, Adam moments: " << state << " GB\n"
+      << "  training step activations + gradients: " << train << " GB (total " << state + train << " GB)\n"
+      << "  inference activations: " << infer << " GB (total " << state + infer << " GB)\n"
+      << "  + 0.29 GB of kernel scratch and cuBLAS workspace on a GPU\n";
 }
 
 }  // namespace xrdid::train

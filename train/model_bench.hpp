@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nn/net1d.hpp"
+#include "train/compute_device.hpp"
 
 namespace xrdid::train {
 
@@ -21,9 +22,16 @@ struct StepBenchOptions {
   int warmup = 2;
   int steps = 5;
   std::uint64_t seed = 1;
+  DeviceOptions device;           // cpu | cuda (+ tf32, graphs)
+  std::string engine = "auto";    // tape | planned | auto (tape on cpu, planned on cuda)
 };
 
-// Runs warm-up steps, then `steps` timed steps; returns each step's milliseconds.
+// Runs warm-up steps, then `steps` timed steps through the chosen step engine (train/step_engine.hpp);
+// returns each step's milliseconds.
 std::vector<double> bench_steps(const nn::Net1DConfig& cfg, const StepBenchOptions& opt, std::ostream& log);
+
+// Prints the memory a planned step (the GPU's) needs at opt.batch with opt.classes: parameters,
+// gradients and Adam moments; activations and their gradients (training); activations (inference).
+void print_plan_memory(const nn::Net1DConfig& cfg, const StepBenchOptions& opt, std::ostream& out);
 
 }  // namespace xrdid::train

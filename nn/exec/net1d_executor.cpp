@@ -276,6 +276,18 @@ template <class T>
 typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool training) {
   auto key = std::make_pair(n, training);
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
+  return *plans_.emplace(key, layout(n, training, true)).first->second;
+}
+
+template <class T>
+std::size_t Net1DExecutor<T>::plan_size(std::int64_t n, bool training) {
+  auto p = layout(n, training, false);
+  return p->value_bytes + p->grad_bytes;
+}
+
+template <class T>
+std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::int64_t n, bool training,
+                                                                           bool allocate) {
   XRDID_CHECK(n >= 1, "executor: a batch needs at least one row");
   const Net1DConfig& cfg = net_.config();
   auto pl = std::make_unique<Plan>();
@@ -431,6 +443,7 @@ typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool tra
   p.value_bytes = vc.used;
   p.grad_bytes = training ? gc.used : 0;
   p.host_bytes = hc.used;
+  if (!allocate) return pl;
   try {
     p.values = be_.allocate(p.value_bytes);
     p.grads = training ? be_.allocate(p.grad_bytes) : nullptr;
@@ -447,7 +460,7 @@ typename Net1DExecutor<T>::Plan& Net1DExecutor<T>::plan(std::int64_t n, bool tra
   Carver rv{reinterpret_cast<std::uintptr_t>(p.values), 0}, rg{reinterpret_cast<std::uintptr_t>(p.grads), 0},
       rh{reinterpret_cast<std::uintptr_t>(p.host), 0};
   build(rv, rg, rh);
-  return *plans_.emplace(key, std::move(pl)).first->second;
+  return pl;
 }
 
 // ---- forward / backward -------------------------------------------------------------------------

@@ -72,11 +72,15 @@ class Net1DExecutor {
   // Bytes of backend memory: parameters and state; the plans made so far.
   std::size_t state_bytes() const { return state_bytes_; }
   std::size_t plan_bytes() const;
+  // Bytes of backend memory a plan for n rows would take (activations and, for training, their
+  // gradients), without allocating it.
+  std::size_t plan_size(std::int64_t n, bool training);
 
   struct Plan;  // per batch size (defined in the .cpp)
 
  private:
   Plan& plan(std::int64_t n, bool training);
+  std::unique_ptr<Plan> layout(std::int64_t n, bool training, bool allocate);
   void forward(Plan& p, bool training);
   void backward(Plan& p);
   void loss_forward(Plan& p);

@@ -49,6 +49,11 @@ expect nz "truncated JSON config" -- "$X" model --config "$T/trunc.json"
 contains "$T/err" "invalid JSON" "truncated config message"
 expect 0 "tiny bench runs" -- "$X" model --config tiny --bench train --batch 2 --classes 5 --steps 1 --warmup 0
 contains "$T/out" "ms_per_step=" "bench prints ms_per_step"
+expect 0 "tiny bench on the planned engine" -- "$X" model --config tiny --bench train --batch 2 --classes 5 --steps 1 \
+  --warmup 0 --engine planned
+contains "$T/err" "engine: planned (cpu)" "bench names its engine"
+expect 0 "planned memory of the seed model" -- "$X" model --config seed --memory --batch 16
+contains "$T/out" "training step activations + gradients: 1.30 GB" "seed batch-16 training plan size"
 
 # Subcommands added by other stages: only checked when present.
 if "$X" --help | grep -q simulate; then

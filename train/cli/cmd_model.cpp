@@ -10,6 +10,7 @@ namespace {
 struct ModelArgs {
   std::string config = "seed";
   std::string bench;
+  bool memory = false;
   xrdid::train::StepBenchOptions opt;
 };
 
@@ -24,13 +25,24 @@ xrdid::cli::Registrar reg{{"model", [](CLI::App& app) {
   sub->add_option("--threads", a->opt.threads, "OpenMP threads (0: all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--steps", a->opt.steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--warmup", a->opt.warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--device", a->opt.device.device, "cpu | cuda (with --bench)")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--engine", a->opt.engine, "tape | planned | auto (with --bench)")->capture_default_str()
+      ->check(CLI::IsMember({"auto", "tape", "planned"}));
+  sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 GEMMs");
+  sub->add_flag("--memory", a->memory, "print the memory a planned (GPU) step needs at --batch and --classes");
   return std::function<int()>([a] {
     auto cfg = xrdid::nn::net1d_config(a->config);
+    if (a->memory) {
+      xrdid::train::print_plan_memory(cfg, a->opt, std::cout);
+      return 0;
+    }
     if (a->bench.empty()) {
       xrdid::train::print_layer_table(cfg, std::cout);
       return 0;
     }
     a->opt.mode = a->bench;
+    xrdid::train::require_device(a->opt.device);
     auto ms = xrdid::train::bench_steps(cfg, a->opt, std::cerr);
     std::sort(ms.begin(), ms.end());
     double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
