@@ -5,6 +5,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -14,8 +15,14 @@
 
 namespace xrdid::cuda {
 
+// The workspace registered for `stream` by set_cublas_workspace (kernels/cublas_util.cu): false
+// and nothing written when none is.
+bool cublas_workspace_for(cudaStream_t stream, void** ptr, std::size_t* bytes);
+
 // The calling thread's handle for the current device, bound to `stream`, with the math mode of
 // tf32_enabled() (TF32 tensor-op math, else CUBLAS_DEFAULT_MATH), set on every call.
+// cublasSetStream resets the handle's workspace to cuBLAS's default pool, so a workspace
+// registered for `stream` (set_cublas_workspace) is re-applied after it on every call.
 // Deliberately never destroyed: destroying it from a thread_local/static destructor may run after
 // the CUDA runtime has shut down at process exit; the driver reclaims it.
 inline cublasHandle_t cublas_handle(cudaStream_t stream) {
@@ -28,6 +35,9 @@ inline cublasHandle_t cublas_handle(cudaStream_t stream) {
   XRDID_CUBLAS_CHECK(
       cublasSetMathMode(handles[dev], tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   XRDID_CUBLAS_CHECK(cublasSetStream(handles[dev], stream));
+  void* ws = nullptr;
+  std::size_t ws_bytes = 0;
+  if (cublas_workspace_for(stream, &ws, &ws_bytes)) XRDID_CUBLAS_CHECK(cublasSetWorkspace(handles[dev], ws, ws_bytes));
   return handles[dev];
 }
 

@@ -48,9 +48,13 @@ class CudaBackendCore {
     XRDID_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     set_tf32(o.tf32);
     XRDID_CUDA_CHECK(cudaMalloc(&cublas_ws_, kCublasWorkspace));
-    XRDID_CUBLAS_CHECK(cublasSetWorkspace(cublas_handle(stream_), cublas_ws_, kCublasWorkspace));
+    // Registered per stream, not set on the handle once: cublas_handle's cublasSetStream on every
+    // call resets a handle's workspace to the default pool (a one-time cublasSetWorkspace here was
+    // undone by the first GEMM, and captured graphs used cuBLAS's own workspace).
+    set_cublas_workspace(stream_, cublas_ws_, kCublasWorkspace);
   }
   ~CudaBackendCore() {
+    if (stream_) set_cublas_workspace(stream_, nullptr, 0);  // before cublas_ws_ is freed
     for (auto& [k, r] : recordings_) drop(r);
     if (stream_) {
       XRDID_CUDA_CHECK_NOTHROW(cudaStreamSynchronize(stream_));
@@ -67,7 +71,10 @@ class CudaBackendCore {
       cudaGetLastError();  // not sticky: clear it so that later launch checks do not report it
       throw CudaError("cudaMalloc of " + std::to_string(bytes) + " bytes: " + cudaGetErrorString(e));
     }
-    XRDID_CUDA_CHECK(cudaMemset(p, 0, bytes ? bytes : 1));
+    // On the backend's stream: a plain cudaMemset runs on the legacy stream, asynchronously to
+    // the host and unordered with the non-blocking stream_, so it could land after an upload
+    // (the executor uploads the model right after allocating its state).
+    XRDID_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes ? bytes : 1, stream_));
     return p;
   }
   void release(void* p) noexcept {
@@ -99,8 +106,9 @@ class CudaBackendCore {
     if (scratch) scope = std::make_unique<ScratchScope>(scratch, kScratchBytes);
     set_tf32(opt_.tf32);
     Recording& r = recordings_[key];
-    if (!opt_.graphs || r.calls++ == 0) {
+    if (!opt_.graphs || r.calls == 0) {  // the warm-up (or every call without graphs) runs eagerly
       ops();
+      ++r.calls;  // counted once it succeeded: a failed warm-up is retried, not captured
       ++counters_.eager;
       return;
     }
@@ -113,11 +121,11 @@ class CudaBackendCore {
         cudaStreamEndCapture(stream_, &g);  // leave the stream usable; the error is the one thrown
         if (g) cudaGraphDestroy(g);
         cudaGetLastError();
-        --r.calls;
         throw;
       }
       XRDID_CUDA_CHECK(cudaStreamEndCapture(stream_, &r.graph));
       XRDID_CUDA_CHECK(cudaGraphInstantiate(&r.exec, r.graph, 0));
+      ++r.calls;
       ++counters_.captured;
     }
     XRDID_CUDA_CHECK(cudaGraphLaunch(r.exec, stream_));

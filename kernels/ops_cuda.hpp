@@ -28,6 +28,12 @@ using nn::ops::AdamHyper;
 void set_tf32(bool enabled);
 bool tf32_enabled();
 
+// A caller-owned cuBLAS workspace (DEVICE memory, 256-byte aligned) for every cuBLAS call these
+// kernels issue on `stream`, from any thread; ptr = nullptr or bytes = 0 unregisters it. The
+// caller unregisters before freeing it. Without one, cuBLAS uses its default workspace pool
+// (allocated by cuBLAS itself, also inside CUDA-graph capture).
+void set_cublas_workspace(cudaStream_t stream, void* ptr, std::size_t bytes);
+
 // Scratch memory of the kernels (reduction workspaces, BN coefficients) is taken from the
 // calling thread's ScratchArena while one is installed (ScratchScope), LIFO, so a planned step
 // does no allocation at all; without one, from cudaMallocAsync. `bytes` too small -> CudaError

@@ -59,7 +59,11 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()))).string();
+  std::string name = ".";  // appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on a + chain here
+  name += target.filename().string();
+  name += ".tmp";
+  name += std::to_string(::getpid());
+  const std::string tmp = (dir / name).string();
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail(path, "cannot open for writing (" + std::string(std::strerror(errno)) + ")");
