@@ -80,7 +80,9 @@ void Identifier::attach_model(const std::string& path) {
   if (device_.device != "cpu") {
     backend_ = make_backend(device_);
     exec_head_ = std::make_unique<nn::CosineHead>(2, emb_dim_, rng);
-    exec_ = std::make_unique<nn::exec::Net1DExecutor<float>>(*backend_, *net_, *exec_head_, nn::exec::ExecutorOptions{});
+    nn::exec::ExecutorOptions eo;
+    eo.inference_only = true;
+    exec_ = std::make_unique<nn::exec::Net1DExecutor<float>>(*backend_, *net_, *exec_head_, eo);
   }
   const auto meta = nn::read_model_metadata(path);
   const auto input = meta.find("input");

@@ -94,12 +94,17 @@ void print_plan_memory(const nn::Net1DConfig& cfg, const StepBenchOptions& opt, 
   const double gb = 1e9;
   const double state = static_cast<double>(ex.state_bytes()) / gb;
   const double train = static_cast<double>(ex.plan_size(opt.batch, true)) / gb;
-  const double infer = static_cast<double>(ex.plan_size(opt.batch, false)) / gb;
+  nn::exec::ExecutorOptions io;
+  io.inference_only = true;
+  nn::exec::Net1DExecutor<float> ix(*backend, net, head, io);
+  const double infer = static_cast<double>(ix.plan_size(opt.batch, false)) / gb;
+  const double istate = static_cast<double>(ix.state_bytes()) / gb;
   out << std::fixed << std::setprecision(2) << "planned memory, config " << cfg.name << ", batch " << opt.batch << ", "
       << opt.classes << " classes, float:\n"
       << "  parameters, gradients, Adam moments: " << state << " GB\n"
       << "  training step activations + gradients: " << train << " GB (total " << state + train << " GB)\n"
-      << "  inference activations: " << infer << " GB (total " << state + infer << " GB)\n"
+      << "  inference: parameters " << istate << " GB, activations " << infer << " GB (total " << istate + infer
+      << " GB)\n"
       << "  + 0.29 GB of kernel scratch and cuBLAS workspace on a GPU\n";
 }
 

@@ -156,14 +156,16 @@ Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& hea
       batches_tracked_.push_back(&b->bn3.num_batches_tracked);
     }
   }
+  // [p | g | m | v | running statistics | AdaCos scale]; inference-only executors keep no g, m, v.
+  const std::int64_t np = static_cast<std::int64_t>(nparam_), ntrain = opt_.inference_only ? 0 : np;
   Carver c;
-  c.take<T>(static_cast<std::int64_t>(nparam_));
+  c.take<T>(np);
   const std::size_t g_off = c.used;
-  c.take<T>(static_cast<std::int64_t>(nparam_));
+  c.take<T>(ntrain);
   const std::size_t m_off = c.used;
-  c.take<T>(static_cast<std::int64_t>(nparam_));
+  c.take<T>(ntrain);
   const std::size_t v_off = c.used;
-  c.take<T>(static_cast<std::int64_t>(nparam_));
+  c.take<T>(ntrain);
   const std::size_t b_off = c.used;
   c.take<T>(static_cast<std::int64_t>(nbuf_));
   const std::size_t s_off = c.used;
@@ -172,9 +174,11 @@ Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& hea
   state_ = be_.allocate(state_bytes_);
   char* base = static_cast<char*>(state_);
   p_ = reinterpret_cast<T*>(base);
-  g_ = reinterpret_cast<T*>(base + g_off);
-  m_ = reinterpret_cast<T*>(base + m_off);
-  v_ = reinterpret_cast<T*>(base + v_off);
+  if (!opt_.inference_only) {
+    g_ = reinterpret_cast<T*>(base + g_off);
+    m_ = reinterpret_cast<T*>(base + m_off);
+    v_ = reinterpret_cast<T*>(base + v_off);
+  }
   buf_ = reinterpret_cast<T*>(base + b_off);
   adacos_s_ = reinterpret_cast<double*>(base + s_off);
   if (const std::size_t sb = be_.scratch_bytes()) scratch_ = be_.allocate(sb);
@@ -225,6 +229,7 @@ void Net1DExecutor<T>::download_model() {
 
 template <class T>
 void Net1DExecutor<T>::upload_optimizer(Adam& adam) {
+  XRDID_CHECK(!opt_.inference_only, "executor: an inference-only executor holds no optimiser state");
   XRDID_CHECK(adam.beta1 == opt_.beta1 && adam.beta2 == opt_.beta2 && adam.eps == opt_.adam_eps &&
                   adam.weight_decay == opt_.weight_decay && adam.decoupled == opt_.decoupled,
               "executor: the optimiser's settings differ from the executor's");
@@ -240,6 +245,7 @@ void Net1DExecutor<T>::upload_optimizer(Adam& adam) {
 
 template <class T>
 void Net1DExecutor<T>::download_optimizer(Adam& adam) {
+  XRDID_CHECK(!opt_.inference_only, "executor: an inference-only executor holds no optimiser state");
   auto state = adam.named_state();
   XRDID_CHECK(state.size() == 1 + 2 * params_.size(), "executor: the optimiser holds other parameters");
   state[0].second->data<std::int64_t>()[0] = steps_;
@@ -298,11 +304,25 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
   using Act = typename Plan::Act;
 
   // Everything is requested through these lambdas; `build` runs twice (measure, then carve).
-  auto build = [&](Carver& vc, Carver& gc, Carver& hc) {
+  // Inference keeps only what the next op reads: a block's intermediates share one region
+  // (reused block after block) and block outputs alternate between two buffers, so its memory
+  // is that of the largest block rather than of the whole network. Training keeps everything
+  // (the backward reads it). Layout of the values: [out A | out B | block region | the rest].
+  std::size_t out_max = 0, block_max = 0;  // bytes; measured by the first pass
+  auto build = [&](Carver& vc, Carver& gc, Carver& hc, std::uintptr_t region) {
+    Carver bc{region + 2 * out_max, 0};
+    bool in_block = false;
     auto buf = [&](std::int64_t count) {
       Buf b;
-      b.v = vc.template take<T>(count);
+      b.v = (!training && in_block ? bc : vc).template take<T>(count);
       if (training) b.g = gc.template take<T>(count);
+      return b;
+    };
+    auto out_buf = [&](std::int64_t count, std::size_t index) {
+      if (training) return buf(count);
+      out_max = std::max(out_max, align_up(static_cast<std::size_t>(count) * sizeof(T)));
+      Buf b;
+      b.v = reinterpret_cast<T*>(region + (index % 2) * out_max);
       return b;
     };
     std::uint64_t counter = 0;
@@ -370,6 +390,8 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
     Buf cur = p.a0;
     p.blocks.clear();
     for (const auto& bp : net_.blocks()) {
+      in_block = true;
+      bc.used = 0;
       BasicBlock& b = *bp;
       typename Plan::Block k;
       k.first = b.is_first_block;
@@ -408,7 +430,9 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
       if (k.downsample) XRDID_CHECK((k.Lin + 1) / 2 == k.Lout, "executor: a downsampling block must halve the length");
       else XRDID_CHECK(k.Lin == k.Lout, "executor: a block without downsampling must keep the length");
       k.res = ResidualShape{n, k.cin, k.cout, k.Lin, k.downsample, (k.cout - k.cin) / 2};
-      k.out = buf(n * k.cout * k.Lout);
+      in_block = false;
+      block_max = std::max(block_max, bc.used);
+      k.out = out_buf(n * k.cout * k.Lout, p.blocks.size());
       cur = k.out;
       len = k.Lout;
       ch = k.cout;
@@ -439,8 +463,9 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
   };
 
   Carver vc, gc, hc;
-  build(vc, gc, hc);
-  p.value_bytes = vc.used;
+  build(vc, gc, hc, 0);  // measures (out_max and block_max too)
+  const std::size_t front = training ? 0 : 2 * out_max + block_max;
+  p.value_bytes = front + vc.used;
   p.grad_bytes = training ? gc.used : 0;
   p.host_bytes = hc.used;
   if (!allocate) return pl;
@@ -457,9 +482,10 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
                              std::to_string(n) + " needs " + gb + " of " + be_.name() +
                              " memory and could not get it (" + e.what() + "); use a smaller --batch");
   }
-  Carver rv{reinterpret_cast<std::uintptr_t>(p.values), 0}, rg{reinterpret_cast<std::uintptr_t>(p.grads), 0},
+  const auto values = reinterpret_cast<std::uintptr_t>(p.values);
+  Carver rv{values + front, 0}, rg{reinterpret_cast<std::uintptr_t>(p.grads), 0},
       rh{reinterpret_cast<std::uintptr_t>(p.host), 0};
-  build(rv, rg, rh);
+  build(rv, rg, rh, values);
   return pl;
 }
 
@@ -602,6 +628,7 @@ void Net1DExecutor<T>::backward(Plan& p) {
 template <class T>
 StepResult Net1DExecutor<T>::train_step(const float* x, const std::int64_t* labels, std::int64_t n,
                                         std::uint64_t seed, double lr) {
+  XRDID_CHECK(!opt_.inference_only, "executor: an inference-only executor cannot train");
   Plan& p = plan(n, true);
   const std::int64_t cnt = n * net_.config().in_channels * L_;
   for (std::int64_t i = 0; i < cnt; ++i) p.hx[i] = static_cast<T>(x[i]);

@@ -29,6 +29,7 @@ struct ExecutorOptions {
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0.0;
   bool decoupled = false;  // AdamW
   int topk = 5;            // indices returned per training row (training accuracy)
+  bool inference_only = false;  // no gradients or Adam moments (identification; embedded use)
 };
 
 struct StepResult {

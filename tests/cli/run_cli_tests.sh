@@ -54,6 +54,7 @@ expect 0 "tiny bench on the planned engine" -- "$X" model --config tiny --bench 
 contains "$T/err" "engine: planned (cpu)" "bench names its engine"
 expect 0 "planned memory of the seed model" -- "$X" model --config seed --memory --batch 16
 contains "$T/out" "training step activations + gradients: 1.30 GB" "seed batch-16 training plan size"
+contains "$T/out" "inference: parameters 0.16 GB" "seed inference keeps parameters only"
 
 # Subcommands added by other stages: only checked when present.
 if "$X" --help | grep -q simulate; then

@@ -222,3 +222,31 @@ TEST_CASE("executor refuses what it cannot run") {
   auto bd = exec::make_cpu_backend<double>();
   CHECK_THROWS_WITH(exec::Net1DExecutor<double>(*bd, net, head, exec::ExecutorOptions{}), doctest::Contains("dtype"));
 }
+
+TEST_CASE("an inference-only executor embeds like the tape, keeps no optimiser state and refuses to train") {
+  Net1DConfig cfg = net1d_config("tiny");
+  cfg.input_length = 31;
+  Rng rng(4);
+  Net1D net(cfg, rng);
+  CosineHead head(3, cfg.embedding_dim(), rng);
+  auto be = exec::make_cpu_backend<float>();
+  exec::ExecutorOptions io;
+  io.inference_only = true;
+  exec::Net1DExecutor<float> inf(*be, net, head, io), full(*be, net, head, exec::ExecutorOptions{});
+  CHECK(inf.state_bytes() * 2 < full.state_bytes());  // parameters only, no gradients or moments
+  const int n = 5;
+  std::vector<float> x(static_cast<std::size_t>(n * 31));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 11) / 11.f;
+  std::vector<float> ea(static_cast<std::size_t>(n * cfg.embedding_dim())), eb(ea.size());
+  inf.infer(x.data(), n, ea.data(), nullptr);
+  Tensor xt = Tensor::from_vector({n, 1, 31}, x);
+  ForwardCtx ctx{false, 0, 0};
+  Tensor e = net.forward(Var(xt), ctx).value();
+  double d = 0;
+  for (std::size_t i = 0; i < ea.size(); ++i) d = std::max(d, std::abs(static_cast<double>(ea[i]) - e.item(static_cast<std::int64_t>(i))));
+  CHECK(d <= 1e-5);  // float, summation order of the same ops
+  // The inference plan's memory is that of the largest block, far below the training plan's.
+  CHECK(inf.plan_size(n, false) * 3 < full.plan_size(n, true));
+  std::vector<std::int64_t> y(n, 0);
+  CHECK_THROWS_WITH(inf.train_step(x.data(), y.data(), n, 1, 1e-3), doctest::Contains("cannot train"));
+}
