@@ -41,8 +41,14 @@ void hook_copy(void* dst, nn::Device dd, const void* src, nn::Device sd, std::si
   if (dd == nn::Device::CUDA && sd == nn::Device::CPU) kind = cudaMemcpyHostToDevice;
   if (dd == nn::Device::CUDA && sd == nn::Device::CUDA) kind = cudaMemcpyDeviceToDevice;
   XRDID_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+  // A device-to-device cudaMemcpy (and cudaMemset) may return before it is done; the hooks are
+  // synchronous, so that work on any other stream sees the result.
+  if (kind == cudaMemcpyDeviceToDevice) XRDID_CUDA_CHECK(cudaDeviceSynchronize());
 }
-void hook_memset0(void* p, std::size_t bytes) { XRDID_CUDA_CHECK(cudaMemset(p, 0, bytes)); }
+void hook_memset0(void* p, std::size_t bytes) {
+  XRDID_CUDA_CHECK(cudaMemset(p, 0, bytes));
+  XRDID_CUDA_CHECK(cudaDeviceSynchronize());
+}
 }  // namespace
 
 void install_tensor_hooks() {

@@ -7,7 +7,8 @@ namespace xrdid::cuda {
 // Number of usable CUDA devices; 0 on any error (no driver, no device). Never throws.
 int device_count() noexcept;
 
-// Registers cudaMalloc/cudaFree/cudaMemcpy as nn::Tensor's device hooks.
+// Registers cudaMalloc/cudaFree/cudaMemcpy as nn::Tensor's device hooks (synchronous: a copy or fill is
+// complete when the hook returns).
 void install_tensor_hooks();
 
 }  // namespace xrdid::cuda
