@@ -77,7 +77,7 @@ void Identifier::attach_model(const std::string& path) {
   nn::load_model(path, *net_, nullptr, nullptr);
   emb_dim_ = cfg.embedding_dim();
   exec_.reset();
-  if (device_.device != "cpu") {
+  {
     backend_ = make_backend(device_);
     exec_head_ = std::make_unique<nn::CosineHead>(2, emb_dim_, rng);
     nn::exec::ExecutorOptions eo;
@@ -99,37 +99,25 @@ void Identifier::attach_model(const std::string& path) {
   ref_emb_ = embed(reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
 }
 
+// Unit-norm embeddings through the inference-only planned executor on the chosen device (the
+// same ops as the tape's forward, with buffers reused block to block: less memory, no
+// allocation per batch). The executor's staging buffers serve one caller at a time.
 std::vector<float> Identifier::embed(const std::vector<float>& rows, std::size_t n, int length) const {
-  nn::Net1D& net = *net_;
-  nn::NoGradGuard ng;
-  const int dim = net.config().embedding_dim();
+  const int dim = emb_dim_;
   std::vector<float> out(n * static_cast<std::size_t>(dim));
   const std::size_t B = 32;
-  if (exec_) {  // the planned executor (GPU): raw embeddings, normalised here as on the tape
-    std::lock_guard<std::mutex> lock(exec_mutex_);
-    for (std::size_t b = 0; b < n; b += B) {
-      const std::size_t m = std::min(B, n - b);
-      float* e = out.data() + b * static_cast<std::size_t>(dim);
-      exec_->infer(rows.data() + b * static_cast<std::size_t>(length), static_cast<std::int64_t>(m), e, nullptr);
-      for (std::size_t i = 0; i < m; ++i) {
-        float* r = e + i * static_cast<std::size_t>(dim);
-        double ss = 0;
-        for (int j = 0; j < dim; ++j) ss += static_cast<double>(r[j]) * r[j];
-        const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
-        for (int j = 0; j < dim; ++j) r[j] *= inv;
-      }
-    }
-    return out;
-  }
+  std::lock_guard<std::mutex> lock(exec_mutex_);
   for (std::size_t b = 0; b < n; b += B) {
     const std::size_t m = std::min(B, n - b);
-    nn::Tensor x = nn::Tensor::empty({static_cast<std::int64_t>(m), 1, length});
-    std::copy(rows.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(length)),
-              rows.begin() + static_cast<std::ptrdiff_t>((b + m) * static_cast<std::size_t>(length)), x.data<float>());
-    nn::ForwardCtx ctx{false, 0, 0};
-    nn::Var e = nn::F::l2_normalize_rows(net.forward(nn::Var(x), ctx));
-    std::copy(e.value().data<float>(), e.value().data<float>() + m * static_cast<std::size_t>(dim),
-              out.begin() + static_cast<std::ptrdiff_t>(b * static_cast<std::size_t>(dim)));
+    float* e = out.data() + b * static_cast<std::size_t>(dim);
+    exec_->infer(rows.data() + b * static_cast<std::size_t>(length), static_cast<std::int64_t>(m), e, nullptr);
+    for (std::size_t i = 0; i < m; ++i) {  // x / max(|x|, 1e-12), as F::l2_normalize_rows
+      float* r = e + i * static_cast<std::size_t>(dim);
+      double ss = 0;
+      for (int j = 0; j < dim; ++j) ss += static_cast<double>(r[j]) * r[j];
+      const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
+      for (int j = 0; j < dim; ++j) r[j] *= inv;
+    }
   }
   return out;
 }

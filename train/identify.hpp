@@ -58,8 +58,8 @@ class Identifier {
  public:
   explicit Identifier(const xrd::Library& lib);
   ~Identifier();
-  // Where the model computes embeddings (call before attach_model): cpu (the autograd tape's
-  // forward) or cuda (the planned executor on the GPU; a clear error without one).
+  // Where the model computes embeddings (call before attach_model): cpu or cuda (the planned
+  // inference-only executor on that device; a clear error without a GPU).
   void set_device(const DeviceOptions& device);
   // Loads a model file and embeds every library pattern (new CIFs need no retraining).
   void attach_model(const std::string& model_path);
