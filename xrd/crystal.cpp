@@ -41,6 +41,14 @@ std::map<std::string, double> cell_composition(const Crystal& c) {
   return comp;
 }
 
+double density_g_cm3(const Crystal& c) {
+  constexpr double kAvogadroPerA3 = 0.602214076;  // N_A x 1e-24 cm³/Å³
+  double mass = 0;
+  for (const Site& s : c.sites) mass += s.occ * atomic_mass(s.z);
+  const double v = c.volume();
+  return v > 0 ? mass / (v * kAvogadroPerA3) : 0.0;
+}
+
 namespace {
 
 // Elements ordered by electronegativity (those without one last), ties by symbol.

@@ -1,4 +1,4 @@
-// Element table (symbols, Z, electronegativity) and pymatgen's 4-Gaussian scattering factors.
+// Element table (symbols, Z, electronegativity, atomic weight) and pymatgen's 4-Gaussian scattering factors.
 #include "xrd/elements.hpp"
 
 #include <cctype>
@@ -36,7 +36,27 @@ const std::array<ScatteringCoeffs, kMaxZ + 1>& coeff_table() {
   return t;
 }
 
+// Standard atomic weights (IUPAC, abridged to 5 significant digits; the mass number of the
+// longest-lived isotope for elements without a stable one), index z-1.
+constexpr double kMass[kMaxZ] = {
+    1.008, 4.0026, 6.94, 9.0122, 10.81, 12.011, 14.007, 15.999, 18.998, 20.18,
+    22.99, 24.305, 26.982, 28.085, 30.974, 32.06, 35.45, 39.948, 39.098, 40.078,
+    44.956, 47.867, 50.942, 51.996, 54.938, 55.845, 58.933, 58.693, 63.546, 65.38,
+    69.723, 72.63, 74.922, 78.971, 79.904, 83.798, 85.468, 87.62, 88.906, 91.224,
+    92.906, 95.95, 98.0, 101.07, 102.91, 106.42, 107.87, 112.41, 114.82, 118.71,
+    121.76, 127.6, 126.9, 131.29, 132.91, 137.33, 138.91, 140.12, 140.91, 144.24,
+    145.0, 150.36, 151.96, 157.25, 158.93, 162.5, 164.93, 167.26, 168.93, 173.05,
+    174.97, 178.49, 180.95, 183.84, 186.21, 190.23, 192.22, 195.08, 196.97, 200.59,
+    204.38, 207.2, 208.98, 209.0, 210.0, 222.0, 223.0, 226.0, 227.0, 232.04,
+    231.04, 238.03, 237.0, 244.0, 243.0, 247.0, 247.0, 251.0,
+};
+
 }  // namespace
+
+double atomic_mass(int z) {
+  if (z < 1 || z > kMaxZ) return kNaN;
+  return kMass[z - 1];
+}
 
 int atomic_number(std::string_view symbol) {
   if (symbol == "D") return 1;

@@ -15,6 +15,8 @@ int atomic_number(std::string_view symbol);
 std::string_view element_symbol(int z);
 // Pauling electronegativity (NaN for noble gases without one), as in pymatgen's Element.X.
 double electronegativity(int z);
+// Standard atomic weight in g/mol (NaN outside 1..kMaxZ).
+double atomic_mass(int z);
 
 // (a_i, b_i) pairs, a in Å and b in Å², of pymatgen's atomic_scattering_params.json.
 struct ScatteringCoeffs {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -112,6 +113,7 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       e.spacegroup_number = c.spacegroup_number;
       e.cell = {c.a, c.b, c.c, c.alpha, c.beta, c.gamma};
       e.n_sites = static_cast<int>(c.sites.size());
+      e.density = density_g_cm3(c);
       ok[i] = 1;
     } catch (const std::exception& ex) {
       errors[i] = ex.what();
@@ -169,7 +171,8 @@ void save_library(const Library& lib, const std::string& path) {
                    {"spacegroup", e.spacegroup},
                    {"spacegroup_number", e.spacegroup_number},
                    {"cell", e.cell},
-                   {"n_sites", e.n_sites}});
+                   {"n_sites", e.n_sites},
+                   {"density", std::round(e.density * 1e4) / 1e4}});
   meta["entries"] = arr;
   const std::string meta_text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
@@ -236,6 +239,7 @@ Library load_library(const std::string& path, bool patterns) {
     e.spacegroup_number = j.value("spacegroup_number", 0);
     e.cell = j.value("cell", std::array<double, 6>{});
     e.n_sites = j.value("n_sites", 0);
+    e.density = j.value("density", 0.0);
     lib.entries.push_back(std::move(e));
   }
   if (patterns) {

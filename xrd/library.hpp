@@ -23,6 +23,7 @@ struct LibraryEntry {
   int spacegroup_number = 0;
   std::array<double, 6> cell{};  // a, b, c (Å), α, β, γ (°)
   int n_sites = 0;               // sites in the full cell
+  double density = 0;            // g/cm³ (0: unknown, a library written before it was stored)
 };
 
 struct Library {

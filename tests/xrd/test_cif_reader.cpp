@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
 #include "xrd/cif_reader.hpp"
+#include "xrd/crystal.hpp"
 #include "xrd/powder.hpp"
 
 using namespace xrdid::xrd;
@@ -226,4 +228,25 @@ TEST_CASE("H-M spellings gemmi 0.5.7 does not parse directly") {
     CHECK(cr.ops.size() == c.ops);
     CHECK(cr.sites.size() == c.ops);  // a general position has one copy per operation
   }
+}
+
+// Densities from the full cell (handbook values: NaCl 2.165, Si 2.329, LiF 2.635 g/cm³) and the
+// low-density sign of a CIF that lost its symmetry operations.
+TEST_CASE("density of complete structures, and of one that lost its symmetry") {
+  CHECK(density_g_cm3(read_cif(data("NaCl.cif"))) == doctest::Approx(2.165).epsilon(0.01));
+  CHECK(density_g_cm3(read_cif(data("Si.cif"))) == doctest::Approx(2.329).epsilon(0.01));
+  CHECK(density_g_cm3(read_cif(data("LiF.cif"))) == doctest::Approx(2.635).epsilon(0.01));
+  // NaCl's cell with only its asymmetric unit, labelled P1 (as some shared opXRD files are).
+  const std::string path = (std::filesystem::temp_directory_path() / "xrdid_asu_only.cif").string();
+  {
+    std::ofstream f(path);
+    f << "data_asu\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n"
+         "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+         "_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
+         "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\nCl1 Cl 0.5 0.5 0.5\n";
+  }
+  const double d = density_g_cm3(read_cif(path));
+  CHECK(d == doctest::Approx(2.165 / 4).epsilon(0.01));  // one formula unit of four
+  CHECK(d < 1.0);
+  std::filesystem::remove(path);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "train/cli/registry.hpp"
+#include "xrd/crystal.hpp"
 #include "xrd/library.hpp"
 #include "xrd/library_groups.hpp"
 #include "xrd/wavelengths.hpp"
@@ -64,6 +65,21 @@ int run_build(const LibraryArgs& a) {
   std::fprintf(stderr, "library: %zu entries, %zu points each, written to %s; %zu CIFs skipped\n", lib.size(),
                lib.n_points, a.out.c_str(), skipped.size());
   for (const auto& s : skipped) std::fprintf(stderr, "  skipped %s\n", s.reason.c_str());
+  // Built, but probably wrong: a density no real crystal has means the CIF lacks atoms or
+  // symmetry operations, and its simulated pattern has the wrong intensities.
+  std::size_t light = 0;
+  for (const auto& e : lib.entries) light += e.density > 0 && e.density < xrd::kMinPlausibleDensity;
+  if (light) {
+    std::fprintf(stderr, "warning: %zu entries have a density below %.1f g/cm3: their CIFs probably lack atoms or "
+                         "symmetry operations, so their simulated intensities are wrong:\n",
+                 light, xrd::kMinPlausibleDensity);
+    std::size_t shown = 0;
+    for (const auto& e : lib.entries)
+      if (e.density > 0 && e.density < xrd::kMinPlausibleDensity && shown++ < 10)
+        std::fprintf(stderr, "  %s: %s, %s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+                     e.density);
+    if (light > 10) std::fprintf(stderr, "  ... and %zu more\n", light - 10);
+  }
   return 0;
 }
 
