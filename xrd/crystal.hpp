@@ -58,7 +58,7 @@ double density_g_cm3(const Crystal& c);
 // its CIF, as in the shared data's P1 "asymmetric unit only" files: SiO_1 holds 1 Si and 1 O in
 // quartz's cell, 0.65 g/cm³). Real crystals this light exist (solid He 0.21, Li 0.53 is above,
 // open frameworks) but are rare. Measured over the 2,761 shared CIFs: 38 entries below 0.5, all
-// but 2 (solid He, a copper framework) such broken files.
+// but 4 (three solid-helium cells, a copper framework) such broken files.
 constexpr double kMinPlausibleDensity = 0.5;
 // Distinct element symbols, sorted alphabetically.
 std::vector<std::string> elements_of(const Crystal& c);
