@@ -12,6 +12,7 @@
 #include "io/pattern_io.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
+#include "nn/ops/norm.hpp"
 
 namespace xrdid::train {
 
@@ -106,18 +107,13 @@ std::vector<float> Identifier::embed(const std::vector<float>& rows, std::size_t
   const int dim = emb_dim_;
   std::vector<float> out(n * static_cast<std::size_t>(dim));
   const std::size_t B = 32;
+  std::vector<float> norms(B);
   std::lock_guard<std::mutex> lock(exec_mutex_);
   for (std::size_t b = 0; b < n; b += B) {
     const std::size_t m = std::min(B, n - b);
     float* e = out.data() + b * static_cast<std::size_t>(dim);
     exec_->infer(rows.data() + b * static_cast<std::size_t>(length), static_cast<std::int64_t>(m), e, nullptr);
-    for (std::size_t i = 0; i < m; ++i) {  // x / max(|x|, 1e-12), as F::l2_normalize_rows
-      float* r = e + i * static_cast<std::size_t>(dim);
-      double ss = 0;
-      for (int j = 0; j < dim; ++j) ss += static_cast<double>(r[j]) * r[j];
-      const float inv = static_cast<float>(1.0 / std::max(std::sqrt(ss), 1e-12));
-      for (int j = 0; j < dim; ++j) r[j] *= inv;
-    }
+    nn::ops::l2_normalize_rows_forward<float>(static_cast<std::int64_t>(m), dim, 1e-12, e, e, norms.data());
   }
   return out;
 }

@@ -61,11 +61,7 @@ std::vector<double> bench_steps(const nn::Net1DConfig& cfg, const StepBenchOptio
   auto params = net.named_parameters();
   for (auto& p : head.named_parameters("head.")) params.push_back(p);
   nn::Adam adam(params, 1e-3);
-  const std::string kind = opt.engine == "auto" ? (opt.device.device == "cpu" ? "tape" : "planned") : opt.engine;
-  XRDID_CHECK(kind == "tape" || kind == "planned", "unknown engine '" + opt.engine + "' (auto, tape, planned)");
-  XRDID_CHECK(kind == "planned" || opt.device.device == "cpu", "the tape engine runs on the CPU only");
-  const LossOptions loss{"cosface", 30.0, 0.4};
-  auto engine = kind == "tape" ? make_tape_engine(net, head, adam, loss) : make_planned_engine(net, head, adam, loss, opt.device);
+  auto engine = make_step_engine(opt.engine, net, head, adam, LossOptions{"cosface", 30.0, 0.4}, opt.device);
   log << "engine: " << engine->name() << "\n";
   std::vector<double> ms;
   for (int it = 0; it < opt.warmup + opt.steps; ++it) {

@@ -128,4 +128,18 @@ std::unique_ptr<StepEngine> make_planned_engine(nn::Net1D& net, nn::CosineHead& 
   return std::make_unique<PlannedEngine>(net, head, *adam, loss, dev);
 }
 
+std::string resolve_engine(const std::string& engine, const DeviceOptions& dev) {
+  const std::string kind = engine == "auto" ? (dev.device == "cpu" ? "tape" : "planned") : engine;
+  XRDID_CHECK(kind == "tape" || kind == "planned", "unknown engine '" + engine + "' (auto, tape, planned)");
+  XRDID_CHECK(kind == "planned" || dev.device == "cpu",
+              "--engine tape runs on the CPU only (use --engine planned or auto with --device cuda)");
+  return kind;
+}
+
+std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
+                                             nn::Optimizer& optim, const LossOptions& loss, const DeviceOptions& dev) {
+  return resolve_engine(engine, dev) == "tape" ? make_tape_engine(net, head, optim, loss)
+                                               : make_planned_engine(net, head, optim, loss, dev);
+}
+
 }  // namespace xrdid::train

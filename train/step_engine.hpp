@@ -43,6 +43,15 @@ class StepEngine {
 // Top-1 / top-5 hits of cosines (n, C) against labels, added to h1, h5.
 void count_hits(const nn::Tensor& cos, const std::vector<std::int64_t>& y, double& h1, double& h5);
 
+// "tape" or "planned" for an engine name (tape | planned | auto: tape on the CPU, planned on a GPU)
+// and a device; throws for an unknown name or the tape on a GPU.
+std::string resolve_engine(const std::string& engine, const DeviceOptions& dev);
+
+// The engine resolve_engine names. net, head and optimiser stay owned by the caller and must
+// outlive the engine; the planned engine needs nn::Adam (Adam or AdamW).
+std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
+                                             nn::Optimizer& optim, const LossOptions& loss, const DeviceOptions& dev);
+
 // net, head and optimiser stay owned by the caller and must outlive the engine.
 std::unique_ptr<StepEngine> make_tape_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
                                              const LossOptions& loss);

@@ -176,13 +176,9 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   else if (opt.optimizer == "adamw") optim = std::make_unique<nn::Adam>(params, opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay, true);
   else if (opt.optimizer == "sgd") optim = std::make_unique<nn::Sgd>(params, opt.lr, 0.9, opt.weight_decay);
   else throw std::runtime_error("xrdid: unknown optimizer '" + opt.optimizer + "' (adam, adamw, sgd)");
-  const std::string engine_kind = opt.engine == "auto" ? (opt.device.device == "cpu" ? "tape" : "planned") : opt.engine;
-  XRDID_CHECK(engine_kind == "tape" || engine_kind == "planned", "unknown engine '" + opt.engine + "' (auto, tape, planned)");
-  XRDID_CHECK(engine_kind == "planned" || opt.device.device == "cpu", "the tape engine runs on the CPU only");
   XRDID_CHECK(opt.patience >= 0 && opt.max_seconds >= 0, "--patience and --max-time must not be negative");
-  const LossOptions loss_opt{opt.loss, opt.scale, opt.margin};
-  std::unique_ptr<StepEngine> engine = engine_kind == "tape" ? make_tape_engine(net, head, *optim, loss_opt)
-                                                             : make_planned_engine(net, head, *optim, loss_opt, opt.device);
+  std::unique_ptr<StepEngine> engine =
+      make_step_engine(opt.engine, net, head, *optim, LossOptions{opt.loss, opt.scale, opt.margin}, opt.device);
   log << "training on " << engine->name() << "\n";
 
   const Split split = opt.split == "group" ? split_by_group(data, opt.seed) : split_random(data.size(), opt.seed);

@@ -117,17 +117,29 @@ Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& hea
   C_ = head.weight.dim(0);
   D_ = head.weight.dim(1);
   XRDID_CHECK(D_ == net.config().embedding_dim(), "executor: head width does not match the network");
-  // Parameters the forward never uses (the first block's pre-activation BN; every BN without
-  // use_bn) get no gradient on the tape, so Adam leaves them alone even with weight decay: they
-  // go after the used ones, and the update covers the used range only.
-  std::vector<const void*> unused;
-  for (const auto& b : net.blocks()) {
-    if (b->is_first_block || !b->use_bn) unused.push_back(b->bn1.weight.value().raw()), unused.push_back(b->bn1.bias.value().raw());
-    if (!b->use_bn)
-      for (BatchNorm1d* bn : {&b->bn2, &b->bn3}) unused.push_back(bn->weight.value().raw()), unused.push_back(bn->bias.value().raw());
+  // The batch norms a forward uses: the stem's, and each block's bn1 (not in the first block),
+  // bn2, bn3 — all only with use_bn. The tape counts their batches; the parameters of the
+  // others get no gradient there, so Adam leaves them alone even with weight decay: they go
+  // after the used ones, and the update covers the used range only.
+  std::vector<BatchNorm1d*> used_bn;
+  if (net.config().use_bn) {
+    used_bn.push_back(&net.first_bn());
+    for (const auto& blk : net.blocks()) {
+      if (!blk->is_first_block) used_bn.push_back(&blk->bn1);
+      used_bn.push_back(&blk->bn2);
+      used_bn.push_back(&blk->bn3);
+    }
   }
-  if (!net.config().use_bn)
-    unused.push_back(net.first_bn().weight.value().raw()), unused.push_back(net.first_bn().bias.value().raw());
+  std::vector<const void*> unused;
+  auto note_bn = [&](BatchNorm1d& bn) {
+    if (std::find(used_bn.begin(), used_bn.end(), &bn) != used_bn.end()) return;
+    unused.push_back(bn.weight.value().raw());
+    unused.push_back(bn.bias.value().raw());
+  };
+  note_bn(net.first_bn());
+  for (const auto& blk : net.blocks())
+    for (BatchNorm1d* bn : {&blk->bn1, &blk->bn2, &blk->bn3}) note_bn(*bn);
+  for (BatchNorm1d* bn : used_bn) batches_tracked_.push_back(&bn->num_batches_tracked);
   auto is_unused = [&](const Var* v) { return std::find(unused.begin(), unused.end(), v->value().raw()) != unused.end(); };
   std::vector<std::pair<std::string, Var*>> all = net.named_parameters();
   for (auto& q : head.named_parameters("head.")) all.push_back(q);
@@ -147,15 +159,6 @@ Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& hea
       buffers_.push_back({t, nbuf_, static_cast<std::size_t>(t->numel())});
       nbuf_ += static_cast<std::size_t>(t->numel());
     }
-  // The batch norms a training forward uses (the tape counts their batches).
-  if (net.config().use_bn) {
-    batches_tracked_.push_back(&net.first_bn().num_batches_tracked);
-    for (const auto& b : net.blocks()) {
-      if (!b->is_first_block) batches_tracked_.push_back(&b->bn1.num_batches_tracked);
-      batches_tracked_.push_back(&b->bn2.num_batches_tracked);
-      batches_tracked_.push_back(&b->bn3.num_batches_tracked);
-    }
-  }
   // [p | g | m | v | running statistics | AdaCos scale]; inference-only executors keep no g, m, v.
   const std::int64_t np = static_cast<std::int64_t>(nparam_), ntrain = opt_.inference_only ? 0 : np;
   Carver c;
@@ -379,7 +382,7 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
     };
 
     const std::int64_t cin0 = cfg.in_channels;
-    p.x = buf(n * cin0 * L_);
+    p.x.v = vc.template take<T>(n * cin0 * L_);  // the input needs no gradient
     p.labels = vc.template take<std::int64_t>(n);
     p.scal = vc.template take<StepScalars>(1);
     p.c0 = conv(net_.first_conv(), cin0, L_);

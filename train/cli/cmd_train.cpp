@@ -8,6 +8,7 @@
 
 #include "train/cli/registry.hpp"
 #include "train/compute_device.hpp"
+#include "train/step_engine.hpp"
 #include "train/simulated_dataset.hpp"
 #include "train/structures.hpp"
 #include "train/trainer.hpp"
@@ -77,9 +78,7 @@ xrdid::cli::Registrar reg{{"train", [](CLI::App& app) {
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
   return std::function<int()>([a] {
     xrdid::train::require_device(a->opt.device);
-    if (a->opt.engine == "tape" && a->opt.device.device != "cpu")
-      throw std::runtime_error("--engine tape runs on the CPU only (use --engine planned or auto with --device cuda)");
-    if (a->opt.optimizer == "sgd" && (a->opt.engine == "planned" || a->opt.device.device == "cuda"))
+    if (a->opt.optimizer == "sgd" && xrdid::train::resolve_engine(a->opt.engine, a->opt.device) == "planned")
       throw std::runtime_error("the planned engine (and --device cuda) trains with --optimizer adam or adamw");
     a->sim.seed = a->opt.seed;
     a->sim.threads = a->opt.threads;
