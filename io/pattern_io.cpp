@@ -1,6 +1,7 @@
 // Pattern readers (text/RRUFF, .xrdml, .ras), validation and repair, resampling, wavelength
 // conversion, Kα2 stripping and atomic .xy writing.
 #include "io/pattern_io.hpp"
+#include "io/pattern_formats.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -401,27 +402,24 @@ Pattern read_pattern(const std::string& path, ReadReport* report) {
   if (trim(strip_bom(content)).empty()) fail(path, "file is empty");
 
   const std::string ext = lower_ext(path);
-  std::string format;
-  if (ext == ".xrdml") format = "xrdml";
-  else if (ext == ".ras") format = "ras";
-  else if (ext == ".xy" || ext == ".xye" || ext == ".csv" || ext == ".txt" || ext == ".dat") format = "xy";
+  PatternFormat format = PatternFormat::Columns;
+  if (const PatternFormat* f = format_of_extension(ext)) format = *f;
   else {
     const std::string_view head = trim(strip_bom(content));
-    if (head.front() == '<') format = "xrdml";
-    else if (head.rfind("*RAS", 0) == 0) format = "ras";
-    else format = "xy";
+    if (head.front() == '<') format = PatternFormat::Xrdml;
+    else if (head.rfind("*RAS", 0) == 0) format = PatternFormat::Ras;
   }
   ReadReport local;
   ReadReport& r = report ? *report : local;
   r = ReadReport{};
   Pattern p;
-  if (format == "xrdml") p = read_xrdml(path, content, &r.counting_time_s);
-  else if (format == "ras") p = read_ras(path, content);
-  else {
-    p = read_text_pattern(path, content);
-    if (content.find("##") != std::string::npos) format = "rruff";
-  }
-  r.format = format;
+  if (format == PatternFormat::Xrdml) p = read_xrdml(path, content, &r.counting_time_s);
+  else if (format == PatternFormat::Ras) p = read_ras(path, content);
+  else p = read_text_pattern(path, content);
+  r.format = format == PatternFormat::Xrdml ? "xrdml"
+             : format == PatternFormat::Ras ? "ras"
+             : content.find("##") != std::string::npos ? "rruff"
+                                                       : "xy";
   validate_pattern(p, path, &r);
   return p;
 }

@@ -1,6 +1,7 @@
 // Tensor: N-d contiguous row-major storage with a shape, an element type and a device tag.
 // Tensors share storage on copy (like a handle); clone() makes a deep copy.
 #pragma once
+#include "common/check.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -94,11 +95,5 @@ class Tensor {
   std::int64_t numel_ = 0;
   DType dtype_ = DType::F32;
 };
-
-// Throws std::runtime_error with the message when cond is false.
-#define XRDID_CHECK(cond, msg)                                                    \
-  do {                                                                            \
-    if (!(cond)) throw std::runtime_error(std::string("xrdid: ") + (msg));        \
-  } while (0)
 
 }  // namespace xrdid::nn

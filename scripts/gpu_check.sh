@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The one GPU check. Two phases, because the device machine has nvcc, CMake and PyTorch but none
-# of the Debian -dev packages (doctest, gemmi, Eigen, CLI11, Google Benchmark):
-#   scripts/gpu_check.sh build   # here: a portable (x86-64-v3, sm_90) CUDA build in build-gpu/,
-#                                # binaries + the shared libraries they need staged in gpu-bin/
-#   scripts/gpu_check.sh run     # on the device (carry gpu-bin): GPU tests, kernel and step
-#                                # benchmarks, the PyTorch peer, one table last; results in $OUT
-# Device tool: run(command="scripts/gpu_check.sh run", carry=["gpu-bin"], timeout_s=540)
-#   scripts/gpu_check.sh data    # here: the shared CIFs + real patterns as gpu-data/shared.tar.xz
-#   scripts/gpu_check.sh full    # on the device (carry gpu-bin, gpu-data): the seed protocol at full
-#                                # scale (all shared CIFs, 5 copies, seed Net1D, up to 100 epochs
-#                                # within a time budget), then top-1/5 on the real patterns
-# run(command="scripts/gpu_check.sh full", carry=["gpu-bin", "gpu-data"], timeout_s=590)
+# The GPU check, in phases. The CUDA machine has nvcc, CMake and PyTorch but none of the Debian
+# -dev packages (doctest, gemmi, Eigen, CLI11, Google Benchmark), so the binaries are built on a
+# Debian machine and copied over:
+#   scripts/gpu_check.sh build   # Debian machine: a portable (x86-64-v3, sm_90) CUDA build in
+#                                # build-gpu/, binaries + the shared libraries they need in gpu-bin/
+#   scripts/gpu_check.sh run     # CUDA machine, with gpu-bin/ beside the sources: GPU tests, the
+#                                # end-to-end train/identify on the GPU beside the CPU, kernel and
+#                                # step benchmarks, the PyTorch peer; results and one table in $OUT.
+#                                # Its steps' time limits sum to BUDGET seconds (default 420).
+#   scripts/gpu_check.sh data    # Debian machine: $XRDID_DATA's CIFs + real patterns as gpu-data/shared.tar.xz
+#   scripts/gpu_check.sh full    # CUDA machine, with gpu-bin/ and gpu-data/: the seed protocol at
+#                                # full scale (all CIFs, 5 copies, seed Net1D, up to 100 epochs within
+#                                # MAX_TIME seconds), then top-1/5 on the real patterns
 set -uo pipefail
 cd "$(dirname "$0")/.."
 phase=${1:-run}
@@ -37,7 +38,8 @@ fi
 if [[ $phase == data ]]; then
   set -e
   mkdir -p gpu-data
-  tar -cJf gpu-data/shared.tar.xz -C ../shared/data cif measured/rruff-opxrd
+  [[ -d ${XRDID_DATA:-} ]] || { echo "set XRDID_DATA to the development data folder (cif/, measured/)"; exit 2; }
+  tar -cJf gpu-data/shared.tar.xz -C "$XRDID_DATA" cif measured/rruff-opxrd
   ls -la gpu-data
   exit 0
 fi
@@ -62,7 +64,7 @@ if [[ $phase == full ]]; then
     echo "== $(date -u) $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) full-scale run"
     mkdir -p gpu-data/x && tar -xJf gpu-data/shared.tar.xz -C gpu-data/x
     ours "$BIN/xrdid" library build gpu-data/x/cif -o gpu-data/shared.xrdlib --threads 16
-    # Seed protocol (method-spec §9): 5 simulated copies per structure, seed Net1D, CosFace,
+    # Seed protocol (docs/method.md §9): 5 simulated copies per structure, seed Net1D, CosFace,
     # Adam; batch 256 with TF32; stop at 100 epochs, 10 epochs without improvement, or 7 minutes.
     time ours "$BIN/xrdid" train gpu-data/shared.xrdlib --config seed --copies 5 --epochs 100 --batch 256 \
       --device cuda --tf32 --patience 10 --max-time "${MAX_TIME:-420}" --threads 16 --no-progress \
@@ -74,36 +76,44 @@ if [[ $phase == full ]]; then
 fi
 
 log=$OUT/gpu_check.log
+# Step limits (seconds): they sum to 420, under a 480-second call with the machine's start aside.
+T_TEST=120 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=70 T_CONV=30
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
   ours ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
+  mkdir -p "$OUT/e2e/gpu" "$OUT/e2e/cpu"
+  # The CPU twin of the end-to-end run trains in the background while the GPU tests run.
+  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$OUT/e2e/cpu/m.safetensors" --config compact --epochs 3 \
+    --copies 4 --no-progress --device cpu --engine planned --threads 8 >"$OUT/e2e/cpu/train.log" 2>&1 &
+  cpu_train=$!
   echo "== GPU tests"
-  ours timeout 180 "$BIN/test_gpu"
+  ours timeout $T_TEST "$BIN/test_gpu" --duration=true
   echo "test_gpu exit: $?"
   echo "== end to end: train and identify with --device cuda (bundled phases, compact, 3 epochs)"
-  mkdir -p "$OUT/e2e/gpu" "$OUT/e2e/cpu"
-  for dev in cuda cpu; do
-    d=$([[ $dev == cuda ]] && echo gpu || echo cpu)
-    ours timeout 120 "$BIN/xrdid" train data/phases -o "$OUT/e2e/$d/m.safetensors" --config compact --epochs 3 \
-      --copies 4 --no-progress --device $dev --engine planned --threads 8
-    echo "train --device $dev exit: $?"
-  done
+  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$OUT/e2e/gpu/m.safetensors" --config compact --epochs 3 \
+    --copies 4 --no-progress --device cuda --engine planned --threads 8
+  echo "train --device cuda exit: $?"
+  wait $cpu_train; echo "train --device cpu exit: $?"
   paste -d' ' "$OUT/e2e/gpu/learning_curve.csv" "$OUT/e2e/cpu/learning_curve.csv"
   ours "$BIN/xrdid" library build data/phases -o "$OUT/e2e/ph.xrdlib" >/dev/null &&
     ours "$BIN/xrdid" simulate data/phases/NaCl.cif -o "$OUT/e2e/nacl.xy" >/dev/null 2>&1
-  ours timeout 60 "$BIN/xrdid" identify "$OUT/e2e/nacl.xy" --library "$OUT/e2e/ph.xrdlib" \
-    --model "$OUT/e2e/gpu/m.safetensors" --method model --device cuda
-  echo "identify --device cuda exit: $?"
+  for dev in cuda cpu; do
+    ours timeout $T_ID "$BIN/xrdid" identify "$OUT/e2e/nacl.xy" --library "$OUT/e2e/ph.xrdlib" \
+      --model "$OUT/e2e/gpu/m.safetensors" --method model --device $dev --json >"$OUT/e2e/id_$dev.json"
+    echo "identify --device $dev exit: $?"
+  done
+  cmp -s "$OUT/e2e/id_cuda.json" "$OUT/e2e/id_cpu.json" && echo "identify: cuda and cpu rankings identical" ||
+    diff <(grep -E '"(id|rank)"' "$OUT/e2e/id_cuda.json") <(grep -E '"(id|rank)"' "$OUT/e2e/id_cpu.json") | head -20
   echo "== benchmarks (ceilings, kernels, whole step)"
-  ours timeout 180 "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
+  ours timeout $T_BENCH "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
     --benchmark_out_format=json
   echo "bench_cuda exit: $?"
   echo "== PyTorch peer (same model, same GPU)"
-  timeout 120 python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
+  timeout $T_PEER python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
   echo "peer exit: $?"
   echo "== cuDNN on our convolution shapes (PyTorch)"
-  timeout 45 python3 bench/torch_conv_peer.py | tee "$OUT/conv_peer.txt"
+  timeout $T_CONV python3 bench/torch_conv_peer.py | tee "$OUT/conv_peer.txt"
 } 2>&1 | tee "$log"
 echo "== summary"
-grep -E "test cases|assertions|exit:" "$log" || true
+grep -E "test cases|assertions|exit:|identical" "$log" || true
 python3 scripts/gpu_report.py "$OUT/bench_cuda.json" "$OUT/peer.txt" "$OUT/conv_peer.txt" | tee "$OUT/summary.txt"

@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "nn/ops/random.hpp"
+#include "common/random.hpp"
 #include "xrd/render.hpp"
 
 namespace xrdid::train {
@@ -46,7 +46,7 @@ Dataset simulate_dataset(const std::vector<xrd::Crystal>& crystals, const Simula
   for (std::size_t t = 0; t < total; ++t) {
     const std::size_t s = t % n;  // copy t / n of structure s
     try {
-      std::mt19937_64 rng(nn::ops::hash_bits(opt.seed, t));
+      std::mt19937_64 rng(common::hash_bits(opt.seed, t));
       std::uniform_real_distribution<double> ub(opt.b_min, opt.b_max);
       xrd::PowderOptions po;
       for (auto& el : xrd::elements_of(crystals[s])) po.b_by_element[el] = ub(rng);

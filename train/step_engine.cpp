@@ -61,8 +61,8 @@ class TapeEngine final : public StepEngine {
 class PlannedEngine final : public StepEngine {
  public:
   PlannedEngine(nn::Net1D& net, nn::CosineHead& head, nn::Adam& adam, const LossOptions& loss,
-                const DeviceOptions& dev)
-      : adam_(adam), backend_(make_backend(dev)), ex_(*backend_, net, head, options(adam, loss)) {
+                const compute::DeviceOptions& dev)
+      : adam_(adam), backend_(compute::make_backend(dev)), ex_(*backend_, net, head, options(adam, loss)) {
     ex_.upload_optimizer(adam_);
   }
   std::string name() const override { return "planned (" + backend_->name() + ")"; }
@@ -122,13 +122,13 @@ std::unique_ptr<StepEngine> make_tape_engine(nn::Net1D& net, nn::CosineHead& hea
 }
 
 std::unique_ptr<StepEngine> make_planned_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
-                                                const LossOptions& loss, const DeviceOptions& dev) {
+                                                const LossOptions& loss, const compute::DeviceOptions& dev) {
   auto* adam = dynamic_cast<nn::Adam*>(&optim);
   XRDID_CHECK(adam != nullptr, "the planned engine (and --device cuda) trains with adam or adamw, not sgd");
   return std::make_unique<PlannedEngine>(net, head, *adam, loss, dev);
 }
 
-std::string resolve_engine(const std::string& engine, const DeviceOptions& dev) {
+std::string resolve_engine(const std::string& engine, const compute::DeviceOptions& dev) {
   const std::string kind = engine == "auto" ? (dev.device == "cpu" ? "tape" : "planned") : engine;
   XRDID_CHECK(kind == "tape" || kind == "planned", "unknown engine '" + engine + "' (auto, tape, planned)");
   XRDID_CHECK(kind == "planned" || dev.device == "cpu",
@@ -137,7 +137,7 @@ std::string resolve_engine(const std::string& engine, const DeviceOptions& dev) 
 }
 
 std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
-                                             nn::Optimizer& optim, const LossOptions& loss, const DeviceOptions& dev) {
+                                             nn::Optimizer& optim, const LossOptions& loss, const compute::DeviceOptions& dev) {
   return resolve_engine(engine, dev) == "tape" ? make_tape_engine(net, head, optim, loss)
                                                : make_planned_engine(net, head, optim, loss, dev);
 }

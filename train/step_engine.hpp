@@ -9,7 +9,7 @@
 
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
-#include "train/compute_device.hpp"
+#include "compute/compute_device.hpp"
 
 namespace xrdid::train {
 
@@ -45,18 +45,18 @@ void count_hits(const nn::Tensor& cos, const std::vector<std::int64_t>& y, doubl
 
 // "tape" or "planned" for an engine name (tape | planned | auto: tape on the CPU, planned on a GPU)
 // and a device; throws for an unknown name or the tape on a GPU.
-std::string resolve_engine(const std::string& engine, const DeviceOptions& dev);
+std::string resolve_engine(const std::string& engine, const compute::DeviceOptions& dev);
 
 // The engine resolve_engine names. net, head and optimiser stay owned by the caller and must
 // outlive the engine; the planned engine needs nn::Adam (Adam or AdamW).
 std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
-                                             nn::Optimizer& optim, const LossOptions& loss, const DeviceOptions& dev);
+                                             nn::Optimizer& optim, const LossOptions& loss, const compute::DeviceOptions& dev);
 
 // net, head and optimiser stay owned by the caller and must outlive the engine.
 std::unique_ptr<StepEngine> make_tape_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
                                              const LossOptions& loss);
 // The optimiser must be nn::Adam (Adam or AdamW); device from `dev` (see compute_device.hpp).
 std::unique_ptr<StepEngine> make_planned_engine(nn::Net1D& net, nn::CosineHead& head, nn::Optimizer& optim,
-                                                const LossOptions& loss, const DeviceOptions& dev);
+                                                const LossOptions& loss, const compute::DeviceOptions& dev);
 
 }  // namespace xrdid::train

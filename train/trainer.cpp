@@ -26,9 +26,9 @@
 #include "io/svg_plot.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
-#include "nn/ops/random.hpp"
+#include "common/random.hpp"
 #include "nn/optim.hpp"
-#include "train/model_input.hpp"
+#include "denoise/model_input.hpp"
 #include "train/step_engine.hpp"
 
 namespace xrdid::train {
@@ -38,7 +38,7 @@ namespace {
 using json = nlohmann::json;
 
 std::uint64_t derive(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
-  return nn::ops::hash_bits(nn::ops::hash_bits(seed, a), b);
+  return common::hash_bits(common::hash_bits(seed, a), b);
 }
 
 struct Batch {
@@ -83,9 +83,9 @@ Batch make_batch(const Dataset& d, const std::vector<std::size_t>& order, std::s
       augment::seed_augment(dst, d.length, sp, rng);
       const auto w = augment::measure_on_grid(dst, L, d.two_theta_start, d.two_theta_step,
                                               augment::GridMeasurementParams{}, rng);
-      model_input_row(dst, L, w.lo, w.hi, d.two_theta_step, true, exponent);
+      denoise::model_input_row(dst, L, w.lo, w.hi, d.two_theta_step, true, exponent);
     } else if (mode == RowMode::clean) {
-      model_input_row(dst, L, 0, L, d.two_theta_step, true, exponent);
+      denoise::model_input_row(dst, L, 0, L, d.two_theta_step, true, exponent);
     }
     out.y.push_back(d.y[order[i]]);
   }

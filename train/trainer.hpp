@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "nn/net1d.hpp"
-#include "train/compute_device.hpp"
+#include "compute/compute_device.hpp"
 #include "train/dataset.hpp"
 
 namespace xrdid::train {
@@ -38,7 +38,7 @@ struct TrainOptions {
   int max_batches = 0;                // >0: stop each epoch after this many batches (tests)
   int interrupt_after = 0;            // >0: behave as if Ctrl-C came after this many samples (tests)
   std::string extra_metadata;         // JSON object merged into the model file's metadata
-  DeviceOptions device;               // cpu | cuda (+ TF32, CUDA graphs)
+  compute::DeviceOptions device;               // cpu | cuda (+ TF32, CUDA graphs)
   int patience = 0;                   // >0: stop when validation top-1 has not improved for this many epochs
   double max_seconds = 0;             // >0: stop after the first epoch that ends past this training time
   std::string engine = "auto";        // tape | planned | auto (tape on the CPU, planned on CUDA)

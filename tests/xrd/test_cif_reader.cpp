@@ -1,5 +1,5 @@
 // CIF → Crystal: symmetry fallbacks, element parsing, thermal parameters, merging, refusals,
-// and a sweep over every CIF in ../shared/data/cif (skipped when that folder is absent).
+// and a sweep over every CIF in $XRDID_DATA/cif (skipped when that folder is absent).
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include "xrd/cif_reader.hpp"
 #include "xrd/crystal.hpp"
 #include "xrd/powder.hpp"
+#include "common/data_dir.hpp"
 
 using namespace xrdid::xrd;
 namespace fs = std::filesystem;
@@ -165,11 +166,12 @@ TEST_CASE("reading from a string") {
 }
 
 TEST_CASE("every shared CIF: loaded / refused by reason" * doctest::timeout(120)) {
-  const fs::path root = fs::path(XRDID_SOURCE_DIR) / ".." / "shared" / "data" / "cif";
-  if (!fs::is_directory(root)) {
-    MESSAGE("skipped: " << root.string() << " not present");
+  const auto found = xrdid::testing::data_dir("cif");
+  if (!found) {
+    MESSAGE("skipped: XRDID_DATA/cif is absent");
     return;
   }
+  const fs::path root = *found;
   const auto t0 = std::chrono::steady_clock::now();
   int loaded = 0, total = 0, simulated = 0, attempted = 0;
   std::map<std::string, int> refused;

@@ -1,5 +1,5 @@
 // Duplicate grouping (xrd/library_groups.hpp): hand-made tiny libraries, and the repeat
-// determinations of Fe, AlO, TiN and DyMn6-xCrxGe6 under ../shared when that folder exists.
+// determinations of Fe, AlO, TiN and DyMn6-xCrxGe6 under $XRDID_DATA when it is set.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 
 #include "xrd/library.hpp"
 #include "xrd/library_groups.hpp"
+#include "common/data_dir.hpp"
 
 using namespace xrdid::xrd;
 namespace fs = std::filesystem;
@@ -130,12 +131,13 @@ TEST_CASE("group_duplicates: edge cases") {
   CHECK_THROWS_WITH_AS(group_duplicates(t.lib), doctest::Contains("without its patterns"), std::invalid_argument);
 }
 
-TEST_CASE("group_duplicates on repeat determinations from COD (../shared/data/cif/httk-cod/duplicates)") {
-  const fs::path dir = fs::path(XRDID_SOURCE_DIR) / ".." / "shared" / "data" / "cif" / "httk-cod" / "duplicates";
-  if (!fs::is_directory(dir)) {
-    MESSAGE("skipped: " << dir.string() << " is absent");
+TEST_CASE("group_duplicates on repeat determinations from COD ($XRDID_DATA/cif/httk-cod/duplicates)") {
+  const auto found = xrdid::testing::data_dir("cif/httk-cod/duplicates");
+  if (!found) {
+    MESSAGE("skipped: XRDID_DATA/cif/httk-cod/duplicates is absent");
     return;
   }
+  const fs::path dir = *found;
   LibraryBuildOptions opt;
   opt.two_theta_start = 10.0;
   opt.two_theta_stop = 90.0;

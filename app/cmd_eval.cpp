@@ -1,0 +1,65 @@
+// `xrdid eval`: top-1/5/10 identification accuracy on measured patterns with known identity.
+#include <iomanip>
+#include <iostream>
+
+#include "app/command.hpp"
+#include "app/search_options.hpp"
+#include "identify/evaluation.hpp"
+
+namespace {
+
+struct EvalArgs {
+  std::string dir, cif_dir, library, model, perturb;
+  std::vector<std::string> methods{"profile"};
+  bool verbose = false;
+  xrdid::identify::IdentifyOptions opt;
+  xrdid::compute::DeviceOptions dev;
+};
+
+}  // namespace
+
+std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
+  auto a = std::make_shared<EvalArgs>();
+  sub->add_option("patterns", a->dir, "folder of measured patterns")->required()->check(CLI::ExistingDirectory);
+  sub->add_option("--cifs", a->cif_dir, "folder of the true NAME.cif (default: the pattern folder)");
+  sub->add_option("-l,--library", a->library, "library file")->required();
+  sub->add_option("-m,--model", a->model, "model file (for model and hybrid)");
+  sub->add_option("--method", a->methods, "methods to score: model profile hybrid peaks")->capture_default_str()
+      ->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
+  xrdid::cli::add_search_options(sub, a->opt);
+  sub->add_option("--perturb", a->perturb,
+                  "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
+                  "displacement=0.2,hump=0.3,seed=1 (robustness)");
+  sub->add_flag("-v,--verbose", a->verbose, "list the misses");
+  sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  return std::function<int()>([a] {
+    const auto perturb = xrdid::augment::parse_perturbation(a->perturb);  // bad spec: error before any work
+    xrdid::compute::require_device(a->dev);
+    std::vector<std::string> skipped;
+    auto set = xrdid::identify::labeled_patterns(a->dir, a->cif_dir, &skipped);
+    for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
+    XRDID_CHECK(!set.empty(), a->dir + ": no pattern with a readable NAME.cif");
+    auto lib = xrdid::xrd::load_library(a->library);
+    xrdid::identify::Identifier id(lib);
+    id.set_device(a->dev);
+    if (!a->model.empty()) id.attach_model(a->model);
+    std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
+              << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
+    std::cout << "method    top-1    top-5   top-10   s/query\n";
+    for (auto& m : a->methods) {
+      auto opt = a->opt;
+      opt.method = m;
+      auto s = xrdid::identify::evaluate_identification(id, set, opt, perturb);
+      XRDID_CHECK(s.n > 0, "no pattern could be scored (" + std::to_string(s.failed) + " failed; first: " +
+                               s.first_error + ")");
+      std::cout << std::left << std::setw(8) << m << std::right << std::fixed << std::setprecision(1) << std::setw(7)
+                << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
+                << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " failed, first: " + s.first_error + ")" : "")
+                << "\n";
+      if (a->verbose)
+        for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
+    }
+    return 0;
+  });
+}

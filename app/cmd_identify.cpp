@@ -1,0 +1,91 @@
+// `xrdid identify`: rank library entries against measured patterns.
+#include <iostream>
+
+#include "io/pattern_io.hpp"
+#include "app/command.hpp"
+#include "io/pattern_formats.hpp"
+#include "app/search_options.hpp"
+#include "identify/identify.hpp"
+#include "identify/report.hpp"
+#include "xrd/export.hpp"
+#include "xrd/wavelengths.hpp"
+
+namespace {
+
+struct IdentifyArgs {
+  std::vector<std::string> patterns;
+  std::string library, model, json_out, report, wavelength, device = "cpu";
+  bool json = false;
+  xrdid::identify::IdentifyOptions opt;
+};
+
+std::vector<std::string> split_elements(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ",") {
+    if (c == ',' || c == ' ') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
+  auto a = std::make_shared<IdentifyArgs>();
+  sub->add_option("patterns", a->patterns, "pattern files (" + xrdid::io::pattern_extension_list() + ", RRUFF)")->required();
+  sub->add_option("-l,--library", a->library, "library file from `xrdid library build`")->required();
+  sub->add_option("-m,--model", a->model, "model file from `xrdid train` (needed by --method model|hybrid)");
+  sub->add_option("--method", a->opt.method, "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
+      ->capture_default_str()->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
+  sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
+  auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");
+  auto* only = sub->add_option("--only", "elements allowed (nothing else), e.g. Li,Mn,O");
+  xrdid::cli::add_search_options(sub, a->opt);
+  sub->add_option("--min-score", a->opt.min_score, "below this best score the answer is 'no confident match'")
+      ->capture_default_str();
+  sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
+                                                 "(name or Å; default: the library's)");
+  sub->add_flag("--json", a->json, "print JSON instead of the text table");
+  sub->add_option("--report", a->report, "write a self-contained HTML report");
+  sub->add_option("--device", a->device, "where the model computes embeddings: cpu | cuda (the profile and "
+                                         "peak searches run on the CPU)")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  return std::function<int()>([a, req, exc, only] {
+    xrdid::compute::DeviceOptions dev;
+    dev.device = a->device;
+    xrdid::compute::require_device(dev);
+    for (auto& s : req->results()) for (auto& e : split_elements(s)) a->opt.require.push_back(e);
+    for (auto& s : exc->results()) for (auto& e : split_elements(s)) a->opt.exclude.push_back(e);
+    for (auto& s : only->results()) for (auto& e : split_elements(s)) a->opt.only.push_back(e);
+    if ((a->opt.method == "model" || a->opt.method == "hybrid") && a->model.empty())
+      throw std::runtime_error("--method " + a->opt.method + " needs --model FILE");
+    xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
+    xrdid::identify::Identifier id(lib);
+    id.set_device(dev);
+    if (!a->model.empty()) id.attach_model(a->model);
+    xrdid::xrd::Wavelength assumed;
+    if (!a->wavelength.empty()) assumed = xrdid::xrd::parse_wavelength(a->wavelength);
+    std::vector<xrdid::identify::IdentifyResult> results;
+    int failed = 0;
+    for (auto& f : a->patterns) {
+      try {
+        auto p = xrdid::io::read_pattern(f);
+        if (!p.wavelength.known() && assumed.known()) p.wavelength = assumed;
+        results.push_back(id.identify(p, a->opt));
+      } catch (const std::exception& e) {
+        std::cerr << "xrdid: error: " << xrdid::cli::error_text(e) << "\n";
+        ++failed;
+      }
+    }
+    if (a->json) std::cout << xrdid::identify::results_to_json(results, lib).dump(2) << "\n";
+    else xrdid::identify::print_results(results, lib, std::cout);
+    if (!a->report.empty()) xrdid::xrd::write_file_atomic(a->report, xrdid::identify::results_to_html(results, lib));
+    return failed ? 1 : 0;
+  });
+}

@@ -1,0 +1,106 @@
+// `xrdid train`: simulate K copies of every structure and train Net1D + cosine head on them.
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/command.hpp"
+#include "compute/compute_device.hpp"
+#include "train/step_engine.hpp"
+#include "train/simulated_dataset.hpp"
+#include "train/structures.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+struct TrainArgs {
+  std::vector<std::string> inputs;
+  std::string plot;
+  xrdid::train::TrainOptions opt;
+  xrdid::train::SimulationOptions sim;
+};
+
+}  // namespace
+
+std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
+  auto a = std::make_shared<TrainArgs>();
+  sub->add_option("inputs", a->inputs, "CIF files or folders (searched recursively), or one library file")->required();
+  sub->add_option("-o,--output", a->opt.out, "model file to write (best validation epoch); the checkpoint is "
+                                             "MODEL.ckpt, the curve learning_curve.csv beside it")->required();
+  sub->add_option("--config", a->opt.config, "Net1D config: seed | compact | tiny | JSON file")->capture_default_str();
+  sub->add_option("--epochs", a->opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--lr", a->opt.lr, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--schedule", a->opt.schedule, "learning-rate schedule")->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine", "step"}));
+  sub->add_option("--loss", a->opt.loss, "cosface (s, m) | adacos | softmax")->capture_default_str()
+      ->check(CLI::IsMember({"cosface", "adacos", "softmax"}));
+  sub->add_option("--scale", a->opt.scale, "CosFace scale s")->capture_default_str();
+  sub->add_option("--margin", a->opt.margin, "CosFace margin m")->capture_default_str();
+  sub->add_option("--optimizer", a->opt.optimizer, "adam | adamw | sgd")->capture_default_str()
+      ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
+  sub->add_option("--weight-decay", a->opt.weight_decay, "weight decay")->capture_default_str();
+  sub->add_option("--augment", a->opt.augment,
+                  "seed (XRDidentifier's) | measured (imitated measurements: broadening, Ka2, strain, "
+                  "shift, counting noise, background, partial range; then identify's clean-up) | none")
+      ->capture_default_str()->check(CLI::IsMember({"seed", "measured", "none"}));
+  sub->add_option("--input-exponent", a->opt.input_exponent,
+                  "with --augment measured: model inputs raised to this power (0.4 compresses intensities like "
+                  "the profile search)")->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  sub->add_option("--split", a->opt.split, "random (seed: over spectra) | group (by structure)")->capture_default_str()
+      ->check(CLI::IsMember({"random", "group"}));
+  sub->add_option("--copies", a->sim.copies, "simulated copies per structure (random Debye-Waller B)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--identity", a->sim.identity, "class identity: formula+sg | formula | cif")->capture_default_str()
+      ->check(CLI::IsMember({"formula+sg", "formula", "cif"}));
+  sub->add_option("--seed", a->opt.seed, "random seed (data, split, init, augmentation, dropout)")->capture_default_str();
+  sub->add_option("--threads", a->opt.threads, "CPU threads (0: all cores)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--device", a->opt.device.device, "cpu | cuda")->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--engine", a->opt.engine,
+                  "tape (autograd, CPU) | planned (fixed op sequence on planned memory; CUDA graphs on the GPU) | "
+                  "auto (tape on cpu, planned on cuda)")->capture_default_str()
+      ->check(CLI::IsMember({"auto", "tape", "planned"}));
+  sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 tensor-core GEMMs (faster, ~1e-3 relative rounding)");
+  sub->add_flag("!--no-graphs", a->opt.device.graphs, "cuda: launch every kernel instead of replaying CUDA graphs");
+  sub->add_option("--patience", a->opt.patience, "stop when validation top-1 has not improved for N epochs (0: never)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--max-time", a->opt.max_seconds, "stop after the epoch that ends past this many seconds of training "
+                                                    "(0: no limit; --resume continues)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--plot", a->plot, "write the learning curve as SVG");
+  sub->add_flag("--resume", a->opt.resume, "continue from MODEL.ckpt exactly where it stopped");
+  sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
+  return std::function<int()>([a] {
+    xrdid::compute::require_device(a->opt.device);
+    if (a->opt.optimizer == "sgd" && xrdid::train::resolve_engine(a->opt.engine, a->opt.device) == "planned")
+      throw std::runtime_error("the planned engine (and --device cuda) trains with --optimizer adam or adamw");
+    a->sim.seed = a->opt.seed;
+    a->sim.threads = a->opt.threads;
+    auto set = xrdid::train::read_structures(a->inputs);
+    for (auto& [path, why] : set.refused) std::cerr << "skipped " << why << "\n";
+    if (set.crystals.size() < 2)
+      throw std::runtime_error("need at least 2 readable structures to train, found " +
+                               std::to_string(set.crystals.size()));
+    std::cerr << "simulating " << a->sim.copies << " copies of " << set.crystals.size() << " structures ("
+              << set.refused.size() << " skipped)\n";
+    auto data = xrdid::train::simulate_dataset(set.crystals, a->sim);
+    std::cerr << data.size() << " patterns, " << data.num_classes() << " classes (" << a->sim.identity << ")\n";
+    nlohmann::json extra = {{"identity", a->sim.identity}, {"copies", a->sim.copies}};
+    a->opt.extra_metadata = extra.dump();
+    std::signal(SIGINT, on_sigint);
+    auto r = xrdid::train::train_model(data, a->opt, std::cerr, &g_stop);
+    std::signal(SIGINT, SIG_DFL);
+    if (!a->plot.empty() && !r.curve.empty()) xrdid::train::write_learning_curve_svg(a->plot, r.curve);
+    if (r.interrupted) return 130;
+    std::cout << "best epoch " << r.best_epoch << ": val top1 " << r.best_val.top1 << "% top5 " << r.best_val.top5
+              << "%; test top1 " << r.test.top1 << "% top5 " << r.test.top5 << "% -> " << a->opt.out << "\n";
+    return 0;
+  });
+}

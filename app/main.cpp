@@ -1,0 +1,35 @@
+// `xrdid`: the command-line program. One subcommand per line of app/commands.def; errors become
+// one line on stderr and a non-zero exit.
+#include <cstdio>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "app/command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"xrdid: identify crystalline phases from powder X-ray diffraction patterns"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "xrdid 0.1.0");
+  std::vector<std::pair<CLI::App*, xrdid::cli::Runner>> commands;
+#define XRDID_COMMAND(name, description)                          \
+  {                                                               \
+    CLI::App* sub = app.add_subcommand(#name, description);       \
+    commands.emplace_back(sub, xrdid::cli::setup_##name(sub));    \
+  }
+#include "app/commands.def"
+#undef XRDID_COMMAND
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed()) return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "xrdid: error: %s\n", xrdid::cli::error_text(e));
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,27 @@
+// The search options `identify` and `eval` share (background, zero shift, lattice scale,
+// hybrid weight), declared once so both commands offer the same names, defaults and checks.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "identify/identify.hpp"
+
+namespace xrdid::cli {
+
+inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
+  sub->add_option("--background", opt.background, "snip | beads | none")->capture_default_str()
+      ->check(CLI::IsMember({"snip", "beads", "none"}));
+  sub->add_option("--max-shift", opt.max_shift_deg, "zero-shift search range in degrees (profile)")
+      ->capture_default_str()->check(CLI::Range(0.0, 5.0));
+  sub->add_option("--max-strain", opt.max_strain, "lattice-scale search range, 0.012 = ±1.2 % (0 = off) "
+                                                  "(profile; follows strain that a zero shift cannot)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.1));
+  sub->add_option("--strain-step", opt.strain_step, "step of the lattice-scale search")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--strain-penalty", opt.strain_penalty,
+                  "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--hybrid-weight", opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+}
+
+}  // namespace xrdid::cli

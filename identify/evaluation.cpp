@@ -1,0 +1,94 @@
+// Top-k identification accuracy on labelled measured patterns.
+#include "identify/evaluation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "io/pattern_formats.hpp"
+#include "io/pattern_io.hpp"
+#include "xrd/cif_reader.hpp"
+
+namespace xrdid::identify {
+
+std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir_in,
+                                             std::vector<std::string>* skipped) {
+  namespace fs = std::filesystem;
+  const std::string cif_dir = cif_dir_in.empty() ? dir : cif_dir_in;
+  XRDID_CHECK(fs::is_directory(dir), dir + ": not a folder");
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(dir)) {
+    const auto ext = e.path().extension().string();
+    if (e.is_regular_file() && io::is_pattern_extension(ext))
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<LabeledPattern> out;
+  for (auto& f : files) {
+    LabeledPattern lp;
+    lp.pattern_path = f.string();
+    lp.name = f.stem().string();
+    const fs::path cif = fs::path(cif_dir) / (lp.name + ".cif");
+    try {
+      xrd::Crystal c = xrd::read_cif(cif.string());
+      lp.reduced_formula = xrd::reduced_formula(c);
+      lp.spacegroup_number = c.spacegroup_number;
+      out.push_back(lp);
+    } catch (const std::exception& e) {
+      if (skipped) skipped->push_back(lp.name + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
+                                  const augment::Perturbation& perturb) {
+  EvalScore s;
+  s.method = opt.method;
+  opt.top = std::max(opt.top, 10);
+  const auto& lib = id.library();
+  double h1 = 0, h5 = 0, h10 = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t k = 0; k < set.size(); ++k) {
+    const LabeledPattern& lp = set[k];
+    IdentifyResult r;
+    try {
+      xrd::Pattern p = io::read_pattern(lp.pattern_path);
+      if (!perturb.empty()) augment::apply_perturbation(p, perturb, k);
+      r = id.identify(p, opt);
+    } catch (const std::exception& e) {
+      if (s.failed++ == 0) s.first_error = e.what();
+      continue;
+    }
+    ++s.n;
+    auto hit = [&](const Candidate& c) {
+      const auto& e = lib.entries[c.entry];
+      const std::string& eid = e.id;
+      const bool same_file = eid == lp.name || (eid.size() > lp.name.size() &&
+                                                eid.compare(eid.size() - lp.name.size() - 1, std::string::npos, "/" + lp.name) == 0);
+      return same_file || (e.reduced_formula == lp.reduced_formula && e.spacegroup_number == lp.spacegroup_number);
+    };
+    int first = -1;
+    for (std::size_t k = 0; k < r.candidates.size(); ++k)
+      if (hit(r.candidates[k])) {
+        first = static_cast<int>(k);
+        break;
+      }
+    h1 += first == 0;
+    h5 += first >= 0 && first < 5;
+    h10 += first >= 0 && first < 10;
+    if (first != 0 && !r.candidates.empty()) {
+      const auto& e = lib.entries[r.candidates[0].entry];
+      s.misses.push_back(lp.name + ": got " + e.reduced_formula + " (" + std::to_string(e.spacegroup_number) +
+                         "), true rank " + (first < 0 ? std::string(">10") : std::to_string(first + 1)));
+    }
+  }
+  const double n = std::max<double>(1.0, static_cast<double>(s.n));
+  s.top1 = 100.0 * h1 / n;
+  s.top5 = 100.0 * h5 / n;
+  s.top10 = 100.0 * h10 / n;
+  s.seconds_per_query = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
+  return s;
+}
+
+}  // namespace xrdid::identify

@@ -1,0 +1,40 @@
+// Scoring identification on measured patterns with known identity: a folder of NAME.<pattern>
+// files each beside NAME.cif (a folder of measured patterns with their true structures).
+// A hit is the same CIF (library id ending in NAME) or the same reduced formula + space group.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "augment/perturb.hpp"
+#include "identify/identify.hpp"
+#include "common/check.hpp"
+
+namespace xrdid::identify {
+
+struct LabeledPattern {
+  std::string pattern_path;
+  std::string name;             // file stem
+  std::string reduced_formula;  // of the true structure
+  int spacegroup_number = 0;
+};
+
+// Pairs every pattern file in `dir` with `cif_dir`/NAME.cif (cif_dir defaults to dir).
+// Patterns whose CIF is missing or unreadable are listed in *skipped.
+std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir,
+                                             std::vector<std::string>* skipped);
+
+struct EvalScore {
+  std::string method;
+  std::size_t n = 0, failed = 0;
+  std::string first_error;          // message of the first pattern that could not be scored
+  double top1 = 0, top5 = 0, top10 = 0;  // %
+  double seconds_per_query = 0;
+  std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
+};
+
+// Scores `opt.method` on every pattern of `set`, each first perturbed by `perturb` (see
+// augment/perturb.hpp; pattern k uses draws from (perturb.seed, k)).
+EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
+                                  const augment::Perturbation& perturb = {});
+
+}  // namespace xrdid::identify

@@ -1,0 +1,432 @@
+// Identification by model embedding and by full-profile correlation; see identify.hpp.
+#include "identify/identify.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+#include <stdexcept>
+
+#include "denoise/cleanup.hpp"
+#include "denoise/model_input.hpp"
+#include "io/pattern_io.hpp"
+#include "nn/functional.hpp"
+#include "nn/model_io.hpp"
+#include "nn/ops/norm.hpp"
+
+namespace xrdid::identify {
+
+namespace {
+
+// Intensity compression y^0.4 for the full-profile comparison, so weak peaks count. On the 144
+// shared RRUFF/opXRD patterns (docs/results.md) top-1 was 89.6 % (y^0.25), 89.6 (0.3),
+// 91.0 (0.35), 91.7 (0.4), 89.6 (0.5), 83.3 (0.7): a broad optimum around 0.35-0.4.
+constexpr double kProfileExponent = 0.4;
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// Local maxima of y above `floor` (fraction of the maximum), positions refined by a parabola
+// through the three top points.
+template <class P>
+std::vector<P> find_peaks(const float* y, std::size_t n, double floor) {
+  std::vector<P> out;
+  if (n < 3) return out;
+  const float mx = *std::max_element(y, y + n);
+  if (mx <= 0) return out;
+  const float thr = static_cast<float>(floor) * mx;
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    if (y[i] < thr || y[i] < y[i - 1] || y[i] <= y[i + 1]) continue;
+    const double a = y[i - 1], b = y[i], c = y[i + 1];
+    const double den = a - 2 * b + c;
+    const double off = den < 0 ? 0.5 * (a - c) / den : 0.0;
+    out.push_back({static_cast<double>(i) + off, static_cast<float>(b / mx)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
+  XRDID_CHECK(lib.size() > 0 && lib.n_points > 1, "the library is empty");
+  ref_compressed_.resize(lib.patterns.size());
+  for (std::size_t i = 0; i < lib.size(); ++i) {
+    const float* p = lib.pattern(i);
+    float mx = *std::max_element(p, p + lib.n_points);
+    float inv = mx > 0 ? 1.f / mx : 0.f;
+    for (std::size_t j = 0; j < lib.n_points; ++j)
+      ref_compressed_[i * lib.n_points + j] = static_cast<float>(std::pow(std::max(0.f, p[j] * inv), kProfileExponent));
+  }
+  ref_peaks_.resize(lib.size());
+#pragma omp parallel for schedule(dynamic, 32)
+  for (std::size_t i = 0; i < lib.size(); ++i) ref_peaks_[i] = find_peaks<Peak>(lib.pattern(i), lib.n_points, 0.01);
+}
+
+Identifier::~Identifier() = default;
+
+void Identifier::set_device(const compute::DeviceOptions& device) {
+  compute::require_device(device);
+  device_ = device;
+}
+
+void Identifier::attach_model(const std::string& path) {
+  nn::Net1DConfig cfg = nn::read_model_config(path);
+  XRDID_CHECK(static_cast<std::size_t>(cfg.input_length) == lib_.n_points,
+              path + ": the model expects patterns of " + std::to_string(cfg.input_length) +
+                  " points but the library has " + std::to_string(lib_.n_points));
+  nn::Rng rng(0);
+  net_ = std::make_unique<nn::Net1D>(cfg, rng);
+  nn::load_model(path, *net_, nullptr, nullptr);
+  emb_dim_ = cfg.embedding_dim();
+  exec_.reset();
+  {
+    backend_ = compute::make_backend(device_);
+    exec_head_ = std::make_unique<nn::CosineHead>(2, emb_dim_, rng);
+    nn::exec::ExecutorOptions eo;
+    eo.inference_only = true;
+    exec_ = std::make_unique<nn::exec::Net1DExecutor<float>>(*backend_, *net_, *exec_head_, eo);
+  }
+  const auto meta = nn::read_model_metadata(path);
+  const auto input = meta.find("input");
+  clean_refs_ = input != meta.end() && input->second == "cleaned";
+  const auto ex = meta.find("input_exponent");
+  input_exponent_ = 1.0;
+  if (ex != meta.end()) {
+    char* end = nullptr;
+    input_exponent_ = std::strtod(ex->second.c_str(), &end);
+    XRDID_CHECK(end != ex->second.c_str() && *end == '\0' && input_exponent_ > 0 && input_exponent_ <= 1,
+                path + ": bad input_exponent '" + ex->second + "' in the model metadata");
+  }
+  range_emb_.clear();
+  ref_emb_ = embed(reference_rows(0, lib_.n_points), lib_.size(), static_cast<int>(lib_.n_points));
+}
+
+// Unit-norm embeddings through the inference-only planned executor on the chosen device (the
+// same ops as the tape's forward, with buffers reused block to block: less memory, no
+// allocation per batch). The executor's staging buffers serve one caller at a time.
+std::vector<float> Identifier::embed(const std::vector<float>& rows, std::size_t n, int length) const {
+  const int dim = emb_dim_;
+  std::vector<float> out(n * static_cast<std::size_t>(dim));
+  const std::size_t B = 32;
+  std::vector<float> norms(B);
+  std::lock_guard<std::mutex> lock(exec_mutex_);
+  for (std::size_t b = 0; b < n; b += B) {
+    const std::size_t m = std::min(B, n - b);
+    float* e = out.data() + b * static_cast<std::size_t>(dim);
+    exec_->infer(rows.data() + b * static_cast<std::size_t>(length), static_cast<std::int64_t>(m), e, nullptr);
+    nn::ops::l2_normalize_rows_forward<float>(static_cast<std::int64_t>(m), dim, 1e-12, e, e, norms.data());
+  }
+  return out;
+}
+
+// Library patterns as the model's inputs over the grid window [lo, hi): zero outside, maximum 1
+// inside, and (for a model trained on cleaned inputs) through the same clean-up as a query.
+std::vector<float> Identifier::reference_rows(std::size_t lo, std::size_t hi) const {
+  const std::size_t n = lib_.n_points;
+  std::vector<float> rows(lib_.patterns.size(), 0.f);
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t e = 0; e < lib_.size(); ++e) {
+    std::copy(lib_.pattern(e) + lo, lib_.pattern(e) + hi, rows.begin() + static_cast<std::ptrdiff_t>(e * n + lo));
+    denoise::model_input_row(rows.data() + e * n, n, lo, hi, lib_.two_theta_step, clean_refs_, input_exponent_);
+  }
+  return rows;
+}
+
+xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const IdentifyOptions& opt,
+                                    std::vector<char>* mask) const {
+  XRDID_CHECK(measured.size() >= 2, measured.source + ": the pattern has fewer than 2 points");
+  xrd::Pattern p = measured;
+  if (p.wavelength.known() && lib_.wavelength.known() && std::abs(p.wavelength.alpha1 - lib_.wavelength.alpha1) > 1e-4)
+    p = io::convert_wavelength(p, p.wavelength.alpha1, lib_.wavelength.alpha1);
+  // Background removal, smoothing and noise floor on the measured grid.
+  std::vector<double> y(p.intensity.begin(), p.intensity.end());
+  denoise::cleanup_for_matching(y, io::median_step(p), {opt.background, opt.noise_floor_sigmas});
+  for (std::size_t i = 0; i < y.size(); ++i) p.intensity[i] = static_cast<float>(std::max(0.0, y[i]));
+  const std::vector<double> grid = lib_.grid();
+  xrd::Pattern q = io::resample(p, grid);
+  const float mx = *std::max_element(q.intensity.begin(), q.intensity.end());
+  if (mx > 0)  // all zero: nothing rises above the noise (identify() reports no match)
+    for (auto& v : q.intensity) v /= mx;
+  if (mask) {
+    mask->assign(grid.size(), 0);
+    const double lo = p.two_theta.front(), hi = p.two_theta.back();
+    for (std::size_t i = 0; i < grid.size(); ++i) (*mask)[i] = grid[i] >= lo && grid[i] <= hi;
+  }
+  q.source = measured.source;
+  q.wavelength = lib_.wavelength;
+  return q;
+}
+
+bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
+  const auto& el = lib_.entries[e].elements;
+  for (auto& r : opt.require)
+    if (!has(el, r)) return false;
+  for (auto& x : opt.exclude)
+    if (has(el, x)) return false;
+  if (!opt.only.empty())
+    for (auto& x : el)
+      if (!has(opt.only, x)) return false;
+  return true;
+}
+
+std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
+                                                const std::vector<std::size_t>& entries,
+                                                const IdentifyOptions& opt) const {
+  const std::size_t n = lib_.n_points;
+  const std::vector<double> grid = lib_.grid();
+  // Query variants, one per lattice scale f (every d-spacing of the sample = f x the
+  // reference's, as for strain or thermal expansion): the query is re-expressed on the
+  // reference's 2θ axis, sinθ_measured = sinθ_ref / f, by linear interpolation.
+  struct Variant {
+    double scale;
+    std::vector<float> v;           // the compressed query on [dlo, dhi), dense
+    std::size_t dlo = 0, dhi = 0;   // first non-zero point, one past the last
+    double norm = 0;
+    std::size_t lo = 0, hi = 0;     // the measured range on the reference axis [lo, hi)
+  };
+  std::vector<Variant> variants;
+  const int nscale = opt.max_strain > 0 && opt.strain_step > 0
+                         ? static_cast<int>(std::floor(opt.max_strain / opt.strain_step + 1e-9)) : 0;
+  for (int k = -nscale; k <= nscale; ++k) {
+    Variant var;
+    var.scale = 1.0 + k * opt.strain_step;
+    std::vector<float> qv(n, 0.f);
+    std::vector<char> mv(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      double t = grid[i];
+      if (k != 0) {
+        const double st = std::sin(grid[i] * M_PI / 360.0) / var.scale;
+        if (st >= 1.0) continue;
+        t = std::asin(st) * 360.0 / M_PI;
+      }
+      const double x = (t - lib_.two_theta_start) / lib_.two_theta_step;
+      if (x < 0 || x > static_cast<double>(n - 1)) continue;
+      const std::size_t j = static_cast<std::size_t>(x);
+      const std::size_t j1 = std::min(j + 1, n - 1);
+      if (!mask[j] || !mask[j1]) continue;
+      const double w = x - static_cast<double>(j);
+      qv[i] = static_cast<float>((1 - w) * q[j] + w * q[j1]);
+      mv[i] = 1;
+    }
+    var.lo = var.dlo = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!mv[i]) continue;
+      var.lo = std::min(var.lo, i);
+      var.hi = i + 1;
+      qv[i] = static_cast<float>(std::pow(std::max(0.f, qv[i]), kProfileExponent));
+      if (qv[i] > 0.f) {
+        var.dlo = std::min(var.dlo, i);
+        var.dhi = i + 1;
+        var.norm += static_cast<double>(qv[i]) * qv[i];
+      }
+    }
+    if (var.dhi > var.dlo) var.v.assign(qv.begin() + static_cast<std::ptrdiff_t>(var.dlo), qv.begin() + static_cast<std::ptrdiff_t>(var.dhi));
+    var.norm = std::sqrt(var.norm);
+    if (var.norm > 0 && var.hi > var.lo) variants.push_back(std::move(var));
+  }
+  const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
+  std::vector<Candidate> out(entries.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const float* r = ref_compressed_.data() + entries[k] * n;
+    Candidate best{entries[k], -2.0, 0.0};
+    std::vector<double> rn(static_cast<std::size_t>(2 * S + 1));
+    for (const Variant& var : variants) {
+      // Reference moved by s points: r'[i] = r[i - s]. Its norm over the measured window
+      // [lo, hi) slides by one point per shift.
+      auto r2 = [&](std::ptrdiff_t j) {
+        return j >= 0 && j < static_cast<std::ptrdiff_t>(n) ? static_cast<double>(r[j]) * r[j] : 0.0;
+      };
+      double acc = 0;
+      for (std::size_t i = var.lo; i < var.hi; ++i) acc += r2(static_cast<std::ptrdiff_t>(i) + S);
+      rn[0] = acc;  // s = -S
+      for (int s = -S + 1; s <= S; ++s) {
+        acc += r2(static_cast<std::ptrdiff_t>(var.lo) - s) - r2(static_cast<std::ptrdiff_t>(var.hi) - s);
+        rn[static_cast<std::size_t>(s + S)] = acc;
+      }
+      // Shifts coarse-to-fine: every second point (a peak spans several points), then the
+      // two neighbours of the best coarse shift.
+      auto score_at = [&](int s) {
+        // dot = Σ_i q[i] r[i - s] over the query's non-zero span, i - s inside the grid; a dense
+        // float loop the compiler vectorises (faster than skipping zeros).
+        const std::ptrdiff_t a = std::max<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dlo), s);
+        const std::ptrdiff_t b = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dhi), static_cast<std::ptrdiff_t>(n) + s);
+        float dotf = 0.f;
+        if (b > a) {
+          const float* qv = var.v.data() + (a - static_cast<std::ptrdiff_t>(var.dlo));
+          const float* rv = r + (a - s);
+#pragma omp simd reduction(+ : dotf)
+          for (std::ptrdiff_t i = 0; i < b - a; ++i) dotf += qv[i] * rv[i];
+        }
+        const double dot = dotf;
+        const double norm = rn[static_cast<std::size_t>(s + S)];
+        // A prior against strain: most samples match their reference at f = 1, and a free
+        // lattice scale lets isostructural neighbours (Au/Ag, garnets) overtake the true phase.
+        return (norm > 1e-12 ? dot / (std::sqrt(norm) * var.norm) : 0.0) - opt.strain_penalty * std::abs(var.scale - 1.0);
+      };
+      int best_s = -S;
+      double best_sc = -3.0;
+      for (int s = -S;; s = std::min(s + 2, S)) {  // -S, -S + 2, ..., S (S always included)
+        const double sc = score_at(s);
+        if (sc > best_sc) best_sc = sc, best_s = s;
+        if (s == S) break;
+      }
+      for (int s : {best_s - 1, best_s + 1})
+        if (s >= -S && s <= S) {
+          const double sc = score_at(s);
+          if (sc > best_sc) best_sc = sc, best_s = s;
+        }
+      if (best_sc > best.score) best = {entries[k], best_sc, best_s * lib_.two_theta_step, var.scale};
+    }
+    out[k] = best;
+  }
+  return out;
+}
+
+// Peak-list figure of merit, in the spirit of search-match programs: the query's peaks (local
+// maxima >= 3 % of max) against each reference's peaks (>= 1 %, inside the measured range).
+// A reference peak is matched when a query peak lies within the window (0.1° here); for each
+// zero shift of the search, FoM = (matched reference intensity / all reference intensity) x
+// (matched query intensity / all query intensity) x (1 - mean |Δ2θ| / window / 2).
+std::vector<Candidate> Identifier::rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
+                                              const std::vector<std::size_t>& entries,
+                                              const IdentifyOptions& opt) const {
+  const auto qp = find_peaks<Peak>(q.data(), q.size(), 0.03);
+  double q_total = 0;
+  for (auto& p : qp) q_total += p.height;
+  const double step = lib_.two_theta_step;
+  const double window = 0.1 / step;  // grid points
+  const int S = static_cast<int>(std::lround(opt.max_shift_deg / step));
+  const int shift_step = std::max(1, static_cast<int>(std::lround(0.02 / step)));
+  std::vector<Candidate> out(entries.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    Candidate best{entries[k], 0.0, 0.0};
+    const auto& rp = ref_peaks_[entries[k]];
+    std::vector<char> used(qp.size());
+    for (int s = -S; s <= S; s += shift_step) {
+      double r_total = 0, r_matched = 0, err = 0;
+      int n_matched = 0;
+      std::fill(used.begin(), used.end(), 0);
+      double q_matched = 0;
+      for (auto& p : rp) {
+        const double pos = p.pos + s;
+        const auto idx = static_cast<std::ptrdiff_t>(std::lround(pos));
+        if (idx < 0 || idx >= static_cast<std::ptrdiff_t>(mask.size()) || !mask[static_cast<std::size_t>(idx)]) continue;
+        r_total += p.height;
+        // nearest query peak (qp is sorted by position)
+        auto it = std::lower_bound(qp.begin(), qp.end(), pos, [](const Peak& a, double x) { return a.pos < x; });
+        double bd = window + 1;
+        std::size_t bi = 0;
+        for (auto jt : {it, it == qp.begin() ? it : it - 1}) {
+          if (jt == qp.end()) continue;
+          const double d = std::abs(jt->pos - pos);
+          if (d < bd) {
+            bd = d;
+            bi = static_cast<std::size_t>(jt - qp.begin());
+          }
+        }
+        if (bd <= window) {
+          r_matched += p.height;
+          err += bd;
+          ++n_matched;
+          if (!used[bi]) {
+            used[bi] = 1;
+            q_matched += qp[bi].height;
+          }
+        }
+      }
+      if (r_total <= 0 || q_total <= 0 || n_matched == 0) continue;
+      const double fom = (r_matched / r_total) * (q_matched / q_total) * (1.0 - 0.5 * err / n_matched / window);
+      if (fom > best.score) best = {entries[k], fom, s * step, 1.0};
+    }
+    out[k] = best;
+  }
+  return out;
+}
+
+// Library embeddings as the model would see the references measured over [lo, hi) only
+// (exactly how preprocess() presents a query with a partial range). Computed once per distinct
+// range and kept (a folder of scans usually shares a few ranges); the cache is bounded, and the
+// shared pointer keeps an entry alive for its caller when it is dropped.
+std::shared_ptr<const std::vector<float>> Identifier::reference_embeddings(std::size_t lo, std::size_t hi) const {
+  constexpr std::size_t kMaxCachedRanges = 16;
+  const std::size_t n = lib_.n_points;
+  std::lock_guard<std::mutex> lock(range_mutex_);
+  const std::uint64_t key = (static_cast<std::uint64_t>(lo) << 32) | hi;
+  auto it = range_emb_.find(key);
+  if (it != range_emb_.end()) return it->second;
+  if (range_emb_.size() >= kMaxCachedRanges) range_emb_.clear();
+  auto emb = std::make_shared<const std::vector<float>>(embed(reference_rows(lo, hi), lib_.size(), static_cast<int>(n)));
+  range_emb_.emplace(key, emb);
+  return emb;
+}
+
+std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const std::vector<char>& mask,
+                                              const std::vector<std::size_t>& entries) const {
+  XRDID_CHECK(net_, "method 'model' needs a model (--model FILE)");
+  std::vector<float> qc(q.size());
+  for (std::size_t i = 0; i < q.size(); ++i) qc[i] = static_cast<float>(denoise::compress_input(q[i], input_exponent_));
+  auto e = embed(qc, 1, static_cast<int>(lib_.n_points));
+  std::size_t lo = 0, hi = 0;
+  while (lo < mask.size() && !mask[lo]) ++lo;
+  for (std::size_t i = lo; i < mask.size(); ++i)
+    if (mask[i]) hi = i + 1;
+  std::shared_ptr<const std::vector<float>> partial;
+  if (hi > lo && !(lo == 0 && hi >= lib_.n_points)) partial = reference_embeddings(lo, hi);
+  const std::vector<float>& ref = partial ? *partial : ref_emb_;
+  std::vector<Candidate> out;
+  for (auto k : entries) {
+    const float* r = ref.data() + k * static_cast<std::size_t>(emb_dim_);
+    double dot = 0;
+    for (int i = 0; i < emb_dim_; ++i) dot += static_cast<double>(r[i]) * e[static_cast<std::size_t>(i)];
+    out.push_back({k, dot, 0.0});
+  }
+  return out;
+}
+
+IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
+  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid" || opt.method == "peaks",
+              "unknown method '" + opt.method + "' (model, profile, hybrid, peaks)");
+  XRDID_CHECK(opt.top >= 1, "--top must be >= 1");
+  IdentifyResult res;
+  res.file = measured.source;
+  res.method = opt.method;
+  std::vector<char> mask;
+  res.processed = preprocess(measured, opt, &mask);
+  if (*std::max_element(res.processed.intensity.begin(), res.processed.intensity.end()) <= 0.f) {
+    res.note = "no signal above the noise after background removal";
+    return res;
+  }
+  std::vector<std::size_t> entries;
+  for (std::size_t i = 0; i < lib_.size(); ++i)
+    if (allowed(i, opt)) entries.push_back(i);
+  if (entries.empty()) res.note = "no library entry passes the chemistry filters";
+  std::vector<Candidate> c;
+  if (!entries.empty()) {
+    if (opt.method == "profile") {
+      c = rank_profile(res.processed.intensity, mask, entries, opt);
+    } else if (opt.method == "peaks") {
+      c = rank_peaks(res.processed.intensity, mask, entries, opt);
+    } else {
+      // The model sees the query exactly as training patterns: zero outside the measured range.
+      c = rank_model(res.processed.intensity, mask, entries);
+      if (opt.method == "hybrid") {
+        // Both scores for every entry, combined linearly: the model's cosine of embeddings and
+        // the profile cosine (its best shift/scale kept for the report).
+        const auto pr = rank_profile(res.processed.intensity, mask, entries, opt);
+        for (std::size_t i = 0; i < c.size(); ++i) {
+          const double model_score = c[i].score;
+          c[i] = pr[i];
+          c[i].score = (1.0 - opt.hybrid_weight) * pr[i].score + opt.hybrid_weight * model_score;
+        }
+      }
+    }
+  }
+  std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
+  res.candidates = c;
+  res.confident = !c.empty() && c.front().score >= opt.min_score;
+  return res;
+}
+
+}  // namespace xrdid::identify

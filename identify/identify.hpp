@@ -1,0 +1,110 @@
+// Identification: rank the entries of a reference library against a measured pattern, by the
+// trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
+// both (a weighted sum of the two scores). Chemistry filters; "no confident match".
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nn/exec/net1d_executor.hpp"
+#include "nn/net1d.hpp"
+#include "compute/compute_device.hpp"
+#include "xrd/library.hpp"
+#include "xrd/pattern.hpp"
+
+namespace xrdid::identify {
+
+struct IdentifyOptions {
+  std::string method = "profile";     // model | profile | hybrid | peaks
+  int top = 5;
+  std::vector<std::string> require;   // every listed element must be present
+  std::vector<std::string> exclude;   // none of these may be present
+  std::vector<std::string> only;      // no element outside this list
+  std::string background = "snip";    // snip | beads | none
+  double max_shift_deg = 0.3;         // zero-shift search range (profile)
+  // Lattice-scale search (profile): |f - 1| <= max_strain in steps of strain_step, 0 = off, and
+  // score -= strain_penalty x |f - 1|, a prior for unstrained samples. Measured on the shared
+  // RRUFF/opXRD patterns (docs/results.md): without the search 1 % strain drops top-1 from 91.7 %
+  // to ~50 %; with these defaults it stays ~70 % and unstrained patterns score 92.4 / 98.6 %.
+  double max_strain = 0.012;
+  double strain_step = 0.002;
+  double strain_penalty = 8.0;
+  double min_score = 0.5;             // best score below this -> no confident match
+  double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
+  double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
+};
+
+struct Candidate {
+  std::size_t entry = 0;  // index into the library
+  double score = 0;       // cosine similarity in [-1, 1] (profile: of y^0.4-compressed profiles;
+                          // peaks: figure of merit in [0, 1])
+  double shift_deg = 0;   // best zero shift (profile)
+  double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
+};
+
+struct IdentifyResult {
+  std::string file;
+  std::string method;
+  std::vector<Candidate> candidates;
+  bool confident = false;
+  std::string note;        // why there are no candidates / no confident match, if known
+  xrd::Pattern processed;  // the query on the library grid after preprocessing (max 1)
+};
+
+class Identifier {
+ public:
+  explicit Identifier(const xrd::Library& lib);
+  ~Identifier();
+  // Where the model computes embeddings (call before attach_model): cpu or cuda (the planned
+  // inference-only executor on that device; a clear error without a GPU).
+  void set_device(const compute::DeviceOptions& device);
+  // Loads a model file and embeds every library pattern (new CIFs need no retraining).
+  void attach_model(const std::string& model_path);
+  bool has_model() const { return net_ != nullptr; }
+
+  // Preprocessing: wavelength -> library wavelength via d-spacing (an unknown wavelength is
+  // taken to be the library's), resampling onto the library grid, background removal,
+  // clipping at 0, scaling to max 1. Points outside the measured range stay 0 and are masked.
+  xrd::Pattern preprocess(const xrd::Pattern& measured, const IdentifyOptions& opt, std::vector<char>* mask) const;
+  IdentifyResult identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const;
+
+  const xrd::Library& library() const { return lib_; }
+
+ private:
+  bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
+  std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
+                                      const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
+  std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,
+                                    const std::vector<std::size_t>& entries) const;
+  std::shared_ptr<const std::vector<float>> reference_embeddings(std::size_t lo, std::size_t hi) const;
+  std::vector<float> reference_rows(std::size_t lo, std::size_t hi) const;
+  // Unit-norm embeddings of n rows of `length` points, on the chosen device.
+  std::vector<float> embed(const std::vector<float>& rows, std::size_t n, int length) const;
+  std::vector<Candidate> rank_peaks(const std::vector<float>& q, const std::vector<char>& mask,
+                                    const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
+
+  const xrd::Library& lib_;
+  std::vector<float> ref_compressed_;  // library patterns, compressed (y^0.4), max 1
+  struct Peak {
+    double pos;  // grid index (fractional)
+    float height;
+  };
+  std::vector<std::vector<Peak>> ref_peaks_;  // peaks of every library pattern (>= 1 % of max)
+  std::unique_ptr<nn::Net1D> net_;
+  compute::DeviceOptions device_;
+  std::unique_ptr<nn::CosineHead> exec_head_;  // the executor needs a head; embeddings ignore it
+  std::unique_ptr<nn::exec::Backend<float>> backend_;
+  std::unique_ptr<nn::exec::Net1DExecutor<float>> exec_;
+  mutable std::mutex exec_mutex_;  // the executor's staging buffers serve one caller at a time
+  std::vector<float> ref_emb_;   // unit-norm embeddings, entries x dim (full range)
+  mutable std::mutex range_mutex_;
+  mutable std::map<std::uint64_t, std::shared_ptr<const std::vector<float>>> range_emb_;  // by range (lo << 32 | hi)
+  int emb_dim_ = 0;
+  bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
+  double input_exponent_ = 1.0;  // ... raised to this power (metadata input_exponent)
+};
+
+}  // namespace xrdid::identify

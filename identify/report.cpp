@@ -1,0 +1,123 @@
+// Text, JSON and HTML forms of identification results.
+#include "identify/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "io/svg_plot.hpp"
+
+namespace xrdid::identify {
+
+namespace {
+std::string relative_source(const xrd::LibraryEntry& e) { return e.id + ".cif"; }
+
+std::string esc(const std::string& s) { return io::xml_escape(s); }
+}  // namespace
+
+nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const xrd::Library& lib) {
+  nlohmann::json q = nlohmann::json::array();
+  for (auto& r : results) {
+    nlohmann::json c = nlohmann::json::array();
+    int rank = 1;
+    for (auto& cand : r.candidates) {
+      const auto& e = lib.entries[cand.entry];
+      c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
+                   {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
+                   {"source", relative_source(e)}});
+    }
+    nlohmann::json qj = {{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}};
+    if (!r.note.empty()) qj["note"] = r.note;
+    q.push_back(qj);
+  }
+  return {{"queries", q}};
+}
+
+void print_results(const std::vector<IdentifyResult>& results, const xrd::Library& lib, std::ostream& out) {
+  for (auto& r : results) {
+    out << r.file << "  (" << r.method << ")"
+        << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
+    int rank = 1;
+    for (auto& c : r.candidates) {
+      const auto& e = lib.entries[c.entry];
+      out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
+          << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
+      if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
+      out << "  " << e.id << "\n";
+    }
+    if (!r.note.empty()) out << "  (" << r.note << ")\n";
+  }
+}
+
+std::string results_to_html(const std::vector<IdentifyResult>& results, const xrd::Library& lib) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>xrdid identification report</title>\n"
+       "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.warn{color:#b00}</style></head><body>\n"
+       "<h1>xrdid identification report</h1>\n";
+  const auto grid = lib.grid();
+  for (auto& r : results) {
+    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "</p>\n";
+    if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";
+    if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
+    h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>shift (°)</th><th>source</th></tr>\n";
+    int rank = 1;
+    for (auto& c : r.candidates) {
+      const auto& e = lib.entries[c.entry];
+      std::string els;
+      for (auto& x : e.elements) els += (els.empty() ? "" : " ") + x;
+      char sc[32], sh[32];
+      std::snprintf(sc, sizeof sc, "%.4f", c.score);
+      std::snprintf(sh, sizeof sh, "%+.2f", c.shift_deg);
+      h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
+        << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << sh << "</td><td>"
+        << esc(e.id) << "</td></tr>\n";
+    }
+    h << "</table>\n";
+    // One plot per candidate: measured (processed) vs the candidate's simulated pattern, offset.
+    int shown = 0;
+    for (auto& c : r.candidates) {
+      if (shown++ >= 3) break;
+      const auto& e = lib.entries[c.entry];
+      io::Curve meas, ref;
+      meas.name = "measured, background removed";
+      char shift[32];
+      std::snprintf(shift, sizeof shift, "%+.2f", c.shift_deg);
+      ref.name = e.reduced_formula + " simulated (" + shift + "°)";
+      const float* p = lib.pattern(c.entry);
+      // Only the measured range (where the processed query is defined), with a small margin.
+      std::size_t lo = grid.size(), hi = 0;
+      for (std::size_t i = 0; i < grid.size(); ++i)
+        if (r.processed.intensity[i] > 0) {
+          lo = std::min(lo, i);
+          hi = i;
+        }
+      if (lo > hi) {
+        lo = 0;
+        hi = grid.size() - 1;
+      }
+      lo = lo > 100 ? lo - 100 : 0;
+      hi = std::min(grid.size() - 1, hi + 100);
+      for (std::size_t i = lo; i <= hi; ++i) {
+        meas.x.push_back(grid[i]);
+        meas.y.push_back(r.processed.intensity[i]);
+        ref.x.push_back(grid[i] + c.shift_deg);
+        ref.y.push_back(-p[i] / 100.0);  // mirrored below the axis
+      }
+      io::PlotOptions po;
+      po.title = "#" + std::to_string(shown) + " " + e.reduced_formula + "  score " + std::to_string(c.score).substr(0, 6);
+      po.x_label = "2θ (°)";
+      po.y_label = "intensity (measured up, reference down)";
+      std::string svg = io::svg_plot({meas, ref}, po);
+      if (svg.rfind("<?xml", 0) == 0) svg.erase(0, svg.find('\n') + 1);  // inline SVG takes no XML declaration
+      h << svg << "\n";
+    }
+    h << "</section>\n";
+  }
+  h << "</body></html>\n";
+  return h.str();
+}
+
+}  // namespace xrdid::identify

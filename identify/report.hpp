@@ -1,0 +1,18 @@
+// Identification results as text, as JSON ({"queries": [...]}) and as a self-contained HTML
+// report (inline SVG: the processed pattern overlaid with each candidate's simulated pattern).
+#pragma once
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "identify/identify.hpp"
+
+namespace xrdid::identify {
+
+nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const xrd::Library& lib);
+void print_results(const std::vector<IdentifyResult>& results, const xrd::Library& lib, std::ostream& out);
+std::string results_to_html(const std::vector<IdentifyResult>& results, const xrd::Library& lib);
+
+}  // namespace xrdid::identify

@@ -1,0 +1,138 @@
+// Identification on a tiny library: the right phase first, chemistry filters, "no confident
+// match" for noise, JSON fields, and a well-formed HTML report with one SVG per candidate shown.
+#include <doctest/doctest.h>
+
+#include <pugixml.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "augment/perturb.hpp"
+#include "identify/identify.hpp"
+#include "identify/report.hpp"
+#include "xrd/cif_reader.hpp"
+#include "xrd/library.hpp"
+#include "xrd/render.hpp"
+
+using namespace xrdid;
+
+namespace {
+xrd::Library tiny_library() {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  std::vector<std::pair<std::string, std::string>> cifs{
+      {d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}};
+  return xrd::build_library(cifs, {});
+}
+
+// A "measured" pattern: broader peaks, a zero shift, background and noise, 10-90 deg.
+xrd::Pattern measure(const std::string& cif, double shift) {
+  xrd::ProfileOptions p;
+  p.sigma = 0.1;
+  p.zero_shift = shift;
+  xrd::Pattern m = xrd::simulate_pattern(xrd::read_cif(cif), {1.54184, 0, 0.5}, xrd::uniform_grid(10, 90, 0.01), p);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.5);
+  for (std::size_t i = 0; i < m.size(); ++i) m.intensity[i] += static_cast<float>(20 - 0.1 * m.two_theta[i] + noise(rng));
+  m.source = cif;
+  return m;
+}
+}  // namespace
+
+TEST_CASE("profile identification ranks the measured phase first and finds its zero shift") {
+  xrd::Library lib = tiny_library();
+  REQUIRE(lib.size() == 4);
+  identify::Identifier id(lib);
+  identify::IdentifyOptions opt;
+  auto r = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), opt);
+  REQUIRE(!r.candidates.empty());
+  CHECK(lib.entries[r.candidates[0].entry].id == "NaCl");
+  CHECK(r.confident);
+  CHECK(r.candidates[0].score > 0.8);
+  CHECK(r.candidates[0].shift_deg == doctest::Approx(0.1).epsilon(0.3));
+  CHECK(r.candidates.size() == 4);
+  for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i - 1].score >= r.candidates[i].score);
+
+  identify::IdentifyOptions po;
+  po.method = "peaks";
+  auto pk = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), po);
+  REQUIRE(!pk.candidates.empty());
+  CHECK(lib.entries[pk.candidates[0].entry].id == "NaCl");
+  CHECK(pk.candidates[0].score > 0.5);
+  CHECK(pk.candidates[0].score > 2 * pk.candidates[1].score);
+
+  opt.exclude = {"Na"};
+  auto f = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), opt);
+  for (auto& c : f.candidates) CHECK(lib.entries[c.entry].reduced_formula != "NaCl");
+  opt.exclude.clear();
+  opt.only = {"Li", "F"};
+  auto o = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), opt);
+  REQUIRE(o.candidates.size() == 1);
+  CHECK(lib.entries[o.candidates[0].entry].id == "LiF");
+  CHECK_FALSE(o.confident);  // LiF does not explain a NaCl pattern
+}
+
+TEST_CASE("profile follows a 1 % lattice strain and reports the lattice scale") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  // Si with every d-spacing 1 % larger: at 2θ ≈ 88° the peaks sit ~0.9° lower, far outside the
+  // ±0.3° zero-shift search.
+  xrd::Pattern m = measure(XRDID_TEST_DATA "/cif/Si.cif", 0.0);
+  augment::apply_perturbation(m, augment::parse_perturbation("strain=0.01"));
+  identify::IdentifyOptions opt;  // defaults: ±1.2 % lattice-scale search
+  auto r = id.identify(m, opt);
+  REQUIRE(!r.candidates.empty());
+  CHECK(lib.entries[r.candidates[0].entry].id == "Si");
+  CHECK(r.candidates[0].scale == doctest::Approx(1.01).epsilon(0.0025));
+  CHECK(r.candidates[0].score > 0.65);  // the score carries the strain prior (8 x 0.01 here)
+  // Without the search the best alignment explains the pattern much worse.
+  opt.max_strain = 0.0;
+  auto plain = id.identify(m, opt);
+  REQUIRE(!plain.candidates.empty());
+  double si_plain = -1;
+  for (auto& c : plain.candidates)
+    if (lib.entries[c.entry].id == "Si") si_plain = c.score;
+  CHECK(si_plain < r.candidates[0].score - 0.1);
+}
+
+TEST_CASE("a pattern of pure noise is not a confident match; bad input is refused") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  xrd::Pattern noise;
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 4000; ++i) {
+    noise.two_theta.push_back(10 + 0.02 * i);
+    noise.intensity.push_back(static_cast<float>(100 + 10 * u(rng)));
+  }
+  noise.source = "noise";
+  identify::IdentifyOptions opt;
+  auto r = id.identify(noise, opt);
+  CHECK_FALSE(r.confident);
+  xrd::Pattern one;
+  one.two_theta = {20};
+  one.intensity = {1};
+  one.source = "one-point";
+  CHECK_THROWS_WITH(id.identify(one, opt), doctest::Contains("one-point"));
+  opt.method = "model";
+  CHECK_THROWS_WITH(id.identify(measure(XRDID_TEST_DATA "/cif/Si.cif", 0), opt), doctest::Contains("needs a model"));
+}
+
+TEST_CASE("JSON carries the documented fields and the HTML report is well-formed with inline SVG") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  std::vector<identify::IdentifyResult> rs{id.identify(measure(XRDID_TEST_DATA "/cif/Si.cif", 0), {})};
+  auto j = identify::results_to_json(rs, lib);
+  auto& c = j["queries"][0]["candidates"][0];
+  for (const char* k : {"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "source"})
+    CHECK_MESSAGE(c.contains(k), k);
+  CHECK(c["reduced_formula"] == "Si");
+  CHECK(c["rank"] == 1);
+  const std::string html = identify::results_to_html(rs, lib);
+  pugi::xml_document doc;
+  auto ok = doc.load_string(html.c_str());
+  CHECK_MESSAGE(ok, ok.description());
+  auto svgs = doc.select_nodes("//svg");
+  CHECK(svgs.size() == 3);  // the three best candidates are drawn
+  CHECK(doc.select_nodes("//polyline").size() >= 6);
+  CHECK(html.find("<?xml") == std::string::npos);
+}
