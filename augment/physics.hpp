@@ -24,12 +24,12 @@ using Rng = std::mt19937_64;
 std::uint64_t variant_seed(std::uint64_t seed, std::uint64_t index);
 
 // ---------------------------------------------------------------- on the crystal
-// One B ~ U[b_min, b_max] Å² per distinct element (method-spec §3.4), keyed by symbol, drawn in
+// One B ~ U[b_min, b_max] Å² per distinct element (docs/method.md §3.4), keyed by symbol, drawn in
 // alphabetical element order. Use as PowderOptions::b_by_element.
 std::map<std::string, double> random_debye_waller(const xrd::Crystal& c, Rng& rng, double b_min = 0.5,
                                                   double b_max = 3.0);
 
-// a, b, c scaled by (1 + eps[i]) and α, β, γ changed by dangle_deg[i] (method-spec §3.7 item 2).
+// a, b, c scaled by (1 + eps[i]) and α, β, γ changed by dangle_deg[i] (docs/method.md §3.7 item 2).
 // Fractional coordinates are kept; the symmetry operations are kept too (compute_sticks checks
 // them against the new metric and ignores those that no longer hold, so degenerate reflections
 // split). Throws std::invalid_argument if the cell becomes degenerate.
@@ -47,18 +47,18 @@ double march_dollase(double r, double cos_alpha);
 // vector g(hkl) and g(direction) (both in the reciprocal metric of `c`); a merged stick gets the
 // mean over its hkl list. Sticks without hkl (impurities) are left alone.
 void apply_march_dollase(xrd::Sticks& s, const xrd::Crystal& c, const std::array<int, 3>& direction, double r);
-// Contiguous-window texture scaling (the physical reading of autoXRD's scaling, method-spec
+// Contiguous-window texture scaling (the physical reading of autoXRD's scaling, docs/method.md
 // §5.2): [lo, hi) is cut into windows of window_deg; each window gets a factor U[t_min, 1] and
 // every stick in it is multiplied by that factor.
 void texture_windows(xrd::Sticks& s, Rng& rng, double lo, double hi, double window_deg = 10.0, double t_min = 0.5);
-// Drops each stick with probability p_drop (reflections missing in a measurement, method-spec
+// Drops each stick with probability p_drop (reflections missing in a measurement, docs/method.md
 // §5.2); the strongest stick is always kept.
 void eliminate_peaks(xrd::Sticks& s, Rng& rng, double p_drop = 0.1);
 // Adds `count` impurity sticks (no hkl) at 2θ ~ U[lo, hi), intensity ~ U[0.2, 1]·max_rel × the
 // strongest stick; keeps the list ordered by 2θ.
 void add_impurity_peaks(xrd::Sticks& s, Rng& rng, int count, double lo, double hi, double max_rel = 0.05);
 // Bragg's law with the same d for another wavelength: sinθ' = (λ'/λ) sinθ; sticks whose sinθ'
-// ≥ 1 are dropped. Used for the Kα2 line (method-spec §3.7 item 3).
+// ≥ 1 are dropped. Used for the Kα2 line (docs/method.md §3.7 item 3).
 xrd::Sticks to_wavelength(const xrd::Sticks& s, double lambda);
 // Sample displacement: Δ2θ = −2 s cosθ / R radians (Klug & Alexander, X-ray Diffraction
 // Procedures, 2nd ed. (1974), §5-2; s and R in the same unit, s > 0 = sample above the circle).
@@ -101,9 +101,9 @@ struct PhysicsAugmentOptions {
   // doublet is drawn. Default Cu Kα1/Kα2 (Hölzer et al. 1997), I(Kα2)/I(Kα1) = 0.5.
   xrd::Wavelength wavelength{1.540598, 1.544426, 0.5};
   double p_kalpha2 = 0.5;
-  // Debye–Waller (method-spec §3.4).
+  // Debye–Waller (docs/method.md §3.4).
   double p_debye_waller = 1.0, b_min = 0.5, b_max = 3.0;
-  // Lattice strain (method-spec §3.7).
+  // Lattice strain (docs/method.md §3.7).
   double p_strain = 0.5, strain_delta = 0.015, strain_max_angle_deg = 0.3;
   // March–Dollase preferred orientation: a direction among the low-index ones below, r ~ U[r_min, r_max].
   double p_preferred_orientation = 0.4, r_min = 0.6, r_max = 1.4;

@@ -1,4 +1,4 @@
-// XRDidentifier's training augmentation (method-spec §5.1).
+// XRDidentifier's training augmentation (docs/method.md §5.1).
 #include "augment/seed_augment.hpp"
 
 #include <algorithm>

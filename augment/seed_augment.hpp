@@ -1,4 +1,4 @@
-// XRDidentifier's on-the-fly training augmentation, exactly as implemented (method-spec §5.1):
+// XRDidentifier's on-the-fly training augmentation, exactly as implemented (docs/method.md §5.1):
 // periodic-comb peak elimination and scaling, shift, then per-sample min-max normalisation.
 #pragma once
 #include <cstdint>

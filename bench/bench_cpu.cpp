@@ -5,7 +5,7 @@
 //   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
 //   OMP_NUM_THREADS=1 build/bench/bench_cpu ...             # one core
 //
-// FLOP counts are 2 * multiply-adds of the convolutions (method-spec §7.6: ~2.69 GFLOP per
+// FLOP counts are 2 * multiply-adds of the convolutions (docs/method.md §7.6: ~2.69 GFLOP per
 // sample forward for the seed model); counters named FLOP/s are rates over the timed region.
 #include <benchmark/benchmark.h>
 

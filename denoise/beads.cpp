@@ -1,4 +1,4 @@
-// BEADS baseline removal (Ning, Selesnick & Duval 2014), implemented from method-spec §6:
+// BEADS baseline removal (Ning, Selesnick & Duval 2014), implemented from docs/method.md §6:
 // banded high-pass filter H = B·A⁻¹, MM iterations with a banded SPD solve, sigmoid edge extension.
 #include "denoise/beads.hpp"
 

@@ -1,6 +1,6 @@
 // BEADS: Baseline Estimation And Denoising with Sparsity (Ning, Selesnick & Duval,
 // Chemometrics and Intelligent Laboratory Systems 139 (2014) 156–167), as specified in
-// docs method-spec §6, plus an XRD wrapper that fixes the intensity scale.
+// docs/method.md §6, plus an XRD wrapper that fixes the intensity scale.
 #pragma once
 #include <string>
 #include <vector>

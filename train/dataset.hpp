@@ -27,7 +27,7 @@ struct Split {
   std::vector<std::size_t> train, val, test;
 };
 
-// The seed protocol (method-spec §9): one random permutation of all patterns; n_train =
+// The seed protocol (docs/method.md §9): one random permutation of all patterns; n_train =
 // round(0.7 M), validation/test split at round((M - n_train)/2 + n_train).
 Split split_random(std::size_t m, std::uint64_t seed);
 // Stricter: whole groups (structures) go to one set, in the same 70/15/15 proportions of groups.

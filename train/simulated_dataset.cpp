@@ -1,4 +1,4 @@
-// K Debye–Waller copies per structure, rendered as in the seed (method-spec §3.4–§3.5).
+// K Debye–Waller copies per structure, rendered as in the seed (docs/method.md §3.4–§3.5).
 #include "train/simulated_dataset.hpp"
 
 #include <algorithm>

@@ -46,7 +46,7 @@ struct Batch {
   std::vector<std::int64_t> y;
 };
 
-// What a batch row goes through: nothing; the seed's augmentation (method-spec §5.1); or the
+// What a batch row goes through: nothing; the seed's augmentation (docs/method.md §5.1); or the
 // imitation of a measurement (augment/grid_measurement.hpp: broadening, Kα2, strain + zero
 // shift, counts + background + noise, partial range) followed by the clean-up identification
 // applies to every query; `clean` is that clean-up alone (validation of a `measured` run).

@@ -1,4 +1,4 @@
-// Training loop (method-spec §9, with options): forward, CosFace/AdaCos/softmax, backward,
+// Training loop (docs/method.md §9, with options): forward, CosFace/AdaCos/softmax, backward,
 // Adam; validation top-1/top-5 each epoch; best model kept; test at each new best; atomic
 // checkpoints with exact resume; learning_curve.csv; progress on stderr.
 #pragma once
@@ -25,7 +25,7 @@ struct TrainOptions {
   double margin = 0.4;
   std::string optimizer = "adam";     // adam | adamw | sgd
   double weight_decay = 0.0;
-  std::string augment = "seed";       // seed (method-spec §5.1) | measured (seed comb + grid
+  std::string augment = "seed";       // seed (docs/method.md §5.1) | measured (seed comb + grid
                                       // measurement + identification clean-up) | none
   double input_exponent = 1.0;        // measured: cleaned rows raised to this power (0.4 = the profile's)
   std::string split = "random";       // random (seed: over spectra) | group (by structure)

@@ -27,7 +27,7 @@ const ScatteringCoeffs& scattering_coeffs(int z);
 
 // X-ray atomic scattering factor at s² = (sinθ/λ)², in electrons:
 // f(s) = Z − 41.78214 · s² · Σ a_i exp(−b_i s²)  (Mott–Bethe form of a 4-Gaussian
-// electron-scattering fit; 41.78214 = 8π²a₀; method-spec §3.2, De Graef & McHenry ch. 12).
+// electron-scattering fit; 41.78214 = 8π²a₀; docs/method.md §3.2, De Graef & McHenry ch. 12).
 double scattering_factor(int z, double s2);
 
 // Element symbol from a CIF type symbol or label: "Fe3+" → "Fe", "O2-" → "O", "CA1" → "Ca",

@@ -1,5 +1,5 @@
 // Powder diffraction sticks (2θ, d, intensity, hkl) of a Crystal, computed exactly as
-// pymatgen's XRDCalculator.get_pattern (method-spec §3.2).
+// pymatgen's XRDCalculator.get_pattern (docs/method.md §3.2).
 #pragma once
 #include <array>
 #include <map>

@@ -1,4 +1,4 @@
-// Peak profiles on a 2θ grid: Gaussian (method-spec §3.5) and Thompson–Cox–Hastings
+// Peak profiles on a 2θ grid: Gaussian (docs/method.md §3.5) and Thompson–Cox–Hastings
 // pseudo-Voigt; each peak touches only the grid points inside its window.
 #include "xrd/render.hpp"
 

@@ -1,4 +1,4 @@
-// BEADS: the reference numbers of method-spec §13.2, filter rows, banded algebra, and properties
+// BEADS: the reference numbers of docs/method.md §13.2, filter rows, banded algebra, and properties
 // (smooth baseline → no peaks, peaks on zero baseline kept); SNIP basics.
 #include <doctest/doctest.h>
 

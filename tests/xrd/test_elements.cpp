@@ -1,4 +1,4 @@
-// Element table, scattering factors (method-spec §3.3 rows and worked LiF values) and wavelengths.
+// Element table, scattering factors (docs/method.md §3.3 rows and worked LiF values) and wavelengths.
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Powder sticks: LiF reference values (method-spec §13.1), a first-principles |F|², options,
+// Powder sticks: LiF reference values (docs/method.md §13.1), a first-principles |F|², options,
 // and agreement with pymatgen 2022.11.7 fixtures (scripts/gen_pymatgen_fixtures.py).
 #include <doctest/doctest.h>
 
@@ -22,13 +22,13 @@ std::string data(const std::string& name) { return std::string(XRDID_TEST_DATA) 
 struct Ref {
   double two_theta, i_b0, i_dw;
 };
-// method-spec §13.1 (pymatgen 2022.11.7, CuKa 1.54184 Å, 0–120°).
+// docs/method.md §13.1 (pymatgen 2022.11.7, CuKa 1.54184 Å, 0–120°).
 constexpr Ref kLiF[] = {{38.7294, 74.8461, 74.8624}, {45.0238, 100.0000, 100.0000}, {65.5672, 50.4068, 40.8362},
                         {78.8292, 12.2711, 6.3460},  {83.0826, 14.1289, 9.2865},    {99.9477, 6.6268, 3.5319},
                         {113.1189, 5.6919, 1.4870},  {117.7709, 23.8490, 10.3186}};
 }  // namespace
 
-TEST_CASE("LiF sticks match method-spec 13.1 (B = 0 and B_Li = 1, B_F = 2)") {
+TEST_CASE("LiF sticks match docs/method.md §13.1 (B = 0 and B_Li = 1, B_F = 2)") {
   Crystal lif = read_cif(data("cif/LiF.cif"));
   Sticks b0 = compute_sticks(lif);
   PowderOptions o;

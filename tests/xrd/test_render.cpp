@@ -1,4 +1,4 @@
-// Rendering: the LiF 6000-point spectrum (method-spec §13.1), windowed vs. full evaluation,
+// Rendering: the LiF 6000-point spectrum (docs/method.md §13.1), windowed vs. full evaluation,
 // pseudo-Voigt widths and areas, zero shift and the Kα doublet.
 #include <doctest/doctest.h>
 
@@ -19,7 +19,7 @@ std::size_t argmax(const Pattern& p) {
 }
 }  // namespace
 
-TEST_CASE("LiF rendered spectrum matches method-spec 13.1") {
+TEST_CASE("LiF rendered spectrum matches docs/method.md §13.1") {
   Crystal lif = read_cif(data("LiF.cif"));
   const std::vector<double> grid = uniform_grid(0.0, 120.0, 0.02);
   REQUIRE(grid.size() == 6000);
