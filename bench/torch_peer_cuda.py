@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch GPU peer for issue 6: the same Net1D (scripts/torch_net1d.py), cosine head (8,172
+"""PyTorch GPU peer: the same Net1D (scripts/torch_net1d.py), cosine head (8,172
 classes), CosFace (s=30, m=0.4) and Adam, on the device's PyTorch + cuDNN. Prints one line per
 case, `case=... samples_per_s=... ms_per_step=...`, then a table.
 
     python3 bench/torch_peer_cuda.py [--device cuda] [--config seed] [--quick]
 
-Cases (the issue's): training at batch 16, 64, 256 in fp32 and TF32; inference at batch 1, 16,
+Cases: training at batch 16, 64, 256 in fp32 and TF32; inference at batch 1, 16,
 256 (fp32). Timing: warm-up steps, then CUDA-synchronised wall time of N steps (median of
 repeats). --device cpu with --config tiny runs the same code on a CPU (a check of the script).
 """

@@ -76,8 +76,8 @@ if [[ $phase == full ]]; then
 fi
 
 log=$OUT/gpu_check.log
-# Step limits (seconds): they sum to 420, under a 480-second call with the machine's start aside.
-T_TEST=120 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=70 T_CONV=30
+# Step limits (seconds): they sum to 540 at most; a whole run takes about 250 s on an H200.
+T_TEST=60 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=150 T_CONV=30 T_SAN=${T_SAN:-80}
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
   ours ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
@@ -113,6 +113,13 @@ T_TEST=120 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=70 T_CONV=30
   echo "peer exit: $?"
   echo "== cuDNN on our convolution shapes (PyTorch)"
   timeout $T_CONV python3 bench/torch_conv_peer.py | tee "$OUT/conv_peer.txt"
+  if command -v compute-sanitizer >/dev/null && (( T_SAN > 0 )); then
+    echo "== GPU tests under compute-sanitizer memcheck (out-of-bounds and misaligned accesses, leaks)"
+    ours timeout $T_SAN compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 "$BIN/test_gpu" \
+      -tce="*compact, float*" >"$OUT/memcheck.log" 2>&1
+    echo "memcheck exit: $? ($(grep -c 'Invalid\|ERROR SUMMARY: [1-9]' "$OUT/memcheck.log") error lines)"
+    tail -3 "$OUT/memcheck.log"
+  fi
 } 2>&1 | tee "$log"
 echo "== summary"
 grep -E "test cases|assertions|exit:|identical" "$log" || true

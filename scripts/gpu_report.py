@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The one table of a GPU check: bench_cuda's JSON (ceilings, kernels, whole steps) beside the
-PyTorch peer's lines (bench/torch_peer_cuda.py), as same-run ratios against the issue's goals.
+PyTorch peer's lines (bench/torch_peer_cuda.py), as same-run ratios against the GPU goals below.
 Standard library only.
 
     python3 scripts/gpu_report.py out/bench_cuda.json out/peer.txt [out/conv_peer.txt]
