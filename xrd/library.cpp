@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <cmath>
 #include <filesystem>
@@ -200,11 +201,20 @@ void save_library(const Library& lib, const std::string& path) {
 }
 
 Library load_library(const std::string& path, bool patterns) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error(path + ": is a folder, not a library file (build one with `xrdid library build`)");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open library");
+  if (!in) throw std::runtime_error(path + ": cannot open library (" + std::strerror(errno) + ")");
   Header h{};
   in.read(reinterpret_cast<char*>(&h), sizeof h);
-  if (!in || std::memcmp(h.magic, kMagic, 8) != 0) throw std::runtime_error(path + ": not an xrdid library (bad magic)");
+  if (!in || std::memcmp(h.magic, kMagic, 8) != 0) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    const bool cif = ext == ".cif" || ext == ".CIF" || ext == ".mcif";
+    throw std::runtime_error(path + ": not an xrdid library" +
+                             (cif ? std::string(" but a CIF: build a library from CIFs with `xrdid library build " + path + " -o LIB`")
+                                  : std::string(" (build one with `xrdid library build CIFS... -o LIB`)")));
+  }
   if (h.version != kVersion) throw std::runtime_error(path + ": unsupported library version " + std::to_string(h.version));
   in.seekg(0, std::ios::end);
   const auto file_size = static_cast<std::uint64_t>(in.tellg());

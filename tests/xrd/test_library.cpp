@@ -58,6 +58,12 @@ TEST_CASE("library round trip keeps metadata and patterns; bad CIFs are listed")
   fs::resize_file(path, fs::file_size(path) - 100);
   CHECK_THROWS_WITH_AS(load_library(path), doctest::Contains("truncated"), std::runtime_error);
   std::ofstream(path) << "not a library at all, but long enough to hold a header of 128 bytes ..........................................";
-  CHECK_THROWS_WITH_AS(load_library(path), doctest::Contains("bad magic"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(load_library(path), doctest::Contains("not an xrdid library (build one with"),
+                       std::runtime_error);
+  // A CIF given where a library belongs says so; a missing file and a folder say why.
+  CHECK_THROWS_WITH_AS(load_library(XRDID_TEST_DATA "/cif/NaCl.cif"), doctest::Contains("but a CIF"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(load_library((dir / "missing.xrdlib").string()), doctest::Contains("No such file"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(load_library(dir.string()), doctest::Contains("is a folder"), std::runtime_error);
   fs::remove_all(dir);
 }
