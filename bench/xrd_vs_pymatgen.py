@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Powder-pattern speed: xrdid vs pymatgen on the same CIFs, in one run, one thread each.
 
-Usage: /usr/bin/python3 bench/xrd_vs_pymatgen.py XRDID [N=200] [CIF_ROOT=../shared/data/cif]
+Usage: /usr/bin/python3 bench/xrd_vs_pymatgen.py XRDID [N=200] [CIF_ROOT=$XRDID_DATA/cif]
 
 Picks N CIFs (every k-th file of the sorted list, deterministic) that pymatgen can read, times
 pymatgen 2022.11.7 (CifParser + XRDCalculator("CuKa").get_pattern, 0-120 deg) in this process,
@@ -10,13 +10,24 @@ onto 6,000 points, so ours does more work), and prints both totals and the ratio
 """
 import os, subprocess, sys, tempfile, time, warnings
 
-warnings.filterwarnings("ignore")
-from pymatgen.io.cif import CifParser
-from pymatgen.analysis.diffraction.xrd import XRDCalculator
-
+if len(sys.argv) < 2:
+    sys.exit(__doc__)
 xrdid = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-root = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "cif")
+if len(sys.argv) > 3:
+    root = sys.argv[3]
+elif os.environ.get("XRDID_DATA"):
+    root = os.path.join(os.environ["XRDID_DATA"], "cif")
+else:
+    sys.exit("xrd_vs_pymatgen.py: give CIF_ROOT, or set XRDID_DATA to the development data folder "
+             "(with cif/ and measured/)")
+if not os.path.isdir(root):
+    sys.exit(f"xrd_vs_pymatgen.py: {root} is not a folder")
+
+warnings.filterwarnings("ignore")
+from pymatgen.io.cif import CifParser  # noqa: E402
+from pymatgen.analysis.diffraction.xrd import XRDCalculator  # noqa: E402
+
 files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".cif"))
 step = max(1, len(files) // (2 * n))
 calc = XRDCalculator("CuKa")

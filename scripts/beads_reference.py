@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """Straightforward scipy.sparse BEADS (Ning, Selesnick & Duval 2014), written from
-docs method-spec §6 (not from pybeads), used to cross-check and time the C++ version.
+docs/method.md §6 (not from pybeads), used to cross-check and time the C++ version.
 
 Usage:
-  beads_reference.py spec [--dia-quirk]       # the §13.2 test signal: costs, x, f checks
+  beads_reference.py spec [--dia-quirk]       # docs/method.md §13.2 test signal: costs, x, f
   beads_reference.py time FILE.xy [--repeat K] [--xrdid build/xrdid]
       # time BEADS on the intensities of FILE (scaled to max 100); with --xrdid also time the
       # C++ version (xrdid denoise --time-runs) with the same parameters and print the ratio
 
 --dia-quirk builds D1/D2 the way scipy.sparse.spdiags does when given diagonals of length N−1
 (the last +1 of D1 and of D2 is lost). Checked and rejected: it gives cost[0] = 13847.4, far
-from §13.2's 13549.510369, while the exact matrices give 13549.5099; so the spec's D1/D2 are right.
+from §13.2's 13549.510369, while the exact matrices give 13549.5099; so the D1/D2 of §6.1 are right.
 Later iterations cannot be compared closer than ~1e-3: the MM iteration is chaotic at that
 level (scaling y by 1 + 1e-15 moves cost[1] by 4e-5 and Σx by 1e-3), see tests/denoise/test_beads.cpp.
 Run with Debian's /usr/bin/python3 (python3-scipy).
@@ -27,7 +27,7 @@ EPS1 = 1e-6
 
 
 def filter_matrices(d, fc, n):
-    """A, B of spec §6.2: banded Toeplitz, b = (-z+2-1/z)^d, a = b + t (z+2+1/z)^d."""
+    """A, B of docs/method.md §6.2: banded Toeplitz, b = (-z+2-1/z)^d, a = b + t (z+2+1/z)^d."""
     b = np.array([1.0])
     q = np.array([1.0])
     for _ in range(d):

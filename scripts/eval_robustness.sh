@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Robustness table: `xrdid eval` on the shared RRUFF/opXRD patterns under the perturbations real
+# Robustness table: `xrdid eval` on measured RRUFF/opXRD patterns under the perturbations real
 # samples bring (augment/perturb.hpp), one row per perturbation, top-1/top-5 per method.
 # Usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]
-#   env: XRDID (default build/xrdid), PATTERNS, CIFS (default ../shared/data/...), METHODS
+#   env: XRDID (default build/xrdid); METHODS; PATTERNS and CIFS (default
+#        $XRDID_DATA/measured/rruff-opxrd and $XRDID_DATA/cif/rruff-opxrd)
 set -euo pipefail
+[[ $# -ge 1 ]] || { echo "usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]" >&2; exit 2; }
 lib=$1
 shift
 model=""
 if [[ $# -gt 0 && $1 != -- ]]; then model=$1; shift; fi
 [[ ${1:-} == -- ]] && shift
 X=${XRDID:-build/xrdid}
-P=${PATTERNS:-../shared/data/measured/rruff-opxrd}
-C=${CIFS:-../shared/data/cif/rruff-opxrd}
+if [[ -z ${PATTERNS:-} || -z ${CIFS:-} ]] && [[ -z ${XRDID_DATA:-} ]]; then
+  echo "eval_robustness.sh: set XRDID_DATA to the development data folder (with cif/ and measured/)," \
+       "or set PATTERNS and CIFS" >&2
+  exit 2
+fi
+P=${PATTERNS:-$XRDID_DATA/measured/rruff-opxrd}
+C=${CIFS:-$XRDID_DATA/cif/rruff-opxrd}
 if [[ -n $model ]]; then M=${METHODS:-profile peaks model hybrid}; else M=${METHODS:-profile peaks}; fi
 perturbs=(""
   "shift=0.2"

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Generate pymatgen reference stick patterns for tests/xrd (agreement with XRDCalculator).
 
-Runs Debian's pymatgen 2022.11.7 on a fixed, varied sample of CIFs from ../shared/data/cif,
-copies each accepted CIF to tests/data/cif/pymatgen/NAME.cif and writes its sticks to
-tests/data/pymatgen/NAME.json. CIFs that pymatgen refuses (or that take too long) are skipped.
+Runs Debian's pymatgen 2022.11.7 on a fixed, varied sample of the development data's CIFs
+($XRDID_DATA/cif), copies each accepted CIF to tests/data/cif/pymatgen/NAME.cif and writes its
+sticks to tests/data/pymatgen/NAME.json. CIFs that pymatgen refuses (or that take too long) are
+skipped.
 
-Usage (from the repository root): /usr/bin/python3 scripts/gen_pymatgen_fixtures.py [SHARED_CIF_DIR]
+Usage (from the repository root): /usr/bin/python3 scripts/gen_pymatgen_fixtures.py [CIF_DIR]
+  CIF_DIR defaults to $XRDID_DATA/cif.
 """
 import glob
 import json
@@ -24,7 +26,15 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator  # noqa: E402
 
 COMMAND = "/usr/bin/python3 scripts/gen_pymatgen_fixtures.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "data", "cif")
+if len(sys.argv) > 1:
+    CIF_ROOT = sys.argv[1]
+elif os.environ.get("XRDID_DATA"):
+    CIF_ROOT = os.path.join(os.environ["XRDID_DATA"], "cif")
+else:
+    sys.exit("gen_pymatgen_fixtures.py: give the CIF folder, or set XRDID_DATA to the development "
+             "data folder (with cif/ and measured/)")
+if not os.path.isdir(CIF_ROOT):
+    sys.exit(f"gen_pymatgen_fixtures.py: {CIF_ROOT} is not a folder")
 OUT_CIF = os.path.join(ROOT, "tests", "data", "cif", "pymatgen")
 OUT_JSON = os.path.join(ROOT, "tests", "data", "pymatgen")
 MAX_CIF_BYTES = 40000
@@ -95,19 +105,19 @@ def name_for(rel):
 def candidates():
     out = [f"httk-cod/all_spacegroups/cifs/{n}.cif" for n in SG_SAMPLE]
     for pat in EXTRA:
-        hits = sorted(glob.glob(os.path.join(SHARED, pat)))
+        hits = sorted(glob.glob(os.path.join(CIF_ROOT, pat)))
         if "*" in pat:
             hits = hits[:6]
-        out += [os.path.relpath(h, SHARED) for h in hits]
+        out += [os.path.relpath(h, CIF_ROOT) for h in hits]
     # Partially occupied structures from the pxrd benchmark set (first few, sorted).
     partial = []
-    for p in sorted(glob.glob(os.path.join(SHARED, "pxrd-benchmark-ref", "*.cif"))):
+    for p in sorted(glob.glob(os.path.join(CIF_ROOT, "pxrd-benchmark-ref", "*.cif"))):
         if len(partial) >= 6:
             break
         txt = open(p, errors="replace").read()
         if os.path.getsize(p) < MAX_CIF_BYTES and re.search(r"\s0\.[0-9]+\s*$", txt, re.M) and \
                 "_atom_site_occupancy" in txt and re.search(r"\s0\.(5|25|33|75)\d*\s*\n", txt):
-            partial.append(os.path.relpath(p, SHARED))
+            partial.append(os.path.relpath(p, CIF_ROOT))
     return out + partial
 
 
@@ -118,7 +128,7 @@ def main():
     written, skipped = 0, []
     seen = set()
     for rel in candidates():
-        path = os.path.join(SHARED, rel)
+        path = os.path.join(CIF_ROOT, rel)
         name = name_for(rel)
         if name in seen or not os.path.exists(path) or os.path.getsize(path) > MAX_CIF_BYTES:
             continue

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PyTorch statement of Net1D ("1D-RegNet"), the cosine head, CosFace and AdaCos.
 
-Written from docs/method-spec.md §7-§8 (the xrdid design document); it is the test oracle and the
-benchmark peer of the C++ engine, never part of the product. Module and attribute names are chosen
+Written from docs/method.md §7-§8; it is the test oracle and the benchmark peer of the C++
+engine, never part of the product. Module and attribute names are chosen
 so that ``state_dict()`` keys are exactly xrdid's parameter/buffer names:
 
     first_conv.conv.weight, first_bn.{weight,bias,running_mean,running_var,num_batches_tracked},
@@ -35,7 +35,7 @@ CONFIGS = {
 
 
 def same_pad_amounts(length, kernel, stride, dilation=1):
-    """Spec §7.2: L_out = ceil(L/s); total = max(0, (L_out-1)s + (k-1)d + 1 - L); left = floor(total/2)."""
+    """docs/method.md §7.2: L_out = ceil(L/s); total = max(0, (L_out-1)s + (k-1)d + 1 - L); left = floor(total/2)."""
     l_out = -(-length // stride)
     total = max(0, (l_out - 1) * stride + (kernel - 1) * dilation + 1 - length)
     return total // 2, total - total // 2
