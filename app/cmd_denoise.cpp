@@ -52,7 +52,7 @@ std::function<int()> xrdid::cli::setup_denoise(CLI::App* sub) {
   sub->add_flag("--no-extend", a->no_extend, "BEADS: no sigmoid edge extension");
   sub->add_option("--extend-sigma", a->extend_sigma, "BEADS edge extension: sigmoid scale in samples, 10σ per side (default 100)")
       ->check(CLI::PositiveNumber);
-  sub->add_option("--eps", a->eps, "BEADS ε0 = ε1 smoothing constants (default 1e-3; the spec's 1e-6 is not reproducible)")
+  sub->add_option("--eps", a->eps, "BEADS ε0 = ε1 smoothing constants (default 1e-3; docs/method.md §6.4 gives 1e-6, too small to reproduce on XRD data)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--time-runs", a->time_runs, "also time the baseline step: best CPU time of this many runs, printed to stderr")
       ->check(CLI::Range(0, 100000));

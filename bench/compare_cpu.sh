@@ -4,7 +4,7 @@
 # (> 1: xrdid is faster). Each cell is the median over ROUNDS of each program's median step time.
 #
 #   bench/compare_cpu.sh [THREADS=2] [ROUNDS=2]
-#   XRDID_BIN=build-torch/xrdid STEPS=5 WARMUP=2 bench/compare_cpu.sh 2 2
+#   XRDID_BIN=build/xrdid STEPS=5 WARMUP=2 bench/compare_cpu.sh 2 2
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${1:-2}"

@@ -1,5 +1,5 @@
 // Symmetric banded matrices for BEADS: storage, products, Cholesky factorisation and solves.
-// Everything is O(N·bw²) (the dpbtrf/dpbtrs equivalent the method spec §6.3 asks for).
+// Everything is O(N·bw²) (the dpbtrf/dpbtrs equivalent docs/method.md §6.3 asks for).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -40,7 +40,7 @@ class SymBanded {
   }
 
   // Banded symmetric Toeplitz matrix whose diagonal offset k (−bw…bw) holds coef[k + bw],
-  // truncated at the edges (no boundary rows), as used for A and B in spec §6.2.
+  // truncated at the edges (no boundary rows), as used for A and B in docs/method.md §6.2.
   static SymBanded toeplitz(std::size_t n, const std::vector<double>& coef) {
     const int bw = static_cast<int>(coef.size() / 2);
     SymBanded m(n, bw);

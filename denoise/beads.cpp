@@ -29,7 +29,7 @@ void check_params(const BeadsParams& p) {
   if (p.extend && !(p.extend_sigma > 0.0)) throw std::runtime_error("beads: extend_sigma must be > 0");
 }
 
-// θ_ε of spec §6.1 (the paper's asymmetric penalty): asymmetric, with a quadratic joint on [−ε0, ε0].
+// θ_ε of docs/method.md §6.1 (the paper's asymmetric penalty): asymmetric, with a quadratic joint on [−ε0, ε0].
 double theta(double x, double r, double eps0) {
   if (x > eps0) return x;
   if (x < -eps0) return -r * x;
@@ -42,7 +42,7 @@ double phi(double v, Penalty pen, double eps1) {
   return a - eps1 * std::log(a + eps1);
 }
 
-// w(v) = φ′(v)/v, the weight of the MM majoriser of φ (spec §6.1).
+// w(v) = φ′(v)/v, the weight of the MM majoriser of φ (docs/method.md §6.1).
 double weight(double v, Penalty pen, double eps1) {
   if (pen == Penalty::L1_v1) return 1.0 / std::sqrt(v * v + eps1);
   return 1.0 / (std::abs(v) + eps1);
@@ -61,12 +61,12 @@ Problem make_problem(std::size_t n, const BeadsParams& p) {
   return pr;
 }
 
-// H·v = B·A⁻¹·v (spec §6.2).
+// H·v = B·A⁻¹·v (docs/method.md §6.2).
 std::vector<double> apply_h(const Problem& pr, const std::vector<double>& v) {
   return pr.B.multiply(pr.cholA.solve(v));
 }
 
-// F(x) of spec §6.1; hr = H(y − x) is given.
+// F(x) of docs/method.md §6.1; hr = H(y − x) is given.
 double cost_from(const std::vector<double>& hr, const std::vector<double>& x, const BeadsParams& p) {
   const std::size_t n = x.size();
   double data = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0;
@@ -84,7 +84,7 @@ double cost_of(const Problem& pr, const std::vector<double>& y, const std::vecto
   return cost_from(apply_h(pr, res), x, p);
 }
 
-// The MM iteration of spec §6.3 on y as given (no extension).
+// The MM iteration of docs/method.md §6.3 on y as given (no extension).
 BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
   const std::size_t n = y.size();
   const Problem pr = make_problem(n, p);
@@ -93,7 +93,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
   for (std::size_t i = 0; i < n; ++i) identity.lower(i, i) = 1.0;
   const SymBanded btb = congruence(pr.B, identity);  // BᵀB, half-bandwidth 2d
 
-  // rhs = BᵀB·A⁻¹y − λ0·Aᵀ·b0 with b0 = (1 − r)/2·1 (spec §6.3: the majoriser's normal equations with x = Az).
+  // rhs = BᵀB·A⁻¹y − λ0·Aᵀ·b0 with b0 = (1 − r)/2·1 (docs/method.md §6.3: the majoriser's normal equations with x = Az).
   const std::vector<double> ainv_y = pr.cholA.solve(y);
   std::vector<double> rhs = btb.multiply(ainv_y);
   const std::vector<double> atb0 = pr.A.multiply(std::vector<double>(n, (1.0 - p.r) / 2.0));
@@ -111,7 +111,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
   std::vector<double> diff(n), hr(n);
   static constexpr double c2[3] = {1.0, -2.0, 1.0};
   for (int it = 0; it < p.iterations; ++it) {
-    // M = 2λ0Γ + D1ᵀ·diag(λ1 w(D1x))·D1 + D2ᵀ·diag(λ2 w(D2x))·D2 (pentadiagonal; spec §6.3 step 3).
+    // M = 2λ0Γ + D1ᵀ·diag(λ1 w(D1x))·D1 + D2ᵀ·diag(λ2 w(D2x))·D2 (pentadiagonal; docs/method.md §6.3 step 3).
     FM.zero();
     for (long k = 0; k + 1 < N; ++k) {
       const double w = p.lam1 * weight(x[k + 1] - x[k], p.penalty, p.eps1);
@@ -125,7 +125,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
       for (long a = 0; a < 3; ++a)
         for (long b = 0; b < 3; ++b) FM.row(k + a)[b - a] += w * c2[a] * c2[b];
     }
-    for (long k = 0; k < N; ++k)  // Γ (spec §6.3 step 2)
+    for (long k = 0; k < N; ++k)  // Γ (docs/method.md §6.3 step 2)
       FM.row(k)[0] += 2.0 * p.lam0 * (1.0 + p.r) / (4.0 * std::max(std::abs(x[k]), p.eps0));
     // Q = BᵀB + AᵀMA (half-bandwidth 2d + 2), solve Q·z = rhs, x = A·z.
     auto assemble = [&] {
@@ -153,7 +153,7 @@ BeadsResult beads_core(const std::vector<double>& y, const BeadsParams& p) {
     out.cost.push_back(cost_from(hr, x, p));
   }
 
-  // f = (y − x) − H(y − x) (spec §6.3, the low-pass part L(y − x)).
+  // f = (y − x) − H(y − x) (docs/method.md §6.3, the low-pass part L(y − x)).
   std::vector<double> res(n);
   for (std::size_t i = 0; i < n; ++i) res[i] = y[i] - x[i];
   const std::vector<double> hres = apply_h(pr, res);
@@ -200,7 +200,7 @@ BeadsParams beads_reference_defaults() { return BeadsParams{}; }
 //  * λ0 = 0.2, λ1 = 2, λ2 = 2 (half the reference λ0, λ1; 0.6× λ2): the reference values push
 //    peaks of ≲ 5 % of the maximum and the tails of strong peaks into the baseline; λ = 0.1/1/1
 //    lets counting noise into x. r = 6 and 15 iterations, L1_v2 as the reference.
-//  * Edge extension (spec §6.5) with σ = 100 samples (README value), edge value = mean of the
+//  * Edge extension (docs/method.md §6.5) with σ = 100 samples (README value), edge value = mean of the
 //    first/last 5 samples, so one noisy count does not set it.
 BeadsParams beads_xrd_defaults(double step_deg) {
   BeadsParams p;
@@ -234,7 +234,7 @@ BeadsResult beads(const std::vector<double>& y, const BeadsParams& p) {
     if (!std::isfinite(v)) throw std::runtime_error("beads: input contains NaN or infinity");
   if (!p.extend) return beads_core(y, p);
 
-  // Spec §6.5: left = y0·sigmoid(t/σ), right = y_{N−1}·sigmoid(−t/σ), t = −5σ, −5σ+1, … < 5σ.
+  // docs/method.md §6.5: left = y0·sigmoid(t/σ), right = y_{N−1}·sigmoid(−t/σ), t = −5σ, −5σ+1, … < 5σ.
   const double s = p.extend_sigma;
   const std::size_t m = static_cast<std::size_t>(std::ceil(10.0 * s));
   const std::size_t k = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, p.extend_edge_points)), 1, n);

@@ -7,7 +7,7 @@
 
 namespace xrdid::denoise {
 
-// Smoothed L1 sparsity penalty φ on the derivatives (spec §6.1).
+// Smoothed L1 sparsity penalty φ on the derivatives (docs/method.md §6.1).
 enum class Penalty {
   L1_v1,  // φ(v) = √(v² + ε1),            w(v) = 1/√(v² + ε1)
   L1_v2,  // φ(v) = |v| − ε1·ln(|v| + ε1), w(v) = 1/(|v| + ε1)
@@ -22,9 +22,9 @@ struct BeadsParams {
   double lam2 = 3.2;     // λ2: penalty on D2·x
   int iterations = 15;   // MM iterations
   Penalty penalty = Penalty::L1_v2;
-  // Edge handling (spec §6.5): extend both ends smoothly to zero with sigmoids of scale
+  // Edge handling (docs/method.md §6.5): extend both ends smoothly to zero with sigmoids of scale
   // extend_sigma samples (10·σ points per side), run, crop. The end values are the mean of
-  // the first/last extend_edge_points samples (1 = the spec's y[0] / y[N−1]; more is robust
+  // the first/last extend_edge_points samples (1 = the reference y[0] / y[N−1]; more is robust
   // to counting noise on measured patterns).
   bool extend = true;
   double extend_sigma = 30.0;  // spec demo value
@@ -39,7 +39,7 @@ struct BeadsResult {
   std::vector<double> cost;  // F(x) after each iteration (on the extended signal if extend)
 };
 
-// The pybeads/MATLAB defaults (spec §6.4), tuned for chromatograms; same as BeadsParams{}.
+// The pybeads/MATLAB defaults (docs/method.md §6.4), tuned for chromatograms; same as BeadsParams{}.
 BeadsParams beads_reference_defaults();
 
 // Baseline period used by the XRD defaults, in degrees 2θ: fc = step / kXrdBaselinePeriodDeg.
@@ -50,21 +50,21 @@ inline constexpr double kXrdBaselinePeriodDeg = 8.0;
 // measured data; see beads.cpp for the justification.
 BeadsParams beads_xrd_defaults(double step_deg = 0.01);
 
-// BEADS on y exactly as spec §6.3 (on the raw scale of y; the λ are not scale-invariant).
+// BEADS on y exactly as docs/method.md §6.3 (on the raw scale of y; the λ are not scale-invariant).
 BeadsResult beads(const std::vector<double>& y, const BeadsParams& p);
 
 // BEADS for an XRD intensity vector: y is scaled so that max|y| = target_max, BEADS runs,
 // and x, f are scaled back (cost stays on the scaled problem). A constant-zero y returns zeros.
 BeadsResult beads_xrd(const std::vector<double>& y, const BeadsParams& p, double target_max = 100.0);
 
-// The banded filter coefficients of spec §6.2: b of (−z + 2 − z⁻¹)^d and
+// The banded filter coefficients of docs/method.md §6.2: b of (−z + 2 − z⁻¹)^d and
 // a = b + t·(z + 2 + z⁻¹)^d with t = tan^(2d)(π·fc). Each has 2d+1 entries.
 struct FilterCoefficients {
   std::vector<double> a, b;
 };
 FilterCoefficients beads_filter(int d, double fc);
 
-// F(x) of spec §6.1 (exposed for tests).
+// F(x) of docs/method.md §6.1 (exposed for tests).
 double beads_cost(const std::vector<double>& y, const std::vector<double>& x, const BeadsParams& p);
 
 Penalty parse_penalty(const std::string& s);  // "l1v1" | "l1v2" (also "L1_v1", "L1_v2")

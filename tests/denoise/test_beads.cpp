@@ -35,14 +35,14 @@ double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.e
 
 }  // namespace
 
-TEST_CASE("BEADS filter rows match spec §13.2 for d = 1 and d = 2") {
+TEST_CASE("BEADS filter rows match docs/method.md §13.2 for d = 1 and d = 2") {
   const FilterCoefficients f1 = beads_filter(1, 0.006);
   REQUIRE(f1.a.size() == 3);
   check_rel(f1.a[0], -0.999645, 1e-6);
   check_rel(f1.a[1], 2.000711, 1e-6);
   check_rel(f1.a[2], -0.999645, 1e-6);
   CHECK(f1.b == std::vector<double>{-1, 2, -1});
-  // t = tan²(π·fc) = 3.553e-4 (spec §6.2)
+  // t = tan²(π·fc) = 3.553e-4 (docs/method.md §6.2)
   CHECK(std::abs((f1.a[1] - 2.0) / 2.0 - 3.553e-4) < 1e-7);
   const FilterCoefficients f2 = beads_filter(2, 0.006);
   REQUIRE(f2.a.size() == 5);
@@ -91,10 +91,10 @@ TEST_CASE("banded Cholesky solves and congruence products agree with dense arith
 // different trajectory. Measured envelope over 200 runs with y scaled by (1 + k·1e-15),
 // |k| < 100, relative to the §13.2 numbers (worst of an -O3 -march=native and an -O0 build):
 // cost[0] 2.2e-7, cost[1..14] 1.1e-3, cost[14] 1.3e-4, x[295..305] 1.2e-3, Σx 2.1e-3,
-// f[0..4] 0.015 absolute, f[500] 1.1e-4, Σf 5.3e-4 (scipy with exactly the spec's matrices
-// lies inside it too). cost[0] is held to the spec's 1e-6, the rest to 2–3× the envelope; the exact formulas are pinned to 1e-5 by the next
+// f[0..4] 0.015 absolute, f[500] 1.1e-4, Σf 5.3e-4 (scipy with exactly the matrices of docs/method.md §6.2
+// lies inside it too). cost[0] is held to 1e-6 as in docs/method.md §13.2, the rest to 2–3× the envelope; the exact formulas are pinned to 1e-5 by the next
 // test case (ε = 1e-3, well conditioned) against an independent scipy.sparse implementation.
-TEST_CASE("BEADS reproduces the spec §13.2 reference run (extension off)") {
+TEST_CASE("BEADS reproduces the docs/method.md §13.2 reference run (extension off)") {
   BeadsParams p;  // d=1, fc=0.006, r=6, λ=(0.4, 4, 3.2), 15 iterations, L1_v2
   p.extend = false;
   const BeadsResult r = beads(spec_signal(), p);
@@ -164,7 +164,7 @@ TEST_CASE("BEADS: a pure smooth baseline yields almost no peak signal") {
   BeadsParams p;  // with the sigmoid extension
   const BeadsResult r = beads(y, p);
   // BEADS keeps a small positive offset in x (the asymmetric λ0 term) and the sigmoid edge
-  // extension (spec §6.5) is imperfect where y still slopes at the end: measured max |x| 0.91
+  // extension (docs/method.md §6.5) is imperfect where y still slopes at the end: measured max |x| 0.91
   // (1.6 % of y) and max |f − y| 2.7 at the last samples, ≤ 0.3 / 0.5 in the interior.
   double max_x = 0, max_err = 0, in_x = 0, in_err = 0;
   for (std::size_t n = 0; n < y.size(); ++n) {
