@@ -9,6 +9,7 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/ops_cuda.hpp"
+#include "nn/ops/element.hpp"
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
@@ -107,10 +108,10 @@ class Scratch {
 
 namespace xrdid::cuda {
 
-// Same formula as the CPU reference (nn/ops/activation.cpp): 1 / (1 + exp(-x)).
+// The CPU reference's formula (nn/ops/element.hpp): 1 / (1 + exp(-x)).
 template <class T>
 __device__ __forceinline__ T sigmoid_dev(T x) {
-  return T(1) / (T(1) + exp(-x));
+  return nn::ops::sigmoid_elem(x);
 }
 
 }  // namespace xrdid::cuda
