@@ -9,7 +9,6 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/ops_cuda.hpp"
-#include "nn/ops/element.hpp"
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
@@ -103,15 +102,5 @@ class Scratch {
   cudaStream_t stream_;
   detail::ScratchTicket ticket_;
 };
-
-}  // namespace xrdid::cuda
-
-namespace xrdid::cuda {
-
-// The CPU reference's formula (nn/ops/element.hpp): 1 / (1 + exp(-x)).
-template <class T>
-__device__ __forceinline__ T sigmoid_dev(T x) {
-  return nn::ops::sigmoid_elem(x);
-}
 
 }  // namespace xrdid::cuda
