@@ -1,11 +1,13 @@
 // Elementwise activations on the GPU (swish, sigmoid, relu): CUDA twin of nn/ops/activation.hpp.
-// Grid-stride loops, same formulas as the CPU reference; backward accumulates into dx.
+// Grid-stride loops over the per-element formulas of nn/ops/element.hpp, shared with the CPU
+// reference; backward accumulates into dx.
 #include <cuda_runtime.h>
 
 #include <stdexcept>
 
 #include "kernels/common.cuh"
 #include "kernels/ops_cuda.hpp"
+#include "nn/ops/element.hpp"
 
 namespace xrdid::cuda {
 
@@ -21,8 +23,8 @@ __global__ void activation_forward_kernel(i64 n, const T* __restrict__ x, T* __r
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
     const T v = x[i];
-    if constexpr (kA == Act::kSwish) y[i] = v * sigmoid_dev(v);
-    if constexpr (kA == Act::kSigmoid) y[i] = sigmoid_dev(v);
+    if constexpr (kA == Act::kSwish) y[i] = nn::ops::swish_elem(v);
+    if constexpr (kA == Act::kSigmoid) y[i] = nn::ops::sigmoid_elem(v);
     if constexpr (kA == Act::kRelu) y[i] = v > T(0) ? v : T(0);
   }
 }
@@ -34,11 +36,8 @@ __global__ void activation_backward_kernel(i64 n, const T* __restrict__ in, cons
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
     const T v = in[i], g = dy[i];
-    if constexpr (kA == Act::kSwish) {
-      const T s = sigmoid_dev(v);
-      dx[i] += g * (s + v * s * (T(1) - s));
-    }
-    if constexpr (kA == Act::kSigmoid) dx[i] += g * v * (T(1) - v);
+    if constexpr (kA == Act::kSwish) dx[i] += nn::ops::swish_backward_elem(v, g);
+    if constexpr (kA == Act::kSigmoid) dx[i] += nn::ops::sigmoid_backward_elem(v, g);
     if constexpr (kA == Act::kRelu) dx[i] += v > T(0) ? g : T(0);
   }
 }

@@ -1,5 +1,5 @@
 // Fused Adam / AdamW update on the GPU, torch.optim semantics (the same arithmetic as
-// nn/ops/adam.hpp's adam_update), for one flat tensor or a list of tensors in one launch, and
+// nn/ops/adam.hpp's adam_update: the shared nn::ops::adam_element), for one flat tensor or a list of tensors in one launch, and
 // with lr and the bias corrections read from device memory (AdamHyper, for CUDA-graph replay).
 #include <cuda_runtime.h>
 
@@ -7,6 +7,7 @@
 
 #include "kernels/common.cuh"
 #include "kernels/ops_cuda.hpp"
+#include "nn/ops/element.hpp"
 
 namespace xrdid::cuda {
 
@@ -16,44 +17,41 @@ using i64 = std::int64_t;
 constexpr int kMaxTensors = 32;
 constexpr i64 kChunk = 4096;  // elements per block in the multi-tensor launch
 
+using nn::ops::AdamCoef;
+
+// The coefficients and the AdamW/Adam switch of one launch.
 template <class T>
-struct AdamCoef {
-  T step_size, sqrt_bc2, b1, b2, eps, decay, wd;
+struct AdamArgs {
+  AdamCoef<T> k;
   bool decoupled;
 };
 
 template <class T>
-AdamCoef<T> make_coef(double lr, double b1, double b2, double eps, double wd, bool decoupled, double bc1, double bc2) {
-  return AdamCoef<T>{static_cast<T>(lr / bc1), static_cast<T>(std::sqrt(bc2)), static_cast<T>(b1),
-                     static_cast<T>(b2),       static_cast<T>(eps),           static_cast<T>(1.0 - lr * wd),
-                     static_cast<T>(wd),       decoupled};
+AdamArgs<T> make_args(double lr, double b1, double b2, double eps, double wd, bool decoupled, double bc1, double bc2) {
+  return AdamArgs<T>{nn::ops::adam_coef<T>(lr, b1, b2, eps, wd, bc1, bc2), decoupled};
 }
 
-// make_coef on the device from the AdamHyper scalars: the same double expressions, each rounded
-// once (double division and sqrt are IEEE round-to-nearest on the device; __dmul_rn keeps
+// nn::ops::adam_coef on the device from the AdamHyper scalars: the same double expressions, each
+// rounded once (double division and sqrt are IEEE round-to-nearest on the device; __dmul_rn keeps
 // lr*wd from contracting into an FMA, which the host does not form either), then rounded to T.
 template <class T>
 __device__ __forceinline__ AdamCoef<T> make_coef_device(const AdamHyper* __restrict__ h, T b1, T b2, T eps, T wd,
-                                                        double wd_d, bool decoupled) {
+                                                        double wd_d) {
   const double lr = h->lr, bc1 = h->bc1, bc2 = h->bc2;
   return AdamCoef<T>{static_cast<T>(lr / bc1), static_cast<T>(sqrt(bc2)), b1, b2, eps,
-                     static_cast<T>(1.0 - __dmul_rn(lr, wd_d)), wd, decoupled};
+                     static_cast<T>(1.0 - __dmul_rn(lr, wd_d)), wd};
 }
 
+// Every kernel updates an element through nn::ops::adam_element (the CPU reference's formula,
+// with explicit rounding), so all of them agree bit for bit given the same coefficients.
 template <class T>
-__device__ __forceinline__ void adam_one(const AdamCoef<T>& k, T& p, T g, T& m, T& v) {
-  if (k.decoupled)
-    p *= k.decay;
-  else
-    g += k.wd * p;
-  m = k.b1 * m + (T(1) - k.b1) * g;
-  v = k.b2 * v + (T(1) - k.b2) * g * g;
-  p -= k.step_size * m / (sqrt(v) / k.sqrt_bc2 + k.eps);
+__device__ __forceinline__ void adam_one(const AdamArgs<T>& a, T& p, T g, T& m, T& v) {
+  nn::ops::adam_element(a.k, a.decoupled, p, g, m, v);
 }
 
 // Grid-stride over the n elements of one tensor.
 template <class T>
-__global__ void adam_update_kernel(i64 n, AdamCoef<T> k, T* __restrict__ p, const T* __restrict__ g,
+__global__ void adam_update_kernel(i64 n, AdamArgs<T> k, T* __restrict__ p, const T* __restrict__ g,
                                    T* __restrict__ m, T* __restrict__ v) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
@@ -66,7 +64,7 @@ template <class T>
 __global__ void adam_update_hyper_kernel(i64 n, const AdamHyper* __restrict__ hyper, T b1, T b2, T eps, T wd,
                                          double wd_d, bool decoupled, T* __restrict__ p, const T* __restrict__ g,
                                          T* __restrict__ m, T* __restrict__ v) {
-  const AdamCoef<T> k = make_coef_device<T>(hyper, b1, b2, eps, wd, wd_d, decoupled);
+  const AdamArgs<T> k{make_coef_device<T>(hyper, b1, b2, eps, wd, wd_d), decoupled};
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
     adam_one(k, p[i], g[i], m[i], v[i]);
@@ -86,7 +84,7 @@ struct AdamList {
 // One block per kChunk-element chunk of one tensor (found by a scan of block_start), by value
 // kernel argument (about 1.5 KB); block-stride loop inside the chunk.
 template <class T>
-__global__ void adam_update_multi_kernel(AdamList<T> list, AdamCoef<T> k) {
+__global__ void adam_update_multi_kernel(AdamList<T> list, AdamArgs<T> k) {
   const i64 b = blockIdx.x;
   int t = 0;
   while (t + 1 < list.count && list.block_start[t + 1] <= b) ++t;
@@ -105,7 +103,7 @@ void adam_update(T* p, const T* g, T* m, T* v, i64 n, double lr, double beta1, d
                  double weight_decay, bool decoupled, double bc1, double bc2, cudaStream_t stream) {
   if (n < 0) throw std::invalid_argument("xrdid::cuda adam_update: negative size");
   if (n == 0 || !g) return;
-  const auto k = make_coef<T>(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
+  const auto k = make_args<T>(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
   adam_update_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, k, p, g, m, v);
   XRDID_CUDA_CHECK_LAUNCH();
 }
@@ -127,7 +125,7 @@ void adam_update_multi(int count, T* const* p, const T* const* g, T* const* m, T
                        double beta1, double beta2, double eps, double weight_decay, bool decoupled, double bc1,
                        double bc2, cudaStream_t stream) {
   if (count < 0) throw std::invalid_argument("xrdid::cuda adam_update_multi: negative count");
-  const auto k = make_coef<T>(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
+  const auto k = make_args<T>(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
   AdamList<T> list{};
   auto flush = [&]() {
     if (list.count == 0) return;

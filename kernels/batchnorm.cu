@@ -10,6 +10,7 @@
 
 #include "kernels/common.cuh"
 #include "kernels/ops_cuda.hpp"
+#include "nn/ops/element.hpp"
 #include "nn/ops/random.hpp"
 
 namespace xrdid::cuda {
@@ -39,7 +40,7 @@ template <class T>
 __device__ __forceinline__ T swish_grad(const SwishGrad<T>& sw, std::uint64_t seed, T a, T b0, i64 idx, T xv,
                                         T dyv) {
   const T z = xv * a + b0;
-  const T sg = sigmoid_dev(z);
+  const T sg = nn::ops::sigmoid_elem(z);
   T g = dyv;
   if (sw.drop) g = nn::ops::uniform(seed, static_cast<std::uint64_t>(idx)) >= sw.pf ? dyv * sw.scale : T(0);
   return g * (sg + z * sg * (T(1) - sg));
@@ -152,7 +153,7 @@ __global__ void batchnorm_swish_dropout_forward_kernel(i64 total, i64 C, i64 L, 
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
     const i64 c = (i / L) % C;
     const T v = x[i] * coef[2 * c] + coef[2 * c + 1];
-    const T a = v * sigmoid_dev(v);
+    const T a = nn::ops::swish_elem(v);
     if (xbn) xbn[i] = v;
     if (act) act[i] = a;
     if (pf > 0.f)

@@ -104,13 +104,3 @@ class Scratch {
 };
 
 }  // namespace xrdid::cuda
-
-namespace xrdid::cuda {
-
-// Same formula as the CPU reference (nn/ops/activation.cpp): 1 / (1 + exp(-x)).
-template <class T>
-__device__ __forceinline__ T sigmoid_dev(T x) {
-  return T(1) / (T(1) + exp(-x));
-}
-
-}  // namespace xrdid::cuda

@@ -181,19 +181,17 @@ class CudaBackend final : public nn::exec::Backend<T>, public CountersSource {
   void forget_recordings() override { core_.forget_recordings(); }
   std::size_t scratch_bytes() const override { return kScratchBytes; }
 
-  void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) override {
-    cuda::conv1d_forward<T>(s, x, w, b, y, s_);
-  }
-  void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) override {
-    cuda::conv1d_backward<T>(s, x, w, dy, dx, dw, db, s_);
-  }
-  void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var) override {
-    cuda::batchnorm_stats<T>(s, x, mean, var, s_);
-  }
-  void batchnorm_update_running(i64 C, i64 M, const T* mean, const T* var, double momentum, T* rm,
-                                T* rv) override {
-    cuda::batchnorm_update_running<T>(C, M, mean, var, momentum, rm, rv, s_);
-  }
+  // The pass-through ops of nn/exec/ops.def: xrdid::cuda::name<T>(args..., stream). The
+  // XRDID_OP_CUSTOM ones are written below.
+#define XRDID_WITH_STREAM(...) (__VA_ARGS__, s_)
+#define XRDID_OP(name, params, args) \
+  void name params override { cuda::name<T> XRDID_WITH_STREAM args; }
+#define XRDID_OP_CUSTOM(name, params, args)
+#include "nn/exec/ops.def"
+#undef XRDID_OP
+#undef XRDID_OP_CUSTOM
+#undef XRDID_WITH_STREAM
+
   void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
                                 const T* beta, double eps, bool drop, double p, SeedArg seed, T* y) override {
     cuda::bn_swish_dropout_forward<T>(s, x, mean, var, gamma, beta, eps, drop, p, seed, y, s_);
@@ -204,87 +202,17 @@ class CudaBackend final : public nn::exec::Backend<T>, public CountersSource {
     cuda::bn_swish_dropout_backward<T>(s, x, mean, var, gamma, beta, eps, training, drop, p, seed, dy, dx, dgamma,
                                        dbeta, s_);
   }
-  void swish_forward(i64 n, const T* x, T* y) override { cuda::swish_forward<T>(n, x, y, s_); }
-  void swish_backward(i64 n, const T* x, const T* dy, T* dx) override { cuda::swish_backward<T>(n, x, dy, dx, s_); }
-  void sigmoid_forward(i64 n, const T* x, T* y) override { cuda::sigmoid_forward<T>(n, x, y, s_); }
-  void sigmoid_backward(i64 n, const T* y, const T* dy, T* dx) override {
-    cuda::sigmoid_backward<T>(n, y, dy, dx, s_);
-  }
   void dropout_forward(i64 n, double p, SeedArg seed, const T* x, T* y) override {
     cuda::dropout_forward<T>(n, p, seed, x, y, s_);
   }
   void dropout_backward(i64 n, double p, SeedArg seed, const T* dy, T* dx) override {
     cuda::dropout_backward<T>(n, p, seed, dy, dx, s_);
   }
-  void add_forward(i64 n, const T* a, const T* b, T* y) override { cuda::add_forward<T>(n, a, b, y, s_); }
-  void axpy(i64 n, T alpha, const T* x, T* y) override { cuda::axpy<T>(n, alpha, x, y, s_); }
-  void maxpool_same2_forward(i64 R, i64 L, const T* x, T* y) override {
-    cuda::maxpool_same2_forward<T>(R, L, x, y, s_);
-  }
-  void maxpool_same2_backward(i64 R, i64 L, const T* x, const T* dy, T* dx) override {
-    cuda::maxpool_same2_backward<T>(R, L, x, dy, dx, s_);
-  }
-  void mean_length_forward(i64 R, i64 L, const T* x, T* y) override { cuda::mean_length_forward<T>(R, L, x, y, s_); }
-  void mean_length_backward(i64 R, i64 L, const T* dy, T* dx) override {
-    cuda::mean_length_backward<T>(R, L, dy, dx, s_);
-  }
-  void scale_channels_forward(i64 N, i64 C, i64 L, const T* x, const T* e, T* y) override {
-    cuda::scale_channels_forward<T>(N, C, L, x, e, y, s_);
-  }
-  void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const T* dy, T* dx, T* de) override {
-    cuda::scale_channels_backward<T>(N, C, L, x, e, dy, dx, de, s_);
-  }
-  void pad_channels_forward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* x, T* y) override {
-    cuda::pad_channels_forward<T>(N, C, L, before, after, x, y, s_);
-  }
-  void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* dy, T* dx) override {
-    cuda::pad_channels_backward<T>(N, C, L, before, after, dy, dx, s_);
-  }
-  void residual_se_forward(const nn::exec::ResidualShape& s, const T* h, const T* e, const T* x, T* y) override {
-    cuda::residual_se_forward<T>(s, h, e, x, y, s_);
-  }
-  void residual_shortcut_backward(const nn::exec::ResidualShape& s, const T* x, const T* dy, T* dx) override {
-    cuda::residual_shortcut_backward<T>(s, x, dy, dx, s_);
-  }
-  void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) override {
-    cuda::linear_forward<T>(s, x, w, b, y, s_);
-  }
-  void linear_backward(const LinearShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) override {
-    cuda::linear_backward<T>(s, x, w, dy, dx, dw, db, s_);
-  }
-  void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c) override {
-    cuda::matmul_forward<T>(s, a, b, c, s_);
-  }
-  void matmul_backward(const MatmulShape& s, const T* a, const T* b, const T* dc, T* da, T* db) override {
-    cuda::matmul_backward<T>(s, a, b, dc, da, db, s_);
-  }
-  void l2_normalize_rows_forward(i64 R, i64 D, double eps, const T* x, T* y, T* norm) override {
-    cuda::l2_normalize_rows_forward<T>(R, D, eps, x, y, norm, s_);
-  }
-  void l2_normalize_rows_backward(i64 R, i64 D, double eps, const T* y, const T* norm, const T* dy,
-                                  T* dx) override {
-    cuda::l2_normalize_rows_backward<T>(R, D, eps, y, norm, dy, dx, s_);
-  }
-  void cosface_forward(i64 N, i64 C, double s, double m, const T* c, const i64* labels, T* p, T* loss) override {
-    cuda::cosface_forward<T>(N, C, s, m, c, labels, p, loss, s_);
-  }
-  void cosface_backward(i64 N, i64 C, double s, const T* p, const i64* labels, T dloss, T* dc) override {
-    cuda::cosface_backward<T>(N, C, s, p, labels, dloss, dc, s_);
-  }
-  void cross_entropy_forward(i64 N, i64 C, const T* z, const i64* labels, T* p, T* loss) override {
-    cuda::cross_entropy_forward<T>(N, C, z, labels, p, loss, s_);
-  }
-  void cross_entropy_backward(i64 N, i64 C, const T* p, const i64* labels, T dloss, T* dz) override {
-    cuda::cross_entropy_backward<T>(N, C, p, labels, dloss, dz, s_);
-  }
   void adacos_update_scale(i64 N, i64 C, const T* c, const i64* labels, const double* s_prev,
                            double* s_new) override {
     cuda::adacos_update_scale<T>(N, C, c, labels, s_prev, s_new, s_);
   }
   void axpy_scale(i64 n, const double* s, const T* x, T* y) override { cuda::axpy_device_scale<T>(n, s, x, y, s_); }
-  void topk_rows(i64 N, i64 C, const T* scores, i64 k, i64* idx) override {
-    cuda::topk_rows<T>(N, C, scores, k, idx, s_);
-  }
   void adam_update(T* p, const T* g, T* m, T* v, i64 n, const AdamHyper* h, double beta1, double beta2, double eps,
                    double weight_decay, bool decoupled) override {
     cuda::adam_update<T>(p, g, m, v, n, h, beta1, beta2, eps, weight_decay, decoupled, s_);

@@ -1,6 +1,6 @@
-// Backend: where a planned computation (nn/exec/net1d_executor.hpp) runs. The same ops as
-// nn/ops/ (same arguments, same ACCUMULATE (+=) contract for every *_backward, nullptr gradients
-// skipped), on raw pointers into the backend's own memory: host memory for CpuBackend
+// Backend: where a planned computation (nn/exec/net1d_executor.hpp) runs. The ops, listed once in
+// nn/exec/ops.def, are those of nn/ops/ (same arguments, same ACCUMULATE (+=) contract for every
+// *_backward, nullptr gradients skipped), on raw pointers into the backend's own memory: host memory for CpuBackend
 // (nn/exec/cpu_backend.hpp), device memory for the CUDA backend (kernels/cuda_backend.hpp).
 //
 // Two things differ from nn/ops, so that one captured CUDA graph can be replayed for every step:
@@ -64,58 +64,12 @@ class BackendBase {
 template <class T>
 class Backend : public BackendBase {
  public:
-  // ---- convolution, normalisation, activations --------------------------------------------
-  virtual void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) = 0;
-  virtual void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) = 0;
-  virtual void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var) = 0;
-  virtual void batchnorm_update_running(i64 C, i64 M, const T* mean, const T* var, double momentum, T* running_mean,
-                                        T* running_var) = 0;
-  virtual void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
-                                        const T* gamma, const T* beta, double eps, bool drop, double p, SeedArg seed,
-                                        T* y) = 0;
-  virtual void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mean, const T* var,
-                                         const T* gamma, const T* beta, double eps, bool training, bool drop,
-                                         double p, SeedArg seed, const T* dy, T* dx, T* dgamma, T* dbeta) = 0;
-  virtual void swish_forward(i64 n, const T* x, T* y) = 0;
-  virtual void swish_backward(i64 n, const T* x, const T* dy, T* dx) = 0;
-  virtual void sigmoid_forward(i64 n, const T* x, T* y) = 0;
-  virtual void sigmoid_backward(i64 n, const T* y, const T* dy, T* dx) = 0;
-  virtual void dropout_forward(i64 n, double p, SeedArg seed, const T* x, T* y) = 0;
-  virtual void dropout_backward(i64 n, double p, SeedArg seed, const T* dy, T* dx) = 0;
-  // ---- shapes, pooling ----------------------------------------------------------------------
-  virtual void add_forward(i64 n, const T* a, const T* b, T* y) = 0;
-  virtual void axpy(i64 n, T alpha, const T* x, T* y) = 0;  // y += alpha * x
-  virtual void maxpool_same2_forward(i64 R, i64 L, const T* x, T* y) = 0;
-  virtual void maxpool_same2_backward(i64 R, i64 L, const T* x, const T* dy, T* dx) = 0;
-  virtual void mean_length_forward(i64 R, i64 L, const T* x, T* y) = 0;
-  virtual void mean_length_backward(i64 R, i64 L, const T* dy, T* dx) = 0;
-  virtual void scale_channels_forward(i64 N, i64 C, i64 L, const T* x, const T* e, T* y) = 0;
-  virtual void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const T* dy, T* dx, T* de) = 0;
-  virtual void pad_channels_forward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* x, T* y) = 0;
-  virtual void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* dy, T* dx) = 0;
-  virtual void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y) = 0;
-  virtual void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy, T* dx) = 0;
-  // ---- dense, head, losses ------------------------------------------------------------------
-  virtual void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) = 0;
-  virtual void linear_backward(const LinearShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) = 0;
-  virtual void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c) = 0;
-  virtual void matmul_backward(const MatmulShape& s, const T* a, const T* b, const T* dc, T* da, T* db) = 0;
-  virtual void l2_normalize_rows_forward(i64 R, i64 D, double eps, const T* x, T* y, T* norm) = 0;
-  virtual void l2_normalize_rows_backward(i64 R, i64 D, double eps, const T* y, const T* norm, const T* dy,
-                                          T* dx) = 0;
-  virtual void cosface_forward(i64 N, i64 C, double s, double m, const T* c, const i64* labels, T* p, T* loss) = 0;
-  virtual void cosface_backward(i64 N, i64 C, double s, const T* p, const i64* labels, T dloss, T* dc) = 0;
-  virtual void cross_entropy_forward(i64 N, i64 C, const T* z, const i64* labels, T* p, T* loss) = 0;
-  virtual void cross_entropy_backward(i64 N, i64 C, const T* p, const i64* labels, T dloss, T* dz) = 0;
-  // *s_new = AdaCos scale from *s_prev (may alias); both in backend memory.
-  virtual void adacos_update_scale(i64 N, i64 C, const T* c, const i64* labels, const double* s_prev,
-                                   double* s_new) = 0;
-  // y += T(*s) * x, *s in backend memory.
-  virtual void axpy_scale(i64 n, const double* s, const T* x, T* y) = 0;
-  virtual void topk_rows(i64 N, i64 C, const T* scores, i64 k, i64* idx) = 0;
-  // ---- optimiser (*hyper in backend memory) ----------------------------------------------------
-  virtual void adam_update(T* p, const T* g, T* m, T* v, i64 n, const AdamHyper* hyper, double beta1, double beta2,
-                           double eps, double weight_decay, bool decoupled) = 0;
+  // One pure virtual per entry of nn/exec/ops.def (the documentation of each op is there).
+#define XRDID_OP(name, params, args) virtual void name params = 0;
+#define XRDID_OP_CUSTOM(name, params, args) virtual void name params = 0;
+#include "nn/exec/ops.def"
+#undef XRDID_OP
+#undef XRDID_OP_CUSTOM
 };
 
 }  // namespace xrdid::nn::exec

@@ -1,8 +1,9 @@
 // Elementwise activations: branch-free loops the compiler vectorises, OpenMP for large arrays.
 // float uses a polynomial exp that vectorises (no libm call per element); double uses std::exp.
+// The per-element formulas are nn/ops/element.hpp's, shared with kernels/activation.cu.
 #include "nn/ops/activation.hpp"
 
-#include "nn/ops/fastmath.hpp"
+#include "nn/ops/element.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -15,7 +16,6 @@ namespace xrdid::nn::ops {
 namespace {
 constexpr std::int64_t kPar = 32768;  // below this, threading costs more than it saves
 
-using detail::sigm;
 
 
 // Runs body(begin, end) over blocks of 4096 elements, in parallel for large n. The body's
@@ -34,25 +34,22 @@ inline void blocked(std::int64_t n, Body body) {
 template <class T>
 void swish_fwd_k(std::int64_t n, const T* __restrict x, T* __restrict y) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] * sigm(x[i]);
+  for (std::int64_t i = 0; i < n; ++i) y[i] = swish_elem(x[i]);
 }
 template <class T>
 void swish_bwd_k(std::int64_t n, const T* __restrict x, const T* __restrict dy, T* __restrict dx) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T s = sigm(x[i]);
-    dx[i] += dy[i] * (s + x[i] * s * (T(1) - s));
-  }
+  for (std::int64_t i = 0; i < n; ++i) dx[i] += swish_backward_elem(x[i], dy[i]);
 }
 template <class T>
 void sigmoid_fwd_k(std::int64_t n, const T* __restrict x, T* __restrict y) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) y[i] = sigm(x[i]);
+  for (std::int64_t i = 0; i < n; ++i) y[i] = sigmoid_elem(x[i]);
 }
 template <class T>
 void sigmoid_bwd_k(std::int64_t n, const T* __restrict y, const T* __restrict dy, T* __restrict dx) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) dx[i] += dy[i] * y[i] * (T(1) - y[i]);
+  for (std::int64_t i = 0; i < n; ++i) dx[i] += sigmoid_backward_elem(y[i], dy[i]);
 }
 template <class T>
 void relu_fwd_k(std::int64_t n, const T* __restrict x, T* __restrict y) {

@@ -11,6 +11,7 @@ struct AdamHyper {
 };
 
 // bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. decoupled: p *= 1 - lr*wd (AdamW); else g += wd*p (Adam).
+// g == nullptr: nothing changes.
 template <class T>
 void adam_update(T* p, const T* g, T* m, T* v, std::int64_t n, double lr, double beta1, double beta2, double eps,
                  double weight_decay, bool decoupled, double bc1, double bc2);

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "nn/ops/cpu_util.hpp"
-#include "nn/ops/fastmath.hpp"
+#include "nn/ops/element.hpp"
 #include "nn/ops/random.hpp"
 
 namespace xrdid::nn::ops {
@@ -130,7 +130,7 @@ void bsd_fwd_k(std::int64_t L, const T* __restrict xr, T a, T b0, T* __restrict 
 #pragma omp simd
   for (std::int64_t l = 0; l < L; ++l) {
     const T z = xr[l] * a + b0;
-    yr[l] = z * detail::sigm(z);
+    yr[l] = z * sigmoid_elem(z);
   }
 }
 
@@ -140,7 +140,7 @@ void bsd_fwd_drop_k(std::int64_t L, const T* __restrict xr, T a, T b0, float pf,
 #pragma omp simd
   for (std::int64_t l = 0; l < L; ++l) {
     const T z = xr[l] * a + b0;
-    const T sw = z * detail::sigm(z);
+    const T sw = z * sigmoid_elem(z);
     yr[l] = uniform(seed, i0 + static_cast<std::uint64_t>(l)) >= pf ? sw * scale : T(0);
   }
 }
@@ -155,7 +155,7 @@ void bsd_bwd_k(std::int64_t L, const T* __restrict xr, const T* __restrict dr, T
 #pragma omp simd reduction(+ : s1, s2)
     for (std::int64_t l = 0; l < L; ++l) {
       const T z = xr[l] * a + b0;
-      const T sg = detail::sigm(z);
+      const T sg = sigmoid_elem(z);
       const T g = uniform(seed, i0 + static_cast<std::uint64_t>(l)) >= pf ? dr[l] * scale : T(0);
       const T v = g * (sg + z * sg * (T(1) - sg));
       gz[l] = v;
@@ -166,7 +166,7 @@ void bsd_bwd_k(std::int64_t L, const T* __restrict xr, const T* __restrict dr, T
 #pragma omp simd reduction(+ : s1, s2)
     for (std::int64_t l = 0; l < L; ++l) {
       const T z = xr[l] * a + b0;
-      const T sg = detail::sigm(z);
+      const T sg = sigmoid_elem(z);
       const T v = dr[l] * (sg + z * sg * (T(1) - sg));
       gz[l] = v;
       s1 += v;

@@ -1,4 +1,4 @@
-// Vectorisable exp/sigmoid shared by the CPU activation kernels (internal to nn/ops).
+// Vectorisable exp for the CPU ops (internal to nn/ops; sigmoid and swish are in element.hpp).
 // float uses a polynomial exp (no libm call per element, so loops vectorise); double uses std::exp.
 #pragma once
 #include <bit>
@@ -36,7 +36,5 @@ template <class T> inline T exp_t(T x) {
   else
     return std::exp(x);
 }
-
-template <class T> inline T sigm(T x) { return T(1) / (T(1) + exp_t(-x)); }
 
 }  // namespace xrdid::nn::ops::detail
