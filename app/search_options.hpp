@@ -20,6 +20,8 @@ inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
   sub->add_option("--strain-penalty", opt.strain_penalty,
                   "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_flag("!--every-entry", opt.one_row_per_phase,
+                "list every library entry on its own row (default: entries of one phase share a row)");
   sub->add_option("--hybrid-weight", opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
 }

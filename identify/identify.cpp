@@ -1,5 +1,6 @@
 // Identification by model embedding and by full-profile correlation; see identify.hpp.
 #include "identify/identify.hpp"
+#include "identify/same_phase.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -384,6 +385,18 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
   return out;
 }
 
+// The ranked candidates with every phase in one row (its best entry), at most `rows` rows.
+std::vector<Candidate> Identifier::one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const {
+  std::vector<std::size_t> entries(ranked.size());
+  for (std::size_t i = 0; i < ranked.size(); ++i) entries[i] = ranked[i].entry;
+  std::vector<Candidate> out;
+  for (const PhaseRow& row : rows_by_phase(lib_, entries, rows)) {
+    out.push_back(ranked[row.position]);
+    for (std::size_t pos : row.also) out.back().same_phase.push_back(ranked[pos].entry);
+  }
+  return out;
+}
+
 IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
   XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid" || opt.method == "peaks",
               "unknown method '" + opt.method + "' (model, profile, hybrid, peaks)");
@@ -423,6 +436,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
     }
   }
   std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   res.candidates = c;
   res.confident = !c.empty() && c.front().score >= opt.min_score;

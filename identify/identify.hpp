@@ -35,6 +35,7 @@ struct IdentifyOptions {
   double min_score = 0.5;             // best score below this -> no confident match
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
+  bool one_row_per_phase = true;      // entries of one phase (identify/same_phase.hpp) share a row
 };
 
 struct Candidate {
@@ -43,6 +44,7 @@ struct Candidate {
                           // peaks: figure of merit in [0, 1])
   double shift_deg = 0;   // best zero shift (profile)
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
+  std::vector<std::size_t> same_phase;  // further library entries of this phase, best first
 };
 
 struct IdentifyResult {
@@ -75,6 +77,7 @@ class Identifier {
 
  private:
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
+  std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,

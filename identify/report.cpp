@@ -27,6 +27,9 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
                    {"source", relative_source(e)}});
+      nlohmann::json same = nlohmann::json::array();
+      for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
+      c.back()["same_phase"] = same;
     }
     nlohmann::json qj = {{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}};
     if (!r.note.empty()) qj["note"] = r.note;
@@ -45,7 +48,9 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
           << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
       if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
-      out << "  " << e.id << "\n";
+      out << "  " << e.id;
+      if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
+      out << "\n";
     }
     if (!r.note.empty()) out << "  (" << r.note << ")\n";
   }
@@ -73,7 +78,9 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       std::snprintf(sh, sizeof sh, "%+.2f", c.shift_deg);
       h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
         << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << sh << "</td><td>"
-        << esc(e.id) << "</td></tr>\n";
+        << esc(e.id);
+      for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
+      h << "</td></tr>\n";
     }
     h << "</table>\n";
     // One plot per candidate: measured (processed) vs the candidate's simulated pattern, offset.

@@ -136,3 +136,28 @@ TEST_CASE("JSON carries the documented fields and the HTML report is well-formed
   CHECK(doc.select_nodes("//polyline").size() >= 6);
   CHECK(html.find("<?xml") == std::string::npos);
 }
+
+TEST_CASE("entries of one phase share a row: the top rows are different answers, every source listed") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  xrd::Library lib = xrd::build_library(
+      {{d + "NaCl.cif", "a/NaCl"}, {d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "b/NaCl"}, {d + "Si.cif", "Si"}}, {});
+  REQUIRE(lib.size() == 4);
+  identify::Identifier id(lib);
+  identify::IdentifyOptions opt;
+  opt.top = 3;
+  auto r = id.identify(measure(d + "NaCl.cif", 0.0), opt);
+  REQUIRE(r.candidates.size() == 3);  // NaCl (twice), LiF, Si
+  CHECK(lib.entries[r.candidates[0].entry].reduced_formula == "NaCl");
+  REQUIRE(r.candidates[0].same_phase.size() == 1);
+  CHECK(lib.entries[r.candidates[0].same_phase[0]].reduced_formula == "NaCl");
+  CHECK(r.candidates[0].same_phase[0] != r.candidates[0].entry);
+  for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i].same_phase.empty());
+  const auto j = identify::results_to_json({r}, lib);
+  CHECK(j["queries"][0]["candidates"][0]["same_phase"].size() == 1);
+
+  opt.one_row_per_phase = false;  // --every-entry
+  auto every = id.identify(measure(d + "NaCl.cif", 0.0), opt);
+  REQUIRE(every.candidates.size() == 3);
+  CHECK(lib.entries[every.candidates[1].entry].reduced_formula == "NaCl");
+  CHECK(every.candidates[0].same_phase.empty());
+}
