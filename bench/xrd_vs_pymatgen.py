@@ -14,15 +14,10 @@ if len(sys.argv) < 2:
     sys.exit(__doc__)
 xrdid = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-if len(sys.argv) > 3:
-    root = sys.argv[3]
-elif os.environ.get("XRDID_DATA"):
-    root = os.path.join(os.environ["XRDID_DATA"], "cif")
-else:
-    sys.exit("xrd_vs_pymatgen.py: give CIF_ROOT, or set XRDID_DATA to the development data folder "
-             "(with cif/ and measured/)")
-if not os.path.isdir(root):
-    sys.exit(f"xrd_vs_pymatgen.py: {root} is not a folder")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from devdata import data_folder  # noqa: E402
+
+root = data_folder(sys.argv[3] if len(sys.argv) > 3 else None, "cif", "xrd_vs_pymatgen.py")
 
 warnings.filterwarnings("ignore")
 from pymatgen.io.cif import CifParser  # noqa: E402

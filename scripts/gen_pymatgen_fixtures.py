@@ -26,15 +26,10 @@ from pymatgen.analysis.diffraction.xrd import XRDCalculator  # noqa: E402
 
 COMMAND = "/usr/bin/python3 scripts/gen_pymatgen_fixtures.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if len(sys.argv) > 1:
-    CIF_ROOT = sys.argv[1]
-elif os.environ.get("XRDID_DATA"):
-    CIF_ROOT = os.path.join(os.environ["XRDID_DATA"], "cif")
-else:
-    sys.exit("gen_pymatgen_fixtures.py: give the CIF folder, or set XRDID_DATA to the development "
-             "data folder (with cif/ and measured/)")
-if not os.path.isdir(CIF_ROOT):
-    sys.exit(f"gen_pymatgen_fixtures.py: {CIF_ROOT} is not a folder")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devdata import data_folder  # noqa: E402
+
+CIF_ROOT = data_folder(sys.argv[1] if len(sys.argv) > 1 else None, "cif", "gen_pymatgen_fixtures.py")
 OUT_CIF = os.path.join(ROOT, "tests", "data", "cif", "pymatgen")
 OUT_JSON = os.path.join(ROOT, "tests", "data", "pymatgen")
 MAX_CIF_BYTES = 40000
