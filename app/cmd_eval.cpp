@@ -3,13 +3,14 @@
 #include <iostream>
 
 #include "app/command.hpp"
+#include "common/atomic_file.hpp"
 #include "app/search_options.hpp"
 #include "identify/evaluation.hpp"
 
 namespace {
 
 struct EvalArgs {
-  std::string dir, cif_dir, library, model, perturb;
+  std::string dir, cif_dir, library, model, perturb, ranks;
   std::vector<std::string> methods{"profile"};
   bool verbose = false;
   xrdid::identify::IdentifyOptions opt;
@@ -31,6 +32,8 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
                   "displacement=0.2,hump=0.3,seed=1 (robustness)");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
+  sub->add_option("--ranks", a->ranks, "write name,method,rank per pattern (rank of the first hit, 0: not in the "
+                                       "top 10) to this CSV, for scripts/cv.py");
   sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {
@@ -47,6 +50,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
+    std::string ranks_csv = "name,method,rank\n";
     for (auto& m : a->methods) {
       auto opt = a->opt;
       opt.method = m;
@@ -59,7 +63,9 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                 << "\n";
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
+      for (auto& [name, rank] : s.ranks) ranks_csv += name + "," + m + "," + std::to_string(rank) + "\n";
     }
+    if (!a->ranks.empty()) xrdid::common::write_file_atomic(a->ranks, ranks_csv);
     return 0;
   });
 }

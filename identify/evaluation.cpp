@@ -74,6 +74,7 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
         first = static_cast<int>(k);
         break;
       }
+    s.ranks.emplace_back(lp.name, first + 1);
     h1 += first == 0;
     h5 += first >= 0 && first < 5;
     h10 += first >= 0 && first < 10;

@@ -30,6 +30,8 @@ struct EvalScore {
   double top1 = 0, top5 = 0, top10 = 0;  // %
   double seconds_per_query = 0;
   std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
+  // Per scored pattern: its name and the rank of the first hit (1 = top, 0 = not in the top 10).
+  std::vector<std::pair<std::string, int>> ranks;
 };
 
 // Scores `opt.method` on every pattern of `set`, each first perturbed by `perturb` (see
