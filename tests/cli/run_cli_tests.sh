@@ -113,6 +113,19 @@ if "$X" --help | grep -q identify; then
   expect nz "eval when no pattern survives the perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
     --perturb range=200:300
   contains "$T/err" "no pattern could be scored" "nothing-scored message"
+  # Per-pattern ranks, and the cross-validated choice of a setting over folds (scripts/cv.py).
+  expect 0 "eval --ranks" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --method profile peaks --ranks "$T/ranks.csv"
+  contains "$T/ranks.csv" "NaCl,profile,1" "ranks CSV has the profile rank"
+  contains "$T/ranks.csv" "NaCl,peaks," "ranks CSV has the peaks row"
+  printf 'name,fold\nA,0\nB,0\nC,1\nD,1\n' >"$T/folds.csv"
+  printf 'name,method,rank\nA,profile,1\nB,profile,2\nC,profile,1\nD,profile,0\n' >"$T/good.csv"
+  printf 'name,method,rank\nA,profile,3\nB,profile,1\nC,profile,4\nD,profile,1\n' >"$T/other.csv"
+  expect 0 "cv.py" -- python3 "$ROOT/scripts/cv.py" --folds "$T/folds.csv" good="$T/good.csv" other="$T/other.csv"
+  contains "$T/out" "fold 0: chose other" "cv.py chooses on the other fold (equal top-1, better top-5)"
+  contains "$T/out" "cross-validated estimate: top-1 50.0 %" "cv.py held-out estimate"
+  printf 'name,method,rank\nA,profile,1\n' >"$T/short.csv"
+  expect nz "cv.py with a ranks file lacking patterns" -- python3 "$ROOT/scripts/cv.py" --folds "$T/folds.csv" x="$T/short.csv"
+  contains "$T/err" "lacks 3 patterns" "cv.py missing-pattern message"
   expect 0 "identify --json with a model" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --model "$T/m.safetensors" \
     --method hybrid --json --report "$T/r.html"
   contains "$T/out" '"queries"' "identify JSON"
