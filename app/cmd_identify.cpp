@@ -1,4 +1,5 @@
 // `xrdid identify`: rank library entries against measured patterns.
+#include <cctype>
 #include <iostream>
 
 #include "io/pattern_io.hpp"
@@ -7,6 +8,7 @@
 #include "app/search_options.hpp"
 #include "identify/identify.hpp"
 #include "identify/report.hpp"
+#include "xrd/elements.hpp"
 #include "xrd/export.hpp"
 #include "xrd/wavelengths.hpp"
 
@@ -19,16 +21,21 @@ struct IdentifyArgs {
   xrdid::identify::IdentifyOptions opt;
 };
 
-std::vector<std::string> split_elements(const std::string& s) {
+// "li,O" -> {"Li", "O"}: symbols in any case, separated by commas or spaces; an unknown symbol
+// is an error naming the option.
+std::vector<std::string> split_elements(const std::string& s, const std::string& option) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : s + ",") {
-    if (c == ',' || c == ' ') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
+    if (c != ',' && c != ' ') {
+      cur += static_cast<char>(cur.empty() ? std::toupper(static_cast<unsigned char>(c))
+                                           : std::tolower(static_cast<unsigned char>(c)));
+      continue;
     }
+    if (cur.empty()) continue;
+    XRDID_CHECK(xrdid::xrd::atomic_number(cur) > 0, option + ": unknown element '" + cur + "'");
+    out.push_back(cur);
+    cur.clear();
   }
   return out;
 }
@@ -60,9 +67,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     xrdid::compute::DeviceOptions dev;
     dev.device = a->device;
     xrdid::compute::require_device(dev);
-    for (auto& s : req->results()) for (auto& e : split_elements(s)) a->opt.require.push_back(e);
-    for (auto& s : exc->results()) for (auto& e : split_elements(s)) a->opt.exclude.push_back(e);
-    for (auto& s : only->results()) for (auto& e : split_elements(s)) a->opt.only.push_back(e);
+    for (auto& s : req->results()) for (auto& e : split_elements(s, "--require")) a->opt.require.push_back(e);
+    for (auto& s : exc->results()) for (auto& e : split_elements(s, "--exclude")) a->opt.exclude.push_back(e);
+    for (auto& s : only->results()) for (auto& e : split_elements(s, "--only")) a->opt.only.push_back(e);
     if ((a->opt.method == "model" || a->opt.method == "hybrid") && a->model.empty())
       throw std::runtime_error("--method " + a->opt.method + " needs --model FILE");
     xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
@@ -76,8 +83,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& f : a->patterns) {
       try {
         auto p = xrdid::io::read_pattern(f);
-        if (!p.wavelength.known() && assumed.known()) p.wavelength = assumed;
+        const bool given = !p.wavelength.known() && assumed.known();
+        if (given) p.wavelength = assumed;
         results.push_back(id.identify(p, a->opt));
+        if (given) results.back().wavelength_from = "--wavelength option";
       } catch (const std::exception& e) {
         std::cerr << "xrdid: error: " << xrdid::cli::error_text(e) << "\n";
         ++failed;

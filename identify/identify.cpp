@@ -406,6 +406,8 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   res.method = opt.method;
   std::vector<char> mask;
   res.processed = preprocess(measured, opt, &mask);
+  res.wavelength = measured.wavelength.known() ? measured.wavelength.alpha1 : lib_.wavelength.alpha1;
+  res.wavelength_from = measured.wavelength.known() ? "pattern" : "assumed";
   if (*std::max_element(res.processed.intensity.begin(), res.processed.intensity.end()) <= 0.f) {
     res.note = "no signal above the noise after background removal";
     return res;
@@ -438,6 +440,10 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
   if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
+  if (opt.method != "model" && opt.method != "peaks")
+    for (auto& k : c)
+      k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||
+                          (opt.max_strain > 0 && std::abs(k.scale - 1.0) >= opt.max_strain - 1e-9);
   res.candidates = c;
   res.confident = !c.empty() && c.front().score >= opt.min_score;
   return res;

@@ -45,6 +45,7 @@ struct Candidate {
   double shift_deg = 0;   // best zero shift (profile)
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
   std::vector<std::size_t> same_phase;  // further library entries of this phase, best first
+  bool at_search_limit = false;  // the zero shift or lattice scale found sits at its search range's edge
 };
 
 struct IdentifyResult {
@@ -54,6 +55,8 @@ struct IdentifyResult {
   bool confident = false;
   std::string note;        // why there are no candidates / no confident match, if known
   xrd::Pattern processed;  // the query on the library grid after preprocessing (max 1)
+  double wavelength = 0;   // Å (Kα1) of the query as identified
+  std::string wavelength_from;  // "pattern" (read from the file), "assumed" (the library's), or as set by the caller
 };
 
 class Identifier {

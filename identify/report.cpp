@@ -26,12 +26,17 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       const auto& e = lib.entries[cand.entry];
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
-                   {"source", relative_source(e)}});
+                   {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", relative_source(e)}});
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
     }
-    nlohmann::json qj = {{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}};
+    nlohmann::json qj = {{"file", r.file},
+                         {"method", r.method},
+                         {"wavelength_angstrom", r.wavelength},
+                         {"wavelength_from", r.wavelength_from},
+                         {"confident", r.confident},
+                         {"candidates", c}};
     if (!r.note.empty()) qj["note"] = r.note;
     q.push_back(qj);
   }
@@ -40,14 +45,17 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
 
 void print_results(const std::vector<IdentifyResult>& results, const xrd::Library& lib, std::ostream& out) {
   for (auto& r : results) {
-    out << r.file << "  (" << r.method << ")"
-        << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
+    out << r.file << "  (" << r.method << ", " << std::fixed << std::setprecision(5) << r.wavelength << " A "
+        << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + r.wavelength_from)
+        << ")" << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
     int rank = 1;
     for (auto& c : r.candidates) {
       const auto& e = lib.entries[c.entry];
       out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
           << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
       if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
+      if (r.method == "profile" || r.method == "hybrid")
+        out << "  scale " << std::setprecision(4) << c.scale << (c.at_search_limit ? " (at search limit)" : "");
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
@@ -64,7 +72,11 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
        "<h1>xrdid identification report</h1>\n";
   const auto grid = lib.grid();
   for (auto& r : results) {
-    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "</p>\n";
+    char wl[64];
+    std::snprintf(wl, sizeof wl, "%.5f", r.wavelength);
+    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "; wavelength " << wl << " Å ("
+      << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + esc(r.wavelength_from))
+      << ")</p>\n";
     if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";
     if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
     h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>shift (°)</th><th>source</th></tr>\n";

@@ -101,6 +101,16 @@ if "$X" --help | grep -q identify; then
   "$X" simulate "$ROOT/data/phases/NaCl.cif" --range 10,80 -o "$T/nacl.xy" >/dev/null 2>&1
   expect 0 "identify by profile" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3
   contains "$T/out" "NaCl" "profile finds NaCl"
+  contains "$T/out" "assumed: the file gives none" "identify says the wavelength was assumed"
+  expect 0 "identify --require in lower case" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --require na,cl
+  contains "$T/out" "NaCl" "--require na,cl keeps NaCl"
+  expect nz "identify --require with an unknown element" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --require Xx
+  contains "$T/err" "--require: unknown element 'Xx'" "unknown element message"
+  expect 0 "identify --wavelength" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --wavelength CuKa --json
+  contains "$T/out" '"wavelength_from": "--wavelength option"' "JSON says where the wavelength came from"
+  contains "$T/out" '"at_search_limit"' "JSON flags a shift or scale at its search limit"
+  expect nz "identify with a CIF as the library" -- "$X" identify "$T/nacl.xy" --library "$ROOT/data/phases/NaCl.cif"
+  contains "$T/err" "but a CIF" "CIF-as-library message"
   # eval: a labelled folder (NAME.xy beside NAME.cif), perturbations, and one clear error when
   # nothing can be scored.
   mkdir -p "$T/labelled"
