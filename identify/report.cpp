@@ -95,10 +95,11 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       h << "</td></tr>\n";
     }
     h << "</table>\n";
-    // One plot per candidate: measured (processed) vs the candidate's simulated pattern, offset.
+    // One plot per listed candidate (as many as --top asks for): measured (processed) vs the
+    // candidate's simulated pattern, mirrored.
     int shown = 0;
     for (auto& c : r.candidates) {
-      if (shown++ >= 3) break;
+      ++shown;
       const auto& e = lib.entries[c.entry];
       io::Curve meas, ref;
       meas.name = "measured, background removed";
@@ -126,7 +127,9 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
         ref.y.push_back(-p[i] / 100.0);  // mirrored below the axis
       }
       io::PlotOptions po;
-      po.title = "#" + std::to_string(shown) + " " + e.reduced_formula + "  score " + std::to_string(c.score).substr(0, 6);
+      char sc[32];
+      std::snprintf(sc, sizeof sc, "%.4f", c.score);  // as in the table
+      po.title = "#" + std::to_string(shown) + " " + e.reduced_formula + "  score " + sc;
       po.x_label = "2θ (°)";
       po.y_label = "intensity (measured up, reference down)";
       std::string svg = io::svg_plot({meas, ref}, po);

@@ -5,6 +5,7 @@
 #include <pugixml.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "augment/perturb.hpp"
@@ -123,7 +124,8 @@ TEST_CASE("JSON carries the documented fields and the HTML report is well-formed
   std::vector<identify::IdentifyResult> rs{id.identify(measure(XRDID_TEST_DATA "/cif/Si.cif", 0), {})};
   auto j = identify::results_to_json(rs, lib);
   auto& c = j["queries"][0]["candidates"][0];
-  for (const char* k : {"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "source"})
+  for (const char* k : {"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "shift_deg", "scale",
+                        "at_search_limit", "same_phase", "source"})
     CHECK_MESSAGE(c.contains(k), k);
   CHECK(c["reduced_formula"] == "Si");
   CHECK(c["rank"] == 1);
@@ -132,8 +134,12 @@ TEST_CASE("JSON carries the documented fields and the HTML report is well-formed
   auto ok = doc.load_string(html.c_str());
   CHECK_MESSAGE(ok, ok.description());
   auto svgs = doc.select_nodes("//svg");
-  CHECK(svgs.size() == 3);  // the three best candidates are drawn
-  CHECK(doc.select_nodes("//polyline").size() >= 6);
+  CHECK(svgs.size() == rs[0].candidates.size());  // every listed candidate is drawn (--top of them)
+  CHECK(rs[0].candidates.size() == 4);
+  CHECK(doc.select_nodes("//polyline").size() >= 8);
+  char sc[32];
+  std::snprintf(sc, sizeof sc, "score %.4f", rs[0].candidates[0].score);
+  CHECK(html.find(sc) != std::string::npos);  // plot headings round the score as the table does
   CHECK(html.find("<?xml") == std::string::npos);
 }
 
