@@ -229,10 +229,11 @@ void check_p(double p, const char* what) {
   if (!(p >= 0.0 && p < 1.0)) throw std::invalid_argument(std::string("xrdid::cuda ") + what + ": p not in [0, 1)");
 }
 
-// Splits per channel: about 8 blocks per SM in all (132 SMs), at least 2048 values per split.
+// Splits per channel: about 8 blocks per multiprocessor in all, at least 2048 values per split
+// (a function of the shape and the card: the same sums on every run on one card).
 i64 splits_for(const BatchNormShape& s) {
   const i64 M = s.N * s.L;
-  i64 S = CEIL_DIV(i64{132 * 8}, s.C);
+  i64 S = CEIL_DIV(i64{8} * sm_count(), s.C);
   S = std::min(S, std::max<i64>(1, M / 2048));
   return std::max<i64>(1, std::min<i64>(S, 65535));
 }

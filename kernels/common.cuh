@@ -4,6 +4,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -59,8 +60,24 @@ __device__ __forceinline__ A block_max(A v, A* smem, A lowest) {
   return warp_max(v);
 }
 
-// Grid size for a grid-stride elementwise loop over n items with `threads` per block.
-inline unsigned grid_for(std::int64_t n, int threads, std::int64_t max_blocks = 132 * 32) {
+// Streaming multiprocessors of the current device (132 on an H200), read once per device.
+inline int sm_count() {
+  constexpr int kMaxDevices = 16;
+  static std::atomic<int> cached[kMaxDevices] = {};
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kMaxDevices) return 132;
+  int n = cached[dev].load(std::memory_order_relaxed);
+  if (n == 0) {
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || n <= 0) n = 132;
+    cached[dev].store(n, std::memory_order_relaxed);
+  }
+  return n;
+}
+
+// Grid size for a grid-stride elementwise loop over n items with `threads` per block: at most
+// max_blocks blocks (default 32 per multiprocessor).
+inline unsigned grid_for(std::int64_t n, int threads, std::int64_t max_blocks = 0) {
+  if (max_blocks <= 0) max_blocks = std::int64_t{32} * sm_count();
   std::int64_t b = CEIL_DIV(n, static_cast<std::int64_t>(threads));
   if (b > max_blocks) b = max_blocks;
   if (b < 1) b = 1;

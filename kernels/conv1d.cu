@@ -207,10 +207,10 @@ bool is_pointwise(const Conv1dShape& s) {
   return s.K == 1 && s.stride == 1 && s.groups == 1 && s.pad_left == 0 && s.pad_right == 0;
 }
 
-// Splits of the backward-weight reduction: enough blocks to fill the GPU (~8 per SM on 132
-// SMs), each split at least 16 stages of kBK; a function of the shape only (deterministic).
+// Splits of the backward-weight reduction: enough blocks to fill the GPU (~8 per multiprocessor),
+// each split at least 16 stages of kBK; a function of the shape and the card (deterministic on one card).
 i64 weight_splits(const Conv1dShape& s, i64 tiles, i64 J) {
-  const i64 target = 132 * 8;
+  const i64 target = i64{8} * sm_count();
   i64 S = CEIL_DIV(target, tiles);
   S = std::min(S, std::max<i64>(1, J / (16 * kBK)));
   return std::max<i64>(1, std::min<i64>(S, 65535));
