@@ -10,7 +10,7 @@ struct Conv1dShape {
   std::int64_t N = 1, C_in = 1, C_out = 1, L_in = 1, L_out = 1, K = 1;
   std::int64_t stride = 1, dilation = 1, groups = 1, pad_left = 0, pad_right = 0;
 
-  // The spec's "same" padding: L_out = ceil(L_in/stride), total pad
+  // The "same" padding of docs/method.md §7.2: L_out = ceil(L_in/stride), total pad
   // max(0, (L_out-1)*stride + (K-1)*dilation + 1 - L_in), left floor(total/2), rest right.
   static Conv1dShape same(std::int64_t N, std::int64_t C_in, std::int64_t C_out, std::int64_t L_in,
                           std::int64_t K, std::int64_t stride = 1, std::int64_t dilation = 1,

@@ -1,4 +1,4 @@
-// The end of a Net1D block in one pass (method-spec §7.3): the SE-scaled main path plus the
+// The end of a Net1D block in one pass (docs/method.md §7.3): the SE-scaled main path plus the
 // shortcut (optional "same" max-pool by 2, then zero channel padding):
 //   y[n,c,l] = h[n,c,l] * e[n,c] + s[n,c,l],  s = pad_channels(before, rest)(downsample ? maxpool_same2(x) : x)
 // Equal to scale_channels + max_pool_same2 + pad_channels + add (nn/ops/channel, pool,

@@ -1,11 +1,11 @@
-// Net1D structure: parameter counts and lengths of method-spec §7.4, names, configs.
+// Net1D structure: parameter counts and lengths of docs/method.md §7.4, names, configs.
 #include <doctest/doctest.h>
 
 #include "nn/net1d.hpp"
 
 using namespace xrdid::nn;
 
-TEST_CASE("seed Net1D has exactly 30,654,000 backbone parameters and the spec's lengths") {
+TEST_CASE("seed Net1D has exactly 30,654,000 backbone parameters and the published lengths") {
   Rng rng(0);
   Net1DConfig cfg = net1d_config("seed");
   Net1D net(cfg, rng);

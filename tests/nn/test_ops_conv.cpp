@@ -1,5 +1,5 @@
 // conv1d raw ops against a naive double-precision reference written here, in float and double;
-// the "same" padding table of method-spec §7.2; the accumulate contract; an opt-in timing case.
+// the "same" padding table of docs/method.md §7.2; the accumulate contract; an opt-in timing case.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -122,7 +122,7 @@ const Case kCases[] = {
 
 }  // namespace
 
-TEST_CASE("conv1d same padding follows method-spec 7.2") {
+TEST_CASE("conv1d same padding follows docs/method.md §7.2") {
   const Conv1dShape s1 = Conv1dShape::same(1, 1, 1, 1500, 16, 1);
   CHECK(s1.pad_left == 7);
   CHECK(s1.pad_right == 8);

@@ -1,4 +1,4 @@
-// Forward semantics of the non-convolution ops against naive inline references (method-spec
+// Forward semantics of the non-convolution ops against naive inline references (docs/method.md
 // §7.2, §8, §13.3), the accumulate contract of every raw backward, and dropout determinism.
 #include <doctest/doctest.h>
 
@@ -112,7 +112,7 @@ TEST_CASE("float swish and sigmoid (polynomial exp) stay within a few ulp of dou
   CHECK(out[3] == 1e4f);
 }
 
-TEST_CASE("same max-pool pads one ZERO on the right (method-spec 7.2)") {
+TEST_CASE("same max-pool pads one ZERO on the right (docs/method.md §7.2)") {
   // Odd L: the last window compares x[L-1] with 0, so a negative last value becomes 0.
   Var y = F::max_pool_same2(Var(t64({1, 2, 5}, {1, -3, -2, -5, -0.5, /**/ -1, -2, 4, 3, 0.25})));
   CHECK(y.shape() == Shape{1, 2, 3});
@@ -209,7 +209,7 @@ TEST_CASE("dropout is inverted, deterministic per seed and identical in float an
   CHECK(ops::dropout_scale<double>(0.25, 7, 0) == (q.value().item(0) != 0.0 ? 4.0 / 3.0 : 0.0));
 }
 
-TEST_CASE("cosine head, CosFace, CE and AdaCos reproduce method-spec 13.3") {
+TEST_CASE("cosine head, CosFace, CE and AdaCos reproduce docs/method.md §13.3") {
   const Tensor W = t64({3, 4}, {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1});
   const Tensor X = t64({3, 4}, {2, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1});
   const std::vector<std::int64_t> labels{0, 1, 2};
@@ -228,7 +228,7 @@ TEST_CASE("cosine head, CosFace, CE and AdaCos reproduce method-spec 13.3") {
   // float path gives the same numbers to float precision
   Var cf(cos.value().to(DType::F32));
   CHECK(F::cosface_loss(cf, labels).value().item() == doctest::Approx(4.162844).epsilon(1e-5));
-  // All-zero cosines, C = 1000: 12 + ln(999 + e^-12) = 18.907 (method-spec 8.2).
+  // All-zero cosines, C = 1000: 12 + ln(999 + e^-12) = 18.907 (docs/method.md §8.2).
   Var zero(Tensor::zeros({2, 1000}, DType::F64));
   CHECK(F::cosface_loss(zero, {0, 999}).value().item() == doctest::Approx(12.0 + std::log(999.0 + std::exp(-12.0))).epsilon(1e-12));
   CHECK(F::cosface_loss(zero, {0, 999}).value().item() == doctest::Approx(18.907).epsilon(1e-4));
