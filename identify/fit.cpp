@@ -256,6 +256,31 @@ struct Bounds {
   Vec lo, hi;
 };
 
+// JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row (a point far from
+// every peak only has background derivatives).
+void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g) {
+  const auto np = static_cast<int>(J.cols());
+  A.setZero(np, np);
+  g.setZero(np);
+  std::vector<int> nz;
+  nz.reserve(static_cast<std::size_t>(np));
+  for (Eigen::Index i = 0; i < J.rows(); ++i) {
+    const double* row = J.row(i).data();
+    nz.clear();
+    for (int a = 0; a < np; ++a)
+      if (row[a] != 0.0) nz.push_back(a);
+    const double wi = w[i], wr = r ? wi * (*r)[i] : 0.0;
+    for (std::size_t ia = 0; ia < nz.size(); ++ia) {
+      const int a = nz[ia];
+      const double va = wi * row[a];
+      g[a] += row[a] * wr;
+      double* col = A.col(a).data();  // lower triangle, column a
+      for (std::size_t ib = ia; ib < nz.size(); ++ib) col[nz[ib]] += va * row[nz[ib]];
+    }
+  }
+  A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
+}
+
 // ---- Levenberg–Marquardt with box bounds ---------------------------------------------------
 struct LmOutcome {
   int iterations = 0;
@@ -281,13 +306,13 @@ LmOutcome levenberg_marquardt(const Model& m, Vec& p, const std::vector<int>& fr
     return out;
   }
   double lambda = 1e-3;
+  Eigen::MatrixXd Afull;
+  Vec gfull;
   for (int it = 0; it < max_it; ++it) {
     out.iterations = it + 1;
     const Vec r = m.y - yc;
-    // Only the free columns.
+    normal_equations(J, m.w, &r, Afull, gfull);
     std::vector<int> act;
-    const RowMatrix Jw = m.w.asDiagonal() * J;
-    const Vec gfull = Jw.transpose() * r;
     for (int j : free) {
       const bool at_lo = p[j] <= b.lo[j] && gfull[j] < 0, at_hi = p[j] >= b.hi[j] && gfull[j] > 0;
       if (!at_lo && !at_hi) act.push_back(j);
@@ -299,14 +324,9 @@ LmOutcome levenberg_marquardt(const Model& m, Vec& p, const std::vector<int>& fr
     }
     Eigen::MatrixXd A(n, n);
     Vec g(n), dsc(n);
-    {
-      Eigen::MatrixXd Jf(J.rows(), n), Jwf(J.rows(), n);
-      for (int c = 0; c < n; ++c) {
-        Jf.col(c) = J.col(act[c]);
-        Jwf.col(c) = Jw.col(act[c]);
-        g[c] = gfull[act[c]];
-      }
-      A.noalias() = Jwf.transpose() * Jf;
+    for (int c = 0; c < n; ++c) {
+      g[c] = gfull[act[c]];
+      for (int d = 0; d < n; ++d) A(d, c) = Afull(act[d], act[c]);
     }
     if (!A.allFinite() || !g.allFinite()) {
       out.diverged = true;
@@ -445,13 +465,14 @@ void linear_start(const Model& m, Vec& p) {
   q[kScale] = 1.0;
   q.segment(m.bg0(), m.nb).setZero();
   m.eval(q, prof, nullptr);
-  Eigen::MatrixXd X(m.x.size(), 1 + m.nb);
+  RowMatrix X(static_cast<Eigen::Index>(m.x.size()), 1 + m.nb);
   X.col(0) = prof;
   X.rightCols(m.nb) = m.T;
-  const Eigen::MatrixXd Xw = m.w.asDiagonal() * X;
-  Eigen::MatrixXd A = Xw.transpose() * X;
+  Eigen::MatrixXd A;
+  Vec rhs;
+  normal_equations(X, m.w, &m.y, A, rhs);
   A.diagonal().array() += 1e-12 * A.diagonal().maxCoeff();
-  Vec beta = A.ldlt().solve(Xw.transpose() * m.y);
+  Vec beta = A.ldlt().solve(rhs);
   if (!beta.allFinite()) return;
   p[kScale] = std::max(beta[0], 1e-6 * std::abs(beta[0]) + 1e-12);
   p.segment(m.bg0(), m.nb) = beta.tail(m.nb);
@@ -801,9 +822,12 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(m.np, m.np);
   if (!est.empty() && res.status != FitStatus::Diverged) {
     const auto n = static_cast<Eigen::Index>(est.size());
-    Eigen::MatrixXd Jf(N, n);
-    for (Eigen::Index c = 0; c < n; ++c) Jf.col(c) = J.col(est[static_cast<std::size_t>(c)]);
-    const Eigen::MatrixXd A = Jf.transpose() * m.w.asDiagonal() * Jf;
+    Eigen::MatrixXd Afull, A(n, n);
+    Vec gdummy;
+    normal_equations(J, m.w, nullptr, Afull, gdummy);
+    for (Eigen::Index c = 0; c < n; ++c)
+      for (Eigen::Index d = 0; d < n; ++d)
+        A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
     Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();
     const Eigen::MatrixXd As = d.asDiagonal() * A * d.asDiagonal();
     Eigen::MatrixXd inv = As.completeOrthogonalDecomposition().pseudoInverse();
