@@ -148,6 +148,7 @@ struct Reflection {
   double intensity = 0.0;     // stick intensity share (max stick = 100)
   std::array<int, 3> hkl{};
   int multiplicity = 0;
+  double half_window = 12.0;  // evaluated on ±half_window·FWHM (narrower for weak reflections)
   std::size_t po_begin = 0, po_end = 0;  // this reflection's cos²α entries in Model::po_c2
   std::vector<std::array<int, 3>> all_hkl;
 };
@@ -161,7 +162,6 @@ struct Model {
   bool use_po = false;
   double lambda[2] = {0, 0}, ratio[2] = {1, 0};
   int n_lines = 1, nc = 0, nb = 0, np = 0;
-  double window = 12.0;
   int bg0() const { return kCell0 + nc; }
 
   // yc = model at p; with J, its N × np Jacobian (row-major); with bg, the background alone.
@@ -214,14 +214,14 @@ struct Model {
         }
         const double base = ratio[line] * rf.intensity * dw;  // per unit scale, before P
         const double A = S * base * P;
-        const double half = window * H;
+        const double half = rf.half_window * H;
         const auto first = std::lower_bound(x.begin(), x.end(), pos - half) - x.begin();
         const auto last = std::upper_bound(x.begin() + first, x.end(), pos + half) - x.begin();
         const double invH = 1.0 / H, gn = kGaussNorm * invH, ln = kLorentzNorm * invH;
         for (auto i = first; i < last; ++i) {
           const double xd = x[static_cast<std::size_t>(i)] - pos;
           const double u = xd * invH, u2 = u * u;
-          const double G = gn * std::exp(-kGaussK * u2);
+          const double G = u2 < 25.0 ? gn * std::exp(-kGaussK * u2) : 0.0;  // exp(−69) beyond
           const double den = 1.0 / (1.0 + 4.0 * u2);
           const double L = ln * den;
           const double phi = eta * L + (1.0 - eta) * G;
@@ -553,7 +553,6 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
     m.lambda[1] = wl.alpha2;
     m.ratio[1] = wl.ratio21;
   }
-  m.window = opt.window_fwhm;
 
   // Chebyshev background basis.
   m.nb = opt.background_terms;
@@ -621,6 +620,12 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
     }
   }
   XRDID_CHECK(!m.refl.empty(), "fit: " + su.phase + ": no reflections in the fit range");
+  // Window: the Lorentzian tail of a reflection of relative intensity ρ at u FWHM is ≈ ρ/(4u²)
+  // of the strongest peak's maximum, so u = window·√ρ (at least 4) cuts every tail at the
+  // level where the strongest one is cut.
+  for (Reflection& rf : m.refl)
+    rf.half_window = opt.scale_window ? std::clamp(opt.window_fwhm * std::sqrt(rf.intensity / imax), std::min(4.0, opt.window_fwhm), opt.window_fwhm)
+                                      : opt.window_fwhm;
 
   // Parameters, names and bounds.
   su.p = Vec::Zero(m.np);

@@ -14,7 +14,7 @@
 //     reflections merged into stick k;
 //   Φ: pseudo-Voigt η L + (1 − η) G with one FWHM H, H² = U tan²θ + V tan θ + W (Caglioti,
 //     Paoletti & Ricci 1958), normalised G and L as in Thompson, Cox & Hastings (1987); each
-//     peak is evaluated on ±window_fwhm·H only.
+//     peak is evaluated on ±window_fwhm·H only (less for weak peaks, see FitOptions).
 // Least squares with weights w = 1/max(y_o, 1) (counting statistics on raw counts) by
 // Levenberg (1944) – Marquardt (1963) with analytic derivatives, started from a coarse search
 // over the zero shift and an isotropic cell strain. Agreement after Hill & Madsen / Toby (2006):
@@ -44,6 +44,7 @@ struct FitOptions {
   double zero_bound = 1.0;           // |Z| bound in the least squares (degrees)
   double initial_fwhm = 0.1;         // starting FWHM (degrees), W = FWHM², U = V = 0
   double window_fwhm = 12.0;         // each peak is evaluated on ±window_fwhm·FWHM
+  bool scale_window = true;          // … times √(relative intensity), at least 4 FWHM
   double min_relative_intensity = 2e-4;  // sticks weaker than this × the strongest are left out
   bool refine_displacement = true;   // D (cos θ shift)
   bool refine_profile = true;        // U, V, W, η
