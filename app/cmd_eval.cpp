@@ -45,6 +45,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     XRDID_CHECK(!set.empty(), a->dir + ": no pattern with a readable NAME.cif");
     auto lib = xrdid::xrd::load_library(a->library);
     xrdid::identify::Identifier id(lib);
+    id.set_library_path(a->library);
     id.set_device(a->dev);
     if (!a->model.empty()) id.attach_model(a->model);
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"

@@ -74,6 +74,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       throw std::runtime_error("--method " + a->opt.method + " needs --model FILE");
     xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
     xrdid::identify::Identifier id(lib);
+    id.set_library_path(a->library);
     id.set_device(dev);
     if (!a->model.empty()) id.attach_model(a->model);
     xrdid::xrd::Wavelength assumed;

@@ -22,6 +22,9 @@ inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_flag("!--every-entry", opt.one_row_per_phase,
                 "list every library entry on its own row (default: entries of one phase share a row)");
+  sub->add_option("--verify", opt.verify, "fit the best K rows to the measured pattern (cell, zero shift, peak "
+                                         "shape, background) and rank them by the fit (0: off)")
+      ->capture_default_str()->check(CLI::Range(0, 50));
   sub->add_option("--hybrid-weight", opt.hybrid_weight, "w of hybrid: (1 - w) x profile score + w x model score")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
 }

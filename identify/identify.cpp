@@ -1,6 +1,7 @@
 // Identification by model embedding and by full-profile correlation; see identify.hpp.
 #include "identify/identify.hpp"
 #include "identify/same_phase.hpp"
+#include "xrd/cif_reader.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -229,7 +230,9 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const float* r = ref_compressed_.data() + entries[k] * n;
-    Candidate best{entries[k], -2.0, 0.0};
+    Candidate best;
+    best.entry = entries[k];
+    best.score = -2.0;
     std::vector<double> rn(static_cast<std::size_t>(2 * S + 1));
     for (const Variant& var : variants) {
       // Reference moved by s points: r'[i] = r[i - s]. Its norm over the measured window
@@ -276,7 +279,11 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
           const double sc = score_at(s);
           if (sc > best_sc) best_sc = sc, best_s = s;
         }
-      if (best_sc > best.score) best = {entries[k], best_sc, best_s * lib_.two_theta_step, var.scale};
+      if (best_sc > best.score) {
+        best.score = best_sc;
+        best.shift_deg = best_s * lib_.two_theta_step;
+        best.scale = var.scale;
+      }
     }
     out[k] = best;
   }
@@ -301,7 +308,9 @@ std::vector<Candidate> Identifier::rank_peaks(const std::vector<float>& q, const
   std::vector<Candidate> out(entries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
-    Candidate best{entries[k], 0.0, 0.0};
+    Candidate best;
+    best.entry = entries[k];
+    best.score = 0.0;
     const auto& rp = ref_peaks_[entries[k]];
     std::vector<char> used(qp.size());
     for (int s = -S; s <= S; s += shift_step) {
@@ -385,6 +394,36 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
   return out;
 }
 
+std::shared_ptr<const xrd::Crystal> Identifier::crystal(std::size_t entry) const {
+  {
+    std::lock_guard<std::mutex> lock(crystals_mutex_);
+    auto it = crystals_.find(entry);
+    if (it != crystals_.end()) return it->second;
+  }
+  auto c = std::make_shared<const xrd::Crystal>(xrd::read_cif(xrd::entry_cif_path(lib_, entry, library_path_)));
+  std::lock_guard<std::mutex> lock(crystals_mutex_);
+  return crystals_.emplace(entry, std::move(c)).first->second;
+}
+
+// Fits each of the best k candidates to the measured pattern and orders them by the fit; a
+// candidate whose CIF cannot be read or whose fit fails keeps a Diverged fit with the reason.
+void Identifier::verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const {
+  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::size_t i = 0; i < n; ++i) {
+    auto fit = std::make_shared<FitResult>();
+    try {
+      *fit = fit_phase(measured, *crystal(ranked[i].entry));
+    } catch (const std::exception& e) {
+      fit->status = FitStatus::Diverged;
+      fit->message = e.what();
+    }
+    ranked[i].fit = std::move(fit);
+  }
+  std::stable_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),
+                   [](const Candidate& a, const Candidate& b) { return better_fit(*a.fit, *b.fit); });
+}
+
 // The ranked candidates with every phase in one row (its best entry), at most `rows` rows.
 std::vector<Candidate> Identifier::one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const {
   std::vector<std::size_t> entries(ranked.size());
@@ -440,6 +479,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
   if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
+  if (opt.verify > 0) verify(measured, c, opt.verify);
   if (opt.method != "model" && opt.method != "peaks")
     for (auto& k : c)
       k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||

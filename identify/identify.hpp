@@ -12,6 +12,8 @@
 #include "nn/exec/net1d_executor.hpp"
 #include "nn/net1d.hpp"
 #include "compute/compute_device.hpp"
+#include "identify/fit.hpp"
+#include "xrd/crystal.hpp"
 #include "xrd/library.hpp"
 #include "xrd/pattern.hpp"
 
@@ -36,9 +38,15 @@ struct IdentifyOptions {
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
   bool one_row_per_phase = true;      // entries of one phase (identify/same_phase.hpp) share a row
+  // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
+  // and ranked among themselves by the fit (better_fit: converged first, then the lower BIC).
+  int verify = 0;
 };
 
 struct Candidate {
+  Candidate() = default;
+  Candidate(std::size_t e, double sc, double shift = 0.0, double lattice_scale = 1.0)
+      : entry(e), score(sc), shift_deg(shift), scale(lattice_scale) {}
   std::size_t entry = 0;  // index into the library
   double score = 0;       // cosine similarity in [-1, 1] (profile: of y^0.4-compressed profiles;
                           // peaks: figure of merit in [0, 1])
@@ -46,6 +54,7 @@ struct Candidate {
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
   std::vector<std::size_t> same_phase;  // further library entries of this phase, best first
   bool at_search_limit = false;  // the zero shift or lattice scale found sits at its search range's edge
+  std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified
 };
 
 struct IdentifyResult {
@@ -77,9 +86,13 @@ class Identifier {
   IdentifyResult identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const;
 
   const xrd::Library& library() const { return lib_; }
+  // The library file the entries' CIFs are found from (xrd::entry_cif_path), for verification.
+  void set_library_path(const std::string& path) { library_path_ = path; }
 
  private:
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
+  std::shared_ptr<const xrd::Crystal> crystal(std::size_t entry) const;  // read once, then cached
+  void verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const;
   std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
@@ -111,6 +124,9 @@ class Identifier {
   int emb_dim_ = 0;
   bool clean_refs_ = false;      // the model was trained on cleaned inputs (metadata input=cleaned)
   double input_exponent_ = 1.0;  // ... raised to this power (metadata input_exponent)
+  std::string library_path_;
+  mutable std::mutex crystals_mutex_;
+  mutable std::map<std::size_t, std::shared_ptr<const xrd::Crystal>> crystals_;
 };
 
 }  // namespace xrdid::identify

@@ -22,19 +22,6 @@ bool is_library_file(const std::string& path) {
     return false;
   }
 }
-// A library entry's CIF path: as recorded when it exists from here; else relative to the
-// directory the library was built from, or to the library file's own directory.
-std::string resolve_source(const std::string& source, const std::filesystem::path& lib_dir, const std::string& build_dir) {
-  namespace fs = std::filesystem;
-  const fs::path p(source);
-  if (p.is_absolute() || fs::exists(p)) return source;
-  for (const fs::path& base : {fs::path(build_dir), lib_dir}) {
-    if (base.empty()) continue;
-    std::error_code ec;
-    if (fs::exists(base / p, ec)) return (base / p).lexically_normal().string();
-  }
-  return source;  // reported as unreadable with the path the user knows
-}
 }  // namespace
 
 StructureSet read_structures(const std::vector<std::string>& inputs) {
@@ -42,13 +29,7 @@ StructureSet read_structures(const std::vector<std::string>& inputs) {
   std::vector<std::pair<std::string, std::string>> cifs;
   if (inputs.size() == 1 && is_library_file(inputs[0])) {
     const xrd::Library lib = xrd::load_library(inputs[0], false);
-    std::string build_dir;
-    try {
-      build_dir = nlohmann::json::parse(lib.settings_json).value("build_dir", "");
-    } catch (const std::exception&) {
-    }
-    const fs::path lib_dir = fs::path(inputs[0]).parent_path();
-    for (auto& e : lib.entries) cifs.emplace_back(resolve_source(e.source, lib_dir, build_dir), e.id);
+    for (std::size_t i = 0; i < lib.size(); ++i) cifs.emplace_back(xrd::entry_cif_path(lib, i, inputs[0]), lib.entries[i].id);
   } else {
     cifs = xrd::collect_cifs(inputs);
   }

@@ -261,4 +261,22 @@ Library load_library(const std::string& path, bool patterns) {
   return lib;
 }
 
+std::string entry_cif_path(const Library& lib, std::size_t i, const std::string& library_path) {
+  namespace fs = std::filesystem;
+  const std::string& source = lib.entries.at(i).source;
+  const fs::path p(source);
+  std::error_code ec;
+  if (p.is_absolute() || fs::exists(p, ec)) return source;
+  std::string build_dir;
+  try {
+    build_dir = nlohmann::json::parse(lib.settings_json).value("build_dir", "");
+  } catch (const std::exception&) {
+  }
+  for (const fs::path& base : {fs::path(build_dir), fs::path(library_path).parent_path()}) {
+    if (base.empty()) continue;
+    if (fs::exists(base / p, ec)) return (base / p).lexically_normal().string();
+  }
+  return source;
+}
+
 }  // namespace xrdid::xrd

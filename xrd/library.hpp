@@ -66,4 +66,10 @@ void save_library(const Library& lib, const std::string& path);  // atomic (temp
 // Throws std::runtime_error naming the file for a bad magic, version or size.
 Library load_library(const std::string& path, bool patterns = true);
 
+// The CIF of entry i of a library loaded from `library_path`: its recorded source when that
+// exists from here, else the source relative to the folder the library was built from, else
+// relative to the library file's folder; the recorded source when none exists (so an error
+// names the path the user knows).
+std::string entry_cif_path(const Library& lib, std::size_t i, const std::string& library_path);
+
 }  // namespace xrdid::xrd
