@@ -385,8 +385,6 @@ std::vector<Candidate> Identifier::rank_model(const std::vector<float>& q, const
 }
 
 IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
-  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid" || opt.method == "peaks",
-              "unknown method '" + opt.method + "' (model, profile, hybrid, peaks)");
   XRDID_CHECK(opt.top >= 1, "--top must be >= 1");
   IdentifyResult res;
   res.file = measured.source;
@@ -403,14 +401,14 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (entries.empty()) res.note = "no library entry passes the chemistry filters";
   std::vector<Candidate> c;
   if (!entries.empty()) {
-    if (opt.method == "profile") {
+    if (opt.method == Method::Profile) {
       c = rank_profile(res.processed.intensity, mask, entries, opt);
-    } else if (opt.method == "peaks") {
+    } else if (opt.method == Method::Peaks) {
       c = rank_peaks(res.processed.intensity, mask, entries, opt);
     } else {
       // The model sees the query exactly as training patterns: zero outside the measured range.
       c = rank_model(res.processed.intensity, mask, entries);
-      if (opt.method == "hybrid") {
+      if (opt.method == Method::Hybrid) {
         // Both scores for every entry, combined linearly: the model's cosine of embeddings and
         // the profile cosine (its best shift/scale kept for the report).
         const auto pr = rank_profile(res.processed.intensity, mask, entries, opt);

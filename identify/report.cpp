@@ -28,7 +28,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
                    {"source", relative_source(e)}});
     }
-    nlohmann::json qj = {{"file", r.file}, {"method", r.method}, {"confident", r.confident}, {"candidates", c}};
+    nlohmann::json qj = {{"file", r.file}, {"method", name(r.method)}, {"confident", r.confident}, {"candidates", c}};
     if (!r.note.empty()) qj["note"] = r.note;
     q.push_back(qj);
   }
@@ -37,14 +37,14 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
 
 void print_results(const std::vector<IdentifyResult>& results, const xrd::Library& lib, std::ostream& out) {
   for (auto& r : results) {
-    out << r.file << "  (" << r.method << ")"
+    out << r.file << "  (" << name(r.method) << ")"
         << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
     int rank = 1;
     for (auto& c : r.candidates) {
       const auto& e = lib.entries[c.entry];
       out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
           << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
-      if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
+      if (r.method != Method::Model) out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
       out << "  " << e.id << "\n";
     }
     if (!r.note.empty()) out << "  (" << r.note << ")\n";
@@ -59,7 +59,7 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
        "<h1>xrdid identification report</h1>\n";
   const auto grid = lib.grid();
   for (auto& r : results) {
-    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "</p>\n";
+    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(std::string(name(r.method))) << "</p>\n";
     if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";
     if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
     h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>shift (°)</th><th>source</th></tr>\n";
