@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app/choice_option.hpp"
 #include "app/command.hpp"
 #include "common/atomic_file.hpp"
 #include "app/search_options.hpp"
@@ -11,7 +12,7 @@ namespace {
 
 struct EvalArgs {
   std::string dir, cif_dir, library, model, perturb, ranks;
-  std::vector<std::string> methods{"profile"};
+  std::vector<xrdid::identify::Method> methods{xrdid::identify::Method::Profile};
   bool verbose = false;
   xrdid::identify::IdentifyOptions opt;
   xrdid::compute::DeviceOptions dev;
@@ -25,8 +26,9 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
   sub->add_option("--cifs", a->cif_dir, "folder of the true NAME.cif (default: the pattern folder)");
   sub->add_option("-l,--library", a->library, "library file")->required();
   sub->add_option("-m,--model", a->model, "model file (for model and hybrid)");
-  sub->add_option("--method", a->methods, "methods to score: model profile hybrid peaks")->capture_default_str()
-      ->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
+  add_choice(sub, "--method", a->methods, "method", xrdid::identify::kMethodNames,
+             "methods to score (several: one row each)")
+      ->default_str(std::string(name(xrdid::identify::Method::Profile)));
   xrdid::cli::add_search_options(sub, a->opt);
   sub->add_option("--perturb", a->perturb,
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
@@ -58,13 +60,13 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
       auto s = xrdid::identify::evaluate_identification(id, set, opt, perturb);
       XRDID_CHECK(s.n > 0, "no pattern could be scored (" + std::to_string(s.failed) + " failed; first: " +
                                s.first_error + ")");
-      std::cout << std::left << std::setw(8) << m << std::right << std::fixed << std::setprecision(1) << std::setw(7)
+      std::cout << std::left << std::setw(8) << name(m) << std::right << std::fixed << std::setprecision(1) << std::setw(7)
                 << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
                 << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " failed, first: " + s.first_error + ")" : "")
                 << "\n";
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
-      for (auto& [name, rank] : s.ranks) ranks_csv += name + "," + m + "," + std::to_string(rank) + "\n";
+      for (auto& [name, rank] : s.ranks) ranks_csv += name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(rank) + "\n";
     }
     if (!a->ranks.empty()) xrdid::common::write_file_atomic(a->ranks, ranks_csv);
     return 0;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "io/pattern_io.hpp"
+#include "app/choice_option.hpp"
 #include "app/command.hpp"
 #include "io/pattern_formats.hpp"
 #include "app/search_options.hpp"
@@ -47,8 +48,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("patterns", a->patterns, "pattern files (" + xrdid::io::pattern_extension_list() + ", RRUFF)")->required();
   sub->add_option("-l,--library", a->library, "library file from `xrdid library build`")->required();
   sub->add_option("-m,--model", a->model, "model file from `xrdid train` (needed by --method model|hybrid)");
-  sub->add_option("--method", a->opt.method, "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
-      ->capture_default_str()->check(CLI::IsMember({"model", "profile", "hybrid", "peaks"}));
+  add_choice(sub, "--method", a->opt.method, "method", xrdid::identify::kMethodNames,
+             "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
+      ->default_str(std::string(name(a->opt.method)));
   sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(CLI::PositiveNumber);
   auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
   auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");
@@ -70,8 +72,8 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : req->results()) for (auto& e : split_elements(s, "--require")) a->opt.require.push_back(e);
     for (auto& s : exc->results()) for (auto& e : split_elements(s, "--exclude")) a->opt.exclude.push_back(e);
     for (auto& s : only->results()) for (auto& e : split_elements(s, "--only")) a->opt.only.push_back(e);
-    if ((a->opt.method == "model" || a->opt.method == "hybrid") && a->model.empty())
-      throw std::runtime_error("--method " + a->opt.method + " needs --model FILE");
+    if (uses_model(a->opt.method) && a->model.empty())
+      throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
     xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
     xrdid::identify::Identifier id(lib);
     id.set_library_path(a->library);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "app/choice_option.hpp"
 #include "app/command.hpp"
 #include "app/model_bench.hpp"
 
@@ -28,8 +29,8 @@ std::function<int()> xrdid::cli::setup_model(CLI::App* sub) {
   sub->add_option("--warmup", a->opt.warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->opt.device.device, "cpu | cuda (with --bench)")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  sub->add_option("--engine", a->opt.engine, "tape | planned | auto (with --bench)")->capture_default_str()
-      ->check(CLI::IsMember({"auto", "tape", "planned"}));
+  add_choice(sub, "--engine", a->opt.engine, "engine", xrdid::train::kEngineNames, "tape | planned | auto (with --bench)")
+      ->default_str(std::string(name(a->opt.engine)));
   sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 GEMMs");
   sub->add_flag("--memory", a->memory, "print the memory a planned (GPU) step needs at --batch and --classes");
   return std::function<int()>([a] {

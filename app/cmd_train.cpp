@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/choice_option.hpp"
 #include "app/command.hpp"
 #include "compute/compute_device.hpp"
 #include "train/step_engine.hpp"
@@ -38,12 +39,12 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
   sub->add_option("--lr", a->opt.lr, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--schedule", a->opt.schedule, "learning-rate schedule")->capture_default_str()
       ->check(CLI::IsMember({"constant", "cosine", "step"}));
-  sub->add_option("--loss", a->opt.loss, "cosface (s, m) | adacos | softmax")->capture_default_str()
-      ->check(CLI::IsMember({"cosface", "adacos", "softmax"}));
+  add_choice(sub, "--loss", a->opt.loss, "loss", xrdid::nn::kLossNames, "training loss (cosface: --scale, --margin; softmax: CE on the raw cosines)")
+      ->default_str(std::string(name(a->opt.loss)));
   sub->add_option("--scale", a->opt.scale, "CosFace scale s")->capture_default_str();
   sub->add_option("--margin", a->opt.margin, "CosFace margin m")->capture_default_str();
-  sub->add_option("--optimizer", a->opt.optimizer, "adam | adamw | sgd")->capture_default_str()
-      ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
+  add_choice(sub, "--optimizer", a->opt.optimizer, "optimizer", xrdid::nn::kOptimizerNames, "optimiser")
+      ->default_str(std::string(name(a->opt.optimizer)));
   sub->add_option("--weight-decay", a->opt.weight_decay, "weight decay")->capture_default_str();
   sub->add_option("--augment", a->opt.augment,
                   "seed (XRDidentifier's) | measured (imitated measurements: broadening, Ka2, strain, "
@@ -63,10 +64,9 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->opt.device.device, "cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  sub->add_option("--engine", a->opt.engine,
+  add_choice(sub, "--engine", a->opt.engine, "engine", xrdid::train::kEngineNames,
                   "tape (autograd, CPU) | planned (fixed op sequence on planned memory; CUDA graphs on the GPU) | "
-                  "auto (tape on cpu, planned on cuda)")->capture_default_str()
-      ->check(CLI::IsMember({"auto", "tape", "planned"}));
+                  "auto (tape on cpu, planned on cuda)")->default_str(std::string(name(a->opt.engine)));
   sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 tensor-core GEMMs (faster, ~1e-3 relative rounding)");
   sub->add_flag("!--no-graphs", a->opt.device.graphs, "cuda: launch every kernel instead of replaying CUDA graphs");
   sub->add_option("--patience", a->opt.patience, "stop when validation top-1 has not improved for N epochs (0: never)")
@@ -79,7 +79,8 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");
   return std::function<int()>([a] {
     xrdid::compute::require_device(a->opt.device);
-    if (a->opt.optimizer == "sgd" && xrdid::train::resolve_engine(a->opt.engine, a->opt.device) == "planned")
+    if (a->opt.optimizer == xrdid::nn::OptimizerKind::Sgd &&
+        xrdid::train::resolve_engine(a->opt.engine, a->opt.device) == xrdid::train::Engine::Planned)
       throw std::runtime_error("the planned engine (and --device cuda) trains with --optimizer adam or adamw");
     a->sim.seed = a->opt.seed;
     a->sim.threads = a->opt.threads;

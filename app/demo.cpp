@@ -103,7 +103,7 @@ int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& log) {
   Identifier id(lib);
   id.attach_model(to.out);
   std::vector<IdentifyResult> results;
-  for (const char* m : {"hybrid", "model", "profile"}) {
+  for (Method m : {Method::Hybrid, Method::Model, Method::Profile}) {
     IdentifyOptions io;
     io.method = m;
     xrd::Pattern q = io::read_pattern(meas.source);

@@ -63,7 +63,7 @@ std::vector<double> bench_steps(const nn::Net1DConfig& cfg, const StepBenchOptio
   auto params = net.named_parameters();
   for (auto& p : head.named_parameters("head.")) params.push_back(p);
   nn::Adam adam(params, 1e-3);
-  auto engine = make_step_engine(opt.engine, net, head, adam, LossOptions{"cosface", 30.0, 0.4}, opt.device);
+  auto engine = make_step_engine(opt.engine, net, head, adam, LossOptions{nn::Loss::CosFace, 30.0, 0.4}, opt.device);
   log << "engine: " << engine->name() << "\n";
   std::vector<double> ms;
   for (int it = 0; it < opt.warmup + opt.steps; ++it) {

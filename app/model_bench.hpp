@@ -7,6 +7,7 @@
 
 #include "nn/net1d.hpp"
 #include "compute/compute_device.hpp"
+#include "train/step_engine.hpp"
 
 namespace xrdid::app {
 
@@ -23,7 +24,7 @@ struct StepBenchOptions {
   int steps = 5;
   std::uint64_t seed = 1;
   compute::DeviceOptions device;           // cpu | cuda (+ tf32, graphs)
-  std::string engine = "auto";    // tape | planned | auto (tape on cpu, planned on cuda)
+  train::Engine engine = train::Engine::Auto;  // auto: tape on cpu, planned on cuda
 };
 
 // Runs warm-up steps, then `steps` timed steps through the chosen step engine (train/step_engine.hpp);

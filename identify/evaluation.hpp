@@ -24,7 +24,7 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
                                              std::vector<std::string>* skipped);
 
 struct EvalScore {
-  std::string method;
+  Method method = Method::Profile;
   std::size_t n = 0, failed = 0;
   std::string first_error;          // message of the first pattern that could not be scored
   double top1 = 0, top5 = 0, top10 = 0;  // %

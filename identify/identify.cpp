@@ -437,8 +437,6 @@ std::vector<Candidate> Identifier::one_row_per_phase(const std::vector<Candidate
 }
 
 IdentifyResult Identifier::identify(const xrd::Pattern& measured, const IdentifyOptions& opt) const {
-  XRDID_CHECK(opt.method == "model" || opt.method == "profile" || opt.method == "hybrid" || opt.method == "peaks",
-              "unknown method '" + opt.method + "' (model, profile, hybrid, peaks)");
   XRDID_CHECK(opt.top >= 1, "--top must be >= 1");
   IdentifyResult res;
   res.file = measured.source;
@@ -457,14 +455,14 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (entries.empty()) res.note = "no library entry passes the chemistry filters";
   std::vector<Candidate> c;
   if (!entries.empty()) {
-    if (opt.method == "profile") {
+    if (opt.method == Method::Profile) {
       c = rank_profile(res.processed.intensity, mask, entries, opt);
-    } else if (opt.method == "peaks") {
+    } else if (opt.method == Method::Peaks) {
       c = rank_peaks(res.processed.intensity, mask, entries, opt);
     } else {
       // The model sees the query exactly as training patterns: zero outside the measured range.
       c = rank_model(res.processed.intensity, mask, entries);
-      if (opt.method == "hybrid") {
+      if (opt.method == Method::Hybrid) {
         // Both scores for every entry, combined linearly: the model's cosine of embeddings and
         // the profile cosine (its best shift/scale kept for the report).
         const auto pr = rank_profile(res.processed.intensity, mask, entries, opt);
@@ -480,7 +478,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);
-  if (opt.method != "model" && opt.method != "peaks")
+  if (opt.method == Method::Profile || opt.method == Method::Hybrid)
     for (auto& k : c)
       k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||
                           (opt.max_strain > 0 && std::abs(k.scale - 1.0) >= opt.max_strain - 1e-9);

@@ -2,13 +2,16 @@
 // trained model's embedding (cosine), by full-profile correlation with a zero-shift search, or
 // both (a weighted sum of the two scores). Chemistry filters; "no confident match".
 #pragma once
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/named_enum.hpp"
 #include "nn/exec/net1d_executor.hpp"
 #include "nn/net1d.hpp"
 #include "compute/compute_device.hpp"
@@ -19,8 +22,17 @@
 
 namespace xrdid::identify {
 
+// How candidates are ranked: the model's embedding cosine, the full-profile correlation, their
+// weighted sum, or the peak-list figure of merit.
+enum class Method { Model, Profile, Hybrid, Peaks };
+inline constexpr std::array<std::string_view, 4> kMethodNames{"model", "profile", "hybrid", "peaks"};
+inline Method parse_method(std::string_view s) { return parse_named<Method>("method", s, kMethodNames); }
+inline std::string_view name(Method m) { return enum_name(m, kMethodNames); }
+// Model and Hybrid need a model.
+inline bool uses_model(Method m) { return m == Method::Model || m == Method::Hybrid; }
+
 struct IdentifyOptions {
-  std::string method = "profile";     // model | profile | hybrid | peaks
+  Method method = Method::Profile;
   int top = 5;
   std::vector<std::string> require;   // every listed element must be present
   std::vector<std::string> exclude;   // none of these may be present
@@ -59,7 +71,7 @@ struct Candidate {
 
 struct IdentifyResult {
   std::string file;
-  std::string method;
+  Method method = Method::Profile;
   std::vector<Candidate> candidates;
   bool confident = false;
   std::string note;        // why there are no candidates / no confident match, if known

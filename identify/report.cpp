@@ -38,7 +38,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       }
     }
     nlohmann::json qj = {{"file", r.file},
-                         {"method", r.method},
+                         {"method", name(r.method)},
                          {"wavelength_angstrom", r.wavelength},
                          {"wavelength_from", r.wavelength_from},
                          {"confident", r.confident},
@@ -51,7 +51,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
 
 void print_results(const std::vector<IdentifyResult>& results, const xrd::Library& lib, std::ostream& out) {
   for (auto& r : results) {
-    out << r.file << "  (" << r.method << ", " << std::fixed << std::setprecision(5) << r.wavelength << " A "
+    out << r.file << "  (" << name(r.method) << ", " << std::fixed << std::setprecision(5) << r.wavelength << " A "
         << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + r.wavelength_from)
         << ")" << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
     int rank = 1;
@@ -59,8 +59,8 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       const auto& e = lib.entries[c.entry];
       out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
           << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
-      if (r.method != "model") out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
-      if (r.method == "profile" || r.method == "hybrid")
+      if (r.method != Method::Model) out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
+      if (r.method == Method::Profile || r.method == Method::Hybrid)
         out << "  scale " << std::setprecision(4) << c.scale << (c.at_search_limit ? " (at search limit)" : "");
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
@@ -80,7 +80,8 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
   for (auto& r : results) {
     char wl[64];
     std::snprintf(wl, sizeof wl, "%.5f", r.wavelength);
-    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(r.method) << "; wavelength " << wl << " Å ("
+    h << "<section><h2>" << esc(r.file) << "</h2>\n<p>method: " << esc(std::string(name(r.method))) << "; wavelength "
+      << wl << " Å ("
       << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + esc(r.wavelength_from))
       << ")</p>\n";
     if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";

@@ -87,4 +87,16 @@ std::vector<std::pair<std::string, Tensor*>> Sgd::named_state() {
   return s;
 }
 
+std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, std::vector<std::pair<std::string, Var*>> params,
+                                          double lr, double weight_decay) {
+  switch (kind) {
+    case OptimizerKind::Adam: return std::make_unique<Adam>(std::move(params), lr, 0.9, 0.999, 1e-8, weight_decay);
+    case OptimizerKind::AdamW:
+      return std::make_unique<Adam>(std::move(params), lr, 0.9, 0.999, 1e-8, weight_decay, true);
+    case OptimizerKind::Sgd: return std::make_unique<Sgd>(std::move(params), lr, 0.9, weight_decay);
+  }
+  XRDID_CHECK(false, "unknown optimizer kind");
+  return nullptr;
+}
+
 }  // namespace xrdid::nn

@@ -2,10 +2,14 @@
 // (decoupled decay), SGD with momentum. They read the parameters' accumulated gradients and
 // never clear them (call zero_grad()). State tensors are named for checkpointing.
 #pragma once
+#include <array>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/named_enum.hpp"
 #include "nn/autograd.hpp"
 
 namespace xrdid::nn {
@@ -57,5 +61,17 @@ class Sgd : public Optimizer {
   std::vector<Tensor> buf_;
   bool started_ = false;
 };
+
+enum class OptimizerKind { Adam, AdamW, Sgd };
+inline constexpr std::array<std::string_view, 3> kOptimizerNames{"adam", "adamw", "sgd"};
+inline OptimizerKind parse_optimizer(std::string_view s) {
+  return parse_named<OptimizerKind>("optimizer", s, kOptimizerNames);
+}
+inline std::string_view name(OptimizerKind k) { return enum_name(k, kOptimizerNames); }
+
+// The training optimiser of a kind: Adam / AdamW (betas 0.9, 0.999, eps 1e-8) or SGD with
+// momentum 0.9.
+std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, std::vector<std::pair<std::string, Var*>> params,
+                                          double lr, double weight_decay);
 
 }  // namespace xrdid::nn

@@ -30,8 +30,8 @@ class TapeEngine final : public StepEngine {
     optim_.zero_grad();
     nn::Var cos = head_.forward(net_.forward(nn::Var(x), ctx));
     nn::Var loss;
-    if (loss_.loss == "cosface") loss = nn::F::cosface_loss(cos, y, loss_.scale, loss_.margin);
-    else if (loss_.loss == "adacos") loss = nn::F::cross_entropy(nn::F::adacos_logits(cos, y, adacos_s_), y);
+    if (loss_.loss == nn::Loss::CosFace) loss = nn::F::cosface_loss(cos, y, loss_.scale, loss_.margin);
+    else if (loss_.loss == nn::Loss::AdaCos) loss = nn::F::cross_entropy(nn::F::adacos_logits(cos, y, adacos_s_), y);
     else loss = nn::F::cross_entropy(cos, y);
     loss.backward();
     optim_.step();
@@ -99,7 +99,7 @@ class PlannedEngine final : public StepEngine {
  private:
   static nn::exec::ExecutorOptions options(const nn::Adam& a, const LossOptions& l) {
     nn::exec::ExecutorOptions o;
-    o.loss = l.loss;
+    o.loss = nn::name(l.loss);
     o.scale = l.scale;
     o.margin = l.margin;
     o.beta1 = a.beta1;
@@ -128,17 +128,16 @@ std::unique_ptr<StepEngine> make_planned_engine(nn::Net1D& net, nn::CosineHead& 
   return std::make_unique<PlannedEngine>(net, head, *adam, loss, dev);
 }
 
-std::string resolve_engine(const std::string& engine, const compute::DeviceOptions& dev) {
-  const std::string kind = engine == "auto" ? (dev.device == "cpu" ? "tape" : "planned") : engine;
-  XRDID_CHECK(kind == "tape" || kind == "planned", "unknown engine '" + engine + "' (auto, tape, planned)");
-  XRDID_CHECK(kind == "planned" || dev.device == "cpu",
+Engine resolve_engine(Engine engine, const compute::DeviceOptions& dev) {
+  const Engine kind = engine == Engine::Auto ? (dev.device == "cpu" ? Engine::Tape : Engine::Planned) : engine;
+  XRDID_CHECK(kind == Engine::Planned || dev.device == "cpu",
               "--engine tape runs on the CPU only (use --engine planned or auto with --device cuda)");
   return kind;
 }
 
-std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
+std::unique_ptr<StepEngine> make_step_engine(Engine engine, nn::Net1D& net, nn::CosineHead& head,
                                              nn::Optimizer& optim, const LossOptions& loss, const compute::DeviceOptions& dev) {
-  return resolve_engine(engine, dev) == "tape" ? make_tape_engine(net, head, optim, loss)
+  return resolve_engine(engine, dev) == Engine::Tape ? make_tape_engine(net, head, optim, loss)
                                                : make_planned_engine(net, head, optim, loss, dev);
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/named_enum.hpp"
+#include "nn/loss_kind.hpp"
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
 #include "compute/compute_device.hpp"
@@ -14,7 +16,7 @@
 namespace xrdid::train {
 
 struct LossOptions {
-  std::string loss = "cosface";  // cosface | adacos | softmax
+  nn::Loss loss = nn::Loss::CosFace;
   double scale = 30.0, margin = 0.4;
 };
 
@@ -43,13 +45,19 @@ class StepEngine {
 // Top-1 / top-5 hits of cosines (n, C) against labels, added to h1, h5.
 void count_hits(const nn::Tensor& cos, const std::vector<std::int64_t>& y, double& h1, double& h5);
 
-// "tape" or "planned" for an engine name (tape | planned | auto: tape on the CPU, planned on a GPU)
-// and a device; throws for an unknown name or the tape on a GPU.
-std::string resolve_engine(const std::string& engine, const compute::DeviceOptions& dev);
+// How a step runs: on the autograd tape, on the planned executor, or auto (the tape on the CPU,
+// planned on a GPU).
+enum class Engine { Auto, Tape, Planned };
+inline constexpr std::array<std::string_view, 3> kEngineNames{"auto", "tape", "planned"};
+inline Engine parse_engine(std::string_view s) { return parse_named<Engine>("engine", s, kEngineNames); }
+inline std::string_view name(Engine e) { return enum_name(e, kEngineNames); }
+
+// Tape or Planned for an engine and a device; throws for the tape on a GPU.
+Engine resolve_engine(Engine engine, const compute::DeviceOptions& dev);
 
 // The engine resolve_engine names. net, head and optimiser stay owned by the caller and must
 // outlive the engine; the planned engine needs nn::Adam (Adam or AdamW).
-std::unique_ptr<StepEngine> make_step_engine(const std::string& engine, nn::Net1D& net, nn::CosineHead& head,
+std::unique_ptr<StepEngine> make_step_engine(Engine engine, nn::Net1D& net, nn::CosineHead& head,
                                              nn::Optimizer& optim, const LossOptions& loss, const compute::DeviceOptions& dev);
 
 // net, head and optimiser stay owned by the caller and must outlive the engine.

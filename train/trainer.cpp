@@ -160,8 +160,6 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   XRDID_CHECK(data.size() >= 3 && data.num_classes() >= 2, "training needs at least 3 patterns and 2 classes");
   XRDID_CHECK(!opt.out.empty(), "training needs an output model path");
   XRDID_CHECK(opt.epochs >= 1 && opt.batch >= 1, "epochs and batch must be >= 1");
-  XRDID_CHECK(opt.loss == "cosface" || opt.loss == "adacos" || opt.loss == "softmax",
-              "unknown loss '" + opt.loss + "' (cosface, adacos, softmax)");
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
 
   nn::Net1DConfig cfg = nn::net1d_config(opt.config);
@@ -171,11 +169,7 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
   nn::CosineHead head(static_cast<int>(data.num_classes()), cfg.embedding_dim(), init_rng);
   auto params = net.named_parameters();
   for (auto& p : head.named_parameters("head.")) params.push_back(p);
-  std::unique_ptr<nn::Optimizer> optim;
-  if (opt.optimizer == "adam") optim = std::make_unique<nn::Adam>(params, opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay);
-  else if (opt.optimizer == "adamw") optim = std::make_unique<nn::Adam>(params, opt.lr, 0.9, 0.999, 1e-8, opt.weight_decay, true);
-  else if (opt.optimizer == "sgd") optim = std::make_unique<nn::Sgd>(params, opt.lr, 0.9, opt.weight_decay);
-  else throw std::runtime_error("xrdid: unknown optimizer '" + opt.optimizer + "' (adam, adamw, sgd)");
+  std::unique_ptr<nn::Optimizer> optim = nn::make_optimizer(opt.optimizer, params, opt.lr, opt.weight_decay);
   XRDID_CHECK(opt.patience >= 0 && opt.max_seconds >= 0, "--patience and --max-time must not be negative");
   std::unique_ptr<StepEngine> engine =
       make_step_engine(opt.engine, net, head, *optim, LossOptions{opt.loss, opt.scale, opt.margin}, opt.device);
@@ -190,17 +184,17 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     curve_path = (parent.empty() ? std::filesystem::path("learning_curve.csv") : parent / "learning_curve.csv").string();
   }
   json class_names = data.class_names;
-  json identity = {{"config", cfg}, {"seed", opt.seed}, {"batch", opt.batch}, {"loss", opt.loss},
+  json identity = {{"config", cfg}, {"seed", opt.seed}, {"batch", opt.batch}, {"loss", nn::name(opt.loss)},
                    {"split", opt.split}, {"augment", opt.augment}, {"input_exponent", opt.input_exponent},
                    {"patterns", data.size()},
-                   {"classes", data.num_classes()}, {"optimizer", opt.optimizer}};
+                   {"classes", data.num_classes()}, {"optimizer", nn::name(opt.optimizer)}};
 
   TrainResult res;
   int start_epoch = 0;
   std::size_t start_batch = 0;
   double run_loss = 0, run_h1 = 0, run_h5 = 0, run_n = 0;
   // AdaCos needs C >= 3 (ln(C - 1) > 0); other losses train any C >= 2.
-  engine->set_adacos_scale(opt.loss == "adacos" ? nn::F::adacos_initial_scale(data.num_classes()) : 0.0);
+  engine->set_adacos_scale(opt.loss == nn::Loss::AdaCos ? nn::F::adacos_initial_scale(data.num_classes()) : 0.0);
   auto save_ckpt = [&](int epoch, std::size_t next_batch) {
     engine->to_host();
     const double adacos_s = engine->adacos_scale();
@@ -302,7 +296,9 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     rec.lr = optim->lr;
     rec.train = {run_loss / std::max(run_n, 1.0), 100.0 * run_h1 / std::max(run_n, 1.0), 100.0 * run_h5 / std::max(run_n, 1.0),
                  static_cast<std::size_t>(run_n)};
-    const double eval_scale = opt.loss == "adacos" ? engine->adacos_scale() : opt.loss == "softmax" ? 1.0 : opt.scale;
+    const double eval_scale = opt.loss == nn::Loss::AdaCos   ? engine->adacos_scale()
+                              : opt.loss == nn::Loss::Softmax ? 1.0
+                                                              : opt.scale;
     rec.val = evaluate(*engine, data, split.val, opt.batch, eval_scale, opt.augment, opt.input_exponent);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.curve.push_back(rec);

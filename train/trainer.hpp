@@ -10,7 +10,10 @@
 
 #include "nn/net1d.hpp"
 #include "compute/compute_device.hpp"
+#include "nn/loss_kind.hpp"
+#include "nn/optim.hpp"
 #include "train/dataset.hpp"
+#include "train/step_engine.hpp"
 
 namespace xrdid::train {
 
@@ -20,10 +23,10 @@ struct TrainOptions {
   int batch = 16;
   double lr = 1e-3;
   std::string schedule = "constant";  // constant | cosine | step (x0.1 at 50 % and 75 %)
-  std::string loss = "cosface";       // cosface (s, m) | adacos | softmax (CE on raw cosines)
+  nn::Loss loss = nn::Loss::CosFace;  // cosface (s, m) | adacos | softmax (CE on raw cosines)
   double scale = 30.0;
   double margin = 0.4;
-  std::string optimizer = "adam";     // adam | adamw | sgd
+  nn::OptimizerKind optimizer = nn::OptimizerKind::Adam;
   double weight_decay = 0.0;
   std::string augment = "seed";       // seed (docs/method.md §5.1) | measured (seed comb + grid
                                       // measurement + identification clean-up) | none
@@ -41,7 +44,7 @@ struct TrainOptions {
   compute::DeviceOptions device;               // cpu | cuda (+ TF32, CUDA graphs)
   int patience = 0;                   // >0: stop when validation top-1 has not improved for this many epochs
   double max_seconds = 0;             // >0: stop after the first epoch that ends past this training time
-  std::string engine = "auto";        // tape | planned | auto (tape on the CPU, planned on CUDA)
+  Engine engine = Engine::Auto;       // auto: the tape on the CPU, planned on CUDA
 };
 
 struct Accuracy {

@@ -110,9 +110,7 @@ struct Net1DExecutor<T>::Plan {
 // ---- construction, parameter state -------------------------------------------------------------
 template <class T>
 Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& head, ExecutorOptions opt)
-    : be_(backend), net_(net), head_(head), opt_(std::move(opt)) {
-  XRDID_CHECK(opt_.loss == "cosface" || opt_.loss == "adacos" || opt_.loss == "softmax",
-              "executor: unknown loss '" + opt_.loss + "' (cosface, adacos, softmax)");
+    : be_(backend), net_(net), head_(head), opt_(std::move(opt)), loss_(parse_loss(opt_.loss)) {
   L_ = net.config().input_length;
   C_ = head.weight.dim(0);
   D_ = head.weight.dim(1);
@@ -548,9 +546,9 @@ template <class T>
 void Net1DExecutor<T>::loss_forward(Plan& p) {
   Backend<T>& be = be_;
   const std::int64_t n = p.n;
-  if (opt_.loss == "cosface") {
+  if (loss_ == Loss::CosFace) {
     be.cosface_forward(n, C_, opt_.scale, opt_.margin, p.cos.v, p.labels, p.prob, p.loss);
-  } else if (opt_.loss == "softmax") {
+  } else if (loss_ == Loss::Softmax) {
     be.cosface_forward(n, C_, 1.0, 0.0, p.cos.v, p.labels, p.prob, p.loss);
   } else {  // adacos: new scale from the batch, logits = s * cos, cross-entropy
     be.adacos_update_scale(n, C_, p.cos.v, p.labels, adacos_s_, adacos_s_);
@@ -564,9 +562,9 @@ template <class T>
 void Net1DExecutor<T>::loss_backward(Plan& p) {
   Backend<T>& be = be_;
   const std::int64_t n = p.n;
-  if (opt_.loss == "cosface") {
+  if (loss_ == Loss::CosFace) {
     be.cosface_backward(n, C_, opt_.scale, p.prob, p.labels, T(1), p.cos.g);
-  } else if (opt_.loss == "softmax") {
+  } else if (loss_ == Loss::Softmax) {
     be.cosface_backward(n, C_, 1.0, p.prob, p.labels, T(1), p.cos.g);
   } else {
     be.cosface_backward(n, C_, 1.0, p.prob, p.labels, T(1), p.z.g);

@@ -18,13 +18,16 @@
 #include <vector>
 
 #include "nn/exec/backend.hpp"
+#include "nn/loss_kind.hpp"
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
 
 namespace xrdid::nn::exec {
 
 struct ExecutorOptions {
-  std::string loss = "cosface";  // cosface | adacos | softmax (CE on the raw cosines)
+  // cosface | adacos | softmax (CE on the raw cosines): nn::kLossNames, parsed once by the
+  // executor (a name, so callers holding a name from a file or a test table pass it as is).
+  std::string loss = "cosface";
   double scale = 30.0, margin = 0.4;
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0.0;
   bool decoupled = false;  // AdamW
@@ -91,6 +94,7 @@ class Net1DExecutor {
   Net1D& net_;
   CosineHead& head_;
   ExecutorOptions opt_;
+  Loss loss_;
   std::int64_t L_ = 0, C_ = 0, D_ = 0;
   std::int64_t steps_ = 0;  // Adam steps taken (bias correction)
 

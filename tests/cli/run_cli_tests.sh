@@ -111,6 +111,15 @@ if "$X" --help | grep -q identify; then
   contains "$T/out" '"at_search_limit"' "JSON flags a shift or scale at its search limit"
   expect nz "identify with a CIF as the library" -- "$X" identify "$T/nacl.xy" --library "$ROOT/data/phases/NaCl.cif"
   contains "$T/err" "but a CIF" "CIF-as-library message"
+  # Whole-pattern fit of one phase, and verification of the best rows by such fits.
+  expect 0 "fit NaCl to its own pattern" -- "$X" fit "$T/nacl.xy" --cif "$ROOT/data/phases/NaCl.cif" --json -o "$T/fit.json"
+  contains "$T/fit.json" '"rwp"' "fit JSON has Rwp"
+  contains "$T/fit.json" '"cell"' "fit JSON has the refined cell"
+  printf '10 1\n10.1 2\n10.2 1\n' >"$T/short.xy"
+  expect nz "fit a 3-point pattern" -- "$X" fit "$T/short.xy" --cif "$ROOT/data/phases/NaCl.cif"
+  contains "$T/err" "xrdid: error:" "fit of a too-short pattern: one error line"
+  expect 0 "identify --verify" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3 --verify 2 --json
+  contains "$T/out" '"fit"' "verified rows carry their fit"
   # eval: a labelled folder (NAME.xy beside NAME.cif), perturbations, and one clear error when
   # nothing can be scored.
   mkdir -p "$T/labelled"

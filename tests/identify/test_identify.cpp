@@ -54,7 +54,7 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i - 1].score >= r.candidates[i].score);
 
   identify::IdentifyOptions po;
-  po.method = "peaks";
+  po.method = identify::Method::Peaks;
   auto pk = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), po);
   REQUIRE(!pk.candidates.empty());
   CHECK(lib.entries[pk.candidates[0].entry].id == "NaCl");
@@ -114,7 +114,7 @@ TEST_CASE("a pattern of pure noise is not a confident match; bad input is refuse
   one.intensity = {1};
   one.source = "one-point";
   CHECK_THROWS_WITH(id.identify(one, opt), doctest::Contains("one-point"));
-  opt.method = "model";
+  opt.method = identify::Method::Model;
   CHECK_THROWS_WITH(id.identify(measure(XRDID_TEST_DATA "/cif/Si.cif", 0), opt), doctest::Contains("needs a model"));
 }
 

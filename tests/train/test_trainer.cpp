@@ -180,11 +180,11 @@ TEST_CASE("the planned engine trains like the tape and resumes exactly") {
   std::ostringstream log;
   auto t = tiny_opts(dirs[0]);
   t.augment = "seed";
-  t.loss = "adacos";
+  t.loss = nn::Loss::AdaCos;
   auto rt = train::train_model(d, t, log);
   auto a = t;
   a.out = (dirs[1] / "m.safetensors").string();
-  a.engine = "planned";
+  a.engine = train::Engine::Planned;
   auto ra = train::train_model(d, a, log);
   REQUIRE(ra.curve.size() == rt.curve.size());
   for (std::size_t e = 0; e < rt.curve.size(); ++e) {
@@ -220,7 +220,7 @@ TEST_CASE("the planned engine trains like the tape and resumes exactly") {
   CHECK(compared > 10);
   // SGD has no planned twin: refused with a reason.
   auto s = a;
-  s.optimizer = "sgd";
+  s.optimizer = nn::OptimizerKind::Sgd;
   CHECK_THROWS_WITH(train::train_model(d, s, log), doctest::Contains("adam or adamw"));
   for (auto& p : dirs) fs::remove_all(p);
 }
