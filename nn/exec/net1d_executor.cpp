@@ -1,5 +1,5 @@
-// Net1DExecutor (see net1d_executor.hpp): the plan (the op list bound to memory per batch size),
-// the forward and backward walks over it, the loss, the Adam step, and host <-> backend transfers.
+// Net1DExecutor (see net1d_executor.hpp): the plan (the op list bound to memory per batch size,
+// nn/exec/bound_op.hpp), the loss, the Adam step, and host <-> backend transfers.
 #include "nn/exec/net1d_executor.hpp"
 
 #include <algorithm>
@@ -38,30 +38,10 @@ struct StepScalars {
 
 // ---- the plan ---------------------------------------------------------------------------------
 // The op list (nn/op_list.hpp) bound to memory for one batch size: a value and (training plans)
-// a gradient per op-list value, and per op the pointers and shapes the backend calls take.
+// a gradient per op-list value, and the ops bound to them (nn/exec/bound_op.hpp).
 template <class T>
 struct Net1DExecutor<T>::Plan {
-  struct Buf {
-    T* v = nullptr;
-    T* g = nullptr;
-  };
-  struct Step {
-    const OpDesc* op = nullptr;
-    Buf in, in2, in3, out, tmp;
-    T *aux1 = nullptr, *aux2 = nullptr;  // BnAct: batch mean/var (training) or the running ones;
-                                         // NormalizeRows: the norms
-    const T *w = nullptr, *b = nullptr;  // conv/linear weight and bias, or BN gamma and beta
-    T *dw = nullptr, *db = nullptr;
-    T *running_mean = nullptr, *running_var = nullptr;
-    double eps = 1e-5, momentum = 0.1;
-    bool drop = false;  // BnAct: dropout runs (training, a site, p > 0)
-    Conv1dShape conv;
-    BatchNormShape bn;
-    LinearShape lin;
-    ResidualShape res;
-    MatmulShape mm;
-    std::int64_t rows = 0, cols = 0;  // elementwise: rows * cols values; mean/normalize: R, L or D
-  };
+  using Buf = exec::Buf<T>;
 
   std::int64_t n = 0;
   bool training = false;
@@ -71,7 +51,7 @@ struct Net1DExecutor<T>::Plan {
   void* host = nullptr;  // staging (pinned on CUDA)
 
   std::vector<Buf> vals;  // per op-list value
-  std::vector<Step> steps;
+  std::vector<BoundOp<T>> steps;
 
   // Inputs / per-step scalars (backend) and their host staging twins.
   std::int64_t* labels = nullptr;
@@ -316,73 +296,7 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
       if (training && d.grad) b.g = gc.template take<T>(count);
     }
     p.steps.clear();
-    for (const OpDesc& op : ops_.ops()) {
-      typename Plan::Step s;
-      s.op = &op;
-      auto val = [&](ValueId v) { return v < 0 ? Buf{} : p.vals[static_cast<std::size_t>(v)]; };
-      s.in = val(op.in);
-      s.in2 = val(op.in2);
-      s.in3 = val(op.in3);
-      s.out = val(op.out);
-      s.tmp = val(op.tmp);
-      s.aux1 = val(op.aux1).v;
-      s.aux2 = val(op.aux2).v;
-      const ValueDesc& in = vals[static_cast<std::size_t>(op.in)];
-      if (op.kind == OpKind::NormalizeRows) {  // rows: the batch's, or a parameter's
-        s.rows = in.batched ? n : in.C;
-        s.cols = in.batched ? in.C * in.L : in.L;
-      } else {
-        s.rows = (in.batched ? n : 1) * in.C;
-        s.cols = in.L;
-      }
-      auto weights = [&](const Var& w, const Var& bias) {
-        s.w = P(w);
-        s.b = bias.defined() ? P(bias) : nullptr;
-        if (training) {
-          s.dw = G(w);
-          s.db = bias.defined() ? G(bias) : nullptr;
-        }
-      };
-      switch (op.kind) {
-        case OpKind::Conv:
-          s.conv = op.conv_shape;
-          s.conv.N = n;
-          weights(op.conv->weight, op.conv->bias);
-          break;
-        case OpKind::Linear:
-          s.lin = LinearShape{n, op.linear->weight.dim(1), op.linear->weight.dim(0)};
-          weights(op.linear->weight, op.linear->bias);
-          break;
-        case OpKind::BnAct:
-          s.bn = BatchNormShape{n, in.C, in.L};
-          s.drop = training && op.dropout && op.p > 0.0;
-          if (op.bn) {
-            XRDID_CHECK(!training || n * in.L >= 2, "executor: training needs more than one value per channel");
-            weights(op.bn->weight, op.bn->bias);
-            s.eps = op.bn->eps;
-            s.momentum = op.bn->momentum;
-            s.running_mean = B(op.bn->running_mean);
-            s.running_var = B(op.bn->running_var);
-            if (!training) {
-              s.aux1 = s.running_mean;
-              s.aux2 = s.running_var;
-            }
-          }
-          break;
-        case OpKind::ResidualSE:
-          s.res = op.res_shape;
-          s.res.N = n;
-          break;
-        case OpKind::MatmulBT: {
-          const ValueDesc& b = vals[static_cast<std::size_t>(op.in2)];
-          s.mm = MatmulShape{n, in.C * in.L, b.C, true};
-          break;
-        }
-        default:
-          break;
-      }
-      p.steps.push_back(s);
-    }
+    for (const OpDesc& op : ops_.ops()) p.steps.push_back(bind_op<T>(ops_, op, p.vals, n, training, *this));
     p.x = p.vals[static_cast<std::size_t>(x_id_)];
     p.emb = p.vals[static_cast<std::size_t>(emb_id_)];
     p.cos = p.vals[static_cast<std::size_t>(cos_id_)];
@@ -433,48 +347,7 @@ std::unique_ptr<typename Net1DExecutor<T>::Plan> Net1DExecutor<T>::layout(std::i
   return pl;
 }
 
-// ---- forward / backward -------------------------------------------------------------------------
-// The op list in order, then in reverse: each op's backward accumulates into its inputs'
-// gradients (a value read by two ops, such as a block input, gets both contributions).
-template <class T>
-void Net1DExecutor<T>::forward(Plan& p, bool training) {
-  Backend<T>& be = be_;
-  const std::uint64_t* seed_base = &p.scal->seed;
-  for (auto& s : p.steps) {
-    const OpDesc& op = *s.op;
-    const std::int64_t count = s.rows * s.cols;
-    switch (op.kind) {
-      case OpKind::Conv: be.conv1d_forward(s.conv, s.in.v, s.w, s.b, s.out.v); break;
-      case OpKind::BnAct: {
-        const SeedArg seed{seed_base, op.site};
-        if (op.bn) {
-          if (training) {
-            be.batchnorm_stats(s.bn, s.in.v, s.aux1, s.aux2);
-            be.batchnorm_update_running(s.bn.C, s.bn.N * s.bn.L, s.aux1, s.aux2, s.momentum, s.running_mean,
-                                        s.running_var);
-          }
-          be.bn_swish_dropout_forward(s.bn, s.in.v, s.aux1, s.aux2, s.w, s.b, s.eps, s.drop, op.p, seed, s.out.v);
-        } else if (s.drop) {
-          be.swish_forward(count, s.in.v, s.tmp.v);
-          be.dropout_forward(count, op.p, seed, s.tmp.v, s.out.v);
-        } else {
-          be.swish_forward(count, s.in.v, s.out.v);
-        }
-        break;
-      }
-      case OpKind::Linear: be.linear_forward(s.lin, s.in.v, s.w, s.b, s.out.v); break;
-      case OpKind::Swish: be.swish_forward(count, s.in.v, s.out.v); break;
-      case OpKind::Sigmoid: be.sigmoid_forward(count, s.in.v, s.out.v); break;
-      case OpKind::MeanLength: be.mean_length_forward(s.rows, s.cols, s.in.v, s.out.v); break;
-      case OpKind::ResidualSE: be.residual_se_forward(s.res, s.in.v, s.in2.v, s.in3.v, s.out.v); break;
-      case OpKind::NormalizeRows:
-        be.l2_normalize_rows_forward(s.rows, s.cols, 1e-12, s.in.v, s.out.v, s.aux1);
-        break;
-      case OpKind::MatmulBT: be.matmul_forward(s.mm, s.in.v, s.in2.v, s.out.v); break;
-    }
-  }
-}
-
+// ---- loss ---------------------------------------------------------------------------------------
 template <class T>
 void Net1DExecutor<T>::loss_forward(Plan& p) {
   Backend<T>& be = be_;
@@ -505,46 +378,6 @@ void Net1DExecutor<T>::loss_backward(Plan& p) {
   }
 }
 
-template <class T>
-void Net1DExecutor<T>::backward(Plan& p) {
-  Backend<T>& be = be_;
-  const std::uint64_t* seed_base = &p.scal->seed;
-  for (auto it = p.steps.rbegin(); it != p.steps.rend(); ++it) {
-    auto& s = *it;
-    const OpDesc& op = *s.op;
-    const std::int64_t count = s.rows * s.cols;
-    switch (op.kind) {
-      case OpKind::Conv: be.conv1d_backward(s.conv, s.in.v, s.w, s.out.g, s.in.g, s.dw, s.db); break;
-      case OpKind::BnAct: {
-        const SeedArg seed{seed_base, op.site};
-        if (op.bn) {
-          be.bn_swish_dropout_backward(s.bn, s.in.v, s.aux1, s.aux2, s.w, s.b, s.eps, true, s.drop, op.p, seed,
-                                       s.out.g, s.in.g, s.dw, s.db);
-        } else if (s.drop) {
-          be.dropout_backward(count, op.p, seed, s.out.g, s.tmp.g);
-          be.swish_backward(count, s.in.v, s.tmp.g, s.in.g);
-        } else {
-          be.swish_backward(count, s.in.v, s.out.g, s.in.g);
-        }
-        break;
-      }
-      case OpKind::Linear: be.linear_backward(s.lin, s.in.v, s.w, s.out.g, s.in.g, s.dw, s.db); break;
-      case OpKind::Swish: be.swish_backward(count, s.in.v, s.out.g, s.in.g); break;
-      case OpKind::Sigmoid: be.sigmoid_backward(count, s.out.v, s.out.g, s.in.g); break;
-      case OpKind::MeanLength: be.mean_length_backward(s.rows, s.cols, s.out.g, s.in.g); break;
-      case OpKind::ResidualSE:
-        // out = h * e + shortcut(x): the gradient of `out` reaches both branches unchanged.
-        be.residual_shortcut_backward(s.res, s.in3.v, s.out.g, s.in3.g);
-        be.scale_channels_backward(s.res.N, s.res.C_out, s.res.L_out(), s.in.v, s.in2.v, s.out.g, s.in.g, s.in2.g);
-        break;
-      case OpKind::NormalizeRows:
-        be.l2_normalize_rows_backward(s.rows, s.cols, 1e-12, s.out.v, s.aux1, s.out.g, s.in.g);
-        break;
-      case OpKind::MatmulBT: be.matmul_backward(s.mm, s.in.v, s.in2.v, s.out.g, s.in.g, s.in2.g); break;
-    }
-  }
-}
-
 // ---- steps ----------------------------------------------------------------------------------------
 template <class T>
 StepResult Net1DExecutor<T>::train_step(const float* x, const std::int64_t* labels, std::int64_t n,
@@ -569,10 +402,10 @@ StepResult Net1DExecutor<T>::train_step(const float* x, const std::int64_t* labe
         be_.upload(p.scal, p.hscal, sizeof(StepScalars));
         be_.zero(p.grads, p.grad_bytes);
         be_.zero(g_, nparam_ * sizeof(T));
-        forward(p, true);
+        forward_ops(be_, p.steps, &p.scal->seed, true);
         loss_forward(p);
         loss_backward(p);
-        backward(p);
+        backward_ops(be_, p.steps, &p.scal->seed);
         be_.adam_update(p_, g_, m_, v_, static_cast<std::int64_t>(nused_), &p.scal->adam, opt_.beta1, opt_.beta2,
                         opt_.adam_eps, opt_.weight_decay, opt_.decoupled);
         be_.topk_rows(n, C_, p.cos.v, p.k, p.topk);
@@ -599,7 +432,7 @@ void Net1DExecutor<T>::infer(const float* x, std::int64_t n, float* embedding, f
       "eval:" + std::to_string(n),
       [&] {
         be_.upload(p.x.v, p.hx, static_cast<std::size_t>(cnt) * sizeof(T));
-        forward(p, false);
+        forward_ops(be_, p.steps, &p.scal->seed, false);
         be_.download(p.hemb, p.emb.v, static_cast<std::size_t>(n * D_) * sizeof(T));
         be_.download(p.hcos, p.cos.v, static_cast<std::size_t>(n * C_) * sizeof(T));
       },

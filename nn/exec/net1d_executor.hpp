@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "nn/exec/backend.hpp"
+#include "nn/exec/bound_op.hpp"
 #include "nn/loss_kind.hpp"
 #include "nn/net1d.hpp"
 #include "nn/op_list.hpp"
@@ -89,8 +90,6 @@ class Net1DExecutor {
  private:
   Plan& plan(std::int64_t n, bool training);
   std::unique_ptr<Plan> layout(std::int64_t n, bool training, bool allocate);
-  void forward(Plan& p, bool training);
-  void backward(Plan& p);
   void loss_forward(Plan& p);
   void loss_backward(Plan& p);
 
@@ -128,7 +127,7 @@ class Net1DExecutor {
 
   std::map<std::pair<std::int64_t, bool>, std::unique_ptr<Plan>> plans_;
 
- public:  // plan-building helpers used by the .cpp
+ public:  // parameter, gradient and running-statistic memory (bind_op reads them)
   T* P(const Var& v) const;
   T* G(const Var& v) const;
   T* B(const Tensor& t) const;
