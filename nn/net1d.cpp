@@ -152,6 +152,20 @@ Var BasicBlock::forward(const Var& x, ForwardCtx& ctx) {
   return F::add(out, identity);
 }
 
+ValueId BasicBlock::append(OpList& ops, ValueId x) {
+  auto act = [&](BatchNorm1d& bn, ValueId v) { return ops.bn_act(use_bn ? &bn : nullptr, v, use_do, p_drop); };
+  ops.begin_block();
+  ValueId out = x;
+  if (!is_first_block) out = act(bn1, out);
+  out = act(bn2, ops.conv(conv1, out));
+  out = act(bn3, ops.conv(conv2, out));
+  const ValueId h = ops.conv(conv3, out);
+  const ValueId se = ops.sigmoid(ops.linear(se_fc2, ops.swish(ops.linear(se_fc1, ops.mean_length(h)))));
+  const ValueId y = ops.residual_se(h, se, x, downsample);
+  ops.end_block(y);
+  return y;
+}
+
 // ---- Net1D ----------------------------------------------------------------------------------
 Net1D::Net1D(const Net1DConfig& cfg, Rng& rng, DType dt)
     : cfg_((validate(cfg), cfg)),
@@ -190,6 +204,13 @@ Var Net1D::forward(const Var& x, ForwardCtx& ctx) {
   }
   for (auto& b : blocks_) out = b->forward(out, ctx);
   return F::mean_length(out);
+}
+
+ValueId Net1D::append(OpList& ops, ValueId x) {
+  XRDID_CHECK(ops.value(x).C == cfg_.in_channels, "Net1D: the input needs " + std::to_string(cfg_.in_channels) + " channels");
+  ValueId out = ops.bn_act(cfg_.use_bn ? &first_bn_ : nullptr, ops.conv(first_conv_, x), false, 0.0);
+  for (auto& b : blocks_) out = b->append(ops, out);
+  return ops.mean_length(out);
 }
 
 std::vector<LayerRow> Net1D::layer_table(std::int64_t L) {
@@ -231,6 +252,11 @@ CosineHead::CosineHead(int num_classes, int dim, Rng& rng, DType dt) {
 
 Var CosineHead::forward(const Var& e) const {
   return F::matmul(F::l2_normalize_rows(e), F::l2_normalize_rows(weight), /*trans_b=*/true);
+}
+
+ValueId CosineHead::append(OpList& ops, ValueId e) const {
+  const ValueId en = ops.normalize_rows(e);
+  return ops.matmul_bt(en, ops.normalize_rows(ops.param(weight)));
 }
 
 }  // namespace xrdid::nn

@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "nn/layers.hpp"
+#include "nn/op_list.hpp"
 
 namespace xrdid::nn {
 
@@ -41,6 +42,8 @@ class BasicBlock : public Module {
   BasicBlock(int c_in, int c_out, double ratio, int k, int stride, int groups, bool downsample,
              bool is_first_block, bool use_bn, bool use_do, double p_drop, Rng& rng, DType dtype);
   Var forward(const Var& x, ForwardCtx& ctx);
+  // The same computation appended to a planned op list; returns the block's output.
+  ValueId append(OpList& ops, ValueId x);
 
   int c_in, c_out, stride;
   bool downsample, is_first_block, use_bn, use_do;
@@ -65,12 +68,10 @@ class Net1D : public Module {
   explicit Net1D(const Net1DConfig& cfg, Rng& rng, DType dtype = DType::F32);
   // x: (N, in_channels, L) -> embedding (N, embedding_dim) (global mean over length).
   Var forward(const Var& x, ForwardCtx& ctx);
+  // The same computation appended to a planned op list: x (N, in_channels, L) -> the embedding.
+  ValueId append(OpList& ops, ValueId x);
   const Net1DConfig& config() const { return cfg_; }
   std::vector<LayerRow> layer_table(std::int64_t input_length);
-  // The layers, for planned executors (nn/exec/) that run the same computation without the tape.
-  Conv1d& first_conv() { return first_conv_; }
-  BatchNorm1d& first_bn() { return first_bn_; }
-  const std::vector<std::unique_ptr<BasicBlock>>& blocks() const { return blocks_; }
 
  private:
   Net1DConfig cfg_;
@@ -85,6 +86,7 @@ class CosineHead : public Module {
  public:
   CosineHead(int num_classes, int dim, Rng& rng, DType dtype = DType::F32);
   Var forward(const Var& embedding) const;  // (N, D) -> (N, C) cosines
+  ValueId append(OpList& ops, ValueId embedding) const;  // the same, planned
   Var weight;
 };
 

@@ -2,9 +2,12 @@
 // as a fixed sequence of backend ops on memory planned once per batch size — no autograd tape,
 // no allocation inside a step — so a backend can record it once and replay it (a CUDA graph).
 //
-// The same values as the tape (nn/net1d.hpp + nn/functional.hpp + nn/optim.hpp) step for step:
-// the same ops in the same order, the same dropout seeds (ForwardCtx's site counters), the same
-// running-statistics updates and Adam arithmetic; tests/nn/test_executor.cpp checks it on the CPU
+// The op sequence is the modules' own: Net1D::append and CosineHead::append write the network
+// into an op list (nn/op_list.hpp) next to their tape forward; the executor binds that list to
+// memory per batch size, runs it in order, then in reverse for the gradients. The same values as
+// the tape (nn/net1d.hpp + nn/functional.hpp + nn/optim.hpp) step for step: the same ops in the
+// same order, the same dropout seeds (ForwardCtx's site counters), the same running-statistics
+// updates and Adam arithmetic; tests/nn/test_executor.cpp checks it on the CPU
 // backend and tests/gpu/ checks the CUDA backend against the CPU backend.
 //
 // Memory: parameters, gradients, Adam moments and BN running statistics live in one backend
@@ -18,8 +21,10 @@
 #include <vector>
 
 #include "nn/exec/backend.hpp"
+#include "nn/exec/bound_op.hpp"
 #include "nn/loss_kind.hpp"
 #include "nn/net1d.hpp"
+#include "nn/op_list.hpp"
 #include "nn/optim.hpp"
 
 namespace xrdid::nn::exec {
@@ -85,8 +90,6 @@ class Net1DExecutor {
  private:
   Plan& plan(std::int64_t n, bool training);
   std::unique_ptr<Plan> layout(std::int64_t n, bool training, bool allocate);
-  void forward(Plan& p, bool training);
-  void backward(Plan& p);
   void loss_forward(Plan& p);
   void loss_backward(Plan& p);
 
@@ -95,6 +98,8 @@ class Net1DExecutor {
   CosineHead& head_;
   ExecutorOptions opt_;
   Loss loss_;
+  OpList ops_;  // Net1D + head, appended by the modules
+  ValueId x_id_ = -1, emb_id_ = -1, cos_id_ = -1;
   std::int64_t L_ = 0, C_ = 0, D_ = 0;
   std::int64_t steps_ = 0;  // Adam steps taken (bias correction)
 
@@ -122,7 +127,7 @@ class Net1DExecutor {
 
   std::map<std::pair<std::int64_t, bool>, std::unique_ptr<Plan>> plans_;
 
- public:  // plan-building helpers used by the .cpp
+ public:  // parameter, gradient and running-statistic memory (bind_op reads them)
   T* P(const Var& v) const;
   T* G(const Var& v) const;
   T* B(const Tensor& t) const;
