@@ -16,7 +16,7 @@ struct Conv1dOpts {
   int stride = 1;
   int dilation = 1;
   int groups = 1;
-  // true: the spec's "same" padding (L_out = ceil(L/stride), total pad
+  // true: the "same" padding of docs/method.md §7.2 (L_out = ceil(L/stride), total pad
   // max(0,(L_out-1)*stride + (K-1)*dilation + 1 - L), left = floor(total/2), rest right).
   // false: explicit pad_left / pad_right.
   bool same = true;

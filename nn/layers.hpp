@@ -5,7 +5,7 @@
 
 namespace xrdid::nn {
 
-// Conv with the spec's "same" padding; weight (C_out, C_in/G, K), bias (C_out).
+// Conv with the "same" padding of docs/method.md §7.2; weight (C_out, C_in/G, K), bias (C_out).
 // Owners register it as "NAME.conv" to get hsd1503's MyConv1dPadSame names ("conv1.conv.weight").
 class Conv1d : public Module {
  public:

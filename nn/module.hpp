@@ -58,7 +58,7 @@ class Module {
   std::vector<std::pair<std::string, Module*>> children_;
 };
 
-// PyTorch default initialisation (method-spec §7.5).
+// PyTorch default initialisation (docs/method.md §7.5).
 // U(-bound, bound) into t (F32 or F64), drawn with rng in element order.
 void init_uniform(Tensor& t, double bound, Rng& rng);
 

@@ -1,4 +1,4 @@
-// Net1D, BasicBlock and the cosine head (method-spec §7.2–§7.5, §8.1).
+// Net1D, BasicBlock and the cosine head (docs/method.md §7.2–§7.5, §8.1).
 #include "nn/net1d.hpp"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Net1D ("1D-RegNet", hsd1503/resnet1d as used by XRDidentifier; method-spec §7) and the cosine
+// Net1D ("1D-RegNet", hsd1503/resnet1d as used by XRDidentifier; docs/method.md §7) and the cosine
 // head (§8.1). Any width/depth/kernel configuration; "seed" is the published one.
 #pragma once
 #include <memory>
@@ -36,7 +36,7 @@ Net1DConfig net1d_config(const std::string& name_or_path);
 void to_json(nlohmann::json& j, const Net1DConfig& c);
 void from_json(const nlohmann::json& j, Net1DConfig& c);
 
-// Pre-activation bottleneck block with grouped conv and SE (method-spec §7.3).
+// Pre-activation bottleneck block with grouped conv and SE (docs/method.md §7.3).
 class BasicBlock : public Module {
  public:
   BasicBlock(int c_in, int c_out, double ratio, int k, int stride, int groups, bool downsample,

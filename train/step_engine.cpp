@@ -99,7 +99,7 @@ class PlannedEngine final : public StepEngine {
  private:
   static nn::exec::ExecutorOptions options(const nn::Adam& a, const LossOptions& l) {
     nn::exec::ExecutorOptions o;
-    o.loss = nn::name(l.loss);
+    o.loss = l.loss;
     o.scale = l.scale;
     o.margin = l.margin;
     o.beta1 = a.beta1;

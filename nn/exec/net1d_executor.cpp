@@ -73,7 +73,7 @@ struct Net1DExecutor<T>::Plan {
 // ---- construction, parameter state -------------------------------------------------------------
 template <class T>
 Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& head, ExecutorOptions opt)
-    : be_(backend), net_(net), head_(head), opt_(std::move(opt)), loss_(parse_loss(opt_.loss)) {
+    : be_(backend), net_(net), head_(head), opt_(std::move(opt)), loss_(opt_.loss) {
   L_ = net.config().input_length;
   C_ = head.weight.dim(0);
   D_ = head.weight.dim(1);

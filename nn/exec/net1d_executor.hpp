@@ -32,7 +32,7 @@ namespace xrdid::nn::exec {
 struct ExecutorOptions {
   // cosface | adacos | softmax (CE on the raw cosines): nn::kLossNames, parsed once by the
   // executor (a name, so callers holding a name from a file or a test table pass it as is).
-  std::string loss = "cosface";
+  Loss loss = Loss::CosFace;
   double scale = 30.0, margin = 0.4;
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0.0;
   bool decoupled = false;  // AdamW

@@ -47,7 +47,7 @@ void gpu_vs_cpu(const std::string& config, int length, int n, int classes, const
   cfg.input_length = length;
   Side<T> cpu(cfg, classes, Rng(3)), gpu(cfg, classes, Rng(3));
   exec::ExecutorOptions eo;
-  eo.loss = loss;
+  eo.loss = nn::parse_loss(loss);
   // Biases followed by batch norm have a true gradient of zero: their computed gradients are
   // rounding noise that Adam divides by |g| + eps, so with eps = 1e-8 two valid summation orders
   // move them by up to lr per step in opposite directions. eps = 1e-4 bounds that by lr * 1e-3.

@@ -69,7 +69,7 @@ void compare_training(const Case& c, double tol) {
   Model<T> tape(cfg, c, Rng(7)), plan(cfg, c, Rng(7));
   auto backend = exec::make_cpu_backend<T>();
   exec::ExecutorOptions eo;
-  eo.loss = c.loss;
+  eo.loss = parse_loss(c.loss);
   eo.decoupled = c.adamw;
   eo.weight_decay = c.weight_decay;
   eo.adam_eps = kAdamEps;
@@ -212,9 +212,7 @@ TEST_CASE("executor refuses what it cannot run") {
   Net1D net(cfg, rng);
   CosineHead head(4, cfg.embedding_dim(), rng);
   auto be = exec::make_cpu_backend<float>();
-  exec::ExecutorOptions eo;
-  eo.loss = "triplet";
-  CHECK_THROWS_WITH(exec::Net1DExecutor<float>(*be, net, head, eo), doctest::Contains("unknown loss"));
+  CHECK_THROWS_WITH(parse_loss("triplet"), doctest::Contains("unknown loss"));
   exec::Net1DExecutor<float> ex(*be, net, head, exec::ExecutorOptions{});
   std::vector<float> x(24, 0.5f);
   std::vector<std::int64_t> y{9};
