@@ -85,29 +85,18 @@ ValueId OpList::linear(const Linear& m, ValueId x) {
   return op.out;
 }
 
-ValueId OpList::swish(ValueId x) {
-  OpDesc op{OpKind::Swish};
+// A one-input op whose output has `C` channels of length `L`.
+ValueId OpList::unary(OpKind kind, ValueId x, std::int64_t C, std::int64_t L) {
+  OpDesc op{kind};
   op.in = x;
-  op.out = activation(value(x).C, value(x).L);
+  op.out = activation(C, L);
   ops_.push_back(op);
   return op.out;
 }
 
-ValueId OpList::sigmoid(ValueId x) {
-  OpDesc op{OpKind::Sigmoid};
-  op.in = x;
-  op.out = activation(value(x).C, value(x).L);
-  ops_.push_back(op);
-  return op.out;
-}
-
-ValueId OpList::mean_length(ValueId x) {
-  OpDesc op{OpKind::MeanLength};
-  op.in = x;
-  op.out = activation(value(x).C, 1);
-  ops_.push_back(op);
-  return op.out;
-}
+ValueId OpList::swish(ValueId x) { return unary(OpKind::Swish, x, value(x).C, value(x).L); }
+ValueId OpList::sigmoid(ValueId x) { return unary(OpKind::Sigmoid, x, value(x).C, value(x).L); }
+ValueId OpList::mean_length(ValueId x) { return unary(OpKind::MeanLength, x, value(x).C, 1); }
 
 ValueId OpList::residual_se(ValueId h, ValueId e, ValueId x, bool downsample) {
   const ValueDesc &vh = value(h), &vx = value(x);

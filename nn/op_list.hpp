@@ -89,6 +89,7 @@ class OpList {
  private:
   ValueId add(ValueDesc d);
   ValueId activation(std::int64_t C, std::int64_t L);  // batched, in the current scope
+  ValueId unary(OpKind kind, ValueId x, std::int64_t C, std::int64_t L);
   std::vector<ValueDesc> values_;
   std::vector<OpDesc> ops_;
   bool in_block_ = false;
