@@ -61,7 +61,7 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
           << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
       if (r.method != Method::Model) out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
       if (r.method == Method::Profile || r.method == Method::Hybrid)
-        out << "  scale " << std::setprecision(4) << c.scale << (c.at_search_limit ? " (at search limit)" : "");
+        out << "  scale " << std::setprecision(4) << c.scale << (c.at_search_limit ? " (shift or scale at its search limit)" : "");
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
