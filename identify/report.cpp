@@ -30,12 +30,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
-      if (cand.fit) {
-        const FitResult& f = *cand.fit;
-        c.back()["fit"] = {{"status", to_string(f.status)}, {"message", f.message},   {"hit_bound", f.hit_bound},
-                           {"rwp", f.rwp},                  {"gof", f.gof},           {"bic", f.bic},
-                           {"cell", f.cell},                {"cell_esd", f.cell_esd}, {"wavelength", f.wavelength}};
-      }
+      if (cand.fit) c.back()["fit"] = fit_to_json(*cand.fit, /*curves=*/false);
     }
     nlohmann::json qj = {{"file", r.file},
                          {"method", name(r.method)},
