@@ -8,6 +8,12 @@
 //   range=A:B       keep only A <= 2θ <= B (a partial scan)
 //   counts=N        rescale so the strongest point has N counts and redraw Poisson counts
 //   hump=H          add an amorphous hump of H × the maximum at 25° (σ 5°)
+//   fluorescence=B  add a flat background of B × the maximum (sample fluorescence)
+//   texture=R       preferred orientation, as every peak's height × a factor in [1/R, R]
+//                   (log-uniform, drawn per 0.5° stretch of the pattern)
+//   impurity=F      add a second phase (a library entry of another formula, chosen by the
+//                   caller) whose strongest line is F × the strongest line of the pattern
+//   noise=F         counting statistics F times worse: every count y -> Poisson(y / F) × F
 //   seed=K          seed for the random draws (default 1; each file mixes in its index)
 #pragma once
 #include <cstdint>
@@ -24,6 +30,10 @@ struct Perturbation {
   double range_lo = -1.0, range_hi = -1.0;  // < 0: keep all
   double counts = 0.0;                      // 0: no redraw
   double hump = 0.0;
+  double fluorescence = 0.0;
+  double texture = 0.0;                     // R >= 1; 0: none
+  double impurity = 0.0;                    // F; 0: none
+  double noise = 0.0;                       // F >= 1; 0: none
   std::uint64_t seed = 1;
   std::string spec;                         // as given
   bool empty() const;
@@ -32,8 +42,11 @@ struct Perturbation {
 // Throws std::invalid_argument naming the bad item (unknown key, bad number, empty range …).
 Perturbation parse_perturbation(const std::string& spec);
 
-// Applies p in place (order: strain, displacement, shift, hump, counts, range). Draws come from
-// (p.seed, index). Throws std::invalid_argument when the range leaves fewer than 2 points.
-void apply_perturbation(xrd::Pattern& pattern, const Perturbation& p, std::uint64_t index = 0);
+// Applies p in place (order: texture, impurity, strain, displacement, shift, hump, fluorescence,
+// counts, noise, range). Draws come from (p.seed, index). `impurity_phase` is the second phase's
+// pattern on any grid (required when p.impurity > 0). Throws std::invalid_argument when the
+// range leaves fewer than 2 points or an impurity is asked for without a phase.
+void apply_perturbation(xrd::Pattern& pattern, const Perturbation& p, std::uint64_t index = 0,
+                        const xrd::Pattern* impurity_phase = nullptr);
 
 }  // namespace xrdid::augment

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <random>
 
+#include "augment/physics.hpp"
 #include "io/pattern_formats.hpp"
 #include "io/pattern_io.hpp"
 #include "xrd/cif_reader.hpp"
@@ -41,6 +43,24 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
   return out;
 }
 
+namespace {
+
+// The second phase of an `impurity` perturbation for query k: a library entry of another
+// reduced formula, drawn from (seed, k), as a pattern on the library grid.
+xrd::Pattern impurity_phase(const xrd::Library& lib, const std::string& formula, std::uint64_t seed, std::size_t k) {
+  augment::Rng rng(augment::variant_seed(seed ^ 0x696d70757269ULL, k));
+  std::uniform_int_distribution<std::size_t> pick(0, lib.entries.size() - 1);
+  std::size_t e = pick(rng);
+  for (int tries = 0; tries < 100 && lib.entries[e].reduced_formula == formula; ++tries) e = pick(rng);
+  xrd::Pattern p;
+  p.two_theta = lib.grid();
+  p.intensity.assign(lib.pattern(e), lib.pattern(e) + lib.n_points);
+  p.source = lib.entries[e].id;
+  return p;
+}
+
+}  // namespace
+
 EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
                                   const augment::Perturbation& perturb) {
   EvalScore s;
@@ -54,7 +74,12 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
     IdentifyResult r;
     try {
       xrd::Pattern p = io::read_pattern(lp.pattern_path);
-      if (!perturb.empty()) augment::apply_perturbation(p, perturb, k);
+      if (perturb.impurity > 0) {
+        const xrd::Pattern second = impurity_phase(lib, lp.reduced_formula, perturb.seed, k);
+        augment::apply_perturbation(p, perturb, k, &second);
+      } else if (!perturb.empty()) {
+        augment::apply_perturbation(p, perturb, k);
+      }
       r = id.identify(p, opt);
     } catch (const std::exception& e) {
       if (s.failed++ == 0) s.first_error = e.what();

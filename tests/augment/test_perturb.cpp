@@ -96,3 +96,51 @@ TEST_CASE("perturb: range keeps a partial scan; counts are integer Poisson draws
   auto s = two_peaks();
   CHECK_THROWS_AS(apply_perturbation(s, parse_perturbation("range=200:300")), std::invalid_argument);
 }
+
+TEST_CASE("perturb: texture rescales peaks, not the baseline; fluorescence and noise keep the peaks") {
+  auto flat = two_peaks();
+  for (auto& v : flat.intensity) v += 100.f;  // a baseline of 100 counts
+  auto p = flat;
+  apply_perturbation(p, parse_perturbation("texture=3,seed=2"), 1);
+  const auto at = [](const xrd::Pattern& x, double t) {
+    return x.intensity[static_cast<std::size_t>(std::lround((t - 10.0) / 0.02))];
+  };
+  const double r30 = (at(p, 30.0) - 100.0) / (at(flat, 30.0) - 100.0);
+  const double r100 = (at(p, 100.0) - 100.0) / (at(flat, 100.0) - 100.0);
+  CHECK(r30 >= 1.0 / 3.0 - 1e-6);
+  CHECK(r30 <= 3.0 + 1e-6);
+  CHECK(r100 >= 1.0 / 3.0 - 1e-6);
+  CHECK(r100 <= 3.0 + 1e-6);
+  CHECK(std::abs(r30 - r100) > 1e-3);                // the two peaks got their own factors
+  CHECK(at(p, 60.0) == doctest::Approx(100.0));      // the baseline stays
+  auto f = flat;
+  apply_perturbation(f, parse_perturbation("fluorescence=0.5"));
+  CHECK(at(f, 60.0) == doctest::Approx(100.0 + 0.5 * 1100.0));
+  auto n = flat;
+  apply_perturbation(n, parse_perturbation("noise=5,seed=1"), 2);
+  for (float v : n.intensity) {
+    CHECK(std::fmod(v, 5.f) == 0.f);  // Poisson(y / 5) × 5
+    if (std::fmod(v, 5.f) != 0.f) break;
+  }
+  CHECK(std::abs(at(n, 30.0) - at(flat, 30.0)) < 0.2 * at(flat, 30.0));
+  CHECK_THROWS_AS(parse_perturbation("texture=0.5"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_perturbation("noise=0"), std::invalid_argument);
+}
+
+TEST_CASE("perturb: an impurity phase adds its strongest line at F x the pattern's") {
+  auto p = two_peaks();
+  xrd::Pattern second;
+  for (int i = 0; i <= 1000; ++i) {
+    const double t = 40.0 + 0.01 * i;
+    second.two_theta.push_back(t);
+    second.intensity.push_back(static_cast<float>(50.0 * std::exp(-0.5 * std::pow((t - 45.0) / 0.05, 2))));
+  }
+  auto q = p;
+  CHECK_THROWS_WITH_AS(apply_perturbation(q, parse_perturbation("impurity=0.2")), doctest::Contains("second phase"),
+                       std::invalid_argument);
+  apply_perturbation(p, parse_perturbation("impurity=0.2"), 0, &second);
+  CHECK(peak_near(p, 45.0) == doctest::Approx(45.0).epsilon(1e-3));
+  const float top = *std::max_element(p.intensity.begin() + 1600, p.intensity.begin() + 1900);  // 42–48°
+  CHECK(top == doctest::Approx(200.0).epsilon(0.02));
+  CHECK(p.intensity[1000] == doctest::Approx(1000.0).epsilon(1e-3));  // the main peak at 30° stays
+}
