@@ -94,10 +94,15 @@ std::string caption_line(const Candidate& c, int rank, const xrd::Library& lib, 
   char gof[32];
   std::snprintf(gof, sizeof gof, "%.2f", f.gof);
   o << ", GoF " << gof << " (" << to_string(f.status) << "); <span class=\"rv-cell\">refined cell";
+  // The free parameters only: a length tied to an earlier one (b = a in a cubic cell) and an
+  // angle the crystal system fixes (no uncertainty) are left out.
   bool any = false;
   for (int i = 0; i < 6; ++i) {
     const FitParameter* p = f.parameter(i < 3 ? std::string(1, "abc"[i]) : std::string(i == 3 ? "alpha" : i == 4 ? "beta" : "gamma"));
     if (!p || !p->refined) continue;
+    bool tied = false;
+    for (int j = 0; j < i && i < 3; ++j) tied |= std::abs(f.cell[static_cast<std::size_t>(j)] - p->value) <= 1e-9 * p->value;
+    if (tied || (i >= 3 && !(p->esd > 1e-7))) continue;
     o << (any ? ", " : " ") << kCellNames[i] << " = " << with_esd(p->value, p->esd) << kCellUnits[i];
     any = true;
   }
@@ -170,8 +175,11 @@ std::string rietveld_panel(const IdentifyResult& r, const xrd::Library& lib) {
     for (std::size_t k = 0; k < shown.size(); ++k) {
       const FitResult& f = *r.candidates[shown[k]].fit;
       const bool same = f.two_theta == f0.two_theta;
-      d << (k ? "," : "") << "{\"label\":"
-        << script_json("#" + std::to_string(shown[k] + 1) + " " + lib.entries[r.candidates[shown[k]].entry].reduced_formula)
+      std::string label = "#";
+      label += std::to_string(shown[k] + 1);
+      label += ' ';
+      label += lib.entries[r.candidates[shown[k]].entry].reduced_formula;
+      d << (k ? "," : "") << "{\"label\":" << script_json(label)
         << ",\"id\":" << script_json(lib.entries[r.candidates[shown[k]].entry].id)
         << ",\"colour\":" << script_json(kCandidateColours[k % 6]) << ",\"calc\":";
       append_numbers(d, same ? f.calculated : resample(f.two_theta, f.calculated, f0.two_theta), "%.6g");

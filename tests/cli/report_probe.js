@@ -5,7 +5,7 @@
 // into <pre id="probe">, which headless Chromium's --dump-dom prints.
 (function () {
   "use strict";
-  var out = { plots: 0, steps: [] };
+  var out = { plots: 0 };
   function done() {
     out.errors = window.__reportErrors || [];
     out.pwned = window.__pwned !== undefined;
@@ -30,8 +30,9 @@
   function mouse(u, type, x, y, target) {
     var r = u.over.getBoundingClientRect();
     (target || u.over).dispatchEvent(new MouseEvent(type, {
-      clientX: r.left + x, clientY: r.top + y, bubbles: true, cancelable: true, button: 0, buttons: type === "mouseup" ? 0 : 1, view: window
-    }));
+      clientX: r.left + x, clientY: r.top + y, bubbles: true, cancelable: true, button: 0,
+      buttons: type === "mouseup" ? 0 : 1, movementX: type === "mousemove" ? 1 : 0, view: window
+    }));  // uPlot ignores a move without movement while a button is down
   }
 
   window.addEventListener("load", function () {

@@ -18,7 +18,7 @@ if [[ -z $CHROMIUM || ! -x $PY ]]; then
   exit 77
 fi
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[[ -n ${KEEP:-} ]] && echo "kept $T" || rm -rf "$T"' EXIT  # KEEP=1 keeps the files
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -86,10 +86,10 @@ PYEOF
 import html, json, re, sys
 dom = open(sys.argv[1], encoding="utf-8").read()
 weird = sys.argv[2]
-m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+m = re.findall(r'<pre id="probe">([^<]*)</pre>', dom)  # the last: the probe's script names it too
 if not m:
     print("FAIL: the probe wrote no result"); sys.exit(0)
-p = json.loads(html.unescape(m.group(1)))
+p = json.loads(html.unescape(m[-1]))
 print("probe:", json.dumps({k: v for k, v in p.items() if k != "steps"}))
 def check(cond, what): print(("ok: " if cond else "FAIL: ") + what)
 check(p.get("plots", 0) >= 2, "one interactive picture per query (%s)" % p.get("plots"))
@@ -112,8 +112,8 @@ check(not p.get("errors") and "exception" not in p, "no script errors (%s %s)" %
 check(not p.get("pwned"), "markup in names is not run")
 cap = re.findall(r"<figcaption>.*?</figcaption>", dom, re.S)
 check(len(cap) >= 2 and all(re.search(r"Rwp \d+\.\d+ %", c) for c in cap), "every caption has Rwp values")
-check(re.search(r"refined cell a = 5\.4\d+\(\d+\) Å", dom) is not None, "the caption has Si's refined cell a")
-check(re.search(r"refined cell a = 4\.7\d+\(\d+\) Å, c = 12\.\d+\(\d+\) Å", dom) is not None,
+check(re.search(r"refined cell a = 5\.4\d+\(\d+\) Å<", dom) is not None, "the caption has Si's refined cell a (only)")
+check(re.search(r"refined cell a = 4\.7\d+\(\d+\) Å, c = 1[23]\.\d+\(\d+\) Å<", dom) is not None,
       "the caption has corundum's refined cell a and c")
 esc = html.escape(weird, quote=False)
 check(dom.count(esc) >= 3, "the names with markup show as text (%d times)" % dom.count(esc))
@@ -123,7 +123,7 @@ PYEOF
   n_ok=$(grep -c '^ok: ' "$T/probe_checks"); n_bad=$(grep -c '^FAIL: ' "$T/probe_checks")
   pass=$((pass + n_ok)); fail=$((fail + n_bad))
   (( n_ok >= 15 )) && ok || bad "only $n_ok probe checks passed"
-  if grep -q 'Uncaught\|CONSOLE.*[Ee]rror' "$T/probe.log"; then bad "script errors in the browser log"; grep 'Uncaught\|CONSOLE' "$T/probe.log" | head -5; else ok; fi
+  if grep -q 'Uncaught' "$T/probe.log"; then bad "script errors in the browser log"; grep 'Uncaught' "$T/probe.log" | head -5; else ok; fi
 else
   grep -q 'built without the interactive plots' "$T/report.html" && ok || bad "a static report says why it has no interactive plots"
   echo "interactive plots not built in: the picture checks are left out"
