@@ -127,7 +127,7 @@ TEST_CASE("fit: reflections are shown by their conventional hkl at the fitted po
   const xrd::Pattern p = synthetic("Si.cif", 0.005, 0.08, 20000, 13);
   const identify::FitResult r = identify::fit_phase(p, xrd::read_cif(kCif + "Si.cif"));
   REQUIRE(r.ok());
-  REQUIRE(r.reflections.size() >= 10);
+  REQUIRE(r.reflections.size() >= 5);  // 111 … 511 in 10–100°
   // Si (Fd-3m): 111, 220, 311, 400, … each written with non-negative indices.
   CHECK(r.reflections[0].hkl == std::array<int, 3>{1, 1, 1});
   CHECK(r.reflections[1].hkl == std::array<int, 3>{2, 2, 0});
