@@ -126,7 +126,7 @@ std::string rietveld_head() {
   std::string h;
   h += "<style>";
   h += kUplotCss;
-  h += "\n.rietveld{margin:1em 0;border:1px solid #ddd;padding:.5em}.rv-plot{position:relative}"
+  h += "\n.uplot td,.uplot th{border:0;padding:0 4px}.rietveld{margin:1em 0;border:1px solid #ddd;padding:.5em}.rv-plot{position:relative}"
        ".rv-tip{position:absolute;z-index:10;pointer-events:none;background:#fffbe6;border:1px solid #999;"
        "padding:2px 6px;font-size:13px;white-space:nowrap}.rv-controls{margin-bottom:.4em}"
        ".rv-controls label{margin-right:1.2em}.rv-swatch{display:inline-block;width:1em;height:.6em;margin-right:.3em}"
