@@ -59,10 +59,11 @@ else()
       file(READ ${_dist}/uPlot.min.css _css)
       file(READ ${_web_dir}/node_modules/uplot/LICENSE _license)
       file(READ ${_web_src}/rietveld.js _panel)
-      # Inlined into <script>/<style> (the licence inside a /* */ comment) and into C++ raw
-      # strings: nothing may close the element or the comment early, or open an HTML comment.
+      # Inlined into <script>/<style> (the scripts in CDATA sections, the licence inside a /* */
+      # comment) and into C++ raw strings: nothing may close the element, the section or the
+      # comment early, or open an HTML comment.
       foreach(_part _js _css _license _panel)
-        set(_bads "</script" "</style" "<!--" ")xrdid_web\"")
+        set(_bads "</script" "</style" "<!--" "]]>" ")xrdid_web\"")
         if(_part STREQUAL "_license")
           list(APPEND _bads "*/")
         endif()

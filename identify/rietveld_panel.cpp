@@ -130,15 +130,17 @@ std::string rietveld_head() {
        ".rv-tip{position:absolute;z-index:10;pointer-events:none;background:#fffbe6;border:1px solid #999;"
        "padding:2px 6px;font-size:13px;white-space:nowrap}.rv-controls{margin-bottom:.4em}"
        ".rv-controls label{margin-right:1.2em}.rv-swatch{display:inline-block;width:1em;height:.6em;margin-right:.3em}"
-       ".rv-help{color:#666;font-size:90%}</style>\n<script>/* uPlot ";
+       ".rv-help{color:#666;font-size:90%}</style>\n";
+  // The scripts inside CDATA sections behind JS comments: the report stays well-formed XML.
+  h += "<script>/*<![CDATA[*/\n/* uPlot ";
   h += kUplotVersion;
   h += "\n";
   h += kUplotLicense;
   h += "*/\n";
   h += kUplotJs;
-  h += "</script>\n<script>";
+  h += "\n/*]]>*/</script>\n<script>/*<![CDATA[*/\n";
   h += kPanelJs;
-  h += "</script>\n";
+  h += "\n/*]]>*/</script>\n";
   return h;
 }
 
@@ -162,7 +164,7 @@ std::string rietveld_panel(const IdentifyResult& r, const xrd::Library& lib) {
     }
     h << "<button type=\"button\" class=\"rv-reset\">reset zoom</button> <span class=\"rv-help\">drag across the plot "
          "to zoom into a region; hover over a tick for its hkl</span></div>\n"
-         "<div class=\"rv-plot\"><div class=\"rv-tip\" hidden></div></div>\n";
+         "<div class=\"rv-plot\"><div class=\"rv-tip\" hidden=\"hidden\"></div></div>\n";
     // The data: the first fit's 2θ and observed counts, every fit's calculated pattern and
     // background on those points, and its reflections [2θ, h, k, l, d, intensity].
     const FitResult& f0 = *r.candidates[shown.front()].fit;
