@@ -1,4 +1,5 @@
 // `xrdid identify`: rank library entries against measured patterns.
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -18,6 +19,7 @@ namespace {
 struct IdentifyArgs {
   std::vector<std::string> patterns;
   std::string library, model, json_out, report, wavelength, device = "cpu";
+  int report_fits = 3;
   bool json = false;
   xrdid::identify::IdentifyOptions opt;
 };
@@ -62,6 +64,8 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
+  sub->add_option("--report-fits", a->report_fits, "whole-pattern fits drawn in the report: the best N rows "
+                                                   "(0: none)")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->device, "where the model computes embeddings: cpu | cuda (the profile and "
                                          "peak searches run on the CPU)")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
@@ -74,6 +78,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : only->results()) for (auto& e : split_elements(s, "--only")) a->opt.only.push_back(e);
     if (uses_model(a->opt.method) && a->model.empty())
       throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
+    if (!a->report.empty()) a->opt.fit_rows = std::min(a->opt.top, a->report_fits);
     xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
     xrdid::identify::Identifier id(lib);
     id.set_library_path(a->library);

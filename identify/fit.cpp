@@ -511,6 +511,16 @@ struct Setup {
   std::string phase;
 };
 
+// The index triple a reflection is shown by: of its equivalents, the one with the most
+// non-negative indices, then the largest (h, k, l) — (1 1 1) rather than (−1 −1 −1).
+std::array<int, 3> representative_hkl(const std::vector<std::array<int, 3>>& equivalents) {
+  auto nonneg = [](const std::array<int, 3>& h) { return (h[0] >= 0) + (h[1] >= 0) + (h[2] >= 0); };
+  std::array<int, 3> best = equivalents.front();
+  for (const auto& h : equivalents)
+    if (nonneg(h) > nonneg(best) || (nonneg(h) == nonneg(best) && h > best)) best = h;
+  return best;
+}
+
 Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, const FitOptions& opt) {
   Setup su;
   XRDID_CHECK(measured.two_theta.size() == measured.intensity.size(), "fit: 2θ and intensity differ in length");
@@ -613,7 +623,7 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
       Reflection rf;
       rf.q = gp.first;
       rf.intensity = s.intensity * static_cast<double>(gp.second.size()) / static_cast<double>(s.hkl.size());
-      rf.hkl = gp.second.front();
+      rf.hkl = representative_hkl(gp.second);
       rf.multiplicity = static_cast<int>(gp.second.size());
       rf.all_hkl = std::move(gp.second);
       m.refl.push_back(std::move(rf));

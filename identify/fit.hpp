@@ -66,7 +66,7 @@ struct FitParameter {
 };
 
 struct FitReflection {
-  std::array<int, 3> hkl{};  // one representative of the merged reflections
+  std::array<int, 3> hkl{};  // of the merged equivalents, the one with the most non-negative indices, then the largest
   int multiplicity = 0;
   double d = 0.0;            // Å at the refined cell
   double two_theta = 0.0;    // Kα1 position including zero shift and displacement

@@ -405,12 +405,13 @@ std::shared_ptr<const xrd::Crystal> Identifier::crystal(std::size_t entry) const
   return crystals_.emplace(entry, std::move(c)).first->second;
 }
 
-// Fits each of the best k candidates to the measured pattern and orders them by the fit; a
-// candidate whose CIF cannot be read or whose fit fails keeps a Diverged fit with the reason.
-void Identifier::verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const {
-  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
+// Fits each of the best n candidates that has no fit yet; a candidate whose CIF cannot be read
+// or whose fit fails keeps a Diverged fit with the reason.
+void Identifier::fit_missing(const xrd::Pattern& measured, std::vector<Candidate>& ranked, std::size_t n) const {
+  n = std::min(ranked.size(), n);
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t i = 0; i < n; ++i) {
+    if (ranked[i].fit) continue;
     auto fit = std::make_shared<FitResult>();
     try {
       *fit = fit_phase(measured, *crystal(ranked[i].entry));
@@ -420,6 +421,12 @@ void Identifier::verify(const xrd::Pattern& measured, std::vector<Candidate>& ra
     }
     ranked[i].fit = std::move(fit);
   }
+}
+
+// Fits each of the best k candidates to the measured pattern and orders them by the fit.
+void Identifier::verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const {
+  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
+  fit_missing(measured, ranked, n);
   std::stable_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),
                    [](const Candidate& a, const Candidate& b) { return better_fit(*a.fit, *b.fit); });
 }
@@ -478,6 +485,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);
+  if (opt.fit_rows > 0) fit_missing(measured, c, static_cast<std::size_t>(opt.fit_rows));
   if (opt.method == Method::Profile || opt.method == Method::Hybrid)
     for (auto& k : c)
       k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||

@@ -53,6 +53,9 @@ struct IdentifyOptions {
   // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
   // and ranked among themselves by the fit (better_fit: converged first, then the lower BIC).
   int verify = 0;
+  // For a report's whole-pattern fit picture: the best `fit_rows` rows get a fit too (rows the
+  // verification already fitted keep theirs); their order stays as ranked.
+  int fit_rows = 0;
 };
 
 struct Candidate {
@@ -105,6 +108,7 @@ class Identifier {
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
   std::shared_ptr<const xrd::Crystal> crystal(std::size_t entry) const;  // read once, then cached
   void verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const;
+  void fit_missing(const xrd::Pattern& measured, std::vector<Candidate>& ranked, std::size_t n) const;
   std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;

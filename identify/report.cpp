@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "identify/rietveld_panel.hpp"
 #include "io/svg_plot.hpp"
 
 namespace xrdid::identify {
@@ -69,8 +70,8 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>xrdid identification report</title>\n"
        "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
-       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.warn{color:#b00}</style></head><body>\n"
-       "<h1>xrdid identification report</h1>\n";
+       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.warn{color:#b00}</style>\n"
+    << rietveld_head() << "</head><body>\n<h1>xrdid identification report</h1>\n";
   const auto grid = lib.grid();
   for (auto& r : results) {
     char wl[64];
@@ -96,9 +97,12 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
       h << "</td></tr>\n";
     }
-    h << "</table>\n";
+    h << "</table>\n" << rietveld_panel(r, lib);
     // One plot per listed candidate (as many as --top asks for): measured (processed) vs the
     // candidate's simulated pattern, mirrored.
+    if (!r.candidates.empty())
+      h << "<p>Search plots: the measured pattern after background removal (up) and each candidate's "
+           "simulated pattern (down), as the search compared them.</p>\n";
     int shown = 0;
     for (auto& c : r.candidates) {
       ++shown;

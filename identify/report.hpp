@@ -1,5 +1,6 @@
 // Identification results as text, as JSON ({"queries": [...]}) and as a self-contained HTML
-// report (inline SVG: the processed pattern overlaid with each candidate's simulated pattern).
+// report (per query: the candidates' whole-pattern fit picture, identify/rietveld_panel.hpp, and
+// inline SVG plots of the processed pattern with each candidate's simulated pattern).
 #pragma once
 #include <iosfwd>
 #include <string>

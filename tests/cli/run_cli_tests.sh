@@ -120,6 +120,23 @@ if "$X" --help | grep -q identify; then
   contains "$T/err" "xrdid: error:" "fit of a too-short pattern: one error line"
   expect 0 "identify --verify" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3 --verify 2 --json
   contains "$T/out" '"fit"' "verified rows carry their fit"
+  # The report fits its best rows; where a fit is impossible (here: the CIF is gone) it says why
+  # and keeps the static plot.
+  expect 0 "identify --report fits the best rows" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --top 3 \
+    --report "$T/fit.html"
+  contains "$T/fit.html" 'Rwp [0-9.]* %' "the report's fit caption gives Rwp"
+  contains "$T/fit.html" 'refined cell a = 5\.[0-9]*([0-9]*) Å' "the report's fit caption gives NaCl's refined cell"
+  mkdir -p "$T/gone"
+  cp "$ROOT/data/phases/NaCl.cif" "$T/gone/"
+  "$X" library build "$T/gone" -o "$T/gone.xrdlib" >/dev/null 2>&1
+  rm "$T/gone/NaCl.cif"
+  expect 0 "identify --report without the CIF" -- "$X" identify "$T/nacl.xy" --library "$T/gone.xrdlib" \
+    --report "$T/gone.html"
+  contains "$T/gone.html" "no whole-pattern fit: .*NaCl" "an impossible fit is named with its reason"
+  contains "$T/gone.html" "<svg" "an impossible fit keeps the static plot"
+  expect 0 "identify --report --report-fits 0" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" \
+    --report "$T/nofit.html" --report-fits 0
+  if grep -q 'Whole-pattern fits' "$T/nofit.html"; then bad "--report-fits 0 still fits"; else ok; fi
   # eval: a labelled folder (NAME.xy beside NAME.cif), perturbations, and one clear error when
   # nothing can be scored.
   mkdir -p "$T/labelled"

@@ -3,6 +3,7 @@
 // flagged fits, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -120,6 +121,39 @@ TEST_CASE("fit: the right phase fits clearly better than a wrong one") {
   CHECK(j["calculated"].size() == res[1].calculated.size());
   CHECK(j["reflections"][0]["hkl"].size() == 3);
   CHECK(identify::fit_to_json(res[1], false).count("calculated") == 0);
+}
+
+TEST_CASE("fit: reflections are shown by their conventional hkl at the fitted positions") {
+  const xrd::Pattern p = synthetic("Si.cif", 0.005, 0.08, 20000, 13);
+  const identify::FitResult r = identify::fit_phase(p, xrd::read_cif(kCif + "Si.cif"));
+  REQUIRE(r.ok());
+  REQUIRE(r.reflections.size() >= 5);  // 111 … 511 in 10–100°
+  // Si (Fd-3m): 111, 220, 311, 400, … each written with non-negative indices.
+  CHECK(r.reflections[0].hkl == std::array<int, 3>{1, 1, 1});
+  CHECK(r.reflections[1].hkl == std::array<int, 3>{2, 2, 0});
+  CHECK(r.reflections[2].hkl == std::array<int, 3>{3, 1, 1});
+  const double zero = r.parameter("zero")->value, disp = r.parameter("displacement")->value;
+  double strongest = 0;
+  const identify::FitReflection* top = nullptr;
+  for (const auto& f : r.reflections) {
+    CAPTURE(f.two_theta);
+    CHECK(f.hkl[0] >= 0);
+    CHECK(f.hkl[1] >= 0);
+    CHECK(f.hkl[2] >= 0);
+    // d from the refined cell, 2θ from Bragg's law plus the refined zero and displacement.
+    const double h2 = f.hkl[0] * f.hkl[0] + f.hkl[1] * f.hkl[1] + f.hkl[2] * f.hkl[2];
+    CHECK(f.d == doctest::Approx(r.cell[0] / std::sqrt(h2)).epsilon(1e-9));
+    const double th = std::asin(r.wavelength / (2 * f.d));
+    CHECK(f.two_theta == doctest::Approx(2 * th * 180 / M_PI + zero + disp * std::cos(th)).epsilon(1e-9));
+    if (f.intensity > strongest) strongest = f.intensity, top = &f;
+  }
+  // The strongest tick sits on the calculated peak's maximum (Kα1).
+  REQUIRE(top != nullptr);
+  std::size_t imax = 0;
+  for (std::size_t i = 0; i < r.two_theta.size(); ++i)
+    if (std::abs(r.two_theta[i] - top->two_theta) < 0.3 && r.calculated[i] - r.background[i] > r.calculated[imax] - r.background[imax])
+      imax = i;
+  CHECK(std::abs(r.two_theta[imax] - top->two_theta) < 0.04);  // Kα2 pulls the maximum a little
 }
 
 TEST_CASE("fit: the preferred-orientation search leaves an untextured pattern alone") {
