@@ -112,6 +112,10 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       e.elements = elements_of(c);
       e.spacegroup = c.spacegroup_symbol;
       e.spacegroup_number = c.spacegroup_number;
+      e.declared_spacegroup = c.declared_spacegroup_symbol;
+      e.declared_spacegroup_number = c.declared_spacegroup_number;
+      e.detected_spacegroup = c.detected_spacegroup_symbol;
+      e.detected_spacegroup_number = c.detected_spacegroup_number;
       e.cell = {c.a, c.b, c.c, c.alpha, c.beta, c.gamma};
       e.n_sites = static_cast<int>(c.sites.size());
       e.density = density_g_cm3(c);
@@ -171,6 +175,10 @@ void save_library(const Library& lib, const std::string& path) {
                    {"elements", e.elements},
                    {"spacegroup", e.spacegroup},
                    {"spacegroup_number", e.spacegroup_number},
+                   {"declared_spacegroup", e.declared_spacegroup},
+                   {"declared_spacegroup_number", e.declared_spacegroup_number},
+                   {"detected_spacegroup", e.detected_spacegroup},
+                   {"detected_spacegroup_number", e.detected_spacegroup_number},
                    {"cell", e.cell},
                    {"n_sites", e.n_sites},
                    {"density", std::round(e.density * 1e4) / 1e4}});
@@ -247,6 +255,11 @@ Library load_library(const std::string& path, bool patterns) {
     e.elements = j.value("elements", std::vector<std::string>{});
     e.spacegroup = j.value("spacegroup", "");
     e.spacegroup_number = j.value("spacegroup_number", 0);
+    // Libraries written before detection: the stored group is the declared one.
+    e.declared_spacegroup = j.value("declared_spacegroup", e.spacegroup);
+    e.declared_spacegroup_number = j.value("declared_spacegroup_number", e.spacegroup_number);
+    e.detected_spacegroup = j.value("detected_spacegroup", "");
+    e.detected_spacegroup_number = j.value("detected_spacegroup_number", 0);
     e.cell = j.value("cell", std::array<double, 6>{});
     e.n_sites = j.value("n_sites", 0);
     e.density = j.value("density", 0.0);
