@@ -17,6 +17,7 @@
 
 #include "xrd/cif_reader.hpp"
 #include "xrd/export.hpp"
+#include "xrd/symmetry.hpp"
 
 namespace xrdid::xrd {
 
@@ -101,7 +102,9 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
     try {
-      const Crystal c = read_cif(cifs[i].first);
+      CifReadOptions cif_opt;
+      cif_opt.symmetry_tolerance = opt.symmetry_tolerance;
+      const Crystal c = read_cif(cifs[i].first, cif_opt);
       const Pattern p = simulate_pattern(c, opt.wavelength, grid, opt.profile, opt.powder);
       std::copy(p.intensity.begin(), p.intensity.end(), rows.begin() + i * np);
       LibraryEntry& e = entries[i];
@@ -144,6 +147,7 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       {"zero_shift", opt.profile.zero_shift},
       {"b_by_element", opt.powder.b_by_element},
       {"use_site_b", opt.powder.use_site_b},
+      {"symprec", opt.symmetry_tolerance > 0 ? opt.symmetry_tolerance : kSymmetryTolerance},
       // where relative CIF sources were given from, so a library moved or used from another
       // directory can still find its CIFs (train/structures.cpp)
       {"build_dir", std::filesystem::current_path().string()}};

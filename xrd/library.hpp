@@ -48,6 +48,7 @@ struct LibraryBuildOptions {
   ProfileOptions profile;
   PowderOptions powder;  // B factors etc.; wavelength and range are taken from above
   int threads = 0;       // 0 = OpenMP default
+  double symmetry_tolerance = 0;  // Å, spglib's symprec for space-group detection; 0 = kSymmetryTolerance
   // Called after each CIF (from worker threads, serialised): (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
 };

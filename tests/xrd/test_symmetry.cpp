@@ -1,9 +1,13 @@
 // Space-group detection (xrd/symmetry.hpp) and its use when a CIF is read: P 1 files of known
-// structures, a perturbed one, disordered sites, and a declared subgroup that is kept.
+// structures, a perturbed one, disordered sites, a declared subgroup that is kept, and a sweep over
+// every CIF in $XRDID_DATA/cif (skipped when that folder is absent).
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <string>
 
+#include "common/data_dir.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/crystal.hpp"
 #include "xrd/symmetry.hpp"
@@ -82,4 +86,41 @@ TEST_CASE("detection of a bare lattice point and of nothing") {
   const DetectedSpaceGroup none = detect_space_group(c);
   CHECK(none.number == 0);
   CHECK(!none.error.empty());
+}
+
+TEST_CASE("every shared CIF: detected against declared space groups" * doctest::timeout(300)) {
+  const auto found = xrdid::testing::data_dir("cif");
+  if (!found) return;
+  namespace fs = std::filesystem;
+  int declared = 0, agree = 0, p1 = 0, p1_replaced = 0, named = 0, named_agree = 0;
+  for (const auto& e : fs::recursive_directory_iterator(*found)) {
+    if (!e.is_regular_file() || e.path().extension() != ".cif") continue;
+    Crystal c;
+    try {
+      c = read_cif(e.path().string());
+    } catch (const CifError&) {
+      continue;
+    }
+    if (c.declared_spacegroup_number <= 1) {
+      ++p1;
+      p1_replaced += c.spacegroup_number > 1;
+    } else {
+      ++declared;
+      agree += c.detected_spacegroup_number == c.declared_spacegroup_number;
+    }
+    // xrd-autoanalyzer-refs/FORMULA_N.cif: P 1 files whose name ends in the true group number.
+    if (e.path().parent_path().filename() == "xrd-autoanalyzer-refs") {
+      const std::string stem = e.path().stem().string();
+      ++named;
+      named_agree += std::to_string(c.spacegroup_number) == stem.substr(stem.rfind('_') + 1);
+    }
+  }
+  std::printf("shared CIFs: %d declare P 1 or no group, %d of them given spglib's; spglib finds the declared group "
+              "of %d of %d others; xrd-autoanalyzer-refs named group found for %d of %d\n",
+              p1, p1_replaced, agree, declared, named_agree, named);
+  CHECK(declared >= 2500);
+  CHECK(agree >= declared * 975 / 1000);  // 98.1 % measured at symprec 0.01 A
+  CHECK(named == 56);
+  CHECK(named_agree == named);
+  CHECK(p1_replaced >= named);
 }
