@@ -36,7 +36,7 @@ TEST_CASE("diamond given only by the identity operation is detected as F d -3 m"
   CHECK(c.detected_spacegroup_number == 227);
 }
 
-TEST_CASE("a P 1 rock salt with atoms displaced by up to 0.005 A is still F m -3 m") {
+TEST_CASE("a P 1 rock salt with atoms displaced by up to 0.002 A is still F m -3 m") {
   const Crystal c = read_cif(data("NaCl_P1_perturbed.cif"));
   CHECK(c.declared_spacegroup_number == 1);
   CHECK(c.spacegroup_number == 225);
