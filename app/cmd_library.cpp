@@ -78,7 +78,10 @@ int run_build(const LibraryArgs& a) {
     std::size_t shown = 0;
     for (const auto& e : lib.entries)
       if (e.density > 0 && e.density < xrd::kMinPlausibleDensity && shown++ < 10)
-        std::fprintf(stderr, "  %s: %s, %s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+        std::fprintf(stderr, "  %s: %s, %s%s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+                     e.declared_spacegroup_number != e.spacegroup_number
+                         ? (" (declared " + (e.declared_spacegroup.empty() ? std::string("none") : e.declared_spacegroup) + ")").c_str()
+                         : "",
                      e.density);
     if (light > 10) std::fprintf(stderr, "  ... and %zu more\n", light - 10);
   }
