@@ -13,6 +13,7 @@
 #include "xrd/crystal.hpp"
 #include "xrd/library.hpp"
 #include "xrd/library_groups.hpp"
+#include "xrd/symmetry.hpp"
 #include "xrd/wavelengths.hpp"
 
 namespace xrdid::cli {
@@ -21,7 +22,7 @@ namespace {
 struct LibraryArgs {
   std::vector<std::string> inputs;
   std::string out, wavelength = "CuKa", range = "0,120", info_path;
-  double step = 0.02, sigma = 0.07;
+  double step = 0.02, sigma = 0.07, symprec = 0;
   int threads = 0;
   bool group_duplicates = false;
   double min_cosine = 0.98, max_shift = 0.1;
@@ -49,6 +50,7 @@ int run_build(const LibraryArgs& a) {
   opt.two_theta_step = a.step;
   opt.profile.sigma = a.sigma;
   opt.threads = a.threads;
+  opt.symmetry_tolerance = a.symprec;
   const bool tty = ::isatty(2);
   opt.progress = [tty](std::size_t done, std::size_t total) {
     if (tty && (done % 16 == 0 || done == total)) {
@@ -76,7 +78,10 @@ int run_build(const LibraryArgs& a) {
     std::size_t shown = 0;
     for (const auto& e : lib.entries)
       if (e.density > 0 && e.density < xrd::kMinPlausibleDensity && shown++ < 10)
-        std::fprintf(stderr, "  %s: %s, %s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+        std::fprintf(stderr, "  %s: %s, %s%s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+                     e.declared_spacegroup_number != e.spacegroup_number
+                         ? (" (declared " + (e.declared_spacegroup.empty() ? std::string("none") : e.declared_spacegroup) + ")").c_str()
+                         : "",
                      e.density);
     if (light > 10) std::fprintf(stderr, "  ... and %zu more\n", light - 10);
   }
@@ -108,6 +113,34 @@ void print_groups(const xrd::Library& lib, double min_cosine, double max_shift) 
   }
 }
 
+// Declared against detected space groups (xrd/symmetry.hpp): how many entries declare P 1 or no
+// group and what they became, and how often spglib agrees with a declared group.
+void print_symmetry_summary(const xrd::Library& lib) {
+  std::size_t p1 = 0, p1_replaced = 0, declared = 0, detected = 0, agree = 0, higher = 0, lower = 0, any = 0;
+  for (const auto& e : lib.entries) {
+    any += e.detected_spacegroup_number > 0;
+    if (e.declared_spacegroup_number <= 1) {
+      ++p1;
+      p1_replaced += e.spacegroup_number > 1;
+      continue;
+    }
+    ++declared;
+    if (e.detected_spacegroup_number <= 0) continue;
+    ++detected;
+    agree += e.detected_spacegroup_number == e.declared_spacegroup_number;
+    higher += e.detected_spacegroup_number > e.declared_spacegroup_number;
+    lower += e.detected_spacegroup_number < e.declared_spacegroup_number;
+  }
+  if (any == 0) {
+    std::printf("symmetry    no detected space groups (a library written before detection: rebuild it)\n");
+    return;
+  }
+  std::printf("symmetry    %zu entries declare P 1 or no group, %zu of them use spglib's group; spglib finds the declared "
+              "group for %zu of %zu others (%.1f %%; higher number %zu, lower %zu, none %zu)\n",
+              p1, p1_replaced, agree, declared, declared ? 100.0 * static_cast<double>(agree) / static_cast<double>(declared) : 0.0,
+              higher, lower, declared - detected);
+}
+
 int run_info(const LibraryArgs& a) {
   const xrd::Library lib = xrd::load_library(a.info_path, /*patterns=*/a.group_duplicates);
   std::printf("library     %s\n", a.info_path.c_str());
@@ -126,6 +159,7 @@ int run_info(const LibraryArgs& a) {
     for (const auto& el : e.elements) ++by_el[el];
   }
   std::printf("space groups %zu distinct; elements %zu distinct\n", by_sg.size(), by_el.size());
+  print_symmetry_summary(lib);
   const std::size_t show = std::min<std::size_t>(lib.size(), 10);
   for (std::size_t i = 0; i < show; ++i)
     std::printf("  %-40s %-16s %s\n", lib.entries[i].id.c_str(), lib.entries[i].reduced_formula.c_str(),
@@ -149,6 +183,10 @@ std::function<int()> setup_library(CLI::App* sub) {
                  build->add_option("--range", args->range, "2θ range START,STOP")->capture_default_str();
                  build->add_option("--step", args->step, "2θ step")->capture_default_str();
                  build->add_option("--sigma", args->sigma, "Gaussian sigma in degrees")->capture_default_str();
+                 build->add_option("--symprec", args->symprec,
+                                   "space-group detection tolerance in Å (0 = " + std::to_string(xrd::kSymmetryTolerance).substr(0, 4) + ")")
+                     ->capture_default_str()
+                     ->check(CLI::Range(0.0, 1.0));
                  auto* info = sub->add_subcommand("info", "Describe a library file");
                  info->add_option("lib", args->info_path, "library file")->required();
                  auto* group = info->add_flag("--group-duplicates", args->group_duplicates,

@@ -19,3 +19,15 @@ add_library(xrdid_gemmi INTERFACE)
 target_include_directories(xrdid_gemmi SYSTEM INTERFACE ${GEMMI_INCLUDE_DIR})
 target_link_libraries(xrdid_gemmi INTERFACE taocpp::pegtl)
 target_compile_definitions(xrdid_gemmi INTERFACE USE_STD_SNPRINTF)
+
+# spglib (Debian libsymspg-dev, no CMake config): the space group a structure's full cell really
+# has (xrd/symmetry.cpp). Required: a library built without it would list P1 files as P1.
+find_path(SPGLIB_INCLUDE_DIR spglib.h)
+find_library(SPGLIB_LIBRARY symspg)
+if(NOT SPGLIB_INCLUDE_DIR OR NOT SPGLIB_LIBRARY)
+  message(FATAL_ERROR "spglib not found (spglib.h and libsymspg): install the Debian package libsymspg-dev "
+                      "(scripts/install_deps.sh does)")
+endif()
+add_library(xrdid_spglib INTERFACE)
+target_include_directories(xrdid_spglib SYSTEM INTERFACE ${SPGLIB_INCLUDE_DIR})
+target_link_libraries(xrdid_spglib INTERFACE ${SPGLIB_LIBRARY})

@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config curl
       gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
-      libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev
+      libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev libsymspg-dev
       chromium python3    # the report's browser test: headless Chromium + a stdlib PNG check
       nodejs npm)         # the report's interactive plots: uPlot, installed by npm ci at configure time
 if [[ "${1:-}" == "--oracles" ]]; then

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "xrd/elements.hpp"
+#include "xrd/symmetry.hpp"
 
 namespace xrdid::xrd {
 
@@ -486,6 +487,19 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
       std::snprintf(buf, sizeof buf, "%.4g", group_occ[g]);
       throw CifError(path, "occupancy > 1", "sites " + group_labels[g] + " share a position with total occupancy " + buf);
     }
+
+  // The group the atoms really have; it replaces a declared P 1 (or none), never another group.
+  cr.declared_spacegroup_number = cr.spacegroup_number;
+  cr.declared_spacegroup_symbol = cr.spacegroup_symbol;
+  if (opt.detect_symmetry) {
+    const DetectedSpaceGroup d = detect_space_group(cr, opt.symmetry_tolerance);
+    cr.detected_spacegroup_number = d.number;
+    cr.detected_spacegroup_symbol = d.symbol;
+    if (d.number > 0 && cr.declared_spacegroup_number <= 1) {
+      cr.spacegroup_number = d.number;
+      cr.spacegroup_symbol = d.symbol;
+    }
+  }
   return cr;
 }
 

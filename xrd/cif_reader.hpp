@@ -32,6 +32,11 @@ struct CifReadOptions {
   // A position whose occupancies sum to more than 1 + this is refused (pymatgen refuses any
   // sum > 1 with its default occupancy_tolerance = 1.0; 1e-3 forgives 3-digit rounding).
   double occupancy_tolerance = 1e-3;
+  // Find the space group of the expanded cell with spglib (xrd/symmetry.hpp) and use it where the
+  // file declares P 1 or no recognisable group. A declared group other than P 1 is kept even
+  // where spglib finds another (both are recorded in the Crystal).
+  bool detect_symmetry = true;
+  double symmetry_tolerance = 0;  // Å; 0 = kSymmetryTolerance
 };
 
 // Reads a CIF file. Throws CifError (a std::runtime_error) naming the file and the reason.

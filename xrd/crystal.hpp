@@ -33,8 +33,14 @@ struct Crystal {
   double alpha = 90, beta = 90, gamma = 90;  // degrees
   std::vector<SymOp> ops;                    // full group, identity included
   std::vector<Site> sites;                   // full cell, merged (see cif_reader.hpp)
+  // The space group used everywhere (library rows, same-phase rule, hit criteria): the declared
+  // one, or the detected one where the file declares P 1 or nothing (see cif_reader.hpp).
   int spacegroup_number = 0;                 // 0 = unknown
-  std::string spacegroup_symbol;             // H-M symbol (gemmi's, else the file's)
+  std::string spacegroup_symbol;             // H-M symbol
+  int declared_spacegroup_number = 0;        // as the file gives it (gemmi's name, else the file's)
+  std::string declared_spacegroup_symbol;
+  int detected_spacegroup_number = 0;        // spglib's from the full cell (xrd/symmetry.hpp); 0 = not run
+  std::string detected_spacegroup_symbol;
   std::string source;                        // file path
   std::string block_name;                    // CIF data block
   std::size_t asu_site_count = 0;            // sites listed in the file (after dropping occ<=0)

@@ -17,6 +17,7 @@
 
 #include "xrd/cif_reader.hpp"
 #include "xrd/export.hpp"
+#include "xrd/symmetry.hpp"
 
 namespace xrdid::xrd {
 
@@ -101,7 +102,9 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
     try {
-      const Crystal c = read_cif(cifs[i].first);
+      CifReadOptions cif_opt;
+      cif_opt.symmetry_tolerance = opt.symmetry_tolerance;
+      const Crystal c = read_cif(cifs[i].first, cif_opt);
       const Pattern p = simulate_pattern(c, opt.wavelength, grid, opt.profile, opt.powder);
       std::copy(p.intensity.begin(), p.intensity.end(), rows.begin() + i * np);
       LibraryEntry& e = entries[i];
@@ -112,6 +115,10 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       e.elements = elements_of(c);
       e.spacegroup = c.spacegroup_symbol;
       e.spacegroup_number = c.spacegroup_number;
+      e.declared_spacegroup = c.declared_spacegroup_symbol;
+      e.declared_spacegroup_number = c.declared_spacegroup_number;
+      e.detected_spacegroup = c.detected_spacegroup_symbol;
+      e.detected_spacegroup_number = c.detected_spacegroup_number;
       e.cell = {c.a, c.b, c.c, c.alpha, c.beta, c.gamma};
       e.n_sites = static_cast<int>(c.sites.size());
       e.density = density_g_cm3(c);
@@ -140,6 +147,7 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       {"zero_shift", opt.profile.zero_shift},
       {"b_by_element", opt.powder.b_by_element},
       {"use_site_b", opt.powder.use_site_b},
+      {"symprec", opt.symmetry_tolerance > 0 ? opt.symmetry_tolerance : kSymmetryTolerance},
       // where relative CIF sources were given from, so a library moved or used from another
       // directory can still find its CIFs (train/structures.cpp)
       {"build_dir", std::filesystem::current_path().string()}};
@@ -171,6 +179,10 @@ void save_library(const Library& lib, const std::string& path) {
                    {"elements", e.elements},
                    {"spacegroup", e.spacegroup},
                    {"spacegroup_number", e.spacegroup_number},
+                   {"declared_spacegroup", e.declared_spacegroup},
+                   {"declared_spacegroup_number", e.declared_spacegroup_number},
+                   {"detected_spacegroup", e.detected_spacegroup},
+                   {"detected_spacegroup_number", e.detected_spacegroup_number},
                    {"cell", e.cell},
                    {"n_sites", e.n_sites},
                    {"density", std::round(e.density * 1e4) / 1e4}});
@@ -247,6 +259,11 @@ Library load_library(const std::string& path, bool patterns) {
     e.elements = j.value("elements", std::vector<std::string>{});
     e.spacegroup = j.value("spacegroup", "");
     e.spacegroup_number = j.value("spacegroup_number", 0);
+    // Libraries written before detection: the stored group is the declared one.
+    e.declared_spacegroup = j.value("declared_spacegroup", e.spacegroup);
+    e.declared_spacegroup_number = j.value("declared_spacegroup_number", e.spacegroup_number);
+    e.detected_spacegroup = j.value("detected_spacegroup", "");
+    e.detected_spacegroup_number = j.value("detected_spacegroup_number", 0);
     e.cell = j.value("cell", std::array<double, 6>{});
     e.n_sites = j.value("n_sites", 0);
     e.density = j.value("density", 0.0);

@@ -19,8 +19,12 @@ struct LibraryEntry {
   std::string formula;          // cell formula, e.g. "Li4 F4"
   std::string reduced_formula;  // e.g. "LiF"
   std::vector<std::string> elements;
-  std::string spacegroup;       // H-M symbol
-  int spacegroup_number = 0;
+  std::string spacegroup;       // H-M symbol of the group used (Crystal::spacegroup_number)
+  int spacegroup_number = 0;    // the CIF's group, or spglib's where the CIF declares P 1 or none
+  std::string declared_spacegroup;  // as the CIF declares it
+  int declared_spacegroup_number = 0;
+  std::string detected_spacegroup;  // spglib's from the full cell
+  int detected_spacegroup_number = 0;  // 0: not found, or a library written before it was stored
   std::array<double, 6> cell{};  // a, b, c (Å), α, β, γ (°)
   int n_sites = 0;               // sites in the full cell
   double density = 0;            // g/cm³ (0: unknown, a library written before it was stored)
@@ -44,6 +48,7 @@ struct LibraryBuildOptions {
   ProfileOptions profile;
   PowderOptions powder;  // B factors etc.; wavelength and range are taken from above
   int threads = 0;       // 0 = OpenMP default
+  double symmetry_tolerance = 0;  // Å, spglib's symprec for space-group detection; 0 = kSymmetryTolerance
   // Called after each CIF (from worker threads, serialised): (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
 };

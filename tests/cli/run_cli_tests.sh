@@ -81,7 +81,8 @@ if "$X" --help | grep -q identify; then
   printf 'data_na\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n_symmetry_space_group_name_H-M %s\nloop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\n' "'P 1'" >"$T/light/Na_only.cif"
   expect 0 "library build with an incomplete CIF" -- "$X" library build "$T/light" -o "$T/light.xrdlib"
   contains "$T/err" "1 entries have a density below 0.5" "incomplete CIF draws the density warning"
-  contains "$T/err" "Na_only.cif: Na1, P 1, 0.21" "the warning names the file and its density"
+  contains "$T/err" "Na_only.cif: Na1, P m -3 m (declared P 1), 0.21" \
+    "the warning names the file, its detected and declared space group and its density"
   expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
     --copies 2 --no-progress
   [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"

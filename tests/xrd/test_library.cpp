@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "xrd/library.hpp"
 
@@ -65,5 +67,57 @@ TEST_CASE("library round trip keeps metadata and patterns; bad CIFs are listed")
                        std::runtime_error);
   CHECK_THROWS_WITH_AS(load_library((dir / "missing.xrdlib").string()), doctest::Contains("No such file"), std::runtime_error);
   CHECK_THROWS_WITH_AS(load_library(dir.string()), doctest::Contains("is a folder"), std::runtime_error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("library entries carry the declared and the detected space group; older files read") {
+  const std::string d = std::string(XRDID_TEST_DATA) + "/cif/";
+  LibraryBuildOptions opt;
+  opt.threads = 2;
+  opt.two_theta_stop = 60.0;
+  const Library lib = build_library(collect_cifs({d + "NaCl_P1.cif", d + "NaCl_Pm-3m.cif"}), opt);
+  REQUIRE(lib.size() == 2);
+  const fs::path dir = fs::temp_directory_path() / "xrdid_test_library_sg";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "sg.xrdlib").string();
+  save_library(lib, path);
+  const Library back = load_library(path, false);
+  REQUIRE(back.size() == 2);
+  const LibraryEntry& p1 = back.entries[0];  // declared P 1: the detected group is used
+  CHECK(p1.id == "NaCl_P1");
+  CHECK(p1.spacegroup_number == 225);
+  CHECK(p1.spacegroup == "F m -3 m");
+  CHECK(p1.declared_spacegroup_number == 1);
+  CHECK(p1.declared_spacegroup == "P 1");
+  CHECK(p1.detected_spacegroup_number == 225);
+  const LibraryEntry& sub = back.entries[1];  // declared subgroup: kept
+  CHECK(sub.spacegroup_number == 221);
+  CHECK(sub.declared_spacegroup_number == 221);
+  CHECK(sub.detected_spacegroup_number == 225);
+
+  // A file written before these fields existed: blank them out (JSON whitespace, same length).
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const std::string key : {"declared_spacegroup\"", "declared_spacegroup_number\"", "detected_spacegroup\"",
+                                "detected_spacegroup_number\""}) {
+    for (std::size_t at = bytes.find(",\"" + key); at != std::string::npos; at = bytes.find(",\"" + key, at)) {
+      std::size_t end = at + 2 + key.size() + 1;  // past the ':'
+      if (bytes[end] == '"') end = bytes.find('"', end + 1) + 1;
+      else end = bytes.find_first_of(",}", end);
+      std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(at), bytes.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+    }
+  }
+  REQUIRE(bytes.find("detected_spacegroup") == std::string::npos);
+  std::ofstream(path, std::ios::binary) << bytes;
+  const Library old = load_library(path, false);
+  REQUIRE(old.size() == 2);
+  CHECK(old.entries[0].spacegroup_number == 225);
+  CHECK(old.entries[0].declared_spacegroup_number == 225);  // an old file's group counts as declared
+  CHECK(old.entries[0].detected_spacegroup_number == 0);
+  CHECK(old.entries[1].declared_spacegroup == old.entries[1].spacegroup);
   fs::remove_all(dir);
 }
