@@ -144,10 +144,9 @@ bool run_block(const LaunchConfig& cfg, uint3 block, void* args, void (*thunk)(v
     for (int w = 0; w < nwarps && ok; ++w) {
       const int lo = w * 32, hi = std::min(n, lo + 32);
       for (;;) {
-        for (int i = lo; i < hi; ++i)
-          if (b.st[i] == St::Ready) resume(b, i);
         int at_warp = 0, at_bar = 0;
         for (int i = lo; i < hi; ++i) {
+          if (b.st[i] == St::Ready) resume(b, i);
           at_warp += b.st[i] == St::Warp;
           at_bar += b.st[i] == St::Barrier;
         }
