@@ -31,6 +31,7 @@ struct BlockState {
   fiber::Context sched;
   fiber::Context ctx[kMaxThreads];
   St st[kMaxThreads];
+  uint3 tid[kMaxThreads];
   int parity[kMaxThreads];  // the barrier / exchange generation a waiting fiber reads back
   int cur = 0, nthreads = 0;
   const LaunchConfig* cfg = nullptr;
@@ -68,23 +69,32 @@ BlockState& state() {
   return s;
 }
 
+// The running fiber stops (state s) and the next ready lane of its warp runs, switched to
+// directly; the scheduler runs again once no lane after it in the warp is ready.
+void yield(BlockState& b, St s) {
+  const int me = b.cur;
+  b.st[me] = s;
+  const int end = std::min(b.nthreads, (me / 32 + 1) * 32);
+  for (int j = me + 1; j < end; ++j)
+    if (b.st[j] == St::Ready) {
+      b.cur = j;
+      threadIdx = b.tid[j];
+      fiber::swap(b.ctx[me], b.ctx[j]);
+      return;
+    }
+  fiber::swap(b.ctx[me], b.sched);
+}
+
 [[noreturn]] void fiber_entry() {
   BlockState& b = *t_block;
   b.thunk(b.args);
-  b.st[b.cur] = St::Done;
-  fiber::swap(b.ctx[b.cur], b.sched);
+  yield(b, St::Done);
   __builtin_unreachable();
-}
-
-void yield(BlockState& b, St s) {
-  b.st[b.cur] = s;
-  fiber::swap(b.ctx[b.cur], b.sched);
 }
 
 void resume(BlockState& b, int i) {
   b.cur = i;
-  const unsigned bx = b.cfg->block.x, by = b.cfg->block.y;
-  threadIdx = uint3{i % bx, (i / bx) % by, i / (bx * by)};
+  threadIdx = b.tid[i];
   fiber::swap(b.sched, b.ctx[i]);
 }
 
@@ -127,7 +137,10 @@ bool run_block(const LaunchConfig& cfg, uint3 block, void* args, void (*thunk)(v
   gridDim = cfg.grid;
   const int n = static_cast<int>(cfg.block.x * cfg.block.y * cfg.block.z);
   b.nthreads = n;
+  const unsigned bx = cfg.block.x, by = cfg.block.y;
   for (int i = 0; i < n; ++i) {
+    const unsigned u = static_cast<unsigned>(i);
+    b.tid[i] = uint3{u % bx, (u / bx) % by, u / (bx * by)};
     fiber::make(b.ctx[i], b.stack_of(i), kStack, fiber_entry);
     b.st[i] = St::Ready;
   }

@@ -24,6 +24,8 @@ void report(const char* fmt, ...) {
 
 long report_count() { return g_reports.load(); }
 
+void acknowledge_reports(long n) { g_reports.fetch_sub(n); }
+
 void set_last_error(cudaError_t e) {
   if (e != cudaSuccess) t_last = e;
 }

@@ -159,6 +159,8 @@ namespace xrdid::emu {
 // Errors a real GPU would not forgive (out-of-bounds writes into guard zones, divergent barriers,
 // uses of freed memory, bad launch configurations), counted since the start of the process.
 long report_count();
+// Discounts n reports that a test provoked on purpose (tests of the emulator's own checks).
+void acknowledge_reports(long n);
 // The emulated "multiprocessor count" (XRDID_EMU_SM_COUNT, default 2): small, so that the kernels'
 // grid-stride loops make several passes over test-sized inputs.
 int sm_count();
