@@ -47,8 +47,8 @@ struct BlockState {
 
   BlockState() {
     const std::size_t per = kStack + kPage;
-    void* p = mmap(nullptr, per * kMaxThreads, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void* p =
+        mmap(nullptr, per * kMaxThreads, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
       report("cannot map the fiber stacks");
       return;
@@ -165,9 +165,10 @@ bool run_block(const LaunchConfig& cfg, uint3 block, void* args, void (*thunk)(v
         }
         if (at_warp == 0) break;
         if (at_bar > 0) {
-          report("kernel %s, block (%u,%u,%u): divergent barrier: in warp %d, %d lanes wait at a warp shuffle "
-                 "while %d wait at __syncthreads",
-                 cfg.name, block.x, block.y, block.z, w, at_warp, at_bar);
+          report(
+              "kernel %s, block (%u,%u,%u): divergent barrier: in warp %d, %d lanes wait at a warp shuffle "
+              "while %d wait at __syncthreads",
+              cfg.name, block.x, block.y, block.z, w, at_warp, at_bar);
           ok = false;
           break;
         }
@@ -175,9 +176,10 @@ bool run_block(const LaunchConfig& cfg, uint3 block, void* args, void (*thunk)(v
         bool full = hi - lo == 32 && at_warp == 32;
         for (int i = lo; i < hi && full; ++i) full = b.mask[w][par][i - lo] == 0xffffffffu;
         if (!full && !b.warned_partial) {
-          report("kernel %s, block (%u,%u,%u): a warp operation without all 32 lanes of warp %d (%d of %d lanes "
-                 "waiting, or a partial mask)",
-                 cfg.name, block.x, block.y, block.z, w, at_warp, hi - lo);
+          report(
+              "kernel %s, block (%u,%u,%u): a warp operation without all 32 lanes of warp %d (%d of %d lanes "
+              "waiting, or a partial mask)",
+              cfg.name, block.x, block.y, block.z, w, at_warp, hi - lo);
           b.warned_partial = true;
         }
         ++b.wgen[w];

@@ -9,8 +9,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "emu/internal.hpp"
@@ -47,9 +47,11 @@ void gemm_host(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int l
   // Contiguous op'(B) (n x k) and op'(A) (k x m).
   Mat lhs(n, k), rhs(k, m);
   for (int i = 0; i < n; ++i)
-    for (int p = 0; p < k; ++p) lhs(i, p) = tb ? B[static_cast<std::int64_t>(p) * ldb + i] : B[static_cast<std::int64_t>(i) * ldb + p];
+    for (int p = 0; p < k; ++p)
+      lhs(i, p) = tb ? B[static_cast<std::int64_t>(p) * ldb + i] : B[static_cast<std::int64_t>(i) * ldb + p];
   for (int p = 0; p < k; ++p)
-    for (int j = 0; j < m; ++j) rhs(p, j) = ta ? A[static_cast<std::int64_t>(j) * lda + p] : A[static_cast<std::int64_t>(p) * lda + j];
+    for (int j = 0; j < m; ++j)
+      rhs(p, j) = ta ? A[static_cast<std::int64_t>(j) * lda + p] : A[static_cast<std::int64_t>(p) * lda + j];
   if constexpr (std::is_same_v<T, float>) {
     if (tf32) {
       for (Eigen::Index i = 0; i < lhs.size(); ++i) lhs.data()[i] = to_tf32(lhs.data()[i]);
@@ -77,9 +79,9 @@ bool range_ok(const char* fn, const char* what, const void* p, std::int64_t elem
 }
 
 template <class T>
-cublasStatus_t gemm_batched(const char* fn, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
-                            int n, int k, const T* alpha, const T* A, int lda, long long sA, const T* B, int ldb,
-                            long long sB, const T* beta, T* C, int ldc, long long sC, int batch) {
+cublasStatus_t gemm_batched(const char* fn, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                            int k, const T* alpha, const T* A, int lda, long long sA, const T* B, int ldb, long long sB,
+                            const T* beta, T* C, int ldc, long long sC, int batch) {
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
   const bool tA = ta != CUBLAS_OP_N, tB = tb != CUBLAS_OP_N;
@@ -94,7 +96,8 @@ cublasStatus_t gemm_batched(const char* fn, cublasHandle_t h, cublasOperation_t 
   const bool tf32 = std::is_same_v<T, float> && h->mode == CUBLAS_TF32_TENSOR_OP_MATH;
   void* ws = h->ws;
   const std::size_t ws_bytes = h->ws_bytes;
-  const std::int64_t ea = k ? extent(lda, arows, acols, sA, batch) : 0, eb = k ? extent(ldb, brows, bcols, sB, batch) : 0;
+  const std::int64_t ea = k ? extent(lda, arows, acols, sA, batch) : 0,
+                     eb = k ? extent(ldb, brows, bcols, sB, batch) : 0;
   const std::int64_t ec = extent(ldc, m, n, sC, batch);
   auto run = [=] {
     if (ws && !xrdid::emu::is_device_range(ws, ws_bytes))
@@ -182,13 +185,20 @@ cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void* ws, std::size_t bytes)
 
 const char* cublasGetStatusString(cublasStatus_t s) {
   switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case CUBLAS_STATUS_SUCCESS:
+      return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+      return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+      return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE:
+      return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+      return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+      return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+      return "CUBLAS_STATUS_NOT_SUPPORTED";
   }
   return "CUBLAS_STATUS_UNKNOWN";
 }
@@ -200,8 +210,8 @@ cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
 }
 
 cublasStatus_t cublasDgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                           const double* alpha, const double* A, int lda, const double* B, int ldb,
-                           const double* beta, double* C, int ldc) {
+                           const double* alpha, const double* A, int lda, const double* B, int ldb, const double* beta,
+                           double* C, int ldc) {
   return gemm_batched<double>("cublasDgemm", h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
@@ -215,8 +225,8 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
 
 cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                          int k, const double* alpha, const double* A, int lda, long long sA,
-                                         const double* B, int ldb, long long sB, const double* beta, double* C,
-                                         int ldc, long long sC, int batch) {
+                                         const double* B, int ldb, long long sB, const double* beta, double* C, int ldc,
+                                         long long sC, int batch) {
   return gemm_batched<double>("cublasDgemmStridedBatched", h, ta, tb, m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C,
                               ldc, sC, batch);
 }

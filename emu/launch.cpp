@@ -133,18 +133,22 @@ void launch_kernel(const LaunchConfig& cfg, std::shared_ptr<void> args, void (*t
   const dim3 g = cfg.grid, b = cfg.block;
   const unsigned long threads = static_cast<unsigned long>(b.x) * b.y * b.z;
   const char* why = nullptr;
-  if (threads == 0 || g.x == 0 || g.y == 0 || g.z == 0) why = "a zero grid or block dimension";
-  else if (threads > 1024 || b.x > 1024 || b.y > 1024 || b.z > 64) why = "more than 1024 threads per block";
-  else if (g.x > 2147483647u || g.y > 65535 || g.z > 65535) why = "a grid dimension beyond the limits (2^31-1, 65535, 65535)";
-  else if (cfg.smem > kMaxSharedBytes) why = "more than 48 KiB of dynamic shared memory";
+  if (threads == 0 || g.x == 0 || g.y == 0 || g.z == 0)
+    why = "a zero grid or block dimension";
+  else if (threads > 1024 || b.x > 1024 || b.y > 1024 || b.z > 64)
+    why = "more than 1024 threads per block";
+  else if (g.x > 2147483647u || g.y > 65535 || g.z > 65535)
+    why = "a grid dimension beyond the limits (2^31-1, 65535, 65535)";
+  else if (cfg.smem > kMaxSharedBytes)
+    why = "more than 48 KiB of dynamic shared memory";
   if (why) {
     report("launch of %s with grid (%u,%u,%u), block (%u,%u,%u), %zu bytes of shared memory: %s", cfg.name, g.x, g.y,
            g.z, b.x, b.y, b.z, cfg.smem, why);
     set_last_error(cudaErrorInvalidConfiguration);
     return;
   }
-  const cudaError_t e = enqueue(cfg.stream, cudaGraphNodeTypeKernel, cfg.name,
-                                [cfg, args, thunk] { execute(cfg, args.get(), thunk); });
+  const cudaError_t e =
+      enqueue(cfg.stream, cudaGraphNodeTypeKernel, cfg.name, [cfg, args, thunk] { execute(cfg, args.get(), thunk); });
   set_last_error(e);
 }
 

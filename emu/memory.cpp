@@ -147,8 +147,10 @@ cudaMemcpyKind resolve(cudaMemcpyKind kind, const void* dst, const void* src) {
 cudaError_t copy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, const char* api) {
   kind = resolve(kind, dst, src);
   bool ok = true;
-  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice) ok = device_side_ok(dst, bytes, api, "destination");
-  if (kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice) ok = device_side_ok(src, bytes, api, "source") && ok;
+  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice)
+    ok = device_side_ok(dst, bytes, api, "destination");
+  if (kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice)
+    ok = device_side_ok(src, bytes, api, "source") && ok;
   if (!ok) return cudaErrorInvalidValue;
   if (bytes) std::memmove(dst, src, bytes);
   return cudaSuccess;
@@ -209,7 +211,10 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaM
   const bool now = !is_capturing(s);
   const cudaError_t e = enqueue(s, cudaGraphNodeTypeMemcpy, "cudaMemcpyAsync", [=, &result] {
     const cudaError_t r = copy(dst, src, bytes, kind, "cudaMemcpyAsync");
-    if (now) result = r; else set_last_error(r);
+    if (now)
+      result = r;
+    else
+      set_last_error(r);
   });
   return e != cudaSuccess ? e : result;
 }
@@ -224,7 +229,10 @@ cudaError_t cudaMemsetAsync(void* p, int value, std::size_t bytes, cudaStream_t 
   const bool now = !is_capturing(s);
   const cudaError_t e = enqueue(s, cudaGraphNodeTypeMemset, "cudaMemsetAsync", [=, &result] {
     const cudaError_t r = fill(p, value, bytes, "cudaMemsetAsync");
-    if (now) result = r; else set_last_error(r);
+    if (now)
+      result = r;
+    else
+      set_last_error(r);
   });
   return e != cudaSuccess ? e : result;
 }

@@ -114,9 +114,9 @@ void adam_update(T* p, const T* g, T* m, T* v, i64 n, const AdamHyper* hyper, do
   if (n < 0) throw std::invalid_argument("xrdid::cuda adam_update: negative size");
   if (n == 0 || !g) return;
   if (!hyper) throw std::invalid_argument("xrdid::cuda adam_update: null AdamHyper");
-  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, adam_update_hyper_kernel<T>)(
-      n, hyper, static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(weight_decay),
-      weight_decay, decoupled, p, g, m, v);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, adam_update_hyper_kernel<T>)
+  (n, hyper, static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(weight_decay),
+   weight_decay, decoupled, p, g, m, v);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

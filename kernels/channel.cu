@@ -98,7 +98,8 @@ void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const 
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (de) {
-    XRDID_LAUNCH(grid_for(N * C, 256 / kWarp), 256, 0, stream, scale_channels_backward_scale_kernel<T>)(N * C, L, x, dy, de);
+    XRDID_LAUNCH(grid_for(N * C, 256 / kWarp), 256, 0, stream, scale_channels_backward_scale_kernel<T>)
+    (N * C, L, x, dy, de);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }

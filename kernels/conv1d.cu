@@ -248,8 +248,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
   check_shape(s);
   const i64 G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G;
   if (db) {
-    XRDID_LAUNCH(static_cast<unsigned>(s.C_out), 256, 0, stream, conv1d_backward_bias_kernel<T>)(s.N, s.C_out, s.L_out, dy,
-                                                                                       db);
+    XRDID_LAUNCH(static_cast<unsigned>(s.C_out), 256, 0, stream, conv1d_backward_bias_kernel<T>)
+    (s.N, s.C_out, s.L_out, dy, db);
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (is_pointwise(s)) {
@@ -271,8 +271,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
         gemm_batched(h, CUBLAS_OP_T, CUBLAS_OP_N, Ci, Co, L, T(1), x + n0 * s.C_in * L, L,
                      static_cast<long long>(Ci) * L, dy + n0 * s.C_out * L, L, static_cast<long long>(Co) * L, T(0),
                      ws.get(), Ci, static_cast<long long>(per), static_cast<int>(cnt));
-        XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)(per, static_cast<int>(cnt), ws.get(),
-                                                                                dw);
+        XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)
+        (per, static_cast<int>(cnt), ws.get(), dw);
         XRDID_CUDA_CHECK_LAUNCH();
       }
     }
@@ -300,8 +300,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
       Scratch<T> ws(static_cast<std::size_t>(splits * per), stream);
       XRDID_LAUNCH(grid, kThreads, 0, stream, conv1d_backward_weight_kernel<T>)(s, x, dy, chunk, ws.get(), false);
       XRDID_CUDA_CHECK_LAUNCH();
-      XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)(per, static_cast<int>(splits),
-                                                                              ws.get(), dw);
+      XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)
+      (per, static_cast<int>(splits), ws.get(), dw);
       XRDID_CUDA_CHECK_LAUNCH();
     }
   }

@@ -85,8 +85,8 @@ void linear_backward(const LinearShape& s, const T* x, const T* w, const T* dy, 
   if (s.N < 1 || s.in < 1 || s.out < 1) throw std::invalid_argument("xrdid::cuda linear: sizes must be positive");
   matmul_backward(MatmulShape{s.N, s.in, s.out, true}, x, w, dy, dx, dw, stream);
   if (db) {
-    XRDID_LAUNCH(static_cast<unsigned>(CEIL_DIV(s.out, i64{256})), 256, 0, stream, linear_backward_bias_kernel<T>)(s.N, s.out,
-                                                                                                         dy, db);
+    XRDID_LAUNCH(static_cast<unsigned>(CEIL_DIV(s.out, i64{256})), 256, 0, stream, linear_backward_bias_kernel<T>)
+    (s.N, s.out, dy, db);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }

@@ -130,7 +130,8 @@ void cosface_forward(i64 N, i64 C, double s, double m, const T* c, const i64* la
                      cudaStream_t stream) {
   check(N, C);
   Scratch<double> row(static_cast<std::size_t>(N), stream);
-  XRDID_LAUNCH(static_cast<unsigned>(N), kThreads, 0, stream, cosface_forward_kernel<T>)(C, s, m, c, labels, p, row.get());
+  XRDID_LAUNCH(static_cast<unsigned>(N), kThreads, 0, stream, cosface_forward_kernel<T>)
+  (C, s, m, c, labels, p, row.get());
   XRDID_CUDA_CHECK_LAUNCH();
   XRDID_LAUNCH(1, kThreads, 0, stream, cosface_loss_kernel<T>)(N, row.get(), loss);
   XRDID_CUDA_CHECK_LAUNCH();
@@ -162,8 +163,8 @@ void adacos_update_scale(i64 N, i64 C, const T* c, const i64* labels, const doub
   if (N > kAdacosMaxN) throw std::invalid_argument("xrdid::cuda adacos_update_scale: N > kAdacosMaxN");
   int P = 1;
   while (P < N) P <<= 1;
-  XRDID_LAUNCH(1, 1024, static_cast<std::size_t>(P) * sizeof(double), stream, adacos_update_scale_kernel<T>)(
-      N, C, P, c, labels, s_prev, s_new);
+  XRDID_LAUNCH(1, 1024, static_cast<std::size_t>(P) * sizeof(double), stream, adacos_update_scale_kernel<T>)
+  (N, C, P, c, labels, s_prev, s_new);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -71,7 +71,8 @@ void l2_normalize_rows_backward(i64 R, i64 D, double eps, const T* y, const T* n
                                 cudaStream_t stream) {
   check(R, D);
   if (R == 0 || !dx) return;
-  XRDID_LAUNCH(static_cast<unsigned>(R), kThreads, 0, stream, l2_normalize_rows_backward_kernel<T>)(D, eps, y, norm, dy, dx);
+  XRDID_LAUNCH(static_cast<unsigned>(R), kThreads, 0, stream, l2_normalize_rows_backward_kernel<T>)
+  (D, eps, y, norm, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -97,8 +97,7 @@ inline void __syncthreads() { xrdid::emu::syncthreads(); }
 inline int __syncthreads_count(int p) { return xrdid::emu::syncthreads_count(p); }
 inline int __syncthreads_or(int p) { return xrdid::emu::syncthreads_count(p) != 0; }
 inline int __syncthreads_and(int p) {
-  return xrdid::emu::syncthreads_count(p) ==
-         static_cast<int>(blockDim.x * blockDim.y * blockDim.z);
+  return xrdid::emu::syncthreads_count(p) == static_cast<int>(blockDim.x * blockDim.y * blockDim.z);
 }
 inline void __syncwarp(unsigned mask = 0xffffffffu) { xrdid::emu::warp_exchange(mask, 0, 0, 32); }
 
