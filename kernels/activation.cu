@@ -50,7 +50,7 @@ template <class T, Act kA>
 void launch_forward(i64 n, const T* x, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  activation_forward_kernel<T, kA><<<grid_for(n, 256), 256, 0, stream>>>(n, x, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, activation_forward_kernel<T, kA>)(n, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -58,7 +58,7 @@ template <class T, Act kA>
 void launch_backward(i64 n, const T* in, const T* dy, T* dx, cudaStream_t stream) {
   check_n(n);
   if (n == 0 || !dx) return;
-  activation_backward_kernel<T, kA><<<grid_for(n, 256), 256, 0, stream>>>(n, in, dy, dx);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, activation_backward_kernel<T, kA>)(n, in, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -104,7 +104,7 @@ void adam_update(T* p, const T* g, T* m, T* v, i64 n, double lr, double beta1, d
   if (n < 0) throw std::invalid_argument("xrdid::cuda adam_update: negative size");
   if (n == 0 || !g) return;
   const auto k = make_args<T>(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
-  adam_update_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, k, p, g, m, v);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, adam_update_kernel<T>)(n, k, p, g, m, v);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -114,9 +114,9 @@ void adam_update(T* p, const T* g, T* m, T* v, i64 n, const AdamHyper* hyper, do
   if (n < 0) throw std::invalid_argument("xrdid::cuda adam_update: negative size");
   if (n == 0 || !g) return;
   if (!hyper) throw std::invalid_argument("xrdid::cuda adam_update: null AdamHyper");
-  adam_update_hyper_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(
-      n, hyper, static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(weight_decay),
-      weight_decay, decoupled, p, g, m, v);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, adam_update_hyper_kernel<T>)
+  (n, hyper, static_cast<T>(beta1), static_cast<T>(beta2), static_cast<T>(eps), static_cast<T>(weight_decay),
+   weight_decay, decoupled, p, g, m, v);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -132,7 +132,7 @@ void adam_update_multi(int count, T* const* p, const T* const* g, T* const* m, T
     const i64 blocks = list.block_start[list.count];
     if (blocks > 2147483647LL) throw std::invalid_argument("xrdid::cuda adam_update_multi: too many blocks");
     if (blocks > 0) {
-      adam_update_multi_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream>>>(list, k);
+      XRDID_LAUNCH(static_cast<unsigned>(blocks), 256, 0, stream, adam_update_multi_kernel<T>)(list, k);
       XRDID_CUDA_CHECK_LAUNCH();
     }
     list = AdamList<T>{};

@@ -243,7 +243,7 @@ unsigned per_channel_grid(i64 C) { return static_cast<unsigned>(CEIL_DIV(C, i64{
 template <class T>
 void coefficients(const BatchNormShape& s, const T* mean, const T* var, const T* gamma, const T* beta, double eps,
                   T* coef, cudaStream_t stream) {
-  batchnorm_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, mean, var, gamma, beta, eps, coef);
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_coef_kernel<T>)(s.C, mean, var, gamma, beta, eps, coef);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -257,16 +257,16 @@ void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var, cudaS
   Scratch<double> mu(static_cast<std::size_t>(s.C), stream);
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
   const double inv_m = 1.0 / static_cast<double>(M);
-  batchnorm_partial_kernel<T, Sums::kX>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get(), SwishGrad<T>{});
+  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kX>)
+  (s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
-  batchnorm_mean_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), mu.get(), mean);
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_mean_kernel<T>)
+  (s.C, S, inv_m, ws.get(), mu.get(), mean);
   XRDID_CUDA_CHECK_LAUNCH();
-  batchnorm_partial_kernel<T, Sums::kSqDev>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get(),
-                                      SwishGrad<T>{});
+  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kSqDev>)
+  (s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
-  batchnorm_var_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(s.C, S, inv_m, ws.get(), var);
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_var_kernel<T>)(s.C, S, inv_m, ws.get(), var);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -277,7 +277,7 @@ void batchnorm_forward(const BatchNormShape& s, const T* x, const T* mean, const
   Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
-  batchnorm_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, coef.get(), y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_forward_kernel<T>)(total, s.C, s.L, x, coef.get(), y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -290,9 +290,9 @@ void batchnorm_swish_dropout_forward(const BatchNormShape& s, const T* x, const 
   Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
-  batchnorm_swish_dropout_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
-      total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), SeedArg{nullptr, seed},
-      xbn, act, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_swish_dropout_forward_kernel<T>)
+  (total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), SeedArg{nullptr, seed}, xbn,
+   act, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -306,9 +306,8 @@ void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean
   Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
-  batchnorm_swish_dropout_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
-      total, s.C, s.L, x, coef.get(), static_cast<float>(pe), static_cast<T>(1.0 / (1.0 - pe)), seed, nullptr,
-      nullptr, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_swish_dropout_forward_kernel<T>)
+  (total, s.C, s.L, x, coef.get(), static_cast<float>(pe), static_cast<T>(1.0 / (1.0 - pe)), seed, nullptr, nullptr, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -334,16 +333,16 @@ void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mea
   sw.pf = static_cast<float>(sw.drop ? p : 0.0);
   sw.scale = static_cast<T>(1.0 / (1.0 - (sw.drop ? p : 0.0)));
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
-  batchnorm_partial_kernel<T, Sums::kSwishGrad>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), sw);
+  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kSwishGrad>)
+  (s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), sw);
   XRDID_CUDA_CHECK_LAUNCH();
-  batchnorm_backward_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(
-      s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, bcoef.get());
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_backward_coef_kernel<T>)
+  (s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, bcoef.get());
   XRDID_CUDA_CHECK_LAUNCH();
   if (dx) {
     const i64 total = s.N * s.C * s.L;
-    bn_swish_dropout_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, dy, sw,
-                                                                                   bcoef.get(), dx);
+    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, bn_swish_dropout_backward_kernel<T>)
+    (total, s.C, s.L, x, dy, sw, bcoef.get(), dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }
@@ -353,8 +352,8 @@ void batchnorm_update_running(std::int64_t C, std::int64_t M, const T* mean, con
                               T* running_mean, T* running_var, cudaStream_t stream) {
   if (C < 1 || M < 1) throw std::invalid_argument("xrdid::cuda batchnorm_update_running: sizes must be positive");
   const double unbias = M > 1 ? static_cast<double>(M) / static_cast<double>(M - 1) : 1.0;
-  batchnorm_update_running_kernel<T><<<per_channel_grid(C), 128, 0, stream>>>(C, unbias, momentum, mean, var,
-                                                                               running_mean, running_var);
+  XRDID_LAUNCH(per_channel_grid(C), 128, 0, stream, batchnorm_update_running_kernel<T>)
+  (C, unbias, momentum, mean, var, running_mean, running_var);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -367,15 +366,16 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
   Scratch<double> ws(static_cast<std::size_t>(s.C * S * 2), stream);
   Scratch<T> coef(static_cast<std::size_t>(3 * s.C), stream);
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
-  batchnorm_partial_kernel<T, Sums::kGrad>
-      <<<grid, kThreads, 0, stream>>>(s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), SwishGrad<T>{});
+  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kGrad>)
+  (s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
-  batchnorm_backward_coef_kernel<T><<<per_channel_grid(s.C), 128, 0, stream>>>(
-      s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, coef.get());
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_backward_coef_kernel<T>)
+  (s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, coef.get());
   XRDID_CUDA_CHECK_LAUNCH();
   if (dx) {
     const i64 total = s.N * s.C * s.L;
-    batchnorm_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C, s.L, x, dy, coef.get(), dx);
+    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_backward_kernel<T>)
+    (total, s.C, s.L, x, dy, coef.get(), dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }

@@ -83,7 +83,7 @@ void scale_channels_forward(i64 N, i64 C, i64 L, const T* x, const T* e, T* y, c
   check(N, C, L);
   const i64 total = N * C * L;
   if (total == 0) return;
-  scale_channels_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, L, x, e, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_forward_kernel<T>)(total, L, x, e, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -94,11 +94,12 @@ void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const 
   const i64 total = N * C * L;
   if (total == 0) return;
   if (dx) {
-    scale_channels_backward_data_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, L, e, dy, dx);
+    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_backward_data_kernel<T>)(total, L, e, dy, dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (de) {
-    scale_channels_backward_scale_kernel<T><<<grid_for(N * C, 256 / kWarp), 256, 0, stream>>>(N * C, L, x, dy, de);
+    XRDID_LAUNCH(grid_for(N * C, 256 / kWarp), 256, 0, stream, scale_channels_backward_scale_kernel<T>)
+    (N * C, L, x, dy, de);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }
@@ -109,7 +110,7 @@ void pad_channels_forward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* x
   if (before < 0 || after < 0) throw std::invalid_argument("xrdid::cuda pad_channels: negative padding");
   const i64 Co = before + C + after, total = N * Co * L;
   if (total == 0) return;
-  pad_channels_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(N, C, L, before, Co, x, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, pad_channels_forward_kernel<T>)(N, C, L, before, Co, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -119,7 +120,7 @@ void pad_channels_backward(i64 N, i64 C, i64 L, i64 before, i64 after, const T* 
   if (before < 0 || after < 0) throw std::invalid_argument("xrdid::cuda pad_channels: negative padding");
   const i64 Co = before + C + after, total = N * C * L;
   if (total == 0 || !dx) return;
-  pad_channels_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(N, C, L, before, Co, dy, dx);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, pad_channels_backward_kernel<T>)(N, C, L, before, Co, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

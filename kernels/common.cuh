@@ -13,6 +13,19 @@
 
 #define CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
+// The one way kernels are launched: XRDID_LAUNCH(grid, block, smem, stream, kernel)(args...) is
+// kernel<<<grid, block, smem, stream>>>(args...) under nvcc and a launch on the emulated device
+// (emu/, -DXRDID_CUDA=EMU) under the host compiler. XRDID_DYNAMIC_SHARED(T, name) declares the
+// launch's dynamic shared memory as T name[].
+#if defined(XRDID_CUDA_EMU)
+#define XRDID_LAUNCH(grid, block, smem, stream, ...) \
+  ::xrdid::emu::launcher(__VA_ARGS__, #__VA_ARGS__, grid, block, smem, stream)
+#define XRDID_DYNAMIC_SHARED(T, name) T* const name = static_cast<T*>(::xrdid::emu::dynamic_shared())
+#else
+#define XRDID_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
+#define XRDID_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace xrdid::cuda {
 
 constexpr int kWarp = 32;

@@ -230,7 +230,7 @@ void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
                  to_int(s.N, "N"));
     if (b) {
       const i64 total = s.N * s.C_out * s.L_out;
-      conv1d_add_bias_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.C_out, s.L_out, b, y);
+      XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, conv1d_add_bias_kernel<T>)(total, s.C_out, s.L_out, b, y);
       XRDID_CUDA_CHECK_LAUNCH();
     }
     return;
@@ -238,7 +238,7 @@ void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
   const i64 mt = CEIL_DIV(s.C_out / s.groups, static_cast<i64>(kBM)) * s.groups;
   const dim3 grid(static_cast<unsigned>(CEIL_DIV(s.L_out, static_cast<i64>(kBN))), static_cast<unsigned>(mt),
                   static_cast<unsigned>(s.N));
-  conv1d_forward_kernel<T><<<grid, kThreads, 0, stream>>>(s, x, w, b, y);
+  XRDID_LAUNCH(grid, kThreads, 0, stream, conv1d_forward_kernel<T>)(s, x, w, b, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -248,8 +248,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
   check_shape(s);
   const i64 G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G;
   if (db) {
-    conv1d_backward_bias_kernel<T><<<static_cast<unsigned>(s.C_out), 256, 0, stream>>>(s.N, s.C_out, s.L_out, dy,
-                                                                                       db);
+    XRDID_LAUNCH(static_cast<unsigned>(s.C_out), 256, 0, stream, conv1d_backward_bias_kernel<T>)
+    (s.N, s.C_out, s.L_out, dy, db);
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (is_pointwise(s)) {
@@ -271,8 +271,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
         gemm_batched(h, CUBLAS_OP_T, CUBLAS_OP_N, Ci, Co, L, T(1), x + n0 * s.C_in * L, L,
                      static_cast<long long>(Ci) * L, dy + n0 * s.C_out * L, L, static_cast<long long>(Co) * L, T(0),
                      ws.get(), Ci, static_cast<long long>(per), static_cast<int>(cnt));
-        conv1d_reduce_splits_kernel<T><<<grid_for(per, 256), 256, 0, stream>>>(per, static_cast<int>(cnt), ws.get(),
-                                                                                dw);
+        XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)
+        (per, static_cast<int>(cnt), ws.get(), dw);
         XRDID_CUDA_CHECK_LAUNCH();
       }
     }
@@ -282,7 +282,7 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
     const i64 mt = CEIL_DIV(Cgi, static_cast<i64>(kBM)) * G;
     const dim3 grid(static_cast<unsigned>(CEIL_DIV(s.L_in, static_cast<i64>(kBN))), static_cast<unsigned>(mt),
                     static_cast<unsigned>(s.N));
-    conv1d_backward_data_kernel<T><<<grid, kThreads, 0, stream>>>(s, w, dy, dx);
+    XRDID_LAUNCH(grid, kThreads, 0, stream, conv1d_backward_data_kernel<T>)(s, w, dy, dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (dw) {
@@ -293,15 +293,15 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
     const i64 splits = CEIL_DIV(J, chunk);
     const dim3 grid(static_cast<unsigned>(ct), static_cast<unsigned>(mt), static_cast<unsigned>(splits));
     if (splits == 1) {
-      conv1d_backward_weight_kernel<T><<<grid, kThreads, 0, stream>>>(s, x, dy, chunk, dw, true);
+      XRDID_LAUNCH(grid, kThreads, 0, stream, conv1d_backward_weight_kernel<T>)(s, x, dy, chunk, dw, true);
       XRDID_CUDA_CHECK_LAUNCH();
     } else {
       const i64 per = s.C_out * R;
       Scratch<T> ws(static_cast<std::size_t>(splits * per), stream);
-      conv1d_backward_weight_kernel<T><<<grid, kThreads, 0, stream>>>(s, x, dy, chunk, ws.get(), false);
+      XRDID_LAUNCH(grid, kThreads, 0, stream, conv1d_backward_weight_kernel<T>)(s, x, dy, chunk, ws.get(), false);
       XRDID_CUDA_CHECK_LAUNCH();
-      conv1d_reduce_splits_kernel<T><<<grid_for(per, 256), 256, 0, stream>>>(per, static_cast<int>(splits),
-                                                                              ws.get(), dw);
+      XRDID_LAUNCH(grid_for(per, 256), 256, 0, stream, conv1d_reduce_splits_kernel<T>)
+      (per, static_cast<int>(splits), ws.get(), dw);
       XRDID_CUDA_CHECK_LAUNCH();
     }
   }

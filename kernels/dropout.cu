@@ -43,8 +43,8 @@ template <class T>
 void dropout_forward(i64 n, double p, SeedArg seed, const T* x, T* y, cudaStream_t stream) {
   check(n, p);
   if (n == 0) return;
-  dropout_apply_kernel<T, false><<<grid_for(n, 256), 256, 0, stream>>>(n, static_cast<float>(p),
-                                                                        static_cast<T>(1.0 / (1.0 - p)), seed, x, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, dropout_apply_kernel<T, false>)
+  (n, static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), seed, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -52,8 +52,8 @@ template <class T>
 void dropout_backward(i64 n, double p, SeedArg seed, const T* dy, T* dx, cudaStream_t stream) {
   check(n, p);
   if (n == 0 || !dx) return;
-  dropout_apply_kernel<T, true><<<grid_for(n, 256), 256, 0, stream>>>(n, static_cast<float>(p),
-                                                                       static_cast<T>(1.0 / (1.0 - p)), seed, dy, dx);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, dropout_apply_kernel<T, true>)
+  (n, static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), seed, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

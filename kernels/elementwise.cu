@@ -97,7 +97,7 @@ template <class T>
 void add_forward(i64 n, const T* a, const T* b, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  binary_forward_kernel<T, Ew::kAdd><<<grid_for(n, 256), 256, 0, stream>>>(n, a, b, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, binary_forward_kernel<T, Ew::kAdd>)(n, a, b, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -105,7 +105,7 @@ template <class T>
 void axpy(i64 n, T alpha, const T* x, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  axpy_forward_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, alpha, x, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, axpy_forward_kernel<T>)(n, alpha, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -113,7 +113,7 @@ template <class T>
 void mul_forward(i64 n, const T* a, const T* b, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  binary_forward_kernel<T, Ew::kMul><<<grid_for(n, 256), 256, 0, stream>>>(n, a, b, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, binary_forward_kernel<T, Ew::kMul>)(n, a, b, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -121,7 +121,7 @@ template <class T>
 void mul_backward(i64 n, const T* a, const T* b, const T* dy, T* da, T* db, cudaStream_t stream) {
   check_n(n);
   if (n == 0 || (!da && !db)) return;
-  mul_backward_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, a, b, dy, da, db);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, mul_backward_kernel<T>)(n, a, b, dy, da, db);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -129,9 +129,9 @@ template <class T>
 void sum_all(i64 n, const T* x, double* out, cudaStream_t stream) {
   check_n(n);
   Scratch<double> partial(kSumBlocks, stream);
-  sum_all_partial_kernel<T><<<kSumBlocks, kSumThreads, 0, stream>>>(n, x, partial.get());
+  XRDID_LAUNCH(kSumBlocks, kSumThreads, 0, stream, sum_all_partial_kernel<T>)(n, x, partial.get());
   XRDID_CUDA_CHECK_LAUNCH();
-  sum_all_final_kernel<<<1, kSumThreads, 0, stream>>>(kSumBlocks, partial.get(), out);
+  XRDID_LAUNCH(1, kSumThreads, 0, stream, sum_all_final_kernel)(kSumBlocks, partial.get(), out);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -139,7 +139,7 @@ template <class T>
 void add_scalar(i64 n, T value, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  add_scalar_forward_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, value, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, add_scalar_forward_kernel<T>)(n, value, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -147,7 +147,7 @@ template <class T>
 void axpy_device_scale(i64 n, const double* s, const T* x, T* y, cudaStream_t stream) {
   check_n(n);
   if (n == 0) return;
-  axpy_device_scale_kernel<T><<<grid_for(n, 256), 256, 0, stream>>>(n, s, x, y);
+  XRDID_LAUNCH(grid_for(n, 256), 256, 0, stream, axpy_device_scale_kernel<T>)(n, s, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -74,7 +74,7 @@ void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T*
   matmul_forward(MatmulShape{s.N, s.in, s.out, true}, x, w, y, stream);
   if (b) {
     const i64 total = s.N * s.out;
-    linear_add_bias_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(total, s.out, b, y);
+    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, linear_add_bias_kernel<T>)(total, s.out, b, y);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }
@@ -85,8 +85,8 @@ void linear_backward(const LinearShape& s, const T* x, const T* w, const T* dy, 
   if (s.N < 1 || s.in < 1 || s.out < 1) throw std::invalid_argument("xrdid::cuda linear: sizes must be positive");
   matmul_backward(MatmulShape{s.N, s.in, s.out, true}, x, w, dy, dx, dw, stream);
   if (db) {
-    linear_backward_bias_kernel<T><<<static_cast<unsigned>(CEIL_DIV(s.out, i64{256})), 256, 0, stream>>>(s.N, s.out,
-                                                                                                         dy, db);
+    XRDID_LAUNCH(static_cast<unsigned>(CEIL_DIV(s.out, i64{256})), 256, 0, stream, linear_backward_bias_kernel<T>)
+    (s.N, s.out, dy, db);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }

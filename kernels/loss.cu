@@ -71,7 +71,7 @@ template <class T>
 __global__ void __launch_bounds__(1024)
     adacos_update_scale_kernel(i64 N, i64 C, int P, const T* __restrict__ c, const i64* __restrict__ labels,
                                const double* s_prev, double* s_new) {
-  extern __shared__ double theta[];
+  XRDID_DYNAMIC_SHARED(double, theta);
   __shared__ double red[32];
   const double sp = *s_prev;
   bool bad = false;
@@ -130,9 +130,10 @@ void cosface_forward(i64 N, i64 C, double s, double m, const T* c, const i64* la
                      cudaStream_t stream) {
   check(N, C);
   Scratch<double> row(static_cast<std::size_t>(N), stream);
-  cosface_forward_kernel<T><<<static_cast<unsigned>(N), kThreads, 0, stream>>>(C, s, m, c, labels, p, row.get());
+  XRDID_LAUNCH(static_cast<unsigned>(N), kThreads, 0, stream, cosface_forward_kernel<T>)
+  (C, s, m, c, labels, p, row.get());
   XRDID_CUDA_CHECK_LAUNCH();
-  cosface_loss_kernel<T><<<1, kThreads, 0, stream>>>(N, row.get(), loss);
+  XRDID_LAUNCH(1, kThreads, 0, stream, cosface_loss_kernel<T>)(N, row.get(), loss);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -141,7 +142,7 @@ void cosface_backward(i64 N, i64 C, double s, const T* p, const i64* labels, T d
   check(N, C);
   if (!dc) return;
   const T g = static_cast<T>(static_cast<double>(dloss) * s / static_cast<double>(N));
-  cosface_backward_kernel<T><<<grid_for(N * C, 256), 256, 0, stream>>>(N, C, g, p, labels, dc);
+  XRDID_LAUNCH(grid_for(N * C, 256), 256, 0, stream, cosface_backward_kernel<T>)(N, C, g, p, labels, dc);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -162,8 +163,8 @@ void adacos_update_scale(i64 N, i64 C, const T* c, const i64* labels, const doub
   if (N > kAdacosMaxN) throw std::invalid_argument("xrdid::cuda adacos_update_scale: N > kAdacosMaxN");
   int P = 1;
   while (P < N) P <<= 1;
-  adacos_update_scale_kernel<T><<<1, 1024, static_cast<std::size_t>(P) * sizeof(double), stream>>>(
-      N, C, P, c, labels, s_prev, s_new);
+  XRDID_LAUNCH(1, 1024, static_cast<std::size_t>(P) * sizeof(double), stream, adacos_update_scale_kernel<T>)
+  (N, C, P, c, labels, s_prev, s_new);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -62,7 +62,7 @@ template <class T>
 void l2_normalize_rows_forward(i64 R, i64 D, double eps, const T* x, T* y, T* norm, cudaStream_t stream) {
   check(R, D);
   if (R == 0) return;
-  l2_normalize_rows_forward_kernel<T><<<static_cast<unsigned>(R), kThreads, 0, stream>>>(D, eps, x, y, norm);
+  XRDID_LAUNCH(static_cast<unsigned>(R), kThreads, 0, stream, l2_normalize_rows_forward_kernel<T>)(D, eps, x, y, norm);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -71,7 +71,8 @@ void l2_normalize_rows_backward(i64 R, i64 D, double eps, const T* y, const T* n
                                 cudaStream_t stream) {
   check(R, D);
   if (R == 0 || !dx) return;
-  l2_normalize_rows_backward_kernel<T><<<static_cast<unsigned>(R), kThreads, 0, stream>>>(D, eps, y, norm, dy, dx);
+  XRDID_LAUNCH(static_cast<unsigned>(R), kThreads, 0, stream, l2_normalize_rows_backward_kernel<T>)
+  (D, eps, y, norm, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

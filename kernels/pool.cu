@@ -82,7 +82,7 @@ template <class T>
 void maxpool_same2_forward(i64 R, i64 L, const T* x, T* y, cudaStream_t stream) {
   check(R, L);
   if (R == 0) return;
-  maxpool_same2_forward_kernel<T><<<grid_for(R * ((L + 1) / 2), 256), 256, 0, stream>>>(R, L, x, y);
+  XRDID_LAUNCH(grid_for(R * ((L + 1) / 2), 256), 256, 0, stream, maxpool_same2_forward_kernel<T>)(R, L, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -90,7 +90,7 @@ template <class T>
 void maxpool_same2_backward(i64 R, i64 L, const T* x, const T* dy, T* dx, cudaStream_t stream) {
   check(R, L);
   if (R == 0 || !dx) return;
-  maxpool_same2_backward_kernel<T><<<grid_for(R * ((L + 1) / 2), 256), 256, 0, stream>>>(R, L, x, dy, dx);
+  XRDID_LAUNCH(grid_for(R * ((L + 1) / 2), 256), 256, 0, stream, maxpool_same2_backward_kernel<T>)(R, L, x, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -98,8 +98,8 @@ template <class T>
 void mean_length_forward(i64 R, i64 L, const T* x, T* y, cudaStream_t stream) {
   check(R, L);
   if (R == 0) return;
-  mean_length_forward_kernel<T><<<grid_for(R, 256 / kWarp), 256, 0, stream>>>(R, L, 1.0 / static_cast<double>(L),
-                                                                               x, y);
+  XRDID_LAUNCH(grid_for(R, 256 / kWarp), 256, 0, stream, mean_length_forward_kernel<T>)
+  (R, L, 1.0 / static_cast<double>(L), x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -107,8 +107,8 @@ template <class T>
 void mean_length_backward(i64 R, i64 L, const T* dy, T* dx, cudaStream_t stream) {
   check(R, L);
   if (R == 0 || !dx) return;
-  mean_length_backward_kernel<T><<<grid_for(R * L, 256), 256, 0, stream>>>(
-      R, L, static_cast<T>(1.0 / static_cast<double>(L)), dy, dx);
+  XRDID_LAUNCH(grid_for(R * L, 256), 256, 0, stream, mean_length_backward_kernel<T>)
+  (R, L, static_cast<T>(1.0 / static_cast<double>(L)), dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

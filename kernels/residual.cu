@@ -70,7 +70,7 @@ template <class T>
 void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y, cudaStream_t stream) {
   check(s);
   const i64 Lo = s.L_out(), total = s.N * s.C_out * Lo;
-  residual_se_forward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(s, Lo, h, e, x, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_se_forward_kernel<T>)(s, Lo, h, e, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -79,7 +79,7 @@ void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy,
   check(s);
   if (!dx) return;
   const i64 total = s.N * s.C_in * s.L_in;
-  residual_shortcut_backward_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(s, s.L_out(), x, dy, dx);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_shortcut_backward_kernel<T>)(s, s.L_out(), x, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

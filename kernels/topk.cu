@@ -87,7 +87,7 @@ void topk_rows(i64 N, i64 C, const T* scores, i64 k, i64* idx, cudaStream_t stre
   if (N < 0 || C < 1 || k < 1 || k > C || N > 2147483647LL)
     throw std::invalid_argument("xrdid::cuda topk_rows: need 1 <= k <= C");
   if (N == 0) return;
-  topk_rows_kernel<T><<<static_cast<unsigned>(N), kThreads, 0, stream>>>(C, k, scores, idx);
+  XRDID_LAUNCH(static_cast<unsigned>(N), kThreads, 0, stream, topk_rows_kernel<T>)(C, k, scores, idx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

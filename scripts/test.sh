@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): Release build + all tests (GPU tests skip with 77
-# without a device), then the CPU tests again under AddressSanitizer + UBSan.
+# without a device), then the CPU tests again under AddressSanitizer + UBSan, then the GPU tests
+# on the emulated CUDA device (every kernel compiled as C++, ctest label cuda-emu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -16,3 +17,9 @@ cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRDID_S
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --no-tests=error -L cpu
+
+# Only what the cuda-emu tests need (test_gpu and the libraries under it).
+cmake -S . -B build-emu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=EMU -DXRDID_BUILD_TESTS=ON \
+      -DXRDID_BUILD_BENCH=OFF
+cmake --build build-emu -j"$jobs" --target test_gpu
+ctest --test-dir build-emu --output-on-failure --no-tests=error -L cuda-emu

@@ -147,6 +147,9 @@ TEST_CASE("TF32 training step stays close to the CPU step") {
 
 TEST_CASE("seed network: one planned step at batch 2 runs and is finite") {
   Net1DConfig cfg = net1d_config("seed");
+#ifdef XRDID_CUDA_EMU
+  cfg.input_length = 600;  // every layer of the seed network, on a tenth of the pattern (CPU time)
+#endif
   Rng rng(1);
   Net1D net(cfg, rng);
   CosineHead head(64, cfg.embedding_dim(), rng);
@@ -155,4 +158,49 @@ TEST_CASE("seed network: one planned step at batch 2 runs and is finite") {
   std::vector<float> x(static_cast<std::size_t>(2 * cfg.input_length), 0.25f);
   std::vector<std::int64_t> y{3, 17};
   for (int s = 0; s < 3; ++s) CHECK(std::isfinite(ex.train_step(x.data(), y.data(), 2, 9, 1e-4).loss));
+}
+
+// The same training step run eagerly and as graph replays: the same kernels with the same splits.
+// Bit for bit on the emulated device (its GEMM is one fixed algorithm); on a GPU cuBLAS may pick
+// another algorithm under capture, so there a float rounding margin.
+TEST_CASE("graph replays equal eager runs of the same step") {
+#ifdef XRDID_CUDA_EMU
+  const double tol = 0.0;
+#else
+  const double tol = 1e-5;
+#endif
+  Net1DConfig cfg = net1d_config("compact");
+  cfg.input_length = 300;
+  const int n = 4, classes = 7;
+  Side<float> a(cfg, classes, Rng(3)), b(cfg, classes, Rng(3));
+  exec::ExecutorOptions eo;
+  eo.loss = nn::parse_loss("cosface");
+  cuda::CudaBackendOptions graphs, eager;
+  eager.graphs = false;
+  auto ba = cuda::make_cuda_backend<float>(graphs), bb = cuda::make_cuda_backend<float>(eager);
+  exec::Net1DExecutor<float> ea(*ba, a.net, a.head, eo), eb(*bb, b.net, b.head, eo);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int s = 0; s < 3; ++s) {
+    std::vector<float> x(static_cast<std::size_t>(n * cfg.input_length));
+    for (auto& v : x) v = static_cast<float>(u(rng));
+    std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = (i * 3 + s) % classes;
+    const double la = ea.train_step(x.data(), y.data(), n, 200 + static_cast<std::uint64_t>(s), 1e-3).loss;
+    const double lb = eb.train_step(x.data(), y.data(), n, 200 + static_cast<std::uint64_t>(s), 1e-3).loss;
+    INFO("step " << s << ": graph loss " << la << ", eager loss " << lb);
+    CHECK(std::isfinite(la));
+    CHECK(std::abs(la - lb) <= tol * (1 + std::abs(lb)));
+  }
+  CHECK(cuda::graph_counters(*ba).replays == 2);
+  CHECK(cuda::graph_counters(*bb).replays == 0);
+  ea.download_model();
+  eb.download_model();
+  auto pa = a.net.named_parameters(), pb = b.net.named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    INFO(pa[i].first);
+    CHECK(max_abs_diff(pa[i].second->value(), pb[i].second->value()) <= tol);
+  }
+  CHECK(max_abs_diff(a.head.weight.value(), b.head.weight.value()) <= tol);
 }
