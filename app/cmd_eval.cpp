@@ -1,4 +1,5 @@
 // `xrdid eval`: top-1/5/10 identification accuracy on measured patterns with known identity.
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 
@@ -32,10 +33,12 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
   xrdid::cli::add_search_options(sub, a->opt);
   sub->add_option("--perturb", a->perturb,
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
-                  "displacement=0.2,hump=0.3,seed=1 (robustness)");
+                  "displacement=0.2,hump=0.3,fluorescence=0.2,texture=2,impurity=0.2,noise=5,seed=1 "
+                  "(robustness; augment/perturb.hpp)");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
-  sub->add_option("--ranks", a->ranks, "write name,method,rank per pattern (rank of the first hit, 0: not in the "
-                                       "top 10) to this CSV, for scripts/cv.py");
+  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability per pattern (rank of "
+                                       "the first hit, 0: not in the top 10; the first two rows' scores; the first "
+                                       "row's probability) to this CSV, for scripts/cv.py and scripts/calibrate.py");
   sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {
@@ -53,7 +56,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
-    std::string ranks_csv = "name,method,rank\n";
+    std::string ranks_csv = "name,method,rank,score1,score2,probability\n";
     for (auto& m : a->methods) {
       auto opt = a->opt;
       opt.method = m;
@@ -66,7 +69,11 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                 << "\n";
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
-      for (auto& [name, rank] : s.ranks) ranks_csv += name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(rank) + "\n";
+      for (const auto& r : s.ranks) {
+        char num[96];
+        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability);
+        ranks_csv += r.name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(r.rank) + num;
+      }
     }
     if (!a->ranks.empty()) xrdid::common::write_file_atomic(a->ranks, ranks_csv);
     return 0;

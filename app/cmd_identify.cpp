@@ -58,8 +58,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");
   auto* only = sub->add_option("--only", "elements allowed (nothing else), e.g. Li,Mn,O");
   xrdid::cli::add_search_options(sub, a->opt);
-  sub->add_option("--min-score", a->opt.min_score, "below this best score the answer is 'no confident match'")
-      ->capture_default_str();
+  sub->add_option("--min-probability", a->opt.min_probability,
+                  "below this probability of the first row the answer is 'no confident match'")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--json", a->json, "print JSON instead of the text table");

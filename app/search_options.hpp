@@ -10,6 +10,9 @@ namespace xrdid::cli {
 inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
   sub->add_option("--background", opt.background, "snip | beads | none")->capture_default_str()
       ->check(CLI::IsMember({"snip", "beads", "none"}));
+  sub->add_option("--noise-floor", opt.noise_floor_sigmas,
+                  "after background removal and smoothing, subtract this many local noise sigmas")
+      ->capture_default_str()->check(CLI::Range(0.0, 20.0));
   sub->add_option("--max-shift", opt.max_shift_deg, "zero-shift search range in degrees (profile)")
       ->capture_default_str()->check(CLI::Range(0.0, 5.0));
   sub->add_option("--max-strain", opt.max_strain, "lattice-scale search range, 0.012 = ±1.2 % (0 = off) "

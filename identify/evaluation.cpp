@@ -99,7 +99,10 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
         first = static_cast<int>(k);
         break;
       }
-    s.ranks.emplace_back(lp.name, first + 1);
+    EvalScore::Rank row{lp.name, first + 1};
+    if (!r.candidates.empty()) row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability;
+    if (r.candidates.size() > 1) row.score2 = r.candidates[1].score;
+    s.ranks.push_back(row);
     h1 += first == 0;
     h5 += first >= 0 && first < 5;
     h10 += first >= 0 && first < 10;

@@ -1,5 +1,6 @@
 // Identification by model embedding and by full-profile correlation; see identify.hpp.
 #include "identify/identify.hpp"
+#include "identify/confidence.hpp"
 #include "identify/same_phase.hpp"
 #include "xrd/cif_reader.hpp"
 
@@ -482,7 +483,11 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
     }
   }
   std::stable_sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.score > b.score; });
-  if (opt.one_row_per_phase) c = one_row_per_phase(c, static_cast<std::size_t>(opt.top));
+  // Two rows at least, so that the first row's margin over the next phase is known.
+  const auto rows = static_cast<std::size_t>(std::max(opt.top, 2));
+  if (opt.one_row_per_phase) c = one_row_per_phase(c, rows);
+  if (c.size() > rows) c.resize(rows);
+  assign_probabilities(c, opt.method);
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);
   if (opt.fit_rows > 0) fit_missing(measured, c, static_cast<std::size_t>(opt.fit_rows));
@@ -491,7 +496,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
       k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||
                           (opt.max_strain > 0 && std::abs(k.scale - 1.0) >= opt.max_strain - 1e-9);
   res.candidates = c;
-  res.confident = !c.empty() && c.front().score >= opt.min_score;
+  res.confident = !c.empty() && c.front().probability >= opt.min_probability;
   return res;
 }
 

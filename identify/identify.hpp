@@ -46,9 +46,9 @@ struct IdentifyOptions {
   double max_strain = 0.012;
   double strain_step = 0.002;
   double strain_penalty = 8.0;
-  double min_score = 0.5;             // best score below this -> no confident match
+  double min_probability = 0.5;       // first row's probability below this -> no confident match
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
-  double noise_floor_sigmas = 3.0;    // after smoothing, subtract this many noise sigmas
+  double noise_floor_sigmas = 1.0;    // subtract this many local noise sigmas (denoise/cleanup.hpp)
   bool one_row_per_phase = true;      // entries of one phase (identify/same_phase.hpp) share a row
   // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
   // and ranked among themselves by the fit (better_fit: converged first, then the lower BIC).
@@ -68,6 +68,7 @@ struct Candidate {
   double shift_deg = 0;   // best zero shift (profile)
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
   std::vector<std::size_t> same_phase;  // further library entries of this phase, best first
+  double probability = 0;  // that this row is the sample's phase (calibrated; see identify/confidence.hpp)
   bool at_search_limit = false;  // the zero shift or lattice scale found sits at its search range's edge
   std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified
 };

@@ -26,7 +26,8 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
     for (auto& cand : r.candidates) {
       const auto& e = lib.entries[cand.entry];
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
-                   {"spacegroup_number", e.spacegroup_number}, {"score", cand.score}, {"shift_deg", cand.shift_deg},
+                   {"spacegroup_number", e.spacegroup_number}, {"score", cand.score},
+                   {"probability", cand.probability}, {"shift_deg", cand.shift_deg},
                    {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", relative_source(e)}});
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
@@ -49,12 +50,13 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
   for (auto& r : results) {
     out << r.file << "  (" << name(r.method) << ", " << std::fixed << std::setprecision(5) << r.wavelength << " A "
         << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + r.wavelength_from)
-        << ")" << (r.confident ? "" : "  -- no confident match: best score below threshold") << "\n";
+        << ")" << (r.confident ? "" : "  -- no confident match: the first row's probability is below the threshold") << "\n";
     int rank = 1;
     for (auto& c : r.candidates) {
       const auto& e = lib.entries[c.entry];
       out << "  " << std::setw(2) << rank++ << ". " << std::left << std::setw(14) << e.reduced_formula << std::right
-          << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score;
+          << " SG " << std::setw(3) << e.spacegroup_number << "  score " << std::fixed << std::setprecision(4) << c.score
+          << "  p " << std::setprecision(2) << c.probability;
       if (r.method != Method::Model) out << "  shift " << std::showpos << std::setprecision(2) << c.shift_deg << std::noshowpos;
       if (r.method == Method::Profile || r.method == Method::Hybrid)
         out << "  scale " << std::setprecision(4) << c.scale << (c.at_search_limit ? " (shift or scale at its search limit)" : "");
@@ -80,19 +82,20 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       << wl << " Å ("
       << (r.wavelength_from == "assumed" ? "assumed: the file gives none, the library's used" : "from the " + esc(r.wavelength_from))
       << ")</p>\n";
-    if (!r.confident) h << "<p class=\"warn\">No confident match: the best score is below the threshold.</p>\n";
+    if (!r.confident) h << "<p class=\"warn\">No confident match: the first row's probability is below the threshold.</p>\n";
     if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
-    h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>shift (°)</th><th>source</th></tr>\n";
+    h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>probability</th><th>shift (°)</th><th>source</th></tr>\n";
     int rank = 1;
     for (auto& c : r.candidates) {
       const auto& e = lib.entries[c.entry];
       std::string els;
       for (auto& x : e.elements) els += (els.empty() ? "" : " ") + x;
-      char sc[32], sh[32];
+      char sc[32], sh[32], pr[32];
       std::snprintf(sc, sizeof sc, "%.4f", c.score);
+      std::snprintf(pr, sizeof pr, "%.2f", c.probability);
       std::snprintf(sh, sizeof sh, "%+.2f", c.shift_deg);
       h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
-        << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << sh << "</td><td>"
+        << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << pr << "</td><td>" << sh << "</td><td>"
         << esc(e.id);
       for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
       h << "</td></tr>\n";

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "augment/perturb.hpp"
+#include "identify/confidence.hpp"
 #include "identify/identify.hpp"
 #include "identify/report.hpp"
 #include "xrd/cif_reader.hpp"
@@ -166,4 +167,27 @@ TEST_CASE("entries of one phase share a row: the top rows are different answers,
   REQUIRE(every.candidates.size() == 3);
   CHECK(lib.entries[every.candidates[1].entry].reduced_formula == "NaCl");
   CHECK(every.candidates[0].same_phase.empty());
+}
+
+TEST_CASE("probabilities: the first row's margin over the next raises it, a lone row has no margin") {
+  using identify::Candidate;
+  std::vector<Candidate> rows{Candidate(0, 0.85), Candidate(1, 0.55), Candidate(2, 0.50)};
+  identify::assign_probabilities(rows, identify::Method::Profile);
+  const auto k = identify::calibration(identify::Method::Profile);
+  const auto p = [&](double s, double m) { return 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * s + k.w_margin * m))); };
+  CHECK(rows[0].probability == doctest::Approx(p(0.85, 0.30)));
+  CHECK(rows[1].probability == doctest::Approx(p(0.55, -0.30)));
+  CHECK(rows[0].probability > 0.9);
+  CHECK(rows[1].probability < 0.01);
+  std::vector<Candidate> close{Candidate(0, 0.85), Candidate(1, 0.84)};
+  identify::assign_probabilities(close, identify::Method::Profile);
+  CHECK(close[0].probability < rows[0].probability);  // two phases explain it about equally
+  std::vector<Candidate> lone{Candidate(0, 0.6)};
+  identify::assign_probabilities(lone, identify::Method::Profile);
+  CHECK(lone[0].probability == doctest::Approx(p(0.6, 0.0)));
+  for (const auto* v : {&rows, &close, &lone})
+    for (const auto& c : *v) {
+      CHECK(c.probability >= 0.0);
+      CHECK(c.probability <= 1.0);
+    }
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Calibrated confidence: fits the logistic model of identify/confidence.hpp and measures it by
+cross-validation over the committed folds of the measured patterns.
+
+    scripts/calibrate.py PRESENT.csv ABSENT.csv [--folds data/folds/rruff-opxrd.csv] [--threshold 0.5]
+
+PRESENT.csv and ABSENT.csv come from `xrdid eval ... --ranks` on the same patterns, the first with
+a library that holds their phases, the second with one that lacks their own structures (a hit
+there is the same phase from another collection). Every query gives one example per file: the
+first row's score s and margin m (s minus the second row's score), labelled 1 when the first row
+is a hit. p = 1 / (1 + exp(-(b + w_s s + w_m m))) is fitted by Newton's method (maximum
+likelihood with a small ridge); for every fold it is fitted on the other folds and applied to the
+held-out one. Printed per method: the cross-validated reliability table (predicted probability
+bins vs the fraction of hits), the share of queries answered "confident" (p >= threshold) when the
+phase is absent and among correct first rows, and the coefficients fitted on all data (the ones
+identify/confidence.cpp holds). Standard library only.
+"""
+import argparse
+import csv
+import math
+import sys
+
+
+def rows(path):
+    out = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            for k in ("score1", "score2"):
+                if k not in r:
+                    sys.exit(f"calibrate.py: {path} has no {k} column (write it with xrdid eval --ranks)")
+            out.setdefault(r["method"], []).append(r)
+    return out
+
+
+def features(r):
+    s1, s2 = float(r["score1"]), float(r["score2"])
+    return [1.0, s1, s1 - s2]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def fit(xs, ys, ridge=1e-3, iters=50):
+    w = [0.0] * len(xs[0])
+    for _ in range(iters):
+        n = len(w)
+        g = [ridge * w[i] for i in range(n)]
+        h = [[ridge if i == j else 0.0 for j in range(n)] for i in range(n)]
+        for x, y in zip(xs, ys):
+            p = sigmoid(sum(a * b for a, b in zip(w, x)))
+            for i in range(n):
+                g[i] += (p - y) * x[i]
+                for j in range(n):
+                    h[i][j] += p * (1 - p) * x[i] * x[j]
+        step = solve(h, g)
+        w = [a - b for a, b in zip(w, step)]
+        if max(abs(s) for s in step) < 1e-10:
+            break
+    return w
+
+
+def solve(a, b):
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("present")
+    ap.add_argument("absent")
+    ap.add_argument("--folds", default="data/folds/rruff-opxrd.csv")
+    ap.add_argument("--threshold", type=float, default=0.5)
+    a = ap.parse_args()
+    with open(a.folds) as f:
+        fold = {r["name"]: int(r["fold"]) for r in csv.DictReader(f)}
+    present, absent = rows(a.present), rows(a.absent)
+    for method in sorted(set(present) & set(absent)):
+        data = []  # (fold, x, y, kind) kind: "present" or "absent"
+        for kind, table in (("present", present[method]), ("absent", absent[method])):
+            for r in table:
+                if r["name"] not in fold:
+                    continue
+                data.append((fold[r["name"]], features(r), 1.0 if r["rank"] == "1" else 0.0, kind, r["rank"]))
+        held = []  # (p, y, kind, rank)
+        for k in sorted(set(d[0] for d in data)):
+            train = [d for d in data if d[0] != k]
+            w = fit([d[1] for d in train], [d[2] for d in train])
+            for d in data:
+                if d[0] == k:
+                    held.append((sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]))
+        w_all = fit([d[1] for d in data], [d[2] for d in data])
+        print(f"== {method}: {len(data)} examples, cross-validated over {len(set(d[0] for d in data))} folds")
+        print(f"{'predicted':>12} {'queries':>8} {'mean p':>8} {'hits':>8}")
+        edges = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001]
+        for lo, hi in zip(edges, edges[1:]):
+            b = [h for h in held if lo <= h[0] < hi]
+            if b:
+                print(f"{lo:5.1f}-{min(hi, 1.0):<5.1f} {len(b):8d} {sum(h[0] for h in b) / len(b):8.3f} "
+                      f"{sum(h[1] for h in b) / len(b):8.3f}")
+        t = a.threshold
+        gone = [h for h in held if h[2] == "absent" and h[3] == "0"]
+        right = [h for h in held if h[2] == "present" and h[1] == 1.0]
+        conf_gone = sum(h[0] >= t for h in gone)
+        conf_right = sum(h[0] >= t for h in right)
+        print(f"phase absent (no hit in the top 10): {conf_gone}/{len(gone)} = "
+              f"{100.0 * conf_gone / max(1, len(gone)):.1f} % answered confident (p >= {t})")
+        print(f"correct first rows: {conf_right}/{len(right)} = {100.0 * conf_right / max(1, len(right)):.1f} % confident")
+        print(f"coefficients (all data): bias {w_all[0]:.4f}  w_score {w_all[1]:.4f}  w_margin {w_all[2]:.4f}")
+
+
+if __name__ == "__main__":
+    main()
