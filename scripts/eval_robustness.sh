@@ -21,15 +21,16 @@ P=${PATTERNS:-$XRDID_DATA/measured/rruff-opxrd}
 C=${CIFS:-$XRDID_DATA/cif/rruff-opxrd}
 if [[ -n $model ]]; then M=${METHODS:-profile peaks model hybrid}; else M=${METHODS:-profile peaks}; fi
 perturbs=(""
-  "shift=0.2"
-  "displacement=0.3"
-  "strain=0.01"
-  "strain=-0.01"
-  "range=10:60"
-  "counts=300"
-  "hump=0.5"
-  "strain=0.005,shift=0.1,counts=1000,hump=0.3,range=10:70")
-printf '%-58s' "perturbation"
+  "strain=0.0075"
+  "strain=-0.0075"
+  "displacement=0.2"
+  "noise=5"
+  "hump=0.5,fluorescence=0.3"
+  "texture=2"
+  "range=10:50"
+  "impurity=0.2"
+  "strain=0.0075,displacement=0.2,noise=5,hump=0.4,fluorescence=0.2,texture=2,range=10:50,impurity=0.2")
+printf '%-100s' "perturbation"
 for m in $M; do printf '%16s' "$m t1/t5"; done
 echo
 for p in "${perturbs[@]}"; do
@@ -37,7 +38,7 @@ for p in "${perturbs[@]}"; do
   [[ -n $model ]] && args+=(--model "$model")
   [[ -n $p ]] && args+=(--perturb "$p")
   out=$("$X" "${args[@]}" 2>/dev/null)
-  printf '%-58s' "${p:-(none)}"
+  printf '%-100s' "${p:-(none)}"
   for m in $M; do
     printf '%16s' "$(awk -v m="$m" '$1 == m { gsub("%", ""); printf "%.1f/%.1f", $2, $3 }' <<<"$out")"
   done
