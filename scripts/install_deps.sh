@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config curl
       gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev
-      chromium python3)   # the report's browser test: headless Chromium + a stdlib PNG check
+      chromium python3    # the report's browser test: headless Chromium + a stdlib PNG check
+      clang libclang-rt-14-dev libomp-dev)   # the fuzz targets: clang, libFuzzer, clang's OpenMP
 if [[ "${1:-}" == "--oracles" ]]; then
   pkgs+=(python3-torch python3-pymatgen python3-scipy)
 fi

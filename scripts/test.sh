@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): Release build + all tests (GPU tests skip with 77
-# without a device), then the CPU tests again under AddressSanitizer + UBSan.
+# without a device), then the CPU tests again under AddressSanitizer + UBSan, then the fuzz
+# targets (clang, libFuzzer): every kept regression input, and XRDID_FUZZ_SECONDS (20) of
+# fuzzing per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -16,3 +18,5 @@ cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXRDID_S
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --no-tests=error -L cpu
+
+scripts/fuzz.sh "${XRDID_FUZZ_SECONDS:-20}"
