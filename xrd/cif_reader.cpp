@@ -343,6 +343,10 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
   cr.gamma = number_at(block, "_cell_angle_gamma").value_or(90.0);
   if (!(cr.a > 0 && cr.b > 0 && cr.c > 0) || !(cr.volume() > 1e-6))
     throw CifError(path, "no cell", "degenerate cell");
+  // Lengths beyond 10⁵ Å or angles outside (0°, 180°) are no crystal (and overflow later).
+  if (!(cr.a < 1e5 && cr.b < 1e5 && cr.c < 1e5) || !(cr.alpha > 0 && cr.alpha < 180) ||
+      !(cr.beta > 0 && cr.beta < 180) || !(cr.gamma > 0 && cr.gamma < 180) || !std::isfinite(cr.volume()))
+    throw CifError(path, "no cell", "cell lengths must lie below 10^5 Å and angles inside (0°, 180°)");
   gemmi::UnitCell cell(cr.a, cr.b, cr.c, cr.alpha, cr.beta, cr.gamma);
 
   // Asymmetric-unit sites.
