@@ -78,14 +78,21 @@ void validate_net1d_config(const Net1DConfig& c) {
 }
 
 Net1DConfig parse_net1d_config(const std::string& text, const std::string& name) {
-  Net1DConfig c;
+  nlohmann::json j;
   try {
-    c = nlohmann::json::parse(text).get<Net1DConfig>();
+    j = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
-    throw std::runtime_error("xrdid: model config " + name + ": " + e.what());
+    throw std::runtime_error("xrdid: model config " + name + ": invalid JSON: " + e.what());
   }
-  validate_net1d_config(c);
-  return c;
+  try {
+    Net1DConfig c = j.get<Net1DConfig>();
+    validate_net1d_config(c);
+    return c;
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    if (why.rfind("xrdid: ", 0) == 0) why.erase(0, 7);
+    throw std::runtime_error("xrdid: model config " + name + ": " + why);
+  }
 }
 
 Net1DConfig net1d_config(const std::string& name_or_path) {

@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 25; scripts/fuzz.sh 3600 fuzz_cif
 # FUZZ_RUNS=N also stops each target after N executions (the campaign in docs/robustness.md).
 # Seeds: tests/data (CIFs, measured patterns), fuzz/seeds, the regression inputs, and measured
-# files under $XRDID_DATA/measured when that is set. New corpus entries collect in
+# files (< 16 KiB) under $XRDID_DATA/measured when that is set. New corpus entries collect in
 # build-fuzz/corpus/<target>; a crash leaves its input in build-fuzz/artifacts/<target>/ and
 # makes the script fail. build-fuzz/summary.txt lists executions and time per target.
 set -euo pipefail
@@ -25,6 +25,10 @@ cmake --build "$B" -j"$(nproc)" --target "${targets[@]}"
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Longest input per target: long enough for every structure the format has, short enough to
+# keep executions fast (big measured files add no code paths, only time).
+max_len_of() { case $1 in fuzz_cif) echo 32768 ;; fuzz_pattern_*) echo 16384 ;; *) echo 8192 ;; esac; }
 
 dict_of() { case $1 in fuzz_pattern_text) echo text ;; *) echo "${1#fuzz_}" | sed 's/^pattern_//' ;; esac; }
 
@@ -51,7 +55,7 @@ seed_dir() {
       fuzz_pattern_ras) pat='.*\.ras' ;;
     esac
     if [[ -n $pat ]]; then
-      while IFS= read -r f; do files+=("$f"); done < <(find "$XRDID_DATA/measured" -iregex "$pat" -size -256k | sort | head -40)
+      while IFS= read -r f; do files+=("$f"); done < <(find "$XRDID_DATA/measured" -iregex "$pat" -size -16k | sort | head -40)
     fi
   fi
   local i=0
@@ -80,7 +84,7 @@ run_one() {
   local extra=(); [[ -d $regr ]] && extra+=("$regr")
   local start=$SECONDS rc=0
   local runs=(); [[ -n "${FUZZ_RUNS:-}" ]] && runs=(-runs="$FUZZ_RUNS")
-  "$B/fuzz/$t" -max_total_time="$seconds" "${runs[@]}" -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
+  "$B/fuzz/$t" -max_total_time="$seconds" "${runs[@]}" -timeout=20 -rss_limit_mb=2560 -max_len="$(max_len_of "$t")" -print_final_stats=1 \
     -dict="fuzz/dict/$(dict_of "$t").dict" -artifact_prefix="$art" "$corpus" "$seeds" "${extra[@]}" \
     >"$B/$t.log" 2>&1 || rc=$?
   local execs; execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$B/$t.log" | grep -o '[0-9]*$' || echo "?")
