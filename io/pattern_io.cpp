@@ -396,9 +396,21 @@ Pattern read_pattern(const std::string& path, ReadReport* report) {
   if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a pattern file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot open file (") + std::strerror(errno) + ")");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0);
+  if (size > 0 && static_cast<std::uint64_t>(size) > kMaxPatternFileBytes)
+    fail(path, "file is " + std::to_string(size) + " bytes, larger than the " + std::to_string(kMaxPatternFileBytes >> 20) +
+                   " MiB a measured pattern may have");
   std::ostringstream ss;
   ss << in.rdbuf();
-  const std::string content = ss.str();
+  return read_pattern_buffer(path, ss.str(), report);
+}
+
+Pattern read_pattern_buffer(const std::string& path, const std::string& content, ReadReport* report) {
+  if (content.size() > kMaxPatternFileBytes)
+    fail(path, "file is " + std::to_string(content.size()) + " bytes, larger than the " +
+                   std::to_string(kMaxPatternFileBytes >> 20) + " MiB a measured pattern may have");
   if (trim(strip_bom(content)).empty()) fail(path, "file is empty");
 
   const std::string ext = lower_ext(path);

@@ -1,6 +1,7 @@
 // Reading, validating, transforming and writing measured powder patterns (xy/csv text, RRUFF,
 // PANalytical .xrdml, Rigaku .ras) into the xrd::Pattern seam type.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,14 @@ struct ReadReport {
 // wavelength); leading non-numeric lines are headers; columns are separated by spaces, tabs,
 // commas or semicolons (a line with ';' and ',' is read with decimal commas: "10,5;123,4");
 // columns after the second (ESD, fits) are ignored; CR, LF, CRLF line ends.
+// Files larger than kMaxPatternFileBytes are refused before they are read.
 Pattern read_pattern(const std::string& path, ReadReport* report = nullptr);
+// Same, from the file's bytes already in memory; `name` stands in for the path (its extension
+// selects the format as above, and messages name it).
+Pattern read_pattern_buffer(const std::string& name, const std::string& content, ReadReport* report = nullptr);
+
+// The largest measured-pattern file read (256 MiB: far above any instrument export).
+inline constexpr std::uint64_t kMaxPatternFileBytes = 256ull << 20;
 
 // The format-specific readers (no validation or repair; used by read_pattern).
 Pattern read_text_pattern(const std::string& path, const std::string& content);

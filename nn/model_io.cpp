@@ -45,7 +45,7 @@ Net1DConfig read_model_config(const std::string& path) {
   auto it = meta.find("config");
   if (it == meta.end()) throw std::runtime_error("xrdid: " + path + ": model file has no config");
   try {
-    return nlohmann::json::parse(it->second).get<Net1DConfig>();
+    return parse_net1d_config(it->second, "in " + path);
   } catch (const std::exception& e) {
     throw std::runtime_error("xrdid: " + path + ": bad config in model file: " + e.what());
   }

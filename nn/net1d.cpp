@@ -2,96 +2,10 @@
 #include "nn/net1d.hpp"
 
 #include <cmath>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 namespace xrdid::nn {
-
-// ---- configurations -----------------------------------------------------------------------
-void to_json(nlohmann::json& j, const Net1DConfig& c) {
-  j = nlohmann::json{{"name", c.name},           {"in_channels", c.in_channels},
-                     {"base_filters", c.base_filters}, {"ratio", c.ratio},
-                     {"filter_list", c.filter_list},   {"m_blocks_list", c.m_blocks_list},
-                     {"kernel_size", c.kernel_size},   {"stride", c.stride},
-                     {"groups_width", c.groups_width}, {"use_bn", c.use_bn},
-                     {"use_do", c.use_do},             {"dropout", c.dropout},
-                     {"input_length", c.input_length}};
-}
-
-void from_json(const nlohmann::json& j, Net1DConfig& c) {
-  Net1DConfig d;
-  c.name = j.value("name", std::string("custom"));
-  c.in_channels = j.value("in_channels", d.in_channels);
-  c.base_filters = j.value("base_filters", d.base_filters);
-  c.ratio = j.value("ratio", d.ratio);
-  c.filter_list = j.value("filter_list", d.filter_list);
-  c.m_blocks_list = j.value("m_blocks_list", d.m_blocks_list);
-  c.kernel_size = j.value("kernel_size", d.kernel_size);
-  c.stride = j.value("stride", d.stride);
-  c.groups_width = j.value("groups_width", d.groups_width);
-  c.use_bn = j.value("use_bn", d.use_bn);
-  c.use_do = j.value("use_do", d.use_do);
-  c.dropout = j.value("dropout", d.dropout);
-  c.input_length = j.value("input_length", d.input_length);
-}
-
-static void validate(const Net1DConfig& c) {
-  XRDID_CHECK(!c.filter_list.empty() && c.filter_list.size() == c.m_blocks_list.size(),
-              "Net1D config '" + c.name + "': filter_list and m_blocks_list must be non-empty and of equal length");
-  XRDID_CHECK(c.kernel_size >= 1 && c.stride >= 1 && c.groups_width >= 1 && c.base_filters >= 1,
-              "Net1D config '" + c.name + "': kernel_size, stride, groups_width, base_filters must be >= 1");
-  for (std::size_t i = 0; i < c.filter_list.size(); ++i) {
-    int mid = static_cast<int>(c.filter_list[i] * c.ratio);
-    XRDID_CHECK(c.m_blocks_list[i] >= 1, "Net1D config '" + c.name + "': every stage needs >= 1 block");
-    XRDID_CHECK(mid % c.groups_width == 0 && c.filter_list[i] % 2 == 0,
-                "Net1D config '" + c.name + "': stage " + std::to_string(i) + " width " +
-                    std::to_string(c.filter_list[i]) + " must be even and divisible by groups_width " +
-                    std::to_string(c.groups_width));
-    int prev = i ? c.filter_list[i - 1] : c.base_filters;
-    XRDID_CHECK(c.filter_list[i] >= prev, "Net1D config '" + c.name + "': widths may not shrink (shortcut pads channels)");
-  }
-  XRDID_CHECK(c.dropout >= 0 && c.dropout < 1, "Net1D config '" + c.name + "': dropout must be in [0, 1)");
-}
-
-Net1DConfig net1d_config(const std::string& name_or_path) {
-  Net1DConfig c;
-  if (name_or_path == "seed") {
-    c.name = "seed";
-  } else if (name_or_path == "compact") {
-    // Small enough to train on 2 CPU cores in minutes; same block design as the seed.
-    c.name = "compact";
-    c.base_filters = 16;
-    c.filter_list = {16, 32, 32, 64, 64, 128, 128};
-    c.m_blocks_list = {1, 1, 1, 1, 1, 1, 1};
-    c.kernel_size = 16;
-    c.groups_width = 8;
-    c.dropout = 0.1;
-  } else if (name_or_path == "tiny") {
-    // Gradient checks and fast tests: every block kind (first block, downsample, channel pad).
-    c.name = "tiny";
-    c.base_filters = 4;
-    c.filter_list = {4, 8};
-    c.m_blocks_list = {2, 2};
-    c.kernel_size = 3;
-    c.groups_width = 2;
-    c.input_length = 24;
-    c.dropout = 0.1;
-  } else {
-    std::ifstream in(name_or_path);
-    XRDID_CHECK(in.good(), "unknown model config '" + name_or_path +
-                               "' (use seed, compact, tiny or a path to a JSON config file)");
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const std::exception& e) {
-      throw std::runtime_error("xrdid: model config " + name_or_path + ": invalid JSON: " + e.what());
-    }
-    c = j.get<Net1DConfig>();
-  }
-  validate(c);
-  return c;
-}
 
 // ---- BasicBlock -----------------------------------------------------------------------------
 BasicBlock::BasicBlock(int cin, int cout, double ratio, int k, int s, int groups, bool ds, bool first,
@@ -168,7 +82,7 @@ ValueId BasicBlock::append(OpList& ops, ValueId x) {
 
 // ---- Net1D ----------------------------------------------------------------------------------
 Net1D::Net1D(const Net1DConfig& cfg, Rng& rng, DType dt)
-    : cfg_((validate(cfg), cfg)),
+    : cfg_((validate_net1d_config(cfg), cfg)),
       first_conv_(cfg.in_channels, cfg.base_filters, cfg.kernel_size, 2, 1, rng, dt),
       first_bn_(cfg.base_filters, dt) {
   register_module("first_conv.conv", first_conv_);

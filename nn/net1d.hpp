@@ -33,6 +33,11 @@ struct Net1DConfig {
 // Named configurations: "seed" (published, 30,654,000 backbone parameters), "compact" (trains on
 // 2 CPU cores in minutes), "tiny" (tests). Also accepts a path to a JSON file with the fields.
 Net1DConfig net1d_config(const std::string& name_or_path);
+// A config from JSON text (a config file's or a model file's), checked like net1d_config;
+// throws std::runtime_error naming `name` for bad JSON, wrong types or out-of-range values.
+Net1DConfig parse_net1d_config(const std::string& text, const std::string& name);
+// Throws std::runtime_error when c is not a buildable network (widths, block counts, bounds).
+void validate_net1d_config(const Net1DConfig& c);
 void to_json(nlohmann::json& j, const Net1DConfig& c);
 void from_json(const nlohmann::json& j, Net1DConfig& c);
 

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_value.hpp"
+
 namespace xrdid::nn {
 
 namespace {
@@ -88,20 +90,28 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open (" + std::string(std::strerror(errno)) + ")");
-  const std::uint64_t size = static_cast<std::uint64_t>(in.tellg());
+  return load_safetensors(in, path);
+}
+
+SafetensorsFile load_safetensors(std::istream& in, const std::string& path) {
+  in.seekg(0, std::ios::end);
+  const std::streamoff end = in.tellg();
   in.seekg(0);
+  if (end < 0 || !in) fail(path, "cannot read (not a regular file?)");
+  const auto size = static_cast<std::uint64_t>(end);
   if (size < 8) fail(path, "truncated: " + std::to_string(size) + " bytes, not a safetensors file");
   unsigned char len[8];
   in.read(reinterpret_cast<char*>(len), 8);
   std::uint64_t hlen = 0;
   for (int i = 0; i < 8; ++i) hlen |= static_cast<std::uint64_t>(len[i]) << (8 * i);
-  if (hlen == 0 || hlen > 100'000'000 || 8 + hlen > size)
+  if (hlen == 0 || hlen > kMaxSafetensorsHeaderBytes || hlen > size - 8)
     fail(path, "header length " + std::to_string(hlen) + " does not fit the file size " + std::to_string(size) +
                    " (truncated or not a safetensors file)");
   std::string h(hlen, '\0');
   in.read(h.data(), static_cast<std::streamsize>(hlen));
+  if (!in) fail(path, "read error in the header");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(h);
@@ -111,7 +121,16 @@ SafetensorsFile load_safetensors(const std::string& path) {
   if (!header.is_object()) fail(path, "header is not a JSON object");
   const std::uint64_t data_size = size - 8 - hlen;
   SafetensorsFile f;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  // First the whole table is checked (names, dtypes, shapes, ranges inside the data section,
+  // no overlaps); only then is memory taken and data read, so a hostile table cannot make the
+  // reader allocate more than the file holds.
+  struct Entry {
+    std::string name;
+    DType dtype;
+    Shape shape;
+    std::uint64_t begin, end;
+  };
+  std::vector<Entry> table;
   for (auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
       if (!info.is_object()) fail(path, "__metadata__ is not an object");
@@ -128,31 +147,46 @@ SafetensorsFile load_safetensors(const std::string& path) {
       fail(path, "tensor '" + name + "': unsupported dtype " + info["dtype"].dump());
     Shape shape;
     try {
-      shape = info["shape"].get<Shape>();
-    } catch (...) {
-      fail(path, "tensor '" + name + "': bad shape");
+      if (!info["shape"].is_array()) throw std::runtime_error("not a list");
+      for (const auto& d : info["shape"]) shape.push_back(common::json_number<std::int64_t>(d, "dimension"));
+    } catch (const std::exception& e) {
+      fail(path, "tensor '" + name + "': bad shape " + info["shape"].dump() + " (" + e.what() + ")");
     }
-    for (auto d : shape)
+    // The byte count, with every partial product checked against the data section's size.
+    std::uint64_t bytes = dtype_size(dt);
+    for (auto d : shape) {
       if (d < 0) fail(path, "tensor '" + name + "': negative dimension");
+      const auto ud = static_cast<std::uint64_t>(d);
+      if (ud != 0 && bytes > data_size / ud)
+        fail(path, "tensor '" + name + "': shape " + shape_str(shape) + " needs more bytes than the file's " +
+                       std::to_string(data_size) + " data bytes");
+      bytes *= ud;
+    }
     auto off = info["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       fail(path, "tensor '" + name + "': bad data_offsets");
-    std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
-    Tensor t = Tensor::empty(shape, dt);
-    if (e < b || e - b != t.nbytes())
+    const std::uint64_t b = off[0].get<std::uint64_t>(), e = off[1].get<std::uint64_t>();
+    if (e < b || e - b != bytes)
       fail(path, "tensor '" + name + "': byte range does not match shape " + shape_str(shape));
     if (e > data_size)
       fail(path, "tensor '" + name + "' extends past the end of the file (truncated: " + std::to_string(data_size) +
                      " data bytes, needs " + std::to_string(e) + ")");
-    ranges.emplace_back(b, e);
-    in.seekg(static_cast<std::streamoff>(8 + hlen + b));
-    in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
-    if (!in) fail(path, "read error in tensor '" + name + "'");
-    f.tensors.emplace(name, std::move(t));
+    table.push_back({name, dt, std::move(shape), b, e});
   }
-  std::sort(ranges.begin(), ranges.end());
-  for (std::size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second) fail(path, "tensor byte ranges overlap");
+  std::vector<const Entry*> by_offset;
+  for (const Entry& t : table) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const Entry* x, const Entry* y) { return std::pair(x->begin, x->end) < std::pair(y->begin, y->end); });
+  for (std::size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->begin < by_offset[i - 1]->end)
+      fail(path, "tensor byte ranges overlap ('" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "')");
+  for (Entry& t : table) {
+    Tensor x = Tensor::empty(t.shape, t.dtype);
+    in.seekg(static_cast<std::streamoff>(8 + hlen + t.begin));
+    in.read(static_cast<char*>(x.raw()), static_cast<std::streamsize>(x.nbytes()));
+    if (!in) fail(path, "read error in tensor '" + t.name + "'");
+    f.tensors.emplace(t.name, std::move(x));
+  }
   return f;
 }
 

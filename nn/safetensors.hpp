@@ -2,6 +2,8 @@
 // header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}},
 // then the raw little-endian data. Readable from Python with safetensors or numpy.
 #pragma once
+#include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <utility>
@@ -24,7 +26,14 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
 
 // Validates everything (header length, JSON, dtypes, shapes vs byte ranges, ranges inside the
 // file, no overlaps) and throws std::runtime_error naming the file and the problem.
+// Every size (header length, shapes, byte ranges) is checked against the file before memory is
+// taken for it; ranges are checked for overlaps before any tensor is read.
 SafetensorsFile load_safetensors(const std::string& path);
+// Same, from an open stream (read from its start); `name` stands in for the path in messages.
+SafetensorsFile load_safetensors(std::istream& in, const std::string& name);
+
+// The longest JSON header read (100 MB).
+inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
 // Copies named tensors from `file` into `dst` (same names, shapes; converts F32<->F64).
 // Missing or mismatched names throw with a message listing them.

@@ -43,7 +43,7 @@ std::int64_t shape_numel(const Shape& s) {
   std::int64_t n = 1;
   for (auto d : s) {
     XRDID_CHECK(d >= 0, "negative dimension in shape " + shape_str(s));
-    n *= d;
+    XRDID_CHECK(!__builtin_mul_overflow(n, d, &n), "shape " + shape_str(s) + " has too many elements");
   }
   return n;
 }

@@ -7,7 +7,10 @@ pkgs=(build-essential cmake ninja-build pkg-config curl
       gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev libsymspg-dev
       chromium python3    # the report's browser test: headless Chromium + a stdlib PNG check
-      nodejs npm)         # the report's interactive plots: uPlot, installed by npm ci at configure time
+      clang libclang-rt-14-dev libomp-dev)   # the fuzz targets: clang, libFuzzer, clang's OpenMP
+# The report's interactive plots: uPlot, installed by npm ci at configure time. A Node.js that
+# brings its own npm (e.g. NodeSource's) conflicts with Debian's npm package: take what is there.
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [[ "${1:-}" == "--oracles" ]]; then
   pkgs+=(python3-torch python3-pymatgen python3-scipy)
 fi

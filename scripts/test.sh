@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): Release build + all tests (GPU tests skip with 77
 # without a device), then the CPU tests again under AddressSanitizer + UBSan, then the GPU tests
-# on the emulated CUDA device (every kernel compiled as C++, ctest label cuda-emu).
+# on the emulated CUDA device (every kernel compiled as C++, ctest label cuda-emu), then the fuzz
+# targets (clang, libFuzzer): every kept regression input, and XRDID_FUZZ_SECONDS (20) of
+# fuzzing per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -23,3 +25,5 @@ cmake -S . -B build-emu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DXRDID_CUDA=EMU 
       -DXRDID_BUILD_BENCH=OFF
 cmake --build build-emu -j"$jobs" --target test_gpu
 ctest --test-dir build-emu --output-on-failure --no-tests=error -L cuda-emu
+
+scripts/fuzz.sh "${XRDID_FUZZ_SECONDS:-20}"

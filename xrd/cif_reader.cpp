@@ -8,7 +8,10 @@
 #include <gemmi/unitcell.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <unordered_map>
 #include <map>
 #include <filesystem>
 #include <optional>
@@ -119,10 +122,12 @@ std::optional<SymOp> parse_symop(const std::string& text) {
     }
     if (axis >= 0) {
       double r = sign * coef;
-      if (std::abs(r - std::round(r)) > 1e-9) return std::nullopt;
+      // Rotation entries are small integers (|r| ≤ 100 also keeps the int sum from overflowing).
+      if (!(std::abs(r) <= 100.0) || std::abs(r - std::round(r)) > 1e-9) return std::nullopt;
       op.rot[row][axis] += static_cast<int>(std::lround(r));
     } else if (has_num) {
       op.tran[row] += sign * coef;
+      if (!std::isfinite(op.tran[row])) return std::nullopt;
     } else {
       return std::nullopt;
     }
@@ -214,7 +219,9 @@ SymmetryInfo read_symmetry(cif::Block& block, const std::string& path, double al
   }
   for (const char* tag : {"_space_group_IT_number", "_symmetry_Int_Tables_number", "_space_group.IT_number"})
     if (auto n = number_at(block, tag)) {
-      info.file_number = static_cast<int>(*n);
+      // Only the 230 space-group numbers mean anything (and a float outside int's range
+      // cannot be converted).
+      info.file_number = *n >= 1 && *n <= 230 ? static_cast<int>(*n) : 0;
       break;
     }
 
@@ -233,10 +240,25 @@ SymmetryInfo read_symmetry(cif::Block& block, const std::string& path, double al
     if (ops.empty()) continue;
     info.ops = ops;
     // Name the group when gemmi recognises the operations (metadata only).
+    // gemmi 0.5.7's parse_triplet overflows (undefined behaviour) on long numbers such as
+    // "x+99999999999999999999/3"; such operations are never a standard setting, so they are
+    // not shown to it.
+    auto gemmi_safe = [](const std::string& t) {
+      std::size_t run = 0;
+      for (char ch : t) {
+        run = std::isdigit(static_cast<unsigned char>(ch)) ? run + 1 : 0;
+        if (run > 6) return false;
+      }
+      return t.size() <= 64;
+    };
     try {
       std::vector<gemmi::Op> gops;
       for (const std::string& v : col)
-        if (!cif::is_null(v)) gops.push_back(gemmi::parse_triplet(cif::as_string(v)));
+        if (!cif::is_null(v)) {
+          const std::string t = cif::as_string(v);
+          if (!gemmi_safe(t)) throw std::runtime_error("operation not in a standard form");
+          gops.push_back(gemmi::parse_triplet(t));
+        }
       info.sg = gemmi::find_spacegroup_by_ops(gemmi::split_centering_vectors(gops));
     } catch (const std::exception&) {
       info.sg = nullptr;  // non-standard setting or odd fractions: keep the listed operations
@@ -322,6 +344,10 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
   cr.gamma = number_at(block, "_cell_angle_gamma").value_or(90.0);
   if (!(cr.a > 0 && cr.b > 0 && cr.c > 0) || !(cr.volume() > 1e-6))
     throw CifError(path, "no cell", "degenerate cell");
+  // Lengths beyond 10⁵ Å or angles outside (0°, 180°) are no crystal (and overflow later).
+  if (!(cr.a < 1e5 && cr.b < 1e5 && cr.c < 1e5) || !(cr.alpha > 0 && cr.alpha < 180) ||
+      !(cr.beta > 0 && cr.beta < 180) || !(cr.gamma > 0 && cr.gamma < 180) || !std::isfinite(cr.volume()))
+    throw CifError(path, "no cell", "cell lengths must lie below 10^5 Å and angles inside (0°, 180°)");
   gemmi::UnitCell cell(cr.a, cr.b, cr.c, cr.alpha, cr.beta, cr.gamma);
 
   // Asymmetric-unit sites.
@@ -410,6 +436,14 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
     cr.spacegroup_symbol = sym.file_hm;
   }
 
+  if (cr.ops.size() > kMaxSymmetryOps)
+    throw CifError(path, "bad symmetry",
+                   std::to_string(cr.ops.size()) + " symmetry operations (at most " + std::to_string(kMaxSymmetryOps) + ")");
+  if (raw.size() > kMaxCellSites / cr.ops.size())
+    throw CifError(path, "too many atoms",
+                   std::to_string(raw.size()) + " sites × " + std::to_string(cr.ops.size()) +
+                       " symmetry operations exceed the " + std::to_string(kMaxCellSites) + " sites a cell may have");
+
   // Expand to the full cell and merge (see CifReadOptions::merge_distance).
   const auto L = cr.lattice_vectors();
   const double tol2 = opt.merge_distance * opt.merge_distance;
@@ -429,6 +463,57 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
   std::vector<std::array<double, 3>> positions;  // one per position group
   std::vector<double> group_occ;
   std::vector<std::string> group_labels;
+  // Position groups are looked up through a grid of fractional cells, each at least
+  // merge_distance wide in every direction (|Δf_i| ≤ |Δr|·|b_i| with b_i the reciprocal
+  // vectors), so a lookup checks only the neighbouring cells instead of every group.
+  std::array<int, 3> ncell{1, 1, 1};
+  {
+    const double det = L[0][0] * (L[1][1] * L[2][2] - L[1][2] * L[2][1]) -
+                       L[0][1] * (L[1][0] * L[2][2] - L[1][2] * L[2][0]) +
+                       L[0][2] * (L[1][0] * L[2][1] - L[1][1] * L[2][0]);
+    for (int i = 0; i < 3; ++i) {
+      // |b_i| = |L[j] × L[k]| / |det| for (i, j, k) cyclic.
+      const auto& u = L[(i + 1) % 3];
+      const auto& v = L[(i + 2) % 3];
+      const double cx = u[1] * v[2] - u[2] * v[1], cy = u[2] * v[0] - u[0] * v[2], cz = u[0] * v[1] - u[1] * v[0];
+      const double b = std::sqrt(cx * cx + cy * cy + cz * cz) / std::abs(det);
+      const double n = opt.merge_distance > 0 && b > 0 ? std::floor(1.0 / (opt.merge_distance * b)) : 1.0;
+      ncell[i] = std::isfinite(n) ? static_cast<int>(std::clamp(n, 1.0, 256.0)) : 1;
+    }
+  }
+  auto cell_of = [&](const std::array<double, 3>& x) {
+    std::array<int, 3> c{};
+    for (int i = 0; i < 3; ++i) {
+      const double f = std::isfinite(x[i]) ? std::floor(x[i] * ncell[i]) : 0.0;
+      c[i] = static_cast<int>(std::clamp(f, 0.0, static_cast<double>(ncell[i] - 1)));
+    }
+    return c;
+  };
+  auto key_of = [&](int i, int j, int k) {
+    return (static_cast<std::uint64_t>(i) << 16 | static_cast<std::uint64_t>(j) << 8 | static_cast<std::uint64_t>(k));
+  };
+  std::unordered_map<std::uint64_t, std::vector<int>> groups_in_cell;
+  // The first (lowest-numbered) group within merge_distance of x, or -1.
+  auto find_group = [&](const std::array<double, 3>& x) {
+    const std::array<int, 3> c = cell_of(x);
+    int best = -1;
+    std::array<std::vector<int>, 3> near;
+    for (int i = 0; i < 3; ++i) {
+      for (int d = -1; d <= 1; ++d) {
+        const int v = ((c[i] + d) % ncell[i] + ncell[i]) % ncell[i];
+        if (std::find(near[i].begin(), near[i].end(), v) == near[i].end()) near[i].push_back(v);
+      }
+    }
+    for (int i : near[0])
+      for (int j : near[1])
+        for (int k : near[2]) {
+          const auto it = groups_in_cell.find(key_of(i, j, k));
+          if (it == groups_in_cell.end()) continue;
+          for (int g : it->second)
+            if ((best < 0 || g < best) && dist2(positions[g], x) < tol2) best = g;
+        }
+    return best;
+  };
   for (std::size_t i = 0; i < raw.size(); ++i) {
     RawSite& rs = raw[i];
     // Put a site that lies within merge_distance of a special position exactly on it: the mean
@@ -455,11 +540,11 @@ Crystal read_block(cif::Block& block, const std::string& path, const CifReadOpti
       bool dup = false;
       for (std::size_t k = first_copy; k < cr.sites.size() && !dup; ++k) dup = dist2(cr.sites[k].fract, x) < tol2;
       if (dup) continue;
-      int group = -1;
-      for (std::size_t g = 0; g < positions.size() && group < 0; ++g)
-        if (dist2(positions[g], x) < tol2) group = static_cast<int>(g);
+      int group = find_group(x);
       if (group < 0) {
         group = static_cast<int>(positions.size());
+        const std::array<int, 3> c = cell_of(x);
+        groups_in_cell[key_of(c[0], c[1], c[2])].push_back(group);
         positions.push_back(x);
         group_occ.push_back(0.0);
         group_labels.emplace_back();

@@ -1,5 +1,6 @@
 // CIF → Crystal. The only gemmi user in the project (xrd/cif_reader.cpp).
 #pragma once
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -10,7 +11,7 @@ namespace xrdid::xrd {
 
 // Why a CIF was refused. reason() is a short fixed code for statistics:
 // "unreadable", "syntax", "no block", "no cell", "no atoms", "bad coordinates", "unknown element",
-// "occupancy > 1", "no symmetry", "bad symmetry".
+// "occupancy > 1", "no symmetry", "bad symmetry", "too many atoms".
 class CifError : public std::runtime_error {
  public:
   CifError(const std::string& path, std::string reason, const std::string& detail);
@@ -38,6 +39,15 @@ struct CifReadOptions {
   bool detect_symmetry = true;
   double symmetry_tolerance = 0;  // Å; 0 = kSymmetryTolerance
 };
+
+// The most sites a full cell may have before merging (asymmetric-unit sites × symmetry
+// operations). Larger cells are refused ("too many atoms") before they are expanded: the
+// duplicate check of each site's copies is quadratic in the operations. The largest COD cells
+// hold a few 10⁴ sites.
+inline constexpr std::size_t kMaxCellSites = 100'000;
+// The most symmetry operations a CIF may list (8 × the 192 of F m -3 m); more are refused
+// ("bad symmetry").
+inline constexpr std::size_t kMaxSymmetryOps = 1536;
 
 // Reads a CIF file. Throws CifError (a std::runtime_error) naming the file and the reason.
 // Symmetry: the symop loop (_space_group_symop_operation_xyz / _symmetry_equiv_pos_as_xyz) if

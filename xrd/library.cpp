@@ -15,6 +15,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/json_value.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/export.hpp"
 #include "xrd/symmetry.hpp"
@@ -50,6 +51,25 @@ struct Header {
 static_assert(sizeof(Header) == kHeaderBytes);
 
 std::uint64_t align64(std::uint64_t x) { return (x + 63) / 64 * 64; }
+
+// True when the relative path p, joined to any folder, stays inside that folder.
+bool stays_inside(const std::filesystem::path& p) {
+  if (p.is_absolute() || p.has_root_name() || p.has_root_directory()) return false;
+  const std::filesystem::path n = p.lexically_normal();
+  return n.empty() || *n.begin() != "..";
+}
+
+// The paths a library records come from files that may have come from anywhere: an id (shown
+// in reports, the name of the CIF relative to the input folder) may not be absolute or climb
+// out with "..", and neither it nor a source may hold control characters.
+void check_entry_paths(const LibraryEntry& e) {
+  auto control = [](const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  };
+  if (control(e.id) || !stays_inside(std::filesystem::path(e.id)))
+    throw std::runtime_error("entry id '" + e.id + "' is absolute, climbs out with '..' or holds control characters");
+  if (control(e.source)) throw std::runtime_error("entry '" + e.id + "' has a source path with control characters");
+}
 
 }  // namespace
 
@@ -218,6 +238,15 @@ Library load_library(const std::string& path, bool patterns) {
     throw std::runtime_error(path + ": is a folder, not a library file (build one with `xrdid library build`)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open library (" + std::strerror(errno) + ")");
+  return load_library(in, path, patterns);
+}
+
+Library load_library(std::istream& in, const std::string& path, bool patterns) {
+  in.seekg(0, std::ios::end);
+  const std::streamoff end = in.tellg();
+  in.seekg(0);
+  if (end < 0 || !in) throw std::runtime_error(path + ": cannot read library (not a regular file?)");
+  const auto file_size = static_cast<std::uint64_t>(end);
   Header h{};
   in.read(reinterpret_cast<char*>(&h), sizeof h);
   if (!in || std::memcmp(h.magic, kMagic, 8) != 0) {
@@ -228,46 +257,70 @@ Library load_library(const std::string& path, bool patterns) {
                                   : std::string(" (build one with `xrdid library build CIFS... -o LIB`)")));
   }
   if (h.version != kVersion) throw std::runtime_error(path + ": unsupported library version " + std::to_string(h.version));
-  in.seekg(0, std::ios::end);
-  const auto file_size = static_cast<std::uint64_t>(in.tellg());
-  if (h.header_bytes != kHeaderBytes || h.metadata_offset + h.metadata_bytes > file_size ||
-      h.patterns_bytes != h.n_entries * h.n_points * sizeof(float) || h.patterns_offset + h.patterns_bytes > file_size)
-    throw std::runtime_error(path + ": truncated or inconsistent library file");
+  // Each size is checked against the file before anything is allocated; the sums and the
+  // product are formed so that they cannot wrap around.
+  const auto fits = [&](std::uint64_t offset, std::uint64_t bytes) {
+    return offset <= file_size && bytes <= file_size - offset;
+  };
+  if (h.header_bytes != kHeaderBytes || !fits(h.metadata_offset, h.metadata_bytes) ||
+      !fits(h.patterns_offset, h.patterns_bytes))
+    throw std::runtime_error(path + ": truncated or inconsistent library file (a block lies past the end of its " +
+                             std::to_string(file_size) + " bytes)");
+  if (h.n_points > kMaxGridPoints)
+    throw std::runtime_error(path + ": header claims " + std::to_string(h.n_points) + " grid points (at most " +
+                             std::to_string(kMaxGridPoints) + ")");
+  if (!(std::isfinite(h.two_theta_start) && std::isfinite(h.two_theta_step) && h.two_theta_step > 0.0))
+    throw std::runtime_error(path + ": header has a non-finite 2θ start or a step that is not positive");
+  if (h.n_points != 0 && h.n_entries > h.patterns_bytes / (h.n_points * sizeof(float)))
+    throw std::runtime_error(path + ": header claims " + std::to_string(h.n_entries) + " entries × " +
+                             std::to_string(h.n_points) + " points, more than its pattern block holds");
+  if (h.patterns_bytes != h.n_entries * h.n_points * sizeof(float))
+    throw std::runtime_error(path + ": truncated or inconsistent library file (pattern block size)");
   std::string meta_text(h.metadata_bytes, '\0');
   in.seekg(static_cast<std::streamoff>(h.metadata_offset));
   in.read(meta_text.data(), static_cast<std::streamsize>(meta_text.size()));
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(meta_text);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": bad library metadata: " + e.what());
-  }
+  if (!in) throw std::runtime_error(path + ": truncated metadata block");
   Library lib;
   lib.two_theta_start = h.two_theta_start;
   lib.two_theta_step = h.two_theta_step;
   lib.n_points = h.n_points;
   lib.wavelength = {h.wavelength_alpha1, h.wavelength_alpha2, h.wavelength_ratio21};
-  lib.settings_json = meta.value("settings", nlohmann::json::object()).dump();
-  const auto& arr = meta.at("entries");
-  if (arr.size() != h.n_entries) throw std::runtime_error(path + ": metadata lists a different number of entries");
-  for (const auto& j : arr) {
-    LibraryEntry e;
-    e.id = j.value("id", "");
-    e.source = j.value("source", "");
-    e.formula = j.value("formula", "");
-    e.reduced_formula = j.value("reduced_formula", "");
-    e.elements = j.value("elements", std::vector<std::string>{});
-    e.spacegroup = j.value("spacegroup", "");
-    e.spacegroup_number = j.value("spacegroup_number", 0);
-    // Libraries written before detection: the stored group is the declared one.
-    e.declared_spacegroup = j.value("declared_spacegroup", e.spacegroup);
-    e.declared_spacegroup_number = j.value("declared_spacegroup_number", e.spacegroup_number);
-    e.detected_spacegroup = j.value("detected_spacegroup", "");
-    e.detected_spacegroup_number = j.value("detected_spacegroup_number", 0);
-    e.cell = j.value("cell", std::array<double, 6>{});
-    e.n_sites = j.value("n_sites", 0);
-    e.density = j.value("density", 0.0);
-    lib.entries.push_back(std::move(e));
+  try {
+    const nlohmann::json meta = nlohmann::json::parse(meta_text);
+    if (!meta.is_object()) throw std::runtime_error("not a JSON object");
+    const auto settings = meta.value("settings", nlohmann::json::object());
+    if (!settings.is_object()) throw std::runtime_error("\"settings\" is not an object");
+    lib.settings_json = settings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto it = meta.find("entries");
+    if (it == meta.end() || !it->is_array()) throw std::runtime_error("no \"entries\" array");
+    if (it->size() != h.n_entries)
+      throw std::runtime_error("lists " + std::to_string(it->size()) + " entries, the header " + std::to_string(h.n_entries));
+    lib.entries.reserve(it->size());
+    for (const auto& j : *it) {
+      if (!j.is_object()) throw std::runtime_error("an entry is not a JSON object");
+      LibraryEntry e;
+      e.id = j.value("id", "");
+      e.source = j.value("source", "");
+      e.formula = j.value("formula", "");
+      e.reduced_formula = j.value("reduced_formula", "");
+      e.elements = j.value("elements", std::vector<std::string>{});
+      e.spacegroup = j.value("spacegroup", "");
+      e.spacegroup_number = common::json_number_or<int>(j, "spacegroup_number", 0, "entry");
+      // Libraries written before detection: the stored group is the declared one.
+      e.declared_spacegroup = j.value("declared_spacegroup", e.spacegroup);
+      e.declared_spacegroup_number = common::json_number_or<int>(j, "declared_spacegroup_number", e.spacegroup_number, "entry");
+      e.detected_spacegroup = j.value("detected_spacegroup", "");
+      e.detected_spacegroup_number = common::json_number_or<int>(j, "detected_spacegroup_number", 0, "entry");
+      const std::vector<double> cell = common::json_numbers_or<double>(j, "cell", std::vector<double>(6, 0.0), "entry");
+      if (cell.size() != 6) throw std::runtime_error("an entry's cell does not have 6 numbers");
+      std::copy(cell.begin(), cell.end(), e.cell.begin());
+      e.n_sites = common::json_number_or<int>(j, "n_sites", 0, "entry");
+      e.density = common::json_number_or<double>(j, "density", 0.0, "entry");
+      check_entry_paths(e);
+      lib.entries.push_back(std::move(e));
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": bad library metadata: " + e.what());
   }
   if (patterns) {
     lib.patterns.resize(h.n_entries * h.n_points);
@@ -289,6 +342,9 @@ std::string entry_cif_path(const Library& lib, std::size_t i, const std::string&
     build_dir = nlohmann::json::parse(lib.settings_json).value("build_dir", "");
   } catch (const std::exception&) {
   }
+  // A relative source is looked up under the build folder and the library's folder only when
+  // it stays inside them: "../../x.cif" recorded in a library never reaches upwards from there.
+  if (!stays_inside(p)) return source;
   for (const fs::path& base : {fs::path(build_dir), fs::path(library_path).parent_path()}) {
     if (base.empty()) continue;
     if (fs::exists(base / p, ec)) return (base / p).lexically_normal().string();

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -68,13 +69,21 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
 
 void save_library(const Library& lib, const std::string& path);  // atomic (temp file + rename)
 // Reads a library; with patterns = false only the header and metadata (for `library info`).
-// Throws std::runtime_error naming the file for a bad magic, version or size.
+// Throws std::runtime_error naming the file for a bad magic, version or size, or an entry id
+// that is absolute or climbs out with "..".
+// Every size in the header is checked against the file and against kMaxGridPoints before any
+// memory is taken.
 Library load_library(const std::string& path, bool patterns = true);
+// Same, from an open stream (positioned anywhere; it is read from its start); `name` stands in
+// for the path in messages.
+Library load_library(std::istream& in, const std::string& name, bool patterns = true);
 
 // The CIF of entry i of a library loaded from `library_path`: its recorded source when that
 // exists from here, else the source relative to the folder the library was built from, else
 // relative to the library file's folder; the recorded source when none exists (so an error
-// names the path the user knows).
+// names the path the user knows). A relative source that climbs out with ".." is never looked
+// up under those two folders. The path is only ever read as a CIF (read_cif refuses anything
+// but a regular file); nothing in a library is executed or written to.
 std::string entry_cif_path(const Library& lib, std::size_t i, const std::string& library_path);
 
 }  // namespace xrdid::xrd

@@ -5,12 +5,20 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace xrdid::xrd {
 
 std::vector<double> uniform_grid(double start, double stop, double step) {
+  if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
+    throw std::invalid_argument("uniform_grid: start, stop and step must be finite numbers");
   if (!(step > 0) || !(stop > start)) throw std::invalid_argument("uniform_grid: need step > 0 and stop > start");
-  const auto n = static_cast<std::size_t>(std::ceil((stop - start) / step - 1e-9));
+  const double count = std::ceil((stop - start) / step - 1e-9);
+  if (!(count <= static_cast<double>(kMaxGridPoints)))
+    throw std::invalid_argument("uniform_grid: " + std::to_string(start) + " to " + std::to_string(stop) + " in steps of " +
+                                std::to_string(step) + " would be " + std::to_string(count) + " points (at most " +
+                                std::to_string(kMaxGridPoints) + ")");
+  const auto n = static_cast<std::size_t>(count);
   std::vector<double> g(n);
   for (std::size_t i = 0; i < n; ++i) g[i] = start + static_cast<double>(i) * step;
   return g;

@@ -1,6 +1,7 @@
 // Rendering sticks into a profile on any 2θ grid (fixed Gaussian as in the seed, or
 // pseudo-Voigt with Caglioti + Scherrer widths), and the one-call CIF-to-pattern helper.
 #pragma once
+#include <cstddef>
 #include <vector>
 
 #include "xrd/crystal.hpp"
@@ -26,8 +27,14 @@ struct ProfileOptions {
   double normalize_to = 100.0;  // scale the maximum to this; ≤ 0 leaves the raw sum
 };
 
+// The most points a 2θ grid (simulated, library or model input) may have: 10⁷, i.e. a step of
+// 2·10⁻⁵° over 0–200°. Larger requests (a step typed wrongly, a corrupt header) are refused
+// before memory is taken.
+inline constexpr std::size_t kMaxGridPoints = 10'000'000;
+
 // arange semantics: start, start+step, … while < stop (with a 1e-9·step guard), so
-// uniform_grid(0, 120, 0.02) has exactly 6000 points, 0 … 119.98.
+// uniform_grid(0, 120, 0.02) has exactly 6000 points, 0 … 119.98. Throws std::invalid_argument
+// for non-finite bounds, step ≤ 0, stop ≤ start or more than kMaxGridPoints points.
 std::vector<double> uniform_grid(double start, double stop, double step);
 
 // Adds weight · Σ_k I_k · profile_k(x) into acc (float64, acc.size() == grid.size()).
