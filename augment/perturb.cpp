@@ -167,16 +167,14 @@ void apply_perturbation(xrd::Pattern& pat, const Perturbation& p, std::uint64_t 
   if (p.counts > 0) {
     const float m2 = *std::max_element(pat.intensity.begin(), pat.intensity.end());
     const double k = m2 > 0 ? p.counts / m2 : 0.0;
-    for (auto& v : pat.intensity) {
-      const double mean = std::max(0.0, static_cast<double>(v) * k);
-      v = mean > 0 ? static_cast<float>(std::poisson_distribution<long long>(mean)(rng)) : 0.f;
-    }
+    for (auto& v : pat.intensity) v = static_cast<float>(v * k);
+    poisson_noise(pat, rng);
   }
-  if (p.noise > 0)
-    for (auto& v : pat.intensity) {
-      const double mean = std::max(0.0, static_cast<double>(v) / p.noise);
-      v = mean > 0 ? static_cast<float>(std::poisson_distribution<long long>(mean)(rng) * p.noise) : 0.f;
-    }
+  if (p.noise > 0) {
+    for (auto& v : pat.intensity) v = static_cast<float>(v / p.noise);
+    poisson_noise(pat, rng);
+    for (auto& v : pat.intensity) v = static_cast<float>(v * p.noise);
+  }
   if (p.range_lo >= 0) {
     xrd::Pattern out;
     out.wavelength = pat.wavelength;

@@ -22,14 +22,21 @@ Calibration calibration(Method m) {
 
 void assign_probabilities(std::vector<Candidate>& rows, Method m) {
   const Calibration k = calibration(m);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    // The margin over the best other row; a lone row (chemistry filters leave one) has none.
-    double best_other = rows[i].score;
-    bool any = false;
-    for (std::size_t j = 0; j < rows.size(); ++j)
-      if (j != i) best_other = any ? std::max(best_other, rows[j].score) : rows[j].score, any = true;
-    const double margin = rows[i].score - best_other;
-    rows[i].probability = 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * rows[i].score + k.w_margin * margin)));
+  // The best and second-best scores: every row's margin is over the best of the others.
+  double best = -1e300, second = -1e300;
+  for (const auto& r : rows) {
+    if (r.score > best) second = best, best = r.score;
+    else if (r.score > second) second = r.score;
+  }
+  bool best_taken = false;
+  for (auto& r : rows) {
+    double margin = 0.0;  // a lone row (chemistry filters leave one) has no margin
+    if (rows.size() > 1) {
+      const bool is_best = !best_taken && r.score == best;
+      best_taken = best_taken || is_best;
+      margin = r.score - (is_best ? second : best);
+    }
+    r.probability = 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * r.score + k.w_margin * margin)));
   }
 }
 
