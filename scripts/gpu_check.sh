@@ -60,6 +60,7 @@ ours() { LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$@"; }
 
 if [[ $phase == full ]]; then
   flog=$OUT/full_scale.log
+  W=${TMPDIR:-/tmp}/xrdid-full && mkdir -p "$W"
   {
     echo "== $(date -u) $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null) full-scale run"
     mkdir -p gpu-data/x && tar -xJf gpu-data/shared.tar.xz -C gpu-data/x
@@ -68,42 +69,45 @@ if [[ $phase == full ]]; then
     # Adam; batch 256 with TF32; stop at 100 epochs, 10 epochs without improvement, or 7 minutes.
     time ours "$BIN/xrdid" train gpu-data/shared.xrdlib --config seed --copies 5 --epochs 100 --batch 256 \
       --device cuda --tf32 --patience 10 --max-time "${MAX_TIME:-420}" --threads 16 --no-progress \
-      -o "$OUT/full.safetensors"
+      -o "$W/full.safetensors"
     ours "$BIN/xrdid" eval gpu-data/x/measured/rruff-opxrd --cifs gpu-data/x/cif/rruff-opxrd --library gpu-data/shared.xrdlib \
-      --model "$OUT/full.safetensors" --method model hybrid --device cuda
+      --model "$W/full.safetensors" --method model hybrid --device cuda
   } 2>&1 | tee "$flog"
   exit 0
 fi
 
 log=$OUT/gpu_check.log
+# $OUT keeps at most a few files (the log, benchmark JSON, peer tables, sanitizer log, summary);
+# the end-to-end run's models and rankings stay in a scratch folder.
+E2E=${TMPDIR:-/tmp}/xrdid-e2e
 # Step limits (seconds): they sum to 540 at most; a whole run takes about 250 s on an H200.
 T_TEST=60 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=150 T_CONV=30 T_SAN=${T_SAN:-80}
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
   ours ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
-  mkdir -p "$OUT/e2e/gpu" "$OUT/e2e/cpu"
+  mkdir -p "$E2E/gpu" "$E2E/cpu"
   # The CPU twin of the end-to-end run trains in the background while the GPU tests run.
-  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$OUT/e2e/cpu/m.safetensors" --config compact --epochs 3 \
-    --copies 4 --no-progress --device cpu --engine planned --threads 8 >"$OUT/e2e/cpu/train.log" 2>&1 &
+  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$E2E/cpu/m.safetensors" --config compact --epochs 3 \
+    --copies 4 --no-progress --device cpu --engine planned --threads 8 >"$E2E/cpu/train.log" 2>&1 &
   cpu_train=$!
   echo "== GPU tests"
   ours timeout $T_TEST "$BIN/test_gpu" --duration=true
   echo "test_gpu exit: $?"
   echo "== end to end: train and identify with --device cuda (bundled phases, compact, 3 epochs)"
-  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$OUT/e2e/gpu/m.safetensors" --config compact --epochs 3 \
+  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$E2E/gpu/m.safetensors" --config compact --epochs 3 \
     --copies 4 --no-progress --device cuda --engine planned --threads 8
   echo "train --device cuda exit: $?"
   wait $cpu_train; echo "train --device cpu exit: $?"
-  paste -d' ' "$OUT/e2e/gpu/learning_curve.csv" "$OUT/e2e/cpu/learning_curve.csv"
-  ours "$BIN/xrdid" library build data/phases -o "$OUT/e2e/ph.xrdlib" >/dev/null &&
-    ours "$BIN/xrdid" simulate data/phases/NaCl.cif -o "$OUT/e2e/nacl.xy" >/dev/null 2>&1
+  paste -d' ' "$E2E/gpu/learning_curve.csv" "$E2E/cpu/learning_curve.csv"
+  ours "$BIN/xrdid" library build data/phases -o "$E2E/ph.xrdlib" >/dev/null &&
+    ours "$BIN/xrdid" simulate data/phases/NaCl.cif -o "$E2E/nacl.xy" >/dev/null 2>&1
   for dev in cuda cpu; do
-    ours timeout $T_ID "$BIN/xrdid" identify "$OUT/e2e/nacl.xy" --library "$OUT/e2e/ph.xrdlib" \
-      --model "$OUT/e2e/gpu/m.safetensors" --method model --device $dev --json >"$OUT/e2e/id_$dev.json"
+    ours timeout $T_ID "$BIN/xrdid" identify "$E2E/nacl.xy" --library "$E2E/ph.xrdlib" \
+      --model "$E2E/gpu/m.safetensors" --method model --device $dev --json >"$E2E/id_$dev.json"
     echo "identify --device $dev exit: $?"
   done
-  cmp -s "$OUT/e2e/id_cuda.json" "$OUT/e2e/id_cpu.json" && echo "identify: cuda and cpu rankings identical" ||
-    diff <(grep -E '"(id|rank)"' "$OUT/e2e/id_cuda.json") <(grep -E '"(id|rank)"' "$OUT/e2e/id_cpu.json") | head -20
+  cmp -s "$E2E/id_cuda.json" "$E2E/id_cpu.json" && echo "identify: cuda and cpu rankings identical" ||
+    diff <(grep -E '"(id|rank)"' "$E2E/id_cuda.json") <(grep -E '"(id|rank)"' "$E2E/id_cpu.json") | head -20
   if [[ -n ${QUICK:-} ]]; then T_BENCH=0 T_PEER=0 T_CONV=0; echo "== QUICK: no benchmarks or peers"; fi
   (( T_BENCH > 0 )) && echo "== benchmarks (ceilings, kernels, whole step)"
   (( T_BENCH > 0 )) && ours timeout $T_BENCH "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \

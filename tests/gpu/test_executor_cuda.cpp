@@ -109,7 +109,10 @@ void gpu_vs_cpu(const std::string& config, int length, int n, int classes, const
       std::fill(cg.begin(), cg.end(), NAN);
       eg.infer(x.data(), m, nullptr, cg.data());
       double d = 0;
-      for (std::size_t i = 0; i < cc.size(); ++i) d = std::max(d, static_cast<double>(std::abs(cc[i] - cg[i])));
+      for (std::size_t i = 0; i < cc.size(); ++i) {
+        const double e = std::abs(static_cast<double>(cc[i]) - static_cast<double>(cg[i]));
+        d = std::isnan(e) ? INFINITY : std::max(d, e);  // std::max alone would drop a NaN
+      }
       INFO("eval batch " << m << " run " << rep);
       CHECK(d <= tol + 1e-6);  // NaN (an unwritten output) fails this
     }
