@@ -243,6 +243,45 @@ void BM_Step_Infer(benchmark::State& state) {
 }
 BENCHMARK(BM_Step_Infer)->Arg(1)->Arg(16)->Arg(256)->UseRealTime()->MinTime(1.0)->Unit(benchmark::kMillisecond);
 
+// Where a step's time goes: the same steps run eagerly with an event between every two ops
+// (CudaBackendOptions::profile); the table goes to stdout. Args: 0 train / 1 inference, batch, tf32.
+void BM_Step_Profile(benchmark::State& state) {
+  const bool infer = state.range(0) != 0;
+  const int n = static_cast<int>(state.range(1));
+  SeedSetup m;
+  cuda::CudaBackendOptions o;
+  o.tf32 = state.range(2) != 0;
+  o.profile = true;
+  auto be = cuda::make_cuda_backend<float>(o);
+  nn::exec::ExecutorOptions eo;
+  eo.inference_only = infer;
+  nn::exec::Net1DExecutor<float> ex(*be, m.net, m.head, eo);
+  std::vector<float> x(static_cast<std::size_t>(n) * m.cfg.input_length);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (auto& v : x) v = u(rng);
+  std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = (i * 7919) % kClasses;
+  std::vector<float> cos(static_cast<std::size_t>(n) * kClasses);
+  std::uint64_t step = 0;
+  auto one = [&] {
+    if (infer)
+      ex.infer(x.data(), n, nullptr, cos.data());
+    else
+      benchmark::DoNotOptimize(ex.train_step(x.data(), y.data(), n, ++step, 1e-4).loss);
+  };
+  one();  // warm-up, not counted
+  for (auto _ : state) one();
+  state.SetItemsProcessed(state.iterations() * n);
+  const std::string what = std::string(infer ? "infer" : "train") + " b" + std::to_string(n) + (o.tf32 ? " tf32" : " fp32");
+  state.SetLabel(what + " profiled");
+  std::printf("\n== %s\n%s\n", what.c_str(), cuda::profile_report(*be).c_str());
+}
+BENCHMARK(BM_Step_Profile)
+    ->ArgNames({"infer", "batch", "tf32"})
+    ->Args({0, 16, 0})->Args({0, 256, 0})->Args({0, 256, 1})->Args({1, 1, 0})
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernels/common.cuh"
+#include "kernels/fast_div.hpp"
 #include "kernels/ops_cuda.hpp"
 #include "nn/ops/element.hpp"
 #include "nn/ops/random.hpp"
@@ -18,9 +19,10 @@ namespace xrdid::cuda {
 namespace {
 
 using i64 = std::int64_t;
+using u32 = std::uint32_t;
 constexpr int kThreads = 256;
 
-enum class Sums { kX, kSqDev, kGrad, kSwishGrad };
+enum class Sums { kXSq, kGrad, kSwishGrad };
 
 // What the fused backward needs to recompute g = dy * dropout_scale * swish'(x_bn) from x and dy:
 // the forward BN coefficients coef[2c], coef[2c+1] (x_bn = x*a + b0) and the dropout mask.
@@ -47,19 +49,20 @@ __device__ __forceinline__ T swish_grad(const SwishGrad<T>& sw, std::uint64_t se
 }
 
 // Block (c, split) reduces its contiguous chunk of channel c's N*L values (flattened (n, l)) to
-// up to two double partial sums in ws[(c*S + split)*2 + k]. kX: sum x; kSqDev: sum (x - mu_c)^2
-// with mu from `mu` (double); kGrad: sum dy and sum dy*(x - mean_c); kSwishGrad: the same two
-// sums of g = swish_grad(sw, ...) in place of dy.
+// two double partial sums in ws[(c*S + split)*2 + k]. kXSq: sum x and sum x^2 (one pass; in
+// double the variance E[x^2] - mean^2 loses ~1e-16 * E[x^2] / var, far below float rounding);
+// kGrad: sum dy and sum dy*(x - mean_c); kSwishGrad: the same two sums of g = swish_grad(sw, ...)
+// in place of dy.
 template <class T, Sums kMode>
 __global__ void __launch_bounds__(kThreads)
-    batchnorm_partial_kernel(i64 N, i64 C, i64 L, i64 chunk, const T* __restrict__ x, const T* __restrict__ dy,
-                             const double* __restrict__ mu, const T* __restrict__ mean, double* __restrict__ ws,
+    batchnorm_partial_kernel(i64 N, i64 C, FastDiv fL, i64 chunk, const T* __restrict__ x, const T* __restrict__ dy,
+                             const T* __restrict__ mean, double* __restrict__ ws,
                              SwishGrad<T> sw) {
   constexpr bool kTwo = kMode == Sums::kGrad || kMode == Sums::kSwishGrad;
   __shared__ double red[32];
-  const i64 c = blockIdx.x, S = gridDim.y, M = N * L;
+  const i64 L = fL.d, c = blockIdx.x, S = gridDim.y, M = N * L;
   const i64 j0 = blockIdx.y * chunk, j1 = min(M, j0 + chunk);
-  const double m = kMode == Sums::kSqDev ? mu[c] : (kTwo ? static_cast<double>(mean[c]) : 0.0);
+  const double m = kTwo ? static_cast<double>(mean[c]) : 0.0;
   std::uint64_t seed = 0;
   T fa = T(0), fb = T(0);
   if constexpr (kMode == Sums::kSwishGrad) {
@@ -69,13 +72,11 @@ __global__ void __launch_bounds__(kThreads)
   }
   double a0 = 0, a1 = 0;
   for (i64 j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    const i64 n = j / L, l = j - n * L, idx = (n * C + c) * L + l;
+    const i64 n = fL.div(static_cast<u32>(j)), l = j - n * L, idx = (n * C + c) * L + l;
     const double xv = static_cast<double>(x[idx]);
-    if constexpr (kMode == Sums::kX) {
+    if constexpr (kMode == Sums::kXSq) {
       a0 += xv;
-    } else if constexpr (kMode == Sums::kSqDev) {
-      const double d = xv - m;
-      a0 += d * d;
+      a1 += xv * xv;
     } else {
       double g;
       if constexpr (kMode == Sums::kGrad)
@@ -87,7 +88,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   a0 = block_sum(a0, red);
-  if constexpr (kTwo) a1 = block_sum(a1, red);
+  a1 = block_sum(a1, red);
   if (threadIdx.x == 0) {
     ws[(c * S + blockIdx.y) * 2] = a0;
     ws[(c * S + blockIdx.y) * 2 + 1] = a1;
@@ -101,21 +102,16 @@ __device__ __forceinline__ double sum_splits(const double* ws, i64 c, i64 S, int
   return a;
 }
 
-// One thread per channel: mean (double, for pass 2, and T output).
+// One thread per channel: mean and biased variance from the kXSq sums (the variance clamped at 0).
 template <class T>
-__global__ void batchnorm_mean_kernel(i64 C, i64 S, double inv_m, const double* __restrict__ ws,
-                                      double* __restrict__ mu, T* __restrict__ mean) {
+__global__ void batchnorm_mean_var_kernel(i64 C, i64 S, double inv_m, const double* __restrict__ ws,
+                                          T* __restrict__ mean, T* __restrict__ var) {
   const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
   if (c >= C) return;
   const double m = sum_splits(ws, c, S, 0) * inv_m;
-  mu[c] = m;
+  const double v = sum_splits(ws, c, S, 1) * inv_m - m * m;
   mean[c] = static_cast<T>(m);
-}
-
-template <class T>
-__global__ void batchnorm_var_kernel(i64 C, i64 S, double inv_m, const double* __restrict__ ws, T* __restrict__ var) {
-  const i64 c = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
-  if (c < C) var[c] = static_cast<T>(sum_splits(ws, c, S, 0) * inv_m);
+  var[c] = static_cast<T>(v > 0 ? v : 0.0);
 }
 
 // One thread per channel: y = x*a + b0 coefficients, rounded exactly as the CPU reference.
@@ -132,11 +128,11 @@ __global__ void batchnorm_coef_kernel(i64 C, const T* __restrict__ mean, const T
 
 // Grid-stride over the N*C*L elements: y = x*a[c] + b0[c].
 template <class T>
-__global__ void batchnorm_forward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x, const T* __restrict__ coef,
+__global__ void batchnorm_forward_kernel(i64 total, FastDiv fC, FastDiv fL, const T* __restrict__ x, const T* __restrict__ coef,
                                          T* __restrict__ y) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 c = (i / L) % C;
+    const i64 c = fC.mod(fL.div(static_cast<u32>(i)));
     y[i] = x[i] * coef[2 * c] + coef[2 * c + 1];
   }
 }
@@ -144,14 +140,14 @@ __global__ void batchnorm_forward_kernel(i64 total, i64 C, i64 L, const T* __res
 // Grid-stride, fused: v = BN(x); a = swish(v); y = a * dropout_scale(i) (pf = 0: y = a).
 // Optional stores of v, a. The seed is resolved once per thread.
 template <class T>
-__global__ void batchnorm_swish_dropout_forward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x,
+__global__ void batchnorm_swish_dropout_forward_kernel(i64 total, FastDiv fC, FastDiv fL, const T* __restrict__ x,
                                                        const T* __restrict__ coef, float pf, T keep_scale,
                                                        SeedArg seed_arg, T* __restrict__ xbn, T* __restrict__ act,
                                                        T* __restrict__ y) {
   const std::uint64_t seed = nn::ops::resolve(seed_arg);
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 c = (i / L) % C;
+    const i64 c = fC.mod(fL.div(static_cast<u32>(i)));
     const T v = x[i] * coef[2 * c] + coef[2 * c + 1];
     const T a = nn::ops::swish_elem(v);
     if (xbn) xbn[i] = v;
@@ -185,11 +181,11 @@ __global__ void batchnorm_backward_coef_kernel(i64 C, i64 S, double m, const dou
 
 // Grid-stride: dx += a*dy - k*x + b0 (k = b0 = 0 in evaluation mode).
 template <class T>
-__global__ void batchnorm_backward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x, const T* __restrict__ dy,
+__global__ void batchnorm_backward_kernel(i64 total, FastDiv fC, FastDiv fL, const T* __restrict__ x, const T* __restrict__ dy,
                                           const T* __restrict__ coef, T* __restrict__ dx) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 c = (i / L) % C;
+    const i64 c = fC.mod(fL.div(static_cast<u32>(i)));
     dx[i] += coef[3 * c] * dy[i] - coef[3 * c + 1] * x[i] + coef[3 * c + 2];
   }
 }
@@ -197,13 +193,13 @@ __global__ void batchnorm_backward_kernel(i64 total, i64 C, i64 L, const T* __re
 // Grid-stride, fused backward: dx += a*g - k*x + b0 with g = swish_grad(...) recomputed exactly as
 // in the kSwishGrad sums (k = b0 = 0 in evaluation mode); bcoef from batchnorm_backward_coef_kernel.
 template <class T>
-__global__ void bn_swish_dropout_backward_kernel(i64 total, i64 C, i64 L, const T* __restrict__ x,
+__global__ void bn_swish_dropout_backward_kernel(i64 total, FastDiv fC, FastDiv fL, const T* __restrict__ x,
                                                  const T* __restrict__ dy, SwishGrad<T> sw,
                                                  const T* __restrict__ bcoef, T* __restrict__ dx) {
   const std::uint64_t seed = nn::ops::resolve(sw.seed);
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 c = (i / L) % C;
+    const i64 c = fC.mod(fL.div(static_cast<u32>(i)));
     const T xv = x[i];
     const T g = swish_grad(sw, seed, sw.coef[2 * c], sw.coef[2 * c + 1], i, xv, dy[i]);
     dx[i] += bcoef[3 * c] * g - bcoef[3 * c + 1] * xv + bcoef[3 * c + 2];
@@ -223,6 +219,9 @@ __global__ void batchnorm_update_running_kernel(i64 C, double unbias, double mom
 void check_shape(const BatchNormShape& s) {
   if (s.N < 1 || s.C < 1 || s.L < 1) throw std::invalid_argument("xrdid::cuda batchnorm: sizes must be positive");
   if (s.C > 2147483647LL) throw std::invalid_argument("xrdid::cuda batchnorm: C too large");
+  if (s.N > (std::int64_t{1} << 31) || s.L > (std::int64_t{1} << 31) - 1)
+    throw std::invalid_argument("xrdid::cuda batchnorm: N or L too large");
+  check_u32(s.N * s.C * s.L, "batchnorm");
 }
 
 void check_p(double p, const char* what) {
@@ -254,19 +253,12 @@ void batchnorm_stats(const BatchNormShape& s, const T* x, T* mean, T* var, cudaS
   check_shape(s);
   const i64 S = splits_for(s), M = s.N * s.L, chunk = CEIL_DIV(M, S);
   Scratch<double> ws(static_cast<std::size_t>(s.C * S * 2), stream);
-  Scratch<double> mu(static_cast<std::size_t>(s.C), stream);
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
-  const double inv_m = 1.0 / static_cast<double>(M);
-  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kX>)
-  (s.N, s.C, s.L, chunk, x, nullptr, nullptr, nullptr, ws.get(), SwishGrad<T>{});
+  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kXSq>)
+  (s.N, s.C, FastDiv(s.L), chunk, x, nullptr, nullptr, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
-  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_mean_kernel<T>)
-  (s.C, S, inv_m, ws.get(), mu.get(), mean);
-  XRDID_CUDA_CHECK_LAUNCH();
-  XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kSqDev>)
-  (s.N, s.C, s.L, chunk, x, nullptr, mu.get(), nullptr, ws.get(), SwishGrad<T>{});
-  XRDID_CUDA_CHECK_LAUNCH();
-  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_var_kernel<T>)(s.C, S, inv_m, ws.get(), var);
+  XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_mean_var_kernel<T>)
+  (s.C, S, 1.0 / static_cast<double>(M), ws.get(), mean, var);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -277,7 +269,7 @@ void batchnorm_forward(const BatchNormShape& s, const T* x, const T* mean, const
   Scratch<T> coef(static_cast<std::size_t>(2 * s.C), stream);
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
-  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_forward_kernel<T>)(total, s.C, s.L, x, coef.get(), y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_forward_kernel<T>)(total, FastDiv(s.C), FastDiv(s.L), x, coef.get(), y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -291,7 +283,7 @@ void batchnorm_swish_dropout_forward(const BatchNormShape& s, const T* x, const 
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
   XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_swish_dropout_forward_kernel<T>)
-  (total, s.C, s.L, x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), SeedArg{nullptr, seed}, xbn,
+  (total, FastDiv(s.C), FastDiv(s.L), x, coef.get(), static_cast<float>(p), static_cast<T>(1.0 / (1.0 - p)), SeedArg{nullptr, seed}, xbn,
    act, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
@@ -307,7 +299,7 @@ void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean
   coefficients(s, mean, var, gamma, beta, eps, coef.get(), stream);
   const i64 total = s.N * s.C * s.L;
   XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_swish_dropout_forward_kernel<T>)
-  (total, s.C, s.L, x, coef.get(), static_cast<float>(pe), static_cast<T>(1.0 / (1.0 - pe)), seed, nullptr, nullptr, y);
+  (total, FastDiv(s.C), FastDiv(s.L), x, coef.get(), static_cast<float>(pe), static_cast<T>(1.0 / (1.0 - pe)), seed, nullptr, nullptr, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -334,7 +326,7 @@ void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mea
   sw.scale = static_cast<T>(1.0 / (1.0 - (sw.drop ? p : 0.0)));
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
   XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kSwishGrad>)
-  (s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), sw);
+  (s.N, s.C, FastDiv(s.L), chunk, x, dy, mean, ws.get(), sw);
   XRDID_CUDA_CHECK_LAUNCH();
   XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_backward_coef_kernel<T>)
   (s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, bcoef.get());
@@ -342,7 +334,7 @@ void bn_swish_dropout_backward(const BatchNormShape& s, const T* x, const T* mea
   if (dx) {
     const i64 total = s.N * s.C * s.L;
     XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, bn_swish_dropout_backward_kernel<T>)
-    (total, s.C, s.L, x, dy, sw, bcoef.get(), dx);
+    (total, FastDiv(s.C), FastDiv(s.L), x, dy, sw, bcoef.get(), dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }
@@ -367,7 +359,7 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
   Scratch<T> coef(static_cast<std::size_t>(3 * s.C), stream);
   const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(S));
   XRDID_LAUNCH(grid, kThreads, 0, stream, batchnorm_partial_kernel<T, Sums::kGrad>)
-  (s.N, s.C, s.L, chunk, x, dy, nullptr, mean, ws.get(), SwishGrad<T>{});
+  (s.N, s.C, FastDiv(s.L), chunk, x, dy, mean, ws.get(), SwishGrad<T>{});
   XRDID_CUDA_CHECK_LAUNCH();
   XRDID_LAUNCH(per_channel_grid(s.C), 128, 0, stream, batchnorm_backward_coef_kernel<T>)
   (s.C, S, static_cast<double>(M), ws.get(), mean, var, gamma, eps, training, dgamma, dbeta, coef.get());
@@ -375,7 +367,7 @@ void batchnorm_backward(const BatchNormShape& s, const T* x, const T* mean, cons
   if (dx) {
     const i64 total = s.N * s.C * s.L;
     XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, batchnorm_backward_kernel<T>)
-    (total, s.C, s.L, x, dy, coef.get(), dx);
+    (total, FastDiv(s.C), FastDiv(s.L), x, dy, coef.get(), dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
 }

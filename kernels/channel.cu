@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/common.cuh"
+#include "kernels/fast_div.hpp"
 #include "kernels/ops_cuda.hpp"
 
 namespace xrdid::cuda {
@@ -15,20 +16,20 @@ using i64 = std::int64_t;
 
 // Grid-stride over N*C*L: y = x * e[row].
 template <class T>
-__global__ void scale_channels_forward_kernel(i64 total, i64 L, const T* __restrict__ x, const T* __restrict__ e,
+__global__ void scale_channels_forward_kernel(i64 total, FastDiv fL, const T* __restrict__ x, const T* __restrict__ e,
                                               T* __restrict__ y) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
-    y[i] = x[i] * e[i / L];
+    y[i] = x[i] * e[fL.div(static_cast<std::uint32_t>(i))];
 }
 
 // Grid-stride over N*C*L: dx += dy * e[row].
 template <class T>
-__global__ void scale_channels_backward_data_kernel(i64 total, i64 L, const T* __restrict__ e,
+__global__ void scale_channels_backward_data_kernel(i64 total, FastDiv fL, const T* __restrict__ e,
                                                     const T* __restrict__ dy, T* __restrict__ dx) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
-    dx[i] += dy[i] * e[i / L];
+    dx[i] += dy[i] * e[fL.div(static_cast<std::uint32_t>(i))];
 }
 
 // One warp per (n, c) row: de += sum_l dy*x, accumulated in T like the CPU reference (fixed
@@ -73,7 +74,8 @@ __global__ void pad_channels_backward_kernel(i64 N, i64 C, i64 L, i64 before, i6
 }
 
 void check(i64 N, i64 C, i64 L) {
-  if (N < 0 || C < 0 || L < 1) throw std::invalid_argument("xrdid::cuda channel op: bad sizes");
+  if (N < 0 || C < 0 || L < 1 || L >= (i64{1} << 31)) throw std::invalid_argument("xrdid::cuda channel op: bad sizes");
+  check_u32(N * C * L, "channel op");
 }
 
 }  // namespace
@@ -83,7 +85,7 @@ void scale_channels_forward(i64 N, i64 C, i64 L, const T* x, const T* e, T* y, c
   check(N, C, L);
   const i64 total = N * C * L;
   if (total == 0) return;
-  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_forward_kernel<T>)(total, L, x, e, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_forward_kernel<T>)(total, FastDiv(L), x, e, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -94,7 +96,7 @@ void scale_channels_backward(i64 N, i64 C, i64 L, const T* x, const T* e, const 
   const i64 total = N * C * L;
   if (total == 0) return;
   if (dx) {
-    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_backward_data_kernel<T>)(total, L, e, dy, dx);
+    XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, scale_channels_backward_data_kernel<T>)(total, FastDiv(L), e, dy, dx);
     XRDID_CUDA_CHECK_LAUNCH();
   }
   if (de) {

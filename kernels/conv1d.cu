@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/common.cuh"
+#include "kernels/fast_div.hpp"
 #include "kernels/conv1d_problems.cuh"
 #include "kernels/cublas_util.cuh"
 #include "kernels/ops_cuda.hpp"
@@ -179,10 +180,10 @@ __global__ void conv1d_backward_bias_kernel(i64 N, i64 C, i64 L, const T* __rest
 
 // Grid-stride: y[n, c, l] += b[c] (bias after the cuBLAS pointwise GEMM).
 template <class T>
-__global__ void conv1d_add_bias_kernel(i64 total, i64 C, i64 L, const T* __restrict__ b, T* __restrict__ y) {
+__global__ void conv1d_add_bias_kernel(i64 total, FastDiv fC, FastDiv fL, const T* __restrict__ b, T* __restrict__ y) {
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
-    y[i] += b[(i / L) % C];
+    y[i] += b[fC.mod(fL.div(static_cast<std::uint32_t>(i)))];
 }
 
 void check_shape(const Conv1dShape& s) {
@@ -195,6 +196,7 @@ void check_shape(const Conv1dShape& s) {
   const i64 span = s.L_in + s.pad_left + s.pad_right - s.dilation * (s.K - 1) - 1;
   if (span < 0 || s.L_out != span / s.stride + 1) fail("L_out inconsistent with L_in, K, stride, padding");
   if (s.N > 65535) fail("N > 65535 (grid z)");
+  check_u32(s.N * std::max(s.C_in * s.L_in, s.C_out * s.L_out), "conv1d");
   const i64 kIntMax = 2147483647LL;  // the problems divide in 32 bits
   if (s.N * s.L_out > kIntMax || s.L_in + s.pad_left + s.pad_right > kIntMax || s.C_in * s.K > kIntMax ||
       s.C_out * s.K > kIntMax)
@@ -230,7 +232,7 @@ void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
                  to_int(s.N, "N"));
     if (b) {
       const i64 total = s.N * s.C_out * s.L_out;
-      XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, conv1d_add_bias_kernel<T>)(total, s.C_out, s.L_out, b, y);
+      XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, conv1d_add_bias_kernel<T>)(total, FastDiv(s.C_out), FastDiv(s.L_out), b, y);
       XRDID_CUDA_CHECK_LAUNCH();
     }
     return;

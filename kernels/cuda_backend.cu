@@ -11,6 +11,7 @@
 #include "kernels/cuda_backend.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
+#include "kernels/op_profile.hpp"
 #include "kernels/ops_cuda.hpp"
 
 namespace xrdid::cuda {
@@ -106,6 +107,12 @@ class CudaBackendCore {
     if (scratch) scope = std::make_unique<ScratchScope>(scratch, kScratchBytes);
     set_tf32(opt_.tf32);
     Recording& r = recordings_[key];
+    if (opt_.profile) {  // every call eagerly, each op between two events
+      ops();
+      profile_.finish(stream_);
+      ++counters_.eager;
+      return;
+    }
     if (!opt_.graphs || r.calls == 0) {  // the warm-up (or every call without graphs) runs eagerly
       ops();
       ++r.calls;  // counted once it succeeded: a failed warm-up is retried, not captured
@@ -138,6 +145,9 @@ class CudaBackendCore {
   }
   cudaStream_t stream() const { return stream_; }
   GraphCounters counters() const { return counters_; }
+  bool profiling() const { return opt_.profile; }
+  void mark(const std::string& label) { profile_.mark(label, stream_); }
+  std::string profile_report() const { return profile_.report(); }
 
  private:
   static void drop(Recording& r) noexcept {
@@ -151,12 +161,14 @@ class CudaBackendCore {
   void* cublas_ws_ = nullptr;
   std::map<std::string, Recording> recordings_;
   GraphCounters counters_;
+  OpProfile profile_;
 };
 
 class CountersSource {
  public:
   virtual ~CountersSource() = default;
   virtual GraphCounters graph_counters() const = 0;
+  virtual std::string profile_report() const = 0;
 };
 
 template <class T>
@@ -164,6 +176,9 @@ class CudaBackend final : public nn::exec::Backend<T>, public CountersSource {
  public:
   explicit CudaBackend(const CudaBackendOptions& o) : core_(o), s_(core_.stream()) {}
   GraphCounters graph_counters() const override { return core_.counters(); }
+  std::string profile_report() const override { return core_.profile_report(); }
+  bool profiling() const override { return core_.profiling(); }
+  void mark(const std::string& label) override { core_.mark(label); }
 
   std::string name() const override { return "cuda"; }
   void* allocate(std::size_t b) override { return core_.allocate(b); }
@@ -235,6 +250,11 @@ template std::unique_ptr<nn::exec::Backend<double>> make_cuda_backend<double>(co
 GraphCounters graph_counters(const nn::exec::BackendBase& backend) {
   const auto* src = dynamic_cast<const CountersSource*>(&backend);
   return src ? src->graph_counters() : GraphCounters{};
+}
+
+std::string profile_report(const nn::exec::BackendBase& backend) {
+  const auto* src = dynamic_cast<const CountersSource*>(&backend);
+  return src ? src->profile_report() : std::string{};
 }
 
 }  // namespace xrdid::cuda

@@ -6,6 +6,7 @@
 // fixed workspace, so a replayed step allocates nothing. Host-only header.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "nn/exec/backend.hpp"
 
@@ -15,6 +16,7 @@ struct CudaBackendOptions {
   bool graphs = true;  // false: every run() executes eagerly (debugging, graph-vs-eager timing)
   bool tf32 = false;   // TF32 tensor-core math for the float cuBLAS GEMMs (1x1 convs, SE, head)
   int device = 0;
+  bool profile = false;  // time every op with events (runs eagerly; see profile_report)
 };
 
 // Throws a clear std::runtime_error when no CUDA device is usable.
@@ -27,5 +29,10 @@ struct GraphCounters {
   long eager = 0, captured = 0, replays = 0;
 };
 GraphCounters graph_counters(const nn::exec::BackendBase& backend);
+
+// The per-op profile of a backend made here with `profile` on: one row per op label (direction,
+// kind, shape), its time per run and share of the run, the longest first; then the sums per
+// direction and kind. Empty for other backends or before the first run.
+std::string profile_report(const nn::exec::BackendBase& backend);
 
 }  // namespace xrdid::cuda

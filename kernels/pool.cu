@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/common.cuh"
+#include "kernels/fast_div.hpp"
 #include "kernels/ops_cuda.hpp"
 
 namespace xrdid::cuda {
@@ -65,15 +66,16 @@ __global__ void mean_length_forward_kernel(i64 R, i64 L, double inv, const T* __
 
 // Grid-stride over R*L: dx += dy[r] * (1/L).
 template <class T>
-__global__ void mean_length_backward_kernel(i64 R, i64 L, T inv, const T* __restrict__ dy, T* __restrict__ dx) {
-  const i64 total = R * L;
+__global__ void mean_length_backward_kernel(i64 R, FastDiv fL, T inv, const T* __restrict__ dy, T* __restrict__ dx) {
+  const i64 total = R * fL.d;
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x)
-    dx[i] += dy[i / L] * inv;
+    dx[i] += dy[fL.div(static_cast<std::uint32_t>(i))] * inv;
 }
 
 void check(i64 R, i64 L) {
-  if (R < 0 || L < 1) throw std::invalid_argument("xrdid::cuda pool: bad sizes");
+  if (R < 0 || L < 1 || L >= (i64{1} << 31)) throw std::invalid_argument("xrdid::cuda pool: bad sizes");
+  check_u32(R * L, "pool");
 }
 
 }  // namespace
@@ -108,7 +110,7 @@ void mean_length_backward(i64 R, i64 L, const T* dy, T* dx, cudaStream_t stream)
   check(R, L);
   if (R == 0 || !dx) return;
   XRDID_LAUNCH(grid_for(R * L, 256), 256, 0, stream, mean_length_backward_kernel<T>)
-  (R, L, static_cast<T>(1.0 / static_cast<double>(L)), dy, dx);
+  (R, FastDiv(L), static_cast<T>(1.0 / static_cast<double>(L)), dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

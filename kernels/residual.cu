@@ -2,9 +2,11 @@
 // path + max-pooled, zero-padded shortcut in one pass; the shortcut's backward in one pass).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "kernels/common.cuh"
+#include "kernels/fast_div.hpp"
 #include "kernels/ops_cuda.hpp"
 
 namespace xrdid::cuda {
@@ -22,12 +24,13 @@ __device__ __forceinline__ T shortcut_at(const T* __restrict__ xr, i64 L, i64 l,
 
 // Grid-stride over N*C_out*L_out outputs.
 template <class T>
-__global__ void residual_se_forward_kernel(ResidualShape s, i64 Lo, const T* __restrict__ h, const T* __restrict__ e,
+__global__ void residual_se_forward_kernel(ResidualShape s, FastDiv fLo, FastDiv fC, const T* __restrict__ h, const T* __restrict__ e,
                                            const T* __restrict__ x, T* __restrict__ y) {
-  const i64 total = s.N * s.C_out * Lo;
+  const i64 Lo = fLo.d, total = s.N * s.C_out * Lo;
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 r = i / Lo, l = i - r * Lo, n = r / s.C_out, ci = r % s.C_out - s.before;
+    const std::uint32_t r = fLo.div(static_cast<std::uint32_t>(i)), n = fC.div(r);
+    const i64 l = i - static_cast<i64>(r) * fLo.d, ci = static_cast<i64>(r - n * fC.d) - s.before;
     const T sc = (ci >= 0 && ci < s.C_in) ? shortcut_at(x + (n * s.C_in + ci) * s.L_in, s.L_in, l, s.downsample)
                                           : T(0);
     y[i] = h[i] * e[r] + sc;
@@ -37,12 +40,13 @@ __global__ void residual_se_forward_kernel(ResidualShape s, i64 Lo, const T* __r
 // Grid-stride over the N*C_in*L_in inputs: each input element adds the output gradient of the
 // window it won (or of its own position without pooling).
 template <class T>
-__global__ void residual_shortcut_backward_kernel(ResidualShape s, i64 Lo, const T* __restrict__ x,
+__global__ void residual_shortcut_backward_kernel(ResidualShape s, i64 Lo, FastDiv fL, FastDiv fC, const T* __restrict__ x,
                                                   const T* __restrict__ dy, T* __restrict__ dx) {
   const i64 L = s.L_in, total = s.N * s.C_in * L;
   for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const i64 r = i / L, l = i - r * L, n = r / s.C_in, co = r % s.C_in + s.before;
+    const std::uint32_t r = fL.div(static_cast<std::uint32_t>(i)), n = fC.div(r);
+    const i64 l = i - static_cast<i64>(r) * L, co = static_cast<i64>(r - n * fC.d) + s.before;
     const T* dr = dy + (n * s.C_out + co) * Lo;
     if (!s.downsample) {
       dx[i] += dr[l];
@@ -59,6 +63,7 @@ __global__ void residual_shortcut_backward_kernel(ResidualShape s, i64 Lo, const
 void check(const ResidualShape& s) {
   try {
     s.validate();
+    check_u32(s.N * std::max(s.C_in * s.L_in, s.C_out * s.L_out()), "residual");
   } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("xrdid::cuda residual: ") + e.what());
   }
@@ -70,7 +75,7 @@ template <class T>
 void residual_se_forward(const ResidualShape& s, const T* h, const T* e, const T* x, T* y, cudaStream_t stream) {
   check(s);
   const i64 Lo = s.L_out(), total = s.N * s.C_out * Lo;
-  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_se_forward_kernel<T>)(s, Lo, h, e, x, y);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_se_forward_kernel<T>)(s, FastDiv(Lo), FastDiv(s.C_out), h, e, x, y);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 
@@ -79,7 +84,7 @@ void residual_shortcut_backward(const ResidualShape& s, const T* x, const T* dy,
   check(s);
   if (!dx) return;
   const i64 total = s.N * s.C_in * s.L_in;
-  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_shortcut_backward_kernel<T>)(s, s.L_out(), x, dy, dx);
+  XRDID_LAUNCH(grid_for(total, 256), 256, 0, stream, residual_shortcut_backward_kernel<T>)(s, s.L_out(), FastDiv(s.L_in), FastDiv(s.C_in), x, dy, dx);
   XRDID_CUDA_CHECK_LAUNCH();
 }
 

@@ -80,19 +80,22 @@ log=$OUT/gpu_check.log
 # $OUT keeps at most a few files (the log, benchmark JSON, peer tables, sanitizer log, summary);
 # the end-to-end run's models and rankings stay in a scratch folder.
 E2E=${TMPDIR:-/tmp}/xrdid-e2e
-# Step limits (seconds): they sum to 540 at most; a whole run takes about 250 s on an H200.
-T_TEST=60 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=150 T_CONV=30 T_SAN=${T_SAN:-80}
+# Step limits (seconds): they sum to 580 at most; a whole run takes about 240 s on an H200.
+# Each can be set from the environment; 0 skips that step (T_TRAIN=0: no end-to-end run).
+T_TEST=${T_TEST:-60} T_TRAIN=${T_TRAIN:-60} T_ID=${T_ID:-20} T_BENCH=${T_BENCH:-120} T_PROF=${T_PROF:-40}
+T_PEER=${T_PEER:-150} T_CONV=${T_CONV:-30} T_SAN=${T_SAN:-80}
 {
   echo "== $(date -u) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
   ours ldd "$BIN/test_gpu" | grep "not found" && echo "!! missing shared libraries (above)"
   mkdir -p "$E2E/gpu" "$E2E/cpu"
   # The CPU twin of the end-to-end run trains in the background while the GPU tests run.
-  ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$E2E/cpu/m.safetensors" --config compact --epochs 3 \
+  (( T_TRAIN > 0 )) && ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$E2E/cpu/m.safetensors" --config compact --epochs 3 \
     --copies 4 --no-progress --device cpu --engine planned --threads 8 >"$E2E/cpu/train.log" 2>&1 &
   cpu_train=$!
   echo "== GPU tests"
   ours timeout $T_TEST "$BIN/test_gpu" --duration=true
   echo "test_gpu exit: $?"
+  if (( T_TRAIN > 0 )); then
   echo "== end to end: train and identify with --device cuda (bundled phases, compact, 3 epochs)"
   ours timeout $T_TRAIN "$BIN/xrdid" train data/phases -o "$E2E/gpu/m.safetensors" --config compact --epochs 3 \
     --copies 4 --no-progress --device cuda --engine planned --threads 8
@@ -108,11 +111,15 @@ T_TEST=60 T_TRAIN=60 T_ID=20 T_BENCH=120 T_PEER=150 T_CONV=30 T_SAN=${T_SAN:-80}
   done
   cmp -s "$E2E/id_cuda.json" "$E2E/id_cpu.json" && echo "identify: cuda and cpu rankings identical" ||
     diff <(grep -E '"(id|rank)"' "$E2E/id_cuda.json") <(grep -E '"(id|rank)"' "$E2E/id_cpu.json") | head -20
+  fi
   if [[ -n ${QUICK:-} ]]; then T_BENCH=0 T_PEER=0 T_CONV=0; echo "== QUICK: no benchmarks or peers"; fi
   (( T_BENCH > 0 )) && echo "== benchmarks (ceilings, kernels, whole step)"
   (( T_BENCH > 0 )) && ours timeout $T_BENCH "$BIN/bench_cuda" --benchmark_format=console --benchmark_out="$OUT/bench_cuda.json" \
-    --benchmark_out_format=json
+    --benchmark_out_format=json --benchmark_filter=-BM_Step_Profile
   echo "bench_cuda exit: $?"
+  (( T_PROF > 0 )) && echo "== per-op profile of the step (eager, an event between every two ops)" &&
+  ours timeout $T_PROF "$BIN/bench_cuda" --benchmark_filter=BM_Step_Profile >"$OUT/profile.txt" 2>&1
+  echo "profile exit: $? ($OUT/profile.txt)"
   (( T_PEER > 0 )) && echo "== PyTorch peer (same model, same GPU)" &&
   timeout $T_PEER python3 bench/torch_peer_cuda.py | tee "$OUT/peer.txt"
   echo "peer exit: $?"

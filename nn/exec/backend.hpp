@@ -59,6 +59,11 @@ class BackendBase {
   virtual void forget_recordings() = 0;
   // Bytes of scratch memory the ops of one run may need (0: none).
   virtual std::size_t scratch_bytes() const = 0;
+  // Per-op timing: while profiling() is true, the executor calls mark(label) before each op of
+  // a run and mark("") after its last; a backend that times ops attributes the time between
+  // two marks to the first one's label (the CUDA backend's `profile` option).
+  virtual bool profiling() const { return false; }
+  virtual void mark(const std::string& label) { (void)label; }
 };
 
 template <class T>

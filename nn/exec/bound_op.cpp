@@ -2,13 +2,42 @@
 // fused pair) per op.
 #include "nn/exec/bound_op.hpp"
 
+#include <sstream>
+
 namespace xrdid::nn::exec {
 
 template <class T>
+std::string op_label(const char* direction, const BoundOp<T>& s) {
+  std::ostringstream o;
+  o << direction << ' ';
+  switch (s.op->kind) {
+    case OpKind::Conv:
+      o << "conv " << s.conv.C_in << '>' << s.conv.C_out << " k" << s.conv.K << " s" << s.conv.stride << " g"
+        << s.conv.groups << " L" << s.conv.L_in;
+      break;
+    case OpKind::BnAct:
+      o << (s.op->bn ? "bn+swish" : "swish") << (s.drop ? "+dropout" : "") << " C" << s.bn.C << " L" << s.bn.L;
+      break;
+    case OpKind::Linear: o << "linear " << s.lin.in << '>' << s.lin.out; break;
+    case OpKind::Swish: o << "swish " << s.cols; break;
+    case OpKind::Sigmoid: o << "sigmoid " << s.cols; break;
+    case OpKind::MeanLength: o << "mean-length L" << s.cols; break;
+    case OpKind::ResidualSE:
+      o << "residual+se " << s.res.C_in << '>' << s.res.C_out << " L" << s.res.L_in << (s.res.downsample ? " pool" : "");
+      break;
+    case OpKind::NormalizeRows: o << "normalize " << s.cols; break;
+    case OpKind::MatmulBT: o << "cosine-head"; break;
+  }
+  return o.str();
+}
+
+template <class T>
 void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training) {
+  const bool prof = be.profiling();
   for (const auto& s : ops) {
     const OpDesc& op = *s.op;
     const std::int64_t count = s.rows * s.cols;
+    if (prof) be.mark(op_label("fwd", s));
     switch (op.kind) {
       case OpKind::Conv: be.conv1d_forward(s.conv, s.in.v, s.w, s.b, s.out.v); break;
       case OpKind::BnAct: {
@@ -43,10 +72,12 @@ void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::
 
 template <class T>
 void backward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base) {
+  const bool prof = be.profiling();
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
     const auto& s = *it;
     const OpDesc& op = *s.op;
     const std::int64_t count = s.rows * s.cols;
+    if (prof) be.mark(op_label("bwd", s));
     switch (op.kind) {
       case OpKind::Conv: be.conv1d_backward(s.conv, s.in.v, s.w, s.out.g, s.in.g, s.dw, s.db); break;
       case OpKind::BnAct: {
@@ -79,6 +110,8 @@ void backward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std:
   }
 }
 
+template std::string op_label<float>(const char*, const BoundOp<float>&);
+template std::string op_label<double>(const char*, const BoundOp<double>&);
 template void forward_ops<float>(Backend<float>&, const std::vector<BoundOp<float>>&, const std::uint64_t*, bool);
 template void forward_ops<double>(Backend<double>&, const std::vector<BoundOp<double>>&, const std::uint64_t*, bool);
 template void backward_ops<float>(Backend<float>&, const std::vector<BoundOp<float>>&, const std::uint64_t*);

@@ -3,6 +3,7 @@
 // sequence of them (nn/exec/bound_op.cpp). The planned executor binds, the walks run.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nn/exec/backend.hpp"
@@ -107,6 +108,11 @@ BoundOp<T> bind_op(const OpList& list, const OpDesc& op, const std::vector<Buf<T
 // The ops in order (training: batch statistics, running-statistics updates, dropout), or in
 // reverse, each op's backward accumulating into its inputs' gradients (a value read by two ops,
 // such as a block input, gets both contributions). Dropout seeds: (*seed_base, the op's site).
+// What a profile calls op `s` of a walk: direction, kind and shape, e.g. "bwd conv 160>160 k16
+// s2 g10 L1500" (the shape without the batch size).
+template <class T>
+std::string op_label(const char* direction, const BoundOp<T>& s);
+
 template <class T>
 void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training);
 template <class T>

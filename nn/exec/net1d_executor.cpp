@@ -397,20 +397,25 @@ StepResult Net1DExecutor<T>::train_step(const float* x, const std::int64_t* labe
   be_.run(
       "train:" + std::to_string(n),
       [&] {
+        const bool prof = be_.profiling();
+        if (prof) be_.mark("upload + zero gradients");
         be_.upload(p.x.v, p.hx, static_cast<std::size_t>(cnt) * sizeof(T));
         be_.upload(p.labels, p.hlabels, static_cast<std::size_t>(n) * sizeof(std::int64_t));
         be_.upload(p.scal, p.hscal, sizeof(StepScalars));
         be_.zero(p.grads, p.grad_bytes);
         be_.zero(g_, nparam_ * sizeof(T));
         forward_ops(be_, p.steps, &p.scal->seed, true);
+        if (prof) be_.mark("loss forward + backward");
         loss_forward(p);
         loss_backward(p);
         backward_ops(be_, p.steps, &p.scal->seed);
+        if (prof) be_.mark("adam + top-k + download");
         be_.adam_update(p_, g_, m_, v_, static_cast<std::int64_t>(nused_), &p.scal->adam, opt_.beta1, opt_.beta2,
                         opt_.adam_eps, opt_.weight_decay, opt_.decoupled);
         be_.topk_rows(n, C_, p.cos.v, p.k, p.topk);
         be_.download(p.hloss, p.loss, sizeof(T));
         be_.download(p.htopk, p.topk, static_cast<std::size_t>(n * p.k) * sizeof(std::int64_t));
+        if (prof) be_.mark("");
       },
       scratch_);
   be_.synchronize();
@@ -431,10 +436,14 @@ void Net1DExecutor<T>::infer(const float* x, std::int64_t n, float* embedding, f
   be_.run(
       "eval:" + std::to_string(n),
       [&] {
+        const bool prof = be_.profiling();
+        if (prof) be_.mark("upload");
         be_.upload(p.x.v, p.hx, static_cast<std::size_t>(cnt) * sizeof(T));
         forward_ops(be_, p.steps, &p.scal->seed, false);
+        if (prof) be_.mark("download");
         be_.download(p.hemb, p.emb.v, static_cast<std::size_t>(n * D_) * sizeof(T));
         be_.download(p.hcos, p.cos.v, static_cast<std::size_t>(n * C_) * sizeof(T));
+        if (prof) be_.mark("");
       },
       scratch_);
   be_.synchronize();

@@ -207,3 +207,41 @@ TEST_CASE("graph replays equal eager runs of the same step") {
   }
   CHECK(max_abs_diff(a.head.weight.value(), b.head.weight.value()) <= tol);
 }
+
+// The per-op profile (CudaBackendOptions::profile): the step runs eagerly with an event between
+// every two ops, computes what the plain eager step computes, and reports every kind of op.
+TEST_CASE("a profiled step equals the eager step and reports its ops") {
+  Net1DConfig cfg = net1d_config("compact");
+  cfg.input_length = 300;
+  const int n = 4, classes = 7;
+  Side<float> a(cfg, classes, Rng(3)), b(cfg, classes, Rng(3));
+  exec::ExecutorOptions eo;
+  eo.loss = nn::parse_loss("cosface");
+  cuda::CudaBackendOptions eager, prof;
+  eager.graphs = false;
+  prof.profile = true;
+  auto ba = cuda::make_cuda_backend<float>(eager), bb = cuda::make_cuda_backend<float>(prof);
+  CHECK_FALSE(ba->profiling());
+  CHECK(bb->profiling());
+  exec::Net1DExecutor<float> ea(*ba, a.net, a.head, eo), eb(*bb, b.net, b.head, eo);
+  std::vector<float> x(static_cast<std::size_t>(n * cfg.input_length));
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (auto& v : x) v = static_cast<float>(u(rng));
+  std::vector<std::int64_t> y{0, 3, 5, 6};
+  CHECK(cuda::profile_report(*bb).empty());
+  for (int s = 0; s < 3; ++s) {
+    const double la = ea.train_step(x.data(), y.data(), n, 50 + static_cast<std::uint64_t>(s), 1e-3).loss;
+    const double lb = eb.train_step(x.data(), y.data(), n, 50 + static_cast<std::uint64_t>(s), 1e-3).loss;
+    CHECK(std::isfinite(lb));
+    CHECK(la == lb);
+  }
+  const std::string r = cuda::profile_report(*bb);
+  INFO(r);
+  CHECK(r.find("2 runs") != std::string::npos);  // the first (warm-up) run is not counted
+  for (const char* what : {"fwd conv 16>16 k16", "bwd conv", "fwd bn+swish", "bwd bn+swish", "residual+se",
+                           "cosine-head", "loss forward + backward", "adam + top-k + download", "by kind:"})
+    CHECK(r.find(what) != std::string::npos);
+  CHECK(cuda::profile_report(*ba).empty());
+  CHECK(cuda::graph_counters(*bb).replays == 0);
+}
