@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "io/pattern_io.hpp"
+#include "app/bundled_library.hpp"
 #include "app/choice_option.hpp"
 #include "app/command.hpp"
 #include "io/pattern_formats.hpp"
@@ -48,7 +49,8 @@ std::vector<std::string> split_elements(const std::string& s, const std::string&
 std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   auto a = std::make_shared<IdentifyArgs>();
   sub->add_option("patterns", a->patterns, "pattern files (" + xrdid::io::pattern_extension_list() + ", RRUFF)")->required();
-  sub->add_option("-l,--library", a->library, "library file from `xrdid library build`")->required();
+  sub->add_option("-l,--library", a->library,
+                  "library file from `xrdid library build` (default: the bundled library of common phases)");
   sub->add_option("-m,--model", a->model, "model file from `xrdid train` (needed by --method model|hybrid)");
   add_choice(sub, "--method", a->opt.method, "method", xrdid::identify::kMethodNames,
              "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
@@ -80,9 +82,18 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     if (uses_model(a->opt.method) && a->model.empty())
       throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
     if (!a->report.empty()) a->opt.fit_rows = std::min(a->opt.top, a->report_fits);
-    xrdid::xrd::Library lib = xrdid::xrd::load_library(a->library);
+    xrdid::xrd::Library lib;
+    std::string lib_path = a->library;
+    if (a->library.empty()) {
+      auto bundled = xrdid::app::load_bundled_library(std::cerr);
+      lib = std::move(bundled.library);
+      lib_path = bundled.path;
+      std::cerr << "library: " << bundled.description << (lib_path.empty() ? "" : ", " + lib_path) << "\n";
+    } else {
+      lib = xrdid::xrd::load_library(a->library);
+    }
     xrdid::identify::Identifier id(lib);
-    id.set_library_path(a->library);
+    id.set_library_path(lib_path);
     id.set_device(dev);
     if (!a->model.empty()) id.attach_model(a->model);
     xrdid::xrd::Wavelength assumed;

@@ -12,14 +12,11 @@
 #include "train/simulated_dataset.hpp"
 #include "train/structures.hpp"
 #include "train/trainer.hpp"
+#include "app/bundled_library.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/export.hpp"
 #include "xrd/library.hpp"
 #include "xrd/render.hpp"
-
-#ifndef XRDID_PHASES_DIR
-#define XRDID_PHASES_DIR "data/phases"
-#endif
 
 namespace xrdid::app {
 
@@ -27,16 +24,6 @@ using namespace xrdid::train;
 using namespace xrdid::identify;
 
 namespace fs = std::filesystem;
-
-std::string bundled_phases_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const fs::path& cand : {exe.parent_path() / "../data/phases", exe.parent_path() / "../share/xrdid/phases"})
-      if (fs::is_directory(cand)) return fs::weakly_canonical(cand).string();
-  }
-  return XRDID_PHASES_DIR;
-}
 
 int run_demo(const DemoOptions& o, std::ostream& out, std::ostream& log) {
   const std::string cifs = o.cifs.empty() ? bundled_phases_dir() : o.cifs;

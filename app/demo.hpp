@@ -19,8 +19,6 @@ struct DemoOptions {
   bool progress = true;
 };
 
-// The folder of bundled CIFs (data/phases beside the executable's source tree or install).
-std::string bundled_phases_dir();
 
 // Returns 0 when the measured phase was identified as the top candidate by the hybrid method.
 int run_demo(const DemoOptions& opt, std::ostream& out, std::ostream& log);

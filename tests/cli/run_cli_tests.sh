@@ -178,6 +178,11 @@ if "$X" --help | grep -q identify; then
   expect nz "NaN pattern" -- "$X" identify "$T/nan.xy" --library "$T/ph.xrdlib"
   contains "$T/err" "nan.xy" "NaN pattern message names the file"
   expect nz "missing library" -- "$X" identify "$T/nacl.xy" --library "$T/none.xrdlib"
+  # Without --library: the bundled library of common phases (beside the program, else simulated
+  # from the bundled CIFs), said on stderr.
+  expect 0 "identify without --library" -- "$X" identify "$T/nacl.xy" --top 1 --json
+  contains "$T/err" "bundled common phases" "identify names the bundled library"
+  contains "$T/out" '"reduced_formula": "NaCl"' "the bundled library finds NaCl"
   # --device cuda on a machine without a GPU (CI) or a build without CUDA: one clear error, no
   # output, before any simulation. (On a GPU machine scripts/gpu_check.sh tests the real thing.)
   if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
