@@ -104,10 +104,12 @@ class Identifier {
   const xrd::Library& library() const { return lib_; }
   // The library file the entries' CIFs are found from (xrd::entry_cif_path), for verification.
   void set_library_path(const std::string& path) { library_path_ = path; }
+  // The structure of library entry `entry`, read from its CIF once, then cached (thread-safe);
+  // throws when the CIF cannot be found or read.
+  std::shared_ptr<const xrd::Crystal> crystal(std::size_t entry) const;
 
  private:
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
-  std::shared_ptr<const xrd::Crystal> crystal(std::size_t entry) const;  // read once, then cached
   void verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const;
   void fit_missing(const xrd::Pattern& measured, std::vector<Candidate>& ranked, std::size_t n) const;
   std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;

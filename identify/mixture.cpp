@@ -1,0 +1,168 @@
+// Mixtures: forward selection of phases by search, joint fit and the residual (see mixture.hpp).
+#include "identify/mixture.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <set>
+
+#include "common/check.hpp"
+
+namespace xrdid::identify {
+
+namespace {
+
+std::string phase_key(const xrd::LibraryEntry& e) {
+  return e.reduced_formula + "#" + std::to_string(e.spacegroup_number);
+}
+
+// The measured pattern with the fitted phases' peaks taken away (background kept), clipped at 0.
+xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f) {
+  xrd::Pattern r = measured;
+  if (f.two_theta.empty()) return r;
+  const auto it = std::lower_bound(measured.two_theta.begin(), measured.two_theta.end(), f.two_theta.front());
+  const auto i0 = static_cast<std::size_t>(it - measured.two_theta.begin());
+  for (std::size_t k = 0; k < f.two_theta.size() && i0 + k < r.size(); ++k) {
+    double peaks = 0;
+    for (const PhaseShare& ph : f.phases) peaks += ph.contribution[k];
+    r.intensity[i0 + k] = static_cast<float>(std::max(0.0, static_cast<double>(measured.intensity[i0 + k]) - peaks));
+  }
+  r.source = measured.source + " (residual)";
+  return r;
+}
+
+std::vector<UnexplainedPeak> unexplained_peaks(const MixtureFit& f, double sigmas) {
+  std::vector<UnexplainedPeak> out;
+  const std::size_t n = f.two_theta.size();
+  std::size_t i = 0;
+  while (i < n) {
+    auto z_at = [&](std::size_t k) {
+      return (f.observed[k] - f.calculated[k]) / std::sqrt(std::max(f.calculated[k], 1.0));
+    };
+    if (z_at(i) <= sigmas) {
+      ++i;
+      continue;
+    }
+    std::size_t best = i;
+    while (i < n && z_at(i) > sigmas) {
+      if (f.observed[i] - f.calculated[i] > f.observed[best] - f.calculated[best]) best = i;
+      ++i;
+    }
+    const double height = f.observed[best] - f.calculated[best];
+    double peaks = 0;
+    for (const PhaseShare& ph : f.phases) peaks += ph.contribution[best];
+    if (peaks > 0.1 * height) continue;  // on top of a fitted peak: a misfit of that peak, not a new one
+    out.push_back({f.two_theta[best], height, z_at(best)});
+  }
+  std::sort(out.begin(), out.end(), [](const UnexplainedPeak& a, const UnexplainedPeak& b) { return a.height > b.height; });
+  if (out.size() > 20) out.resize(20);
+  return out;
+}
+
+}  // namespace
+
+MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
+                               const MixtureOptions& mo) {
+  const auto t0 = std::chrono::steady_clock::now();
+  XRDID_CHECK(mo.max_phases >= 1 && mo.max_phases <= 10, "--max-phases must lie in 1..10");
+  XRDID_CHECK(mo.candidates >= 1 && mo.candidates <= 50, "mixture: candidates per step must lie in 1..50");
+  IdentifyOptions opt = opt0;
+  opt.top = std::max(opt.top, mo.candidates);
+  opt.verify = 0;
+  opt.fit_rows = 0;
+  const xrd::Library& lib = id.library();
+  MixtureResult res;
+
+  // 1. The first phase: the best single fit among the search's best rows.
+  const IdentifyResult first = id.identify(measured, opt);
+  XRDID_CHECK(!first.candidates.empty(), "mixture: " + measured.source + ": no candidate phases" +
+                                             (first.note.empty() ? std::string() : " (" + first.note + ")"));
+  std::vector<std::shared_ptr<const xrd::Crystal>> crystals;
+  MixtureFit cur;
+  bool have = false;
+  std::string last_error;
+  for (std::size_t k = 0; k < first.candidates.size() && static_cast<int>(k) < mo.candidates; ++k) {
+    const Candidate& c = first.candidates[k];
+    try {
+      auto cr = id.crystal(c.entry);
+      MixtureFit f = fit_mixture(measured, {cr.get()}, mo.fit);
+      ++res.fits;
+      if (f.ok() && (!have || f.bic < cur.bic)) {
+        cur = std::move(f);
+        have = true;
+        res.phases.assign(1, MixturePhase{c.entry, c.same_phase, 1.0});
+        crystals.assign(1, cr);
+      }
+    } catch (const std::exception& e) {
+      last_error = e.what();
+    }
+  }
+  XRDID_CHECK(have, "mixture: " + measured.source + ": no candidate phase could be fitted" +
+                        (last_error.empty() ? std::string() : " (" + last_error + ")"));
+
+  // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
+  // earns its place.
+  res.note = "stopped at --max-phases";
+  while (static_cast<int>(res.phases.size()) < mo.max_phases) {
+    std::set<std::string> have_keys;
+    for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
+    const IdentifyResult next = id.identify(residual_pattern(measured, cur), opt);
+    std::vector<PhaseStart> starts;
+    for (const PhaseShare& ph : cur.phases) {
+      PhaseStart s;
+      s.scale = ph.scale;
+      s.W = ph.fwhm_w;
+      s.eta = ph.eta;
+      s.cell = ph.cell;
+      starts.push_back(s);
+    }
+    starts.front().zero = cur.zero;
+    starts.push_back(PhaseStart{});
+    MixtureFit best;
+    const Candidate* best_c = nullptr;
+    std::shared_ptr<const xrd::Crystal> best_cr;
+    int tried = 0;
+    for (const Candidate& c : next.candidates) {
+      if (tried >= mo.candidates) break;
+      if (have_keys.count(phase_key(lib.entries[c.entry]))) continue;
+      ++tried;
+      try {
+        auto cr = id.crystal(c.entry);
+        std::vector<const xrd::Crystal*> set;
+        for (const auto& x : crystals) set.push_back(x.get());
+        set.push_back(cr.get());
+        MixtureFit f = fit_mixture(measured, set, mo.fit, starts);
+        ++res.fits;
+        if (f.ok() && (!best_c || f.bic < best.bic)) {
+          best = std::move(f);
+          best_c = &c;
+          best_cr = cr;
+        }
+      } catch (const std::exception&) {
+        // a candidate that cannot be fitted is passed over
+      }
+    }
+    if (!best_c) {
+      res.note = "no further candidate could be fitted";
+      break;
+    }
+    const double drop = (cur.chi2 - best.chi2) / cur.chi2;
+    const double wf = best.phases.back().weight_fraction;
+    if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || wf < mo.min_weight_fraction) {
+      res.note = "the next phase (" + lib.entries[best_c->entry].reduced_formula + ") would remove " +
+                 std::to_string(static_cast<int>(std::round(drop * 1000)) / 10.0).substr(0, 4) + " % of χ² at " +
+                 std::to_string(static_cast<int>(std::round(wf * 1000)) / 10.0).substr(0, 4) + " % by weight";
+      break;
+    }
+    res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop});
+    crystals.push_back(best_cr);
+    cur = std::move(best);
+  }
+  res.fit = std::move(cur);
+  res.unexplained = unexplained_peaks(res.fit, mo.unexplained_sigmas);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace xrdid::identify

@@ -1,0 +1,58 @@
+// Mixtures: every crystalline phase of a multi-phase pattern and its weight fraction.
+//
+// Forward selection (as in full-profile phase analysis: search, fit, search the residual):
+//   1. the best `candidates` rows of the single-phase search are each fitted alone; the lowest
+//      BIC starts the set;
+//   2. the residual (measured minus the fitted phases' peaks, background kept) is searched
+//      again; each of its best `candidates` rows not already in the set is fitted jointly with
+//      the set (identify/mixture_fit.hpp, started from the set's refined values);
+//   3. the best of them joins when it lowers the BIC, takes at least `min_chi2_drop` of the
+//      remaining weighted misfit (χ²) and `min_weight_fraction` of the sample; else the search
+//      stops (or at `max_phases`).
+// What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
+// statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "identify/identify.hpp"
+#include "identify/mixture_fit.hpp"
+
+namespace xrdid::identify {
+
+struct MixtureOptions {
+  int max_phases = 5;
+  int candidates = 5;                // rows of each search that are fitted
+  double min_chi2_drop = 0.03;       // a new phase removes at least this share of χ²
+  double min_weight_fraction = 0.01;
+  double unexplained_sigmas = 6.0;
+  FitOptions fit;
+};
+
+struct MixturePhase {
+  std::size_t entry = 0;  // library entry
+  std::vector<std::size_t> same_phase;
+  double chi2_drop = 0;   // share of χ² it removed when it joined (1 for the first)
+};
+
+struct UnexplainedPeak {
+  double two_theta = 0;  // of the residual's maximum in the run
+  double height = 0;     // residual there (counts)
+  double sigmas = 0;     // height / σ
+};
+
+struct MixtureResult {
+  std::vector<MixturePhase> phases;  // in the order found; fit.phases holds the same order
+  MixtureFit fit;
+  std::vector<UnexplainedPeak> unexplained;
+  int fits = 0;        // joint fits tried
+  double seconds = 0;
+  std::string note;    // why the search stopped
+};
+
+// `opt` is the single-phase search's (method, filters, top is raised to `candidates`).
+MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt,
+                               const MixtureOptions& mopt = {});
+
+}  // namespace xrdid::identify

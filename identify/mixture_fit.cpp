@@ -1,0 +1,469 @@
+// Joint whole-pattern fit of several phases (see mixture_fit.hpp): the joint parameter layout
+// over the single-phase models of fit_model.hpp, the start, two refinement stages, statistics,
+// ESDs and Hill–Howard weight fractions.
+#include "identify/mixture_fit.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "common/check.hpp"
+#include "identify/fit_model.hpp"
+
+namespace xrdid::identify {
+
+using namespace fit_detail;
+
+namespace {
+
+constexpr double kAmuGram = 1.66053906660;  // g/cm³ of 1 u per Å³
+
+// Joint layout: [0] zero, [1] displacement, [2, 2 + nb) background, then per phase its
+// single-phase slots other than zero and displacement (scale, U, V, W, η, B, po_r, cell…); every
+// phase reads the first phase's U and V (the instrument's part of the width; a phase's own W
+// carries its size broadening), so the later phases' U, V slots stay unused.
+struct JointModel : LsqModel {
+  std::vector<Setup>* su = nullptr;
+  std::vector<int> off;  // first joint index of each phase's block
+  const Eigen::MatrixXd* T = nullptr;
+  int nb = 0, np = 0;
+
+  int joint(std::size_t phase, int s) const {
+    const Model& m = (*su)[phase].m;
+    if (s == kZero) return 0;
+    if (s == kDisp) return 1;
+    if ((s == kU || s == kV) && phase > 0) return joint(0, s);  // the instrument's U, V: shared
+    if (s >= m.bg0()) return 2 + (s - m.bg0());
+    return off[phase] + (s == kScale ? 0 : s - 2);
+  }
+  // The phase's own parameter vector (background zero: its model gives the peaks alone).
+  Vec phase_params(std::size_t phase, const Vec& p) const {
+    const Model& m = (*su)[phase].m;
+    Vec q = Vec::Zero(m.np);
+    for (int s = 0; s < m.bg0(); ++s) q[s] = p[joint(phase, s)];
+    return q;
+  }
+  void contribution(std::size_t phase, const Vec& p, Vec& y, RowMatrix* J) const {
+    (*su)[phase].m.eval(phase_params(phase, p), y, J);
+  }
+  void eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg = nullptr) const override {
+    yc = (*T) * p.segment(2, nb);
+    if (bg) *bg = yc;
+    if (J) {
+      J->setZero(T->rows(), np);
+      J->middleCols(2, nb) = *T;
+    }
+    Vec yp;
+    RowMatrix Jp;
+    for (std::size_t f = 0; f < su->size(); ++f) {
+      contribution(f, p, yp, J ? &Jp : nullptr);
+      yc += yp;
+      if (!J) continue;
+      const Model& m = (*su)[f].m;
+      for (int s = 0; s < m.bg0(); ++s) J->col(joint(f, s)) += Jp.col(s);
+    }
+  }
+};
+
+// Set-ups of every phase on one fit range, and the joint model over them with start values and
+// bounds taken from the set-ups.
+struct JointSetup {
+  std::vector<Setup> su;
+  JointModel jm;
+  Vec p;
+  Bounds b;
+};
+
+void make_joint(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases, const FitOptions& opt,
+                JointSetup& js) {
+  XRDID_CHECK(!phases.empty(), "mixture fit: no phases given");
+  for (const xrd::Crystal* c : phases) {
+    XRDID_CHECK(c != nullptr, "mixture fit: a phase is missing");
+    js.su.push_back(make_setup(measured, *c, opt));
+  }
+  const Model& m0 = js.su.front().m;
+  for (const Setup& s : js.su)
+    XRDID_CHECK(s.m.x.size() == m0.x.size() && s.m.nb == m0.nb, "mixture fit: phases on different fit ranges");
+  JointModel& jm = js.jm;
+  jm.su = &js.su;
+  jm.y = m0.y;
+  jm.w = m0.w;
+  jm.T = &m0.T;
+  jm.nb = m0.nb;
+  jm.np = 2 + jm.nb;
+  for (const Setup& s : js.su) {
+    jm.off.push_back(jm.np);
+    jm.np += kCell0 - 2 + s.m.nc;
+  }
+  js.p = Vec::Zero(jm.np);
+  js.b = Bounds{Vec::Constant(jm.np, -std::numeric_limits<double>::infinity()),
+                Vec::Constant(jm.np, std::numeric_limits<double>::infinity())};
+  for (std::size_t f = 0; f < js.su.size(); ++f) {
+    const Setup& s = js.su[f];
+    for (int k = 0; k < s.m.bg0(); ++k) {
+      if ((k == kZero || k == kDisp) && f > 0) continue;
+      const int j = jm.joint(f, k);
+      js.p[j] = s.p[k];
+      js.b.lo[j] = s.b.lo[k];
+      js.b.hi[j] = s.b.hi[k];
+    }
+  }
+}
+
+// Weighted linear least squares for the scales of the phases in `use` and the background at fixed
+// other parameters (scales floored at a tiny positive value; the other phases' scales set to 0).
+void joint_linear_start(const JointModel& jm, Vec& p, const std::vector<char>& use) {
+  const auto N = jm.T->rows();
+  const auto nf = static_cast<Eigen::Index>(jm.su->size());
+  RowMatrix X(N, nf + jm.nb);
+  Vec q = p, yp;
+  for (Eigen::Index f = 0; f < nf; ++f) {
+    if (!use[static_cast<std::size_t>(f)]) {
+      X.col(f).setZero();
+      continue;
+    }
+    q[jm.off[static_cast<std::size_t>(f)]] = 1.0;
+    jm.contribution(static_cast<std::size_t>(f), q, yp, nullptr);
+    X.col(f) = yp;
+  }
+  X.rightCols(jm.nb) = *jm.T;
+  Eigen::MatrixXd A;
+  Vec rhs;
+  normal_equations(X, jm.w, &jm.y, A, rhs);
+  A.diagonal().array() += 1e-12 * A.diagonal().maxCoeff();
+  const Vec beta = A.ldlt().solve(rhs);
+  if (!beta.allFinite()) return;
+  for (Eigen::Index f = 0; f < nf; ++f)
+    p[jm.off[static_cast<std::size_t>(f)]] =
+        use[static_cast<std::size_t>(f)] ? std::max(beta[f], 1e-6 * std::abs(beta.head(nf).maxCoeff()) + 1e-12) : 0.0;
+  p.segment(2, jm.nb) = beta.tail(jm.nb);
+}
+
+double cell_mass_u(const xrd::Crystal& c) { return xrd::density_g_cm3(c) * c.volume() / kAmuGram; }
+
+double volume_of(const std::array<double, 6>& c) {
+  const double ca = std::cos(c[3] * kDeg), cb = std::cos(c[4] * kDeg), cg = std::cos(c[5] * kDeg);
+  return c[0] * c[1] * c[2] * std::sqrt(std::max(0.0, 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg));
+}
+
+}  // namespace
+
+MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                       const FitOptions& opt, const std::vector<PhaseStart>& starts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  XRDID_CHECK(starts.empty() || starts.size() == phases.size(), "mixture fit: one start per phase");
+  JointSetup js;
+  make_joint(measured, phases, opt, js);
+  JointModel& jm = js.jm;
+  Vec& p = js.p;
+  const Bounds& b = js.b;
+  const auto nphase = js.su.size();
+  const auto N = static_cast<Eigen::Index>(jm.y.size());
+
+  // Start: each phase's cell from its start, else from a coarse search over the pattern less the
+  // phases placed before it (those refined first, peak shapes included); the shared zero shift from the first
+  // phase's start or coarse search; then all scales and the background linearly.
+  std::vector<char> placed(nphase, 0);
+  for (std::size_t f = 0; f < nphase; ++f) {
+    if (starts.empty() || !(starts[f].scale > 0)) continue;
+    const Setup& s = js.su[f];
+    p[jm.joint(f, kW)] = std::clamp(starts[f].W, b.lo[jm.joint(f, kW)], b.hi[jm.joint(f, kW)]);
+    p[jm.joint(f, kEta)] = std::clamp(starts[f].eta, 0.0, 1.0);
+    if (starts[f].cell[0] > 0) {
+      const std::vector<double> pc = project(s.cm, metric_of_cell(starts[f].cell), nullptr);
+      for (int k = 0; k < s.m.nc; ++k) {
+        const int j = jm.joint(f, kCell0 + k);
+        p[j] = std::clamp(pc[static_cast<std::size_t>(k)], b.lo[j], b.hi[j]);
+      }
+      placed[f] = 1;
+    }
+  }
+  const bool zero_given = !starts.empty() && std::isfinite(starts[0].zero);
+  if (zero_given) p[0] = std::clamp(starts[0].zero, b.lo[0], b.hi[0]);
+  for (std::size_t f = 0; f < nphase; ++f) {
+    if (placed[f]) continue;
+    Setup& s = js.su[f];
+    Model mm = s.m;
+    if (std::find(placed.begin(), placed.end(), 1) != placed.end()) {
+      // The placed phases refined first (scales, W, cells, zero, background; the others at scale
+      // 0), so that their misfit does not mislead the search for this one.
+      joint_linear_start(jm, p, placed);
+      std::vector<int> fr{0};
+      for (int j = 0; j < jm.nb; ++j) fr.push_back(2 + j);
+      for (std::size_t g = 0; g < nphase; ++g) {
+        if (!placed[g]) continue;
+        fr.push_back(jm.joint(g, kScale));
+        fr.push_back(jm.joint(g, kW));
+        for (int k = 0; k < js.su[g].m.nc; ++k) fr.push_back(jm.joint(g, kCell0 + k));
+      }
+      std::sort(fr.begin(), fr.end());
+      levenberg_marquardt(jm, p, fr, b, std::max(1, opt.max_iterations / 3), 1e-3);
+      if (opt.refine_profile) {  // then their peak shapes, so that little misfit is left
+        fr.push_back(jm.joint(0, kU));
+        fr.push_back(jm.joint(0, kV));
+        for (std::size_t g = 0; g < nphase; ++g)
+          if (placed[g]) fr.push_back(jm.joint(g, kEta));
+        std::sort(fr.begin(), fr.end());
+        levenberg_marquardt(jm, p, fr, b, std::max(1, opt.max_iterations / 3), 1e-3);
+      }
+      Vec yp;
+      for (std::size_t g = 0; g < nphase; ++g) {
+        if (!placed[g]) continue;
+        jm.contribution(g, p, yp, nullptr);
+        mm.y -= yp;
+      }
+    }
+    const auto [z, eps] = coarse_search(mm, s.p, opt);
+    if (f == 0 && !zero_given) p[0] = z;
+    const double strain_f = 1.0 / ((1 + eps) * (1 + eps));
+    for (int k = 0; k < s.m.nc; ++k) {
+      const int j = jm.joint(f, kCell0 + k);
+      p[j] = std::clamp(p[j] * strain_f, b.lo[j], b.hi[j]);
+    }
+    placed[f] = 1;
+  }
+  joint_linear_start(jm, p, placed);
+
+  // Stage 1: scales, cells, W, zero, background. Stage 2: + displacement, the first phase's U, V,
+  // η, B and every other phase's η.
+  std::vector<int> free1{0};
+  for (int j = 0; j < jm.nb; ++j) free1.push_back(2 + j);
+  for (std::size_t f = 0; f < nphase; ++f) {
+    free1.push_back(jm.joint(f, kScale));
+    free1.push_back(jm.joint(f, kW));
+    for (int k = 0; k < js.su[f].m.nc; ++k) free1.push_back(jm.joint(f, kCell0 + k));
+  }
+  std::vector<int> free2 = free1;
+  if (opt.refine_displacement) free2.push_back(1);
+  if (opt.refine_profile) {
+    free2.push_back(jm.joint(0, kU));
+    free2.push_back(jm.joint(0, kV));
+    for (std::size_t f = 0; f < nphase; ++f) free2.push_back(jm.joint(f, kEta));
+  }
+  if (opt.refine_b) free2.push_back(jm.joint(0, kB));
+  std::sort(free1.begin(), free1.end());
+  std::sort(free2.begin(), free2.end());
+  LmOutcome lm = levenberg_marquardt(jm, p, free1, b, std::max(1, opt.max_iterations / 2), 1e-4);
+  int iterations = lm.iterations;
+  if (!lm.diverged) {
+    lm = levenberg_marquardt(jm, p, free2, b, opt.max_iterations, opt.tolerance);
+    iterations += lm.iterations;
+  }
+
+  MixtureFit res;
+  res.iterations = iterations;
+  res.wavelength = js.su[0].wl.alpha1;
+  Vec yc, bg;
+  RowMatrix J;
+  jm.eval(p, yc, &J, &bg);
+  const double chi2 = jm.chi2(yc);
+  const double swy2 = (jm.w.array() * jm.y.array().square()).sum();
+  const int P = static_cast<int>(free2.size());
+  res.n_points = static_cast<int>(N);
+  res.n_parameters = P;
+  res.chi2 = chi2;
+  res.rwp = std::sqrt(chi2 / swy2);
+  res.rexp = std::sqrt(std::max(0.0, static_cast<double>(N - P)) / swy2);
+  res.gof = chi2 / std::max(1.0, static_cast<double>(N - P));
+  res.bic = chi2 + P * std::log(static_cast<double>(N));
+  res.zero = p[0];
+  res.displacement = p[1];
+  if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
+    res.status = FitStatus::Diverged;
+    res.message = lm.message.empty() ? "non-finite result" : lm.message;
+  } else {
+    res.status = lm.converged ? FitStatus::Converged : FitStatus::IterationLimit;
+  }
+
+  // Covariance of the refined parameters not on a bound (× GoF).
+  auto on_bound = [&](int j) {
+    const double tol = 1e-9 * std::max(1.0, std::abs(p[j]));
+    return p[j] <= b.lo[j] + tol || p[j] >= b.hi[j] - tol;
+  };
+  std::vector<int> est;
+  for (int j : free2)
+    if (!on_bound(j)) est.push_back(j);
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(jm.np, jm.np);
+  if (!est.empty() && res.ok()) {
+    const auto n = static_cast<Eigen::Index>(est.size());
+    Eigen::MatrixXd Afull, A(n, n);
+    Vec gdummy;
+    normal_equations(J, jm.w, nullptr, Afull, gdummy);
+    for (Eigen::Index c = 0; c < n; ++c)
+      for (Eigen::Index d = 0; d < n; ++d)
+        A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
+    Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();
+    Eigen::MatrixXd inv = (d.asDiagonal() * A * d.asDiagonal()).completeOrthogonalDecomposition().pseudoInverse();
+    inv = d.asDiagonal() * inv * d.asDiagonal();
+    for (Eigen::Index r = 0; r < n; ++r)
+      for (Eigen::Index c = 0; c < n; ++c)
+        cov(est[static_cast<std::size_t>(r)], est[static_cast<std::size_t>(c)]) = inv(r, c) * res.gof;
+  }
+
+  // Per phase: cell (with ESDs), scale, contribution, reflections; then the weight fractions.
+  std::vector<double> a(nphase);  // (ZMV) per unit of stored scale
+  for (std::size_t f = 0; f < nphase; ++f) {
+    const Setup& s = js.su[f];
+    const Model& m = s.m;
+    PhaseShare ph;
+    ph.phase = s.phase;
+    ph.crystal_system = s.cm.system;
+    ph.scale = p[jm.joint(f, kScale)];
+    ph.scale_esd = std::sqrt(std::max(0.0, cov(jm.joint(f, kScale), jm.joint(f, kScale))));
+    ph.fwhm_w = p[jm.joint(f, kW)];
+    ph.eta = p[jm.joint(f, kEta)];
+    ph.cell_start = s.cell0;
+    auto metric_at = [&](const Vec& pc) {
+      Metric gg{};
+      for (int k = 0; k < m.nc; ++k)
+        for (int i = 0; i < 6; ++i) gg[i] += pc[k] * s.cm.basis[static_cast<std::size_t>(k)][i];
+      return gg;
+    };
+    Vec pc(m.nc);
+    for (int k = 0; k < m.nc; ++k) pc[k] = p[jm.joint(f, kCell0 + k)];
+    ph.cell = cell_of_metric(metric_at(pc));
+    Eigen::MatrixXd Jc(6, m.nc), C(m.nc, m.nc);
+    for (int k = 0; k < m.nc; ++k) {
+      const double h = 1e-6 * std::abs(pc[k]) + 1e-12;
+      Vec a1 = pc, a2 = pc;
+      a1[k] += h;
+      a2[k] -= h;
+      const auto c1 = cell_of_metric(metric_at(a1)), c2 = cell_of_metric(metric_at(a2));
+      for (int i = 0; i < 6; ++i) Jc(i, k) = (c1[i] - c2[i]) / (2 * h);
+      for (int l = 0; l < m.nc; ++l) C(k, l) = cov(jm.joint(f, kCell0 + k), jm.joint(f, kCell0 + l));
+    }
+    const Eigen::MatrixXd cc = Jc * C * Jc.transpose();
+    for (int i = 0; i < 6; ++i) ph.cell_esd[static_cast<std::size_t>(i)] = std::sqrt(std::max(0.0, cc(i, i)));
+    ph.hit_bound = on_bound(jm.joint(f, kScale));
+    for (int k = 0; k < m.nc; ++k) ph.hit_bound = ph.hit_bound || on_bound(jm.joint(f, kCell0 + k));
+    const xrd::Crystal& cr = *phases[f];
+    ph.zmv = cell_mass_u(cr) * volume_of(ph.cell);
+    a[f] = ph.zmv / m.intensity_unit;
+    Vec yp;
+    jm.contribution(f, p, yp, nullptr);
+    ph.contribution.assign(yp.data(), yp.data() + N);
+    const Vec q = jm.phase_params(f, p);
+    for (const Reflection& rf : m.refl) {
+      double Q = 0;
+      for (int k = 0; k < m.nc; ++k) Q += q[kCell0 + k] * rf.q[k];
+      const double sv = m.lambda[0] * std::sqrt(Q) / 2;
+      if (!(Q > 0) || sv >= 1) continue;
+      const double th = std::asin(sv);
+      FitReflection fr;
+      fr.hkl = rf.hkl;
+      fr.multiplicity = rf.multiplicity;
+      fr.d = 1.0 / std::sqrt(Q);
+      fr.two_theta = 2 * th / kDeg + p[0] + p[1] * std::cos(th);
+      fr.intensity = q[kScale] * rf.intensity * std::exp(-0.5 * q[kB] * Q);
+      if (fr.two_theta < m.x.front() || fr.two_theta > m.x.back()) continue;
+      ph.reflections.push_back(fr);
+    }
+    std::sort(ph.reflections.begin(), ph.reflections.end(),
+              [](const FitReflection& x, const FitReflection& y) { return x.two_theta < y.two_theta; });
+    if (ph.hit_bound) res.message += (res.message.empty() ? "" : "; ") + ph.phase + " on a bound";
+    res.phases.push_back(std::move(ph));
+  }
+  double total = 0;
+  for (std::size_t f = 0; f < nphase; ++f) total += res.phases[f].scale * a[f];
+  if (total > 0) {
+    for (std::size_t i = 0; i < nphase; ++i) {
+      PhaseShare& ph = res.phases[i];
+      ph.weight_fraction = ph.scale * a[i] / total;
+      // ∂w_i/∂S_j = (δ_ij a_i − w_i a_j) / Σ; var w_i = gᵀ C_S g.
+      double var = 0;
+      for (std::size_t j = 0; j < nphase; ++j)
+        for (std::size_t k = 0; k < nphase; ++k) {
+          const double gj = ((i == j ? a[i] : 0.0) - ph.weight_fraction * a[j]) / total;
+          const double gk = ((i == k ? a[i] : 0.0) - ph.weight_fraction * a[k]) / total;
+          var += gj * gk * cov(jm.joint(j, kScale), jm.joint(k, kScale));
+        }
+      ph.weight_fraction_esd = std::sqrt(std::max(0.0, var));
+    }
+  }
+  res.two_theta = js.su[0].m.x;
+  res.observed.assign(jm.y.data(), jm.y.data() + N);
+  res.calculated.assign(yc.data(), yc.data() + N);
+  res.background.assign(bg.data(), bg.data() + N);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                              const FitOptions& opt) {
+  JointSetup js;
+  make_joint(measured, phases, opt, js);
+  const JointModel& jm = js.jm;
+  Vec& p = js.p;
+  p[0] = 0.03;
+  p[1] = 0.05;
+  for (int j = 0; j < jm.nb; ++j) p[2 + j] = 0.1 / (1 + j);
+  for (std::size_t f = 0; f < js.su.size(); ++f) {
+    const double g = 1.0 + 0.1 * static_cast<double>(f);
+    p[jm.joint(f, kScale)] = 1.0 / g;
+    p[jm.joint(f, kU)] = 0.012 * g;
+    p[jm.joint(f, kV)] = -0.004;
+    p[jm.joint(f, kW)] = 0.006 * g;
+    p[jm.joint(f, kEta)] = 0.4;
+    p[jm.joint(f, kB)] = 0.7;
+    for (int k = 0; k < js.su[f].m.nc; ++k) p[jm.joint(f, kCell0 + k)] *= 0.985;
+  }
+  Vec yc, yp, ym;
+  RowMatrix J;
+  jm.eval(p, yc, &J);
+  if (!yc.allFinite() || !J.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+  double worst = 0.0;
+  for (int j = 0; j < jm.np; ++j) {
+    const double h = 1e-6 * std::max(std::abs(p[j]), 1e-2);
+    Vec a = p, c = p;
+    a[j] += h;
+    c[j] -= h;
+    jm.eval(a, yp, nullptr);
+    jm.eval(c, ym, nullptr);
+    const Vec fd = (yp - ym) / (2 * h);
+    if (!fd.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+    const double ref = std::max(J.col(j).cwiseAbs().maxCoeff(), fd.cwiseAbs().maxCoeff());
+    if (ref == 0.0) continue;
+    const double err = (J.col(j) - fd).cwiseAbs().maxCoeff() / ref;
+    if (!std::isfinite(err)) return std::numeric_limits<double>::quiet_NaN();
+    worst = std::max(worst, err);
+  }
+  return worst;
+}
+
+nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
+  auto cell_json = [](const std::array<double, 6>& c) {
+    return nlohmann::json{{"a", c[0]}, {"b", c[1]}, {"c", c[2]}, {"alpha", c[3]}, {"beta", c[4]}, {"gamma", c[5]}};
+  };
+  nlohmann::json j{{"status", to_string(r.status)}, {"message", r.message},     {"rwp", r.rwp},
+                   {"rexp", r.rexp},                {"gof", r.gof},             {"chi2", r.chi2},
+                   {"bic", r.bic},                  {"n_points", r.n_points},   {"n_parameters", r.n_parameters},
+                   {"iterations", r.iterations},    {"zero", r.zero},           {"displacement", r.displacement},
+                   {"wavelength", r.wavelength},    {"seconds", r.seconds}};
+  nlohmann::json ph = nlohmann::json::array();
+  for (const PhaseShare& s : r.phases) {
+    nlohmann::json e{{"phase", s.phase},
+                     {"crystal_system", s.crystal_system},
+                     {"scale", s.scale},
+                     {"scale_esd", s.scale_esd},
+                     {"weight_fraction", s.weight_fraction},
+                     {"weight_fraction_esd", s.weight_fraction_esd},
+                     {"cell", cell_json(s.cell)},
+                     {"cell_esd", cell_json(s.cell_esd)},
+                     {"hit_bound", s.hit_bound}};
+    if (curves) e["contribution"] = s.contribution;
+    ph.push_back(std::move(e));
+  }
+  j["phases"] = std::move(ph);
+  if (curves) {
+    j["two_theta"] = r.two_theta;
+    j["observed"] = r.observed;
+    j["calculated"] = r.calculated;
+    j["background"] = r.background;
+  }
+  return j;
+}
+
+}  // namespace xrdid::identify

@@ -1,0 +1,84 @@
+// Joint whole-pattern fit of several crystalline phases to one measured pattern, and their weight
+// fractions.
+//
+// Model: y_c = Σ_j c_j T_j(t) + Σ_φ y_φ(2θ), where each phase's y_φ is the single-phase profile
+// model of fit.hpp (its own scale, cell constrained by its crystal system, Caglioti U, V, W,
+// mixing η, overall B) and all phases share one Chebyshev background, one zero shift Z and one
+// sample displacement D. Weighted least squares (w = 1/max(y_o, 1)) by bounded Levenberg–
+// Marquardt with analytic derivatives. U and V (the instrument's part of the width) are shared by
+// all phases; each phase has its own W (size broadening) and η; B is refined for the first phase
+// only (a minor phase's B is poorly determined).
+//
+// Weight fractions (Hill & Howard, J. Appl. Cryst. 20 (1987) 467):
+//   w_φ = S_φ (ZMV)_φ / Σ_ψ S_ψ (ZMV)_ψ,
+// with S_φ the scale of the raw intensities |F|² × multiplicity × Lorentz–polarisation (electrons²
+// per cell) and (ZMV)_φ the mass of the cell contents (u) times the cell volume (Å³) at the
+// refined cell; ESDs propagated from the covariance of the scales. Without micro-absorption
+// correction (Brindley 1945): phases of very different absorption and grain size are biased.
+#pragma once
+#include <array>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "identify/fit.hpp"
+#include "xrd/crystal.hpp"
+#include "xrd/pattern.hpp"
+
+namespace xrdid::identify {
+
+struct PhaseShare {
+  std::string phase;  // Crystal::source (or block name)
+  std::string crystal_system;
+  double scale = 0.0, scale_esd = 0.0;  // of the stored stick intensities (strongest = 100)
+  double weight_fraction = 0.0, weight_fraction_esd = 0.0;
+  double zmv = 0.0;  // mass of the cell contents (u) × cell volume (Å³), refined cell
+  std::array<double, 6> cell{}, cell_esd{}, cell_start{};
+  double fwhm_w = 0.0, eta = 0.0;  // Caglioti W (deg²) and pseudo-Voigt mixing
+  bool hit_bound = false;          // its scale or a cell parameter ended on a bound
+  std::vector<double> contribution;  // its calculated curve on the fit range, without background
+  std::vector<FitReflection> reflections;
+};
+
+struct MixtureFit {
+  FitStatus status = FitStatus::Diverged;
+  std::string message;
+  std::vector<PhaseShare> phases;  // in the order given
+  double zero = 0.0, displacement = 0.0;
+  double rwp = 0.0, rexp = 0.0, gof = 0.0, chi2 = 0.0, bic = 0.0;
+  int n_points = 0, n_parameters = 0, iterations = 0;
+  double wavelength = 0.0, seconds = 0.0;
+  std::vector<double> two_theta, observed, calculated, background;
+  bool ok() const { return status != FitStatus::Diverged; }
+};
+
+// Starting values of one phase from an earlier fit (its single-phase fit, or the same phase in a
+// smaller joint fit); `scale` <= 0 means none.
+struct PhaseStart {
+  double scale = 0.0, W = 0.0, eta = 0.5;
+  std::array<double, 6> cell{};  // a, b, c, α, β, γ; a = 0: the CIF cell
+  double zero = std::numeric_limits<double>::quiet_NaN();  // the shared zero shift (first phase's start only)
+};
+
+// Fits `phases` jointly. Without starts, the first phase should be the main one: each later
+// phase's cell is started by a coarse search over what the phases before it leave unexplained. Throws (XRDID_CHECK) on unusable input as fit_phase does, or without
+// phases; a fit that runs away returns status Diverged with a message. `starts`, when given,
+// holds one entry per phase.
+MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                       const FitOptions& opt = {}, const std::vector<PhaseStart>& starts = {});
+
+// For tests: the largest difference between the joint model's analytic Jacobian and central
+// finite differences, relative to each column's largest entry, at a point where every parameter
+// matters (as fit_jacobian_check). NaN when any value is not finite.
+double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                              const FitOptions& opt = {});
+
+// {"status","message","rwp","rexp","gof","chi2","bic","n_points","n_parameters","iterations",
+//  "zero","displacement","wavelength","seconds","phases":[{"phase","crystal_system","scale",
+//  "scale_esd","weight_fraction","weight_fraction_esd","cell":{…},"cell_esd":{…},"hit_bound"}]}
+//  plus, with curves, "two_theta","observed","calculated","background" and each phase's
+//  "contribution".
+nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves);
+
+}  // namespace xrdid::identify

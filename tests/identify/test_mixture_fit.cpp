@@ -1,0 +1,141 @@
+// Joint fit of several phases: the analytic Jacobian of the joint model against finite
+// differences, weight fractions of synthetic mixtures of known composition (Hill–Howard, with
+// the cell masses written out here), one phase alone, and bad input.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "identify/fit.hpp"
+#include "identify/mixture_fit.hpp"
+#include "xrd/cif_reader.hpp"
+#include "xrd/render.hpp"
+
+using namespace xrdid;
+
+namespace {
+
+const std::string kCif = XRDID_TEST_DATA "/cif/";
+
+struct Component {
+  std::string cif;
+  double zm;  // mass of the cell contents, u (Z × formula mass)
+};
+// NaCl Z = 4 × 58.443; Si Z = 8 × 28.086; LiF Z = 4 × 25.939.
+const Component kNaCl{"NaCl.cif", 4 * 58.443}, kSi{"Si.cif", 8 * 28.086}, kLiF{"LiF.cif", 4 * 25.939};
+
+// A Cu Kα1+Kα2 pattern 10–110° of the components mixed by weight `w`: each phase's raw
+// intensities (|F|² × multiplicity × LP, area-normalised pseudo-Voigt peaks) times w / (ZMV),
+// a smooth background and Poisson counts (the strongest peak near `peak_counts`).
+xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<double>& w, double peak_counts,
+                     unsigned seed) {
+  xrd::ProfileOptions prof;
+  prof.kind = xrd::ProfileKind::PseudoVoigt;
+  prof.use_caglioti = true;
+  prof.U = 0.008;
+  prof.V = -0.004;
+  prof.W = 0.004;
+  prof.zero_shift = 0.04;
+  prof.normalize_to = 0;  // raw sums
+  const std::vector<double> grid = xrd::uniform_grid(10, 110, 0.01);
+  std::vector<double> acc(grid.size(), 0.0);
+  for (std::size_t k = 0; k < comps.size(); ++k) {
+    const xrd::Crystal c = xrd::read_cif(kCif + comps[k].cif);
+    const double zmv = comps[k].zm * c.volume();
+    const xrd::Pattern p = xrd::simulate_pattern(c, {1.540598, 1.544426, 0.5}, grid, prof);
+    for (std::size_t i = 0; i < grid.size(); ++i) acc[i] += w[k] / zmv * p.intensity[i];
+  }
+  double mx = 0;
+  for (double v : acc) mx = std::max(mx, v);
+  std::mt19937_64 rng(seed);
+  xrd::Pattern out;
+  out.two_theta = grid;
+  out.intensity.resize(grid.size());
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    const double bg = 150.0 + 60.0 * std::exp(-(grid[i] - 10.0) / 30.0);
+    std::poisson_distribution<long> pois(acc[i] / mx * peak_counts + bg);
+    out.intensity[i] = static_cast<float>(pois(rng));
+  }
+  out.source = "synthetic mixture";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mixture fit: the joint model's analytic Jacobian matches central finite differences") {
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.5, 0.5}, 5000, 1);
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
+                     mono = xrd::read_cif(kCif + "P21c_symops.cif");
+  identify::FitOptions opt;
+  opt.window_fwhm = 2000;  // whole-range peaks (moving windows would cut tails)
+  opt.scale_window = false;
+  const double err = identify::mixture_jacobian_check(p, {&nacl, &si, &mono}, opt);
+  CHECK(std::isfinite(err));
+  CHECK(err < 1e-5);
+}
+
+TEST_CASE("mixture fit: weight fractions of synthetic mixtures of known composition") {
+  struct Case {
+    std::vector<Component> comps;
+    std::vector<double> w;
+  };
+  const std::vector<Case> cases{{{kNaCl, kSi}, {0.7, 0.3}},
+                                {{kSi, kNaCl}, {0.5, 0.5}},
+                                {{kNaCl, kSi, kLiF}, {0.6, 0.3, 0.1}},
+                                {{kNaCl, kLiF, kSi}, {0.75, 0.2, 0.05}}};
+  unsigned seed = 3;
+  for (const Case& c : cases) {
+    const xrd::Pattern p = mixture(c.comps, c.w, 40000, seed++);
+    std::vector<xrd::Crystal> cr;
+    for (const auto& comp : c.comps) cr.push_back(xrd::read_cif(kCif + comp.cif));
+    std::vector<const xrd::Crystal*> ptr;
+    for (const auto& x : cr) ptr.push_back(&x);
+    const identify::MixtureFit r = identify::fit_mixture(p, ptr);
+    CHECK(r.ok());
+    REQUIRE(r.phases.size() == c.comps.size());
+    double sum = 0;
+    for (std::size_t k = 0; k < c.comps.size(); ++k) {
+      const auto& ph = r.phases[k];
+      MESSAGE(c.comps[k].cif << ": w " << ph.weight_fraction << " ± " << ph.weight_fraction_esd << " (true " << c.w[k]
+                             << "), a " << ph.cell[0] << ", Rwp " << r.rwp << ", GoF " << r.gof << ", "
+                             << r.seconds * 1e3 << " ms");
+      CHECK(std::abs(ph.weight_fraction - c.w[k]) < 0.01);
+      CHECK(ph.weight_fraction_esd > 0);
+      CHECK(ph.weight_fraction_esd < 0.01);
+      CHECK(std::abs(ph.cell[0] / cr[k].a - 1) < 5e-4);
+      CHECK_FALSE(ph.hit_bound);
+      CHECK(ph.contribution.size() == r.calculated.size());
+      CHECK(!ph.reflections.empty());
+      sum += ph.weight_fraction;
+    }
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(std::abs(r.zero - 0.04) < 0.02);
+    CHECK(r.gof > 0.8);
+    CHECK(r.gof < 1.6);
+  }
+}
+
+TEST_CASE("mixture fit: one phase alone fits like the single-phase fit, with weight fraction 1") {
+  const xrd::Pattern p = mixture({kNaCl}, {1.0}, 30000, 9);
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif");
+  const identify::MixtureFit r = identify::fit_mixture(p, {&nacl});
+  const identify::FitResult s = identify::fit_phase(p, nacl);
+  REQUIRE(r.phases.size() == 1);
+  CHECK(r.phases[0].weight_fraction == doctest::Approx(1.0));
+  CHECK(r.phases[0].weight_fraction_esd < 1e-9);
+  CHECK(r.rwp == doctest::Approx(s.rwp).epsilon(0.02));
+  CHECK(r.phases[0].cell[0] == doctest::Approx(s.cell[0]).epsilon(1e-5));
+  const auto j = identify::mixture_fit_to_json(r, false);
+  CHECK(j.at("phases").size() == 1);
+  CHECK(j.at("phases")[0].at("weight_fraction").get<double>() == doctest::Approx(1.0));
+  CHECK_FALSE(j.contains("two_theta"));
+}
+
+TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
+  const xrd::Pattern p = mixture({kSi}, {1.0}, 1000, 2);
+  CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {}), doctest::Contains("no phases"), std::exception);
+  CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {nullptr}), doctest::Contains("missing"), std::exception);
+}
