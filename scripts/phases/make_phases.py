@@ -592,8 +592,10 @@ phase("HfO2_monoclinic", "Hf O2", 14, (5.1156, 5.1722, 5.2948, 90, 99.18, 90),
       "P21/c, a = 5.1156, b = 5.1722, c = 5.2948 A, beta = 99.18 deg), "
       "isostructural with baddeleyite (Ruh & Corfield, J. Am. Ceram. Soc. "
       "53 (1970) 126); the coordinates are those of baddeleyite ZrO2 "
-      "(Howard, Hill & Reichert, Acta Cryst. B44 (1988) 116), which differ "
-      "from hafnia's by about 0.01 or less. Checked: HfO7 2.04-2.26 A",
+      "(Howard, Hill & Reichert, Acta Cryst. B44 (1988) 116), not a "
+      "refinement of hafnia; Hf dominates the intensities. Checked: HfO7 "
+      "2.04-2.26 A, strongest lines 28.34 (-111) and 31.64 (111) deg as "
+      "listed for monoclinic HfO2",
       common="hafnia, monoclinic hafnium dioxide")
 phase("Li2TiO3", "Li2 O3 Ti", 15, (5.0623, 8.7876, 9.7533, 90, 100.212, 90),
       [("Li1", "Li", "0.23830", "0.07950", "0.99990", 1, 1.0),
