@@ -21,17 +21,21 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dat
 
 # Hall numbers (spglib/ITA numbering) for the settings used here.
 HALL = {
+    12: 63,    # C 1 2/m 1 (unique axis b, cell choice 1)
     14: 81,    # P 1 21/c 1 (unique axis b, cell choice 1)
     15: 90,    # C 1 2/c 1 (unique axis b, cell choice 1)
+    59: 278,   # P m m n, origin choice 1 (gemmi/pymatgen default for the bare H-M symbol)
     62: 292,   # P n m a (standard)
     63: 298,   # C m c m (standard)
     99: 376,   # P 4 m m
+    114: 391,  # P -4 21 c
     129: 408,  # P 4/n m m, origin choice 1 (gemmi/pymatgen default for the bare H-M symbol)
     136: 419,  # P 42/m n m
     141: 426,  # I 41/a m d, origin choice 1 (gemmi/pymatgen default for the bare H-M symbol)
     154: 443,  # P 32 2 1
     166: 458,  # R -3 m, hexagonal axes
     167: 460,  # R -3 c, hexagonal axes
+    176: 470,  # P 63/m
     186: 480,  # P 63 m c
     194: 488,  # P 63/m m c
     206: 502,  # I a -3
@@ -47,19 +51,22 @@ HALL = {
 # gemmi 0.5.7 and pymatgen (origin choice 1 where there are two; hexagonal
 # axes for R groups); the Hall symbol and the symop loop are authoritative.
 HM = {
-    14: "P 1 21/c 1", 15: "C 1 2/c 1", 62: "P n m a", 63: "C m c m",
-    99: "P 4 m m", 129: "P 4/n m m", 136: "P 42/m n m", 141: "I 41/a m d",
-    154: "P 32 2 1", 166: "R -3 m", 167: "R -3 c", 186: "P 63 m c",
-    194: "P 63/m m c", 206: "I a -3", 216: "F -4 3 m", 221: "P m -3 m",
-    225: "F m -3 m", 227: "F d -3 m", 229: "I m -3 m",
+    12: "C 1 2/m 1", 14: "P 1 21/c 1", 15: "C 1 2/c 1", 59: "P m m n",
+    62: "P n m a", 63: "C m c m", 99: "P 4 m m", 114: "P -4 21 c",
+    129: "P 4/n m m", 136: "P 42/m n m", 141: "I 41/a m d",
+    154: "P 32 2 1", 166: "R -3 m", 167: "R -3 c", 176: "P 63/m",
+    186: "P 63 m c", 194: "P 63/m m c", 206: "I a -3", 216: "F -4 3 m",
+    221: "P m -3 m", 225: "F m -3 m", 227: "F d -3 m", 229: "I m -3 m",
 }
 
 SETTING_NOTE = {
+    59: "origin choice 1 (mm2 at origin)",
     129: "origin choice 1 (-4m2 at origin)",
     141: "origin choice 1 (-4m2 at origin)",
     227: "origin choice 1 (-43m at origin)",
     166: "hexagonal axes (obverse)",
     167: "hexagonal axes (obverse)",
+    12: "unique axis b, cell choice 1",
     14: "unique axis b, cell choice 1",
     15: "unique axis b, cell choice 1",
 }
@@ -209,6 +216,69 @@ phase("Y2O3", "O3 Y2", 206, cub(10.604),
       "structure, a = 10.604 A, Y 8b and 24d, O 48e)",
       common="yttria, yttrium oxide (C-type)")
 
+phase("CaO", "Ca O", 225, cub(4.8105),
+      [("Ca1", "Ca", "0", "0", "0", 1, 0.4),
+       ("O1", "O", "1/2", "1/2", "1/2", 1, 0.5)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 85 (rock-salt "
+      "type, a = 4.8105 A; AMCSD 0011283, COD 9008605)",
+      mineral="lime", common="calcium oxide (quicklime)")
+phase("MnO", "Mn O", 225, cub(4.4448),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.4),
+       ("O1", "O", "1/2", "1/2", "1/2", 1, 0.5)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 85 (rock-salt "
+      "type, a = 4.4448 A; AMCSD 0011352, COD 9008674). The weak "
+      "rhombohedral distortion below the Neel temperature (118 K) does not "
+      "concern room-temperature patterns",
+      mineral="manganosite", common="manganese(II) oxide")
+phase("CoO", "Co O", 225, cub(4.2667),
+      [("Co1", "Co", "0", "0", "0", 1, 0.35),
+       ("O1", "O", "1/2", "1/2", "1/2", 1, 0.45)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 85 (rock-salt "
+      "type, a = 4.2667 A; AMCSD 0011296, COD 9008618)",
+      common="cobalt(II) oxide")
+phase("Li2O", "Li2 O", 225, cub(4.6190),
+      [("O1", "O", "0", "0", "0", 1, 0.6),
+       ("Li1", "Li", "1/4", "1/4", "1/4", 1, 1.0)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 239 "
+      "(antifluorite type, a = 4.619 A; AMCSD 0011738, COD 9009059)",
+      common="lithium oxide (lithia)")
+phase("In2O3", "In2 O3", 206, cub(10.117),
+      [("In1", "In", "1/4", "1/4", "1/4", 1, 0.4),
+       ("In2", "In", "-0.0336", "0", "1/4", 1, 0.4),
+       ("O1", "O", "0.3905", "0.1529", "0.3832", 1, 0.6)],
+      "Marezio, Acta Cryst. 20 (1966) 723 (bixbyite type, Ia-3, "
+      "a = 10.117 A; In 8b and 24d x = -0.0336, O 48e 0.3905 0.1529 0.3832)",
+      common="indium(III) oxide (bixbyite type)",
+      notes=["check: In1-O 2.19 A (x6); In2-O 2.12, 2.19, 2.21 A (x2 each)"])
+phase("Mn2O3_bixbyite", "Mn2 O3", 206, cub(9.4100),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.4),
+       ("Mn2", "Mn", "0.2760", "0", "1/4", 1, 0.4),
+       ("O1", "O", "0.0850", "0.1250", "0.6510", 1, 0.6)],
+      "alpha-Mn2O3 described in the cubic bixbyite cell (Ia-3, a = 9.41 A; "
+      "Mn 8a, Mn 24d x = 0.276, O 48e 0.085 0.125 0.651), as in the "
+      "ICSD-derived reference set of XRD-AutoAnalyzer (Szymanski et al., "
+      "Chem. Mater. 33 (2021) 4204); structure type after Pauling & "
+      "Shappell, Z. Kristallogr. 75 (1930) 128 (bixbyite). The slight "
+      "orthorhombic distortion of pure Mn2O3 (Geller, Acta Cryst. B27 "
+      "(1971) 821) only splits lines and is ignored",
+      common="manganese(III) oxide (alpha-Mn2O3, bixbyite type)")
+phase("Co3O4_spinel", "Co3 O4", 227, cub(8.0837),
+      [("Co1", "Co", "0", "0", "0", 1, 0.35),
+       ("Co2", "Co", "5/8", "5/8", "5/8", 1, 0.35),
+       ("O1", "O", "0.3880", "0.3880", "0.3880", 1, 0.5)],
+      "normal spinel, Co2+ on 8a and Co3+ on 16d (Roth, J. Phys. Chem. "
+      "Solids 25 (1964) 1); a = 8.0837 A (ICDD PDF 42-1467); u(O) = 0.388 "
+      "(origin choice 1; 0.263 in origin choice 2), typical literature value",
+      common="cobalt(II,III) oxide")
+phase("LaB6", "B6 La", 221, cub(4.15692),
+      [("La1", "La", "0", "0", "0", 1, 0.4),
+       ("B1", "B", "0.1996", "1/2", "1/2", 1, 0.4)],
+      "lanthanum hexaboride, CaB6 type (La 1a, B 6f x,1/2,1/2); a = "
+      "4.15692 A, the certified lattice parameter of NIST SRM 660a (line "
+      "position and profile standard); x(B) = 0.1996, typical single-crystal "
+      "value (B-B 1.66 A between and 1.77 A within the B6 octahedra)",
+      common="lanthanum hexaboride (NIST SRM 660 line-profile standard)")
+
 # ---------------------------------------------- trigonal / hexagonal --------
 phase("Al2O3_corundum", "Al2 O3", 167, hexa(4.7602, 12.9933),
       [("Al1", "Al", "0", "0", "0.35216", 1, 0.25),
@@ -271,6 +341,40 @@ phase("LiCoO2", "Co Li O2", 166, hexa(2.8160, 14.0540),
       "and z(O) = 0.2604 are typical room-temperature literature values",
       common="lithium cobalt oxide (LCO, HT-LiCoO2)")
 
+phase("GeO2_quartz", "Ge O2", 154, hexa(4.9870, 5.6520),
+      [("Ge1", "Ge", "0.4513", "0", "2/3", 1, 0.5),
+       ("O1", "O", "0.3969", "0.3021", "0.75757", 1, 0.9)],
+      "Smith & Isaacs, Acta Cryst. 17 (1964) 842 (quartz-like GeO2, "
+      "a = 4.987, c = 5.652 A; Ge x = 0.4513, O 0.3969 0.3021 0.0909 with "
+      "Ge at z = 0; AMCSD 0009284, COD 9007477). Shifted here by +2/3 along "
+      "c onto the ITA setting of P3221 written in the symop loop, as for "
+      "alpha-quartz. The common commercial (water-soluble) GeO2 powder",
+      common="germanium dioxide, alpha-quartz type")
+phase("MnCO3_rhodochrosite", "C Mn O3", 167, hexa(4.7901, 15.6940),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.5),
+       ("C1", "C", "0", "0", "1/4", 1, 0.6),
+       ("O1", "O", "0.2692", "0", "1/4", 1, 0.8)],
+      "calcite type (R-3c); cell of synthetic MnCO3, ICDD PDF 44-1472 "
+      "(a = 4.7901, c = 15.694 A); O x = 0.2692 of the RRUFF rhodochrosite "
+      "reference structure (RRUFF R100002, a = 4.7771, c = 15.664 A) of the "
+      "PXRD candidate-retrieval benchmark; cf. the single-crystal refinement "
+      "of Effenberger, Mereiter & Zemann, Z. Kristallogr. 156 (1981) 233; "
+      "checked: C-O 1.289 A",
+      mineral="rhodochrosite", common="manganese(II) carbonate")
+phase("La_OH_3", "H3 La O3", 176, hexa(6.5280, 3.8580),
+      [("La1", "La", "1/3", "2/3", "1/4", 1, 0.5),
+       ("O1", "O", "0.3950", "0.0850", "1/4", 1, 0.8)],
+      "UCl3 type (P63/m, La 2c, O 6h); a = 6.528, c = 3.858 A (ICDD PDF "
+      "36-1481); O x, y = 0.395, 0.085 are approximate (+-0.01), not a "
+      "refined value: they give La-O 3 x 2.55 and 6 x 2.57 A, as in the "
+      "nine-coordinated lanthanide trihydroxides (Beall, Milligan & "
+      "Wolcott, J. Inorg. Nucl. Chem. 39 (1977) 65). La dominates the "
+      "intensities",
+      common="lanthanum hydroxide La(OH)3",
+      notes=["H is omitted (hydroxyl H positions not known reliably; "
+             "negligible for X-rays), so the atom list gives LaO3 while "
+             "_chemical_formula_sum names La(OH)3"])
+
 # ------------------------------------------------------------ tetragonal ----
 phase("TiO2_rutile", "O2 Ti", 136, tet(4.5937, 2.9587),
       [("Ti1", "Ti", "0", "0", "0", 1, 0.4),
@@ -311,6 +415,45 @@ phase("PbO_litharge", "O Pb", 129, tet(3.9759, 5.0229),
       "(+1/4,-1/4,0) to origin choice 1",
       mineral="litharge", common="lead(II) oxide, red/tetragonal")
 
+phase("GeO2_rutile", "Ge O2", 136, tet(4.3950, 2.8590),
+      [("Ge1", "Ge", "0", "0", "0", 1, 0.3),
+       ("O1", "O", "0.3070", "0.3070", "0", 1, 0.5)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 239 (rutile "
+      "type, a = 4.395, c = 2.859 A, O x = 0.307; AMCSD 0011759, COD "
+      "9009080); cf. Baur & Khan, Acta Cryst. B27 (1971) 2133",
+      mineral="argutite", common="germanium dioxide, rutile type")
+phase("MnO2_pyrolusite", "Mn O2", 136, tet(4.3960, 2.8710),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.3),
+       ("O1", "O", "0.3020", "0.3020", "0", 1, 0.5)],
+      "Wyckoff, Crystal Structures, 2nd ed., vol. 1 (1963) p. 239 (beta-MnO2, "
+      "rutile type, a = 4.396, c = 2.871 A, O x = 0.302; AMCSD 0011760, COD "
+      "9009081)",
+      mineral="pyrolusite", common="manganese(IV) oxide, beta-MnO2")
+phase("MnF2", "F2 Mn", 136, tet(4.8734, 3.3099),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.5),
+       ("F1", "F", "0.3050", "0.3050", "0", 1, 0.8)],
+      "Baur & Khan, Acta Cryst. B27 (1971) 2133 (rutile type, a = 4.8734, "
+      "c = 3.3099 A, F x = 0.305)",
+      common="manganese(II) fluoride")
+phase("Mn3O4_hausmannite", "Mn3 O4", 141, tet(5.7691, 9.4605),
+      [("Mn1", "Mn", "0", "0", "0", 1, 0.4),
+       ("Mn2", "Mn", "0", "1/4", "5/8", 1, 0.4),
+       ("O1", "O", "0", "0.2223", "0.3842", 1, 0.6)],
+      "tetragonally distorted spinel (I41/amd, Mn2+ 4a, Mn3+ 8d, O 16h); "
+      "cell a = 5.7691, c = 9.4605 A and O (0, 0.2223, 0.3842) of the RRUFF "
+      "hausmannite reference structure of the PXRD candidate-retrieval "
+      "benchmark, origin choice 1; cf. Jarosch, Mineral. Petrol. 37 (1987) 15",
+      mineral="hausmannite", common="manganese(II,III) oxide")
+phase("Bi2O3_beta", "Bi2 O3", 114, tet(7.7425, 5.6313),
+      [("Bi1", "Bi", "0.0174", "0.2522", "0.2337", 1, 0.9),
+       ("O1", "O", "0.2996", "0.3035", "0.0144", 1, 1.5),
+       ("O2", "O", "0", "1/2", "0.3990", 1, 1.5)],
+      "Blower & Greaves, Acta Cryst. C44 (1988) 587 (beta-Bi2O3, P-421c, "
+      "a = 7.7425, c = 5.6313 A; Bi 8e, O1 8e, O2 4d); checked against the "
+      "Materials Project relaxation mp-23195 (same structure, rms 0.06 of "
+      "the scaled cell) and Bi-O 2.14, 2.14, 2.25 A",
+      common="bismuth(III) oxide, beta (metastable, tetragonal)")
+
 # ---------------------------------------------------------- orthorhombic ----
 phase("LiFePO4_triphylite", "Fe Li O4 P", 62, (10.332, 6.010, 4.692, 90, 90, 90),
       [("Li1", "Li", "0", "0", "0", 1, 1.0),
@@ -346,6 +489,54 @@ phase("CaSO4_anhydrite", "Ca O4 S", 63, (6.995, 6.245, 6.993, 90, 90, 90),
       notes=["check: S-O 1.471 x2, 1.475 x2; Ca-O 2.342, 2.462, 2.511, "
              "2.561 A (x2 each), as reported for anhydrite"])
 
+phase("K2SO4_arcanite", "K2 O4 S", 62, (7.4760, 5.7630, 10.0710, 90, 90, 90),
+      [("K1", "K", "0.6742", "1/4", "0.4105", 1, 1.3),
+       ("K2", "K", "-0.0114", "1/4", "0.7042", 1, 1.3),
+       ("S1", "S", "0.2327", "1/4", "0.4196", 1, 0.8),
+       ("O1", "O", "0.0373", "1/4", "0.4166", 1, 1.6),
+       ("O2", "O", "0.2985", "1/4", "0.5590", 1, 1.6),
+       ("O3", "O", "0.3014", "0.0410", "0.3521", 1, 1.6)],
+      "McGinnety, Acta Cryst. B28 (1972) 2845 (beta-K2SO4, Pnma, a = 7.476, "
+      "b = 5.763, c = 10.071 A); agrees with the earlier determination of "
+      "Robinson, J. Phys. Chem. 62 (1958) 925 (COD 1200011, Pnam). Checked: "
+      "S-O 1.46-1.49 A, K-O 2.72-2.93 A",
+      mineral="arcanite", common="potassium sulfate")
+phase("V2O5_shcherbinaite", "O5 V2", 59, (11.5120, 3.5640, 4.3680, 90, 90, 90),
+      [("V1", "V", "0.35123", "0", "0.10860", 1, 0.5),
+       ("O1", "O", "0.18090", "0", "0.99720", 1, 0.9),
+       ("O2", "O", "0.35450", "0", "0.46970", 1, 0.9),
+       ("O3", "O", "1/2", "0", "0.00080", 1, 0.9)],
+      "coordinates: Shklover, Haibach, Ried, Nesper & Novak, J. Solid State "
+      "Chem. 123 (1996) 317 (V2O5, sample IIb: Pmmn, a = 11.544, b = 3.571, "
+      "c = 4.383 A; AMCSD 0013891, COD 9012221), given there in origin "
+      "choice 2 and shifted here to origin choice 1; cell of pure V2O5 from "
+      "Enjalbert & Galy, Acta Cryst. C42 (1986) 1467 (a = 11.512, "
+      "b = 3.564, c = 4.368 A). Checked: V-O 1.58, 1.78, 1.88 (x2), 2.02, "
+      "2.79 A",
+      mineral="shcherbinaite", common="vanadium(V) oxide")
+phase("LiMnO2_orthorhombic", "Li Mn O2", 59, (2.8080, 4.5740, 5.7520, 90, 90, 90),
+      [("Li1", "Li", "0", "0", "0.11610", 1, 1.0),
+       ("Mn1", "Mn", "0", "0", "0.63477", 1, 0.4),
+       ("O1", "O", "0", "1/2", "0.14230", 1, 0.6),
+       ("O2", "O", "0", "1/2", "0.59930", 1, 0.6)],
+      "orthorhombic (beta-NaMnO2 type) LiMnO2, Pmmn (= Pmnm with b and c "
+      "exchanged), a = 2.808, b = 4.574, c = 5.752 A; cell and coordinates "
+      "of the ICSD-derived reference set of XRD-AutoAnalyzer (Szymanski et "
+      "al., Chem. Mater. 33 (2021) 4204), origin choice 1",
+      common="lithium manganese oxide, orthorhombic (o-LiMnO2)")
+phase("SrCO3_strontianite", "C O3 Sr", 62, (6.0290, 5.1070, 8.4140, 90, 90, 90),
+      [("Sr1", "Sr", "0.2431", "3/4", "0.4160", 1, 0.7),
+       ("C1", "C", "0.0864", "3/4", "0.7601", 1, 0.7),
+       ("O1", "O", "0.0839", "0.5306", "0.6821", 1, 1.0),
+       ("O2", "O", "0.0946", "3/4", "0.9119", 1, 1.0)],
+      "aragonite type (Pnma); cell of synthetic SrCO3, ICDD PDF 05-0418 "
+      "(Swanson & Fuyat, NBS Circular 539 vol. 3 (1954); Pmcn a = 5.107, "
+      "b = 8.414, c = 6.029 A, here (a,b,c)Pnma = (c,a,b)Pmcn); "
+      "coordinates of the RRUFF strontianite reference structure of the "
+      "PXRD candidate-retrieval benchmark (natural, Pnma a = 5.997, "
+      "b = 5.090, c = 8.358 A); cf. De Villiers, Am. Mineral. 56 (1971) 758",
+      mineral="strontianite", common="strontium carbonate")
+
 # ------------------------------------------------------------ monoclinic ----
 phase("ZrO2_baddeleyite", "O2 Zr", 14, (5.1505, 5.2116, 5.3173, 90, 99.230, 90),
       [("Zr1", "Zr", "0.2754", "0.0395", "0.2083", 1, 0.3),
@@ -363,6 +554,91 @@ phase("Li2CO3_zabuyelite", "C Li2 O3", 15, (8.3590, 4.9770, 6.1940, 90, 114.72, 
       "a = 8.359, b = 4.977, c = 6.194 A, beta = 114.72 deg); checked: "
       "C-O 1.28-1.29 A, LiO4 tetrahedra 1.88-2.01 A",
       mineral="zabuyelite", common="lithium carbonate")
+
+phase("Bi2O3_alpha", "Bi2 O3", 14, (5.8486, 8.1661, 7.5097, 90, 112.977, 90),
+      [("Bi1", "Bi", "0.5242", "0.1843", "0.3615", 1, 0.6),
+       ("Bi2", "Bi", "0.0409", "0.0425", "0.7767", 1, 0.6),
+       ("O1", "O", "0.7783", "0.3037", "0.7086", 1, 1.0),
+       ("O2", "O", "0.2407", "0.0467", "0.1316", 1, 1.0),
+       ("O3", "O", "0.2714", "0.0284", "0.5128", 1, 1.0)],
+      "Malmros, Acta Chem. Scand. 24 (1970) 384 (alpha-Bi2O3, P21/c, "
+      "a = 5.8486, b = 8.1661, c = 7.5097 A, beta = 112.977 deg); checked "
+      "against the Materials Project relaxation mp-23262 (same structure, "
+      "rms 0.02 of the scaled cell) and Bi-O 2.11-2.30 A",
+      mineral="bismite", common="bismuth(III) oxide, alpha (monoclinic)")
+phase("CuO_tenorite", "Cu O", 15, (4.6837, 3.4226, 5.1288, 90, 99.54, 90),
+      [("Cu1", "Cu", "1/4", "1/4", "0", 1, 0.5),
+       ("O1", "O", "0", "0.4184", "1/4", 1, 0.6)],
+      "Asbrink & Norrby, Acta Cryst. B26 (1970) 8 (C2/c, a = 4.6837, "
+      "b = 3.4226, c = 5.1288 A, beta = 99.54 deg, O y = 0.4184). Same "
+      "structure as Wyckoff, Crystal Structures vol. 1 (1963) (COD 9008961), "
+      "whose older cell is 0.4-0.7 % smaller",
+      mineral="tenorite", common="copper(II) oxide")
+phase("Ga2O3_beta", "Ga2 O3", 12, (12.214, 3.0371, 5.7981, 90, 103.83, 90),
+      [("Ga1", "Ga", "0.09050", "0", "0.79460", 1, 0.4),
+       ("Ga2", "Ga", "0.34140", "0", "0.68570", 1, 0.4),
+       ("O1", "O", "0.16740", "0", "0.10110", 1, 0.5),
+       ("O2", "O", "0.49570", "0", "0.25530", 1, 0.5),
+       ("O3", "O", "0.82790", "0", "0.43650", 1, 0.5)],
+      "Ahman, Svensson & Albertsson, Acta Cryst. C52 (1996) 1336 (beta-Ga2O3, "
+      "C2/m, a = 12.214, b = 3.0371, c = 5.7981 A, beta = 103.83 deg); "
+      "checked: GaO4 1.80-1.85 A, GaO6 1.94-2.08 A",
+      common="gallium(III) oxide, beta")
+phase("HfO2_monoclinic", "Hf O2", 14, (5.1156, 5.1722, 5.2948, 90, 99.18, 90),
+      [("Hf1", "Hf", "0.2754", "0.0395", "0.2083", 1, 0.3),
+       ("O1", "O", "0.0700", "0.3317", "0.3447", 1, 0.5),
+       ("O2", "O", "0.4496", "0.7569", "0.4792", 1, 0.5)],
+      "cell: Adam & Rogers, Acta Cryst. 12 (1959) 951 (monoclinic HfO2, "
+      "P21/c, a = 5.1156, b = 5.1722, c = 5.2948 A, beta = 99.18 deg), "
+      "isostructural with baddeleyite (Ruh & Corfield, J. Am. Ceram. Soc. "
+      "53 (1970) 126); the coordinates are those of baddeleyite ZrO2 "
+      "(Howard, Hill & Reichert, Acta Cryst. B44 (1988) 116), not a "
+      "refinement of hafnia; Hf dominates the intensities. Checked: HfO7 "
+      "2.04-2.26 A, strongest lines 28.34 (-111) and 31.64 (111) deg as "
+      "listed for monoclinic HfO2",
+      common="hafnia, monoclinic hafnium dioxide")
+phase("Li2TiO3", "Li2 O3 Ti", 15, (5.0623, 8.7876, 9.7533, 90, 100.212, 90),
+      [("Li1", "Li", "0.23830", "0.07950", "0.99990", 1, 1.0),
+       ("Li2", "Li", "1/4", "1/4", "1/2", 1, 1.0),
+       ("Li3", "Li", "0", "0.08520", "1/4", 1, 1.0),
+       ("Ti1", "Ti", "0", "0.41749", "1/4", 1, 0.4),
+       ("Ti2", "Ti", "0", "0.25029", "3/4", 1, 0.4),
+       ("O1", "O", "0.14116", "0.26356", "0.13720", 1, 0.6),
+       ("O2", "O", "0.10555", "0.41556", "0.63719", 1, 0.6),
+       ("O3", "O", "0.13958", "0.09412", "0.63454", 1, 0.6)],
+      "Kataoka, Takahashi, Kijima, Nagai, Akimoto, Idemoto & Ohshima, Mater. "
+      "Res. Bull. 44 (2009) 168 (beta-Li2TiO3, C2/c, a = 5.0623, "
+      "b = 8.7876, c = 9.7533 A, beta = 100.212 deg); cell and coordinates "
+      "as in the ICSD-derived reference set of XRD-AutoAnalyzer (Szymanski "
+      "et al., Chem. Mater. 33 (2021) 4204)",
+      common="lithium metatitanate (beta-Li2TiO3)")
+phase("Li2MnO3", "Li2 Mn O3", 12, (4.9370, 8.5320, 5.0300, 90, 109.46, 90),
+      [("Li1", "Li", "0", "1/2", "0", 1, 1.0),
+       ("Li2", "Li", "0", "0", "1/2", 1, 1.0),
+       ("Li3", "Li", "0", "0.66060", "1/2", 1, 1.0),
+       ("Mn1", "Mn", "0", "0.16708", "0", 1, 0.4),
+       ("O1", "O", "0.21890", "0", "0.22730", 1, 0.6),
+       ("O2", "O", "0.25400", "0.32119", "0.22330", 1, 0.6)],
+      "Strobel & Lambert-Andron, J. Solid State Chem. 75 (1988) 90 "
+      "(Li2MnO3, C2/m, a = 4.937, b = 8.532, c = 5.030 A, beta = 109.46 deg); "
+      "the same data are the ICSD-derived XRD-AutoAnalyzer reference",
+      common="lithium manganese oxide Li2MnO3 (Li-rich layered)")
+phase("NaHCO3_nahcolite", "C H Na O3", 14, (3.4800, 9.6800, 8.0527, 90, 112.177, 90),
+      [("Na1", "Na", "0.4300", "0", "0.7220", 1, 1.2),
+       ("C1", "C", "0.2450", "0.2640", "0.4310", 1, 1.0),
+       ("O1", "O", "0.2450", "0.1330", "0.4310", 1, 1.3),
+       ("O2", "O", "-0.0170", "0.3310", "0.3000", 1, 1.3),
+       ("O3", "O", "0.5050", "0.3310", "0.5610", 1, 1.3),
+       ("H1", "H", "0.2550", "0.7500", "0.3190", 1, 2.0)],
+      "coordinates: Zachariasen, J. Chem. Phys. 1 (1933) 634 (NaHCO3, "
+      "P21/n; COD 1011016); cell of synthetic NaHCO3, ICDD PDF 15-0700 "
+      "(P21/n a = 7.47, b = 9.68, c = 3.48 A, beta = 93.38 deg; "
+      "Zachariasen's a = 7.51, c = 3.53 A put the strong (121) line 0.35 "
+      "deg too low). Transformed to P21/c, cell choice 1 (a' = c, c' = a + c "
+      "of P21/n, up to sign): a = 3.48, c = 8.053 A, beta = 112.18 deg. "
+      "Zachariasen's H lies at the midpoint of the O...O hydrogen bond "
+      "(O-H 1.27 A); it hardly affects X-ray intensities",
+      mineral="nahcolite", common="sodium hydrogen carbonate (sodium bicarbonate)")
 
 
 # ------------------------------------------------------------- writer -------
