@@ -10,6 +10,7 @@
 #include "io/pattern_formats.hpp"
 #include "app/search_options.hpp"
 #include "identify/identify.hpp"
+#include "identify/mixture.hpp"
 #include "identify/report.hpp"
 #include "xrd/elements.hpp"
 #include "xrd/export.hpp"
@@ -21,8 +22,9 @@ struct IdentifyArgs {
   std::vector<std::string> patterns;
   std::string library, model, json_out, report, wavelength, device = "cpu";
   int report_fits = 3;
-  bool json = false;
+  bool json = false, mixture = false;
   xrdid::identify::IdentifyOptions opt;
+  xrdid::identify::MixtureOptions mopt;
 };
 
 // "li,O" -> {"Li", "O"}: symbols in any case, separated by commas or spaces; an unknown symbol
@@ -65,6 +67,16 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
                                                  "(name or Å; default: the library's)");
+  sub->add_flag("--mixture", a->mixture, "also find every phase of a mixture and its weight fraction (joint "
+                                         "whole-pattern fit; JSON: phases, rwp)");
+  sub->add_option("--max-phases", a->mopt.max_phases, "--mixture: at most this many phases")
+      ->capture_default_str()->check(CLI::Range(1, 10));
+  sub->add_option("--min-chi2-drop", a->mopt.min_chi2_drop,
+                  "--mixture: a further phase must remove at least this share of the weighted misfit")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--min-weight-fraction", a->mopt.min_weight_fraction,
+                  "--mixture: a further phase must make at least this weight fraction")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
   sub->add_option("--report-fits", a->report_fits, "whole-pattern fits drawn in the report: the best N rows "
@@ -107,6 +119,15 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
         if (given) p.wavelength = assumed;
         results.push_back(id.identify(p, a->opt));
         if (given) results.back().wavelength_from = "--wavelength option";
+        if (a->mixture) {
+          try {
+            results.back().mixture =
+                std::make_shared<const xrdid::identify::MixtureResult>(xrdid::identify::identify_mixture(id, p, a->opt, a->mopt));
+          } catch (const std::exception& e) {
+            results.back().mixture_error = xrdid::cli::error_text(e);
+            std::cerr << "xrdid: " << f << ": mixture: " << results.back().mixture_error << "\n";
+          }
+        }
       } catch (const std::exception& e) {
         std::cerr << "xrdid: error: " << xrdid::cli::error_text(e) << "\n";
         ++failed;

@@ -73,6 +73,8 @@ struct Candidate {
   std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified
 };
 
+struct MixtureResult;  // identify/mixture.hpp
+
 struct IdentifyResult {
   std::string file;
   Method method = Method::Profile;
@@ -82,6 +84,8 @@ struct IdentifyResult {
   xrd::Pattern processed;  // the query on the library grid after preprocessing (max 1)
   double wavelength = 0;   // Å (Kα1) of the query as identified
   std::string wavelength_from;  // "pattern" (read from the file), "assumed" (the library's), or as set by the caller
+  std::shared_ptr<const MixtureResult> mixture;  // the phases of a mixture, when asked (identify_mixture)
+  std::string mixture_error;                     // why the mixture search failed, when it did
 };
 
 class Identifier {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -50,6 +51,8 @@ std::vector<UnexplainedPeak> unexplained_peaks(const MixtureFit& f, double sigma
       ++i;
     }
     const double height = f.observed[best] - f.calculated[best];
+    // Within 0.5° of the range's ends a background that turns up or down is the likelier cause.
+    if (f.two_theta[best] < f.two_theta.front() + 0.5 || f.two_theta[best] > f.two_theta.back() - 0.5) continue;
     double peaks = 0;
     for (const PhaseShare& ph : f.phases) peaks += ph.contribution[best];
     if (peaks > 0.1 * height) continue;  // on top of a fitted peak: a misfit of that peak, not a new one
@@ -150,9 +153,10 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     const double drop = (cur.chi2 - best.chi2) / cur.chi2;
     const double wf = best.phases.back().weight_fraction;
     if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || wf < mo.min_weight_fraction) {
-      res.note = "the next phase (" + lib.entries[best_c->entry].reduced_formula + ") would remove " +
-                 std::to_string(static_cast<int>(std::round(drop * 1000)) / 10.0).substr(0, 4) + " % of χ² at " +
-                 std::to_string(static_cast<int>(std::round(wf * 1000)) / 10.0).substr(0, 4) + " % by weight";
+      char why[200];
+      std::snprintf(why, sizeof why, "the next phase (%s) would remove %.1f %% of chi2 at %.1f %% by weight",
+                    lib.entries[best_c->entry].reduced_formula.c_str(), 100 * drop, 100 * wf);
+      res.note = why;
       break;
     }
     res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop});

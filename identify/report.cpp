@@ -1,6 +1,8 @@
 // Text, JSON and HTML forms of identification results.
 #include "identify/report.hpp"
 
+#include "identify/mixture.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <iomanip>
@@ -16,6 +18,73 @@ namespace {
 std::string relative_source(const xrd::LibraryEntry& e) { return e.id + ".cif"; }
 
 std::string esc(const std::string& s) { return io::xml_escape(s); }
+
+constexpr const char* kPhaseColours[] = {"#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+                                         "#17becf", "#bcbd22", "#7f7f7f", "#1a55a0"};
+
+// The phases of a mixture: their weight fractions as one bar and a table, and the joint fit
+// (observed, calculated, each phase's peaks on the background, the difference below).
+std::string mixture_section(const MixtureResult& m, const xrd::Library& lib) {
+  std::ostringstream h;
+  const MixtureFit& f = m.fit;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "Rwp %.2f %%, Rexp %.2f %%, GoF %.2f", 100 * f.rwp, 100 * f.rexp, f.gof);
+  h << "<section class=\"mixture\"><h3>Mixture: " << m.phases.size() << " phase" << (m.phases.size() == 1 ? "" : "s")
+    << " (joint fit: " << buf << ")</h3>\n<div class=\"mix-bar\" style=\"display:flex;width:100%;height:1.6em;"
+    << "border:1px solid #999\">";
+  for (std::size_t k = 0; k < m.phases.size(); ++k) {
+    const auto& e = lib.entries[m.phases[k].entry];
+    std::snprintf(buf, sizeof buf, "%.1f", 100 * f.phases[k].weight_fraction);
+    h << "<div class=\"mix-part\" title=\"" << esc(e.reduced_formula) << " " << buf << " wt%\" style=\"width:" << buf
+      << "%;background:" << kPhaseColours[k % 10] << ";color:#fff;overflow:hidden;white-space:nowrap;font-size:0.8em\">"
+      << esc(e.reduced_formula) << " " << buf << " %</div>";
+  }
+  h << "</div>\n<table class=\"mix-table\"><tr><th>phase</th><th>space group</th><th>weight %</th><th>refined cell a, b, c (Å)"
+       "</th><th>source</th></tr>\n";
+  for (std::size_t k = 0; k < m.phases.size(); ++k) {
+    const auto& e = lib.entries[m.phases[k].entry];
+    const PhaseShare& s = f.phases[k];
+    char wf[64], cell[96];
+    std::snprintf(wf, sizeof wf, "%.1f ± %.1f", 100 * s.weight_fraction, 100 * s.weight_fraction_esd);
+    std::snprintf(cell, sizeof cell, "%.4f, %.4f, %.4f", s.cell[0], s.cell[1], s.cell[2]);
+    h << "<tr><td><span style=\"color:" << kPhaseColours[k % 10] << "\">&#9632;</span> " << esc(e.reduced_formula)
+      << "</td><td>" << esc(e.spacegroup) << " (" << e.spacegroup_number << ")</td><td>" << wf << "</td><td>" << cell
+      << (s.hit_bound ? " <span class=\"warn\">(on a bound)</span>" : "") << "</td><td>" << esc(e.id) << "</td></tr>\n";
+  }
+  h << "</table>\n<p>" << esc(m.note) << ".";
+  if (!m.unexplained.empty()) {
+    h << " <span class=\"warn\">Unexplained peaks (2θ):";
+    for (std::size_t k = 0; k < m.unexplained.size() && k < 10; ++k) {
+      std::snprintf(buf, sizeof buf, " %.2f°", m.unexplained[k].two_theta);
+      h << buf;
+    }
+    h << "</span>";
+  }
+  h << "</p>\n";
+  if (!f.two_theta.empty()) {
+    std::vector<io::Curve> curves;
+    curves.push_back({"observed", f.two_theta, f.observed, "#1f77b4"});
+    curves.push_back({"calculated", f.two_theta, f.calculated, "#000000"});
+    for (std::size_t k = 0; k < m.phases.size(); ++k) {
+      std::vector<double> y(f.background);
+      for (std::size_t i = 0; i < y.size(); ++i) y[i] += f.phases[k].contribution[i];
+      curves.push_back({lib.entries[m.phases[k].entry].reduced_formula, f.two_theta, y, kPhaseColours[k % 10]});
+    }
+    double top = 0;
+    for (double v : f.observed) top = std::max(top, v);
+    std::vector<double> d(f.observed.size());
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = f.observed[i] - f.calculated[i] - 0.1 * top;
+    curves.push_back({"difference (offset)", f.two_theta, d, "#888888"});
+    io::PlotOptions po;
+    po.title = "joint fit";
+    po.y_label = "counts";
+    std::string svg = io::svg_plot(curves, po);
+    if (svg.rfind("<?xml", 0) == 0) svg.erase(0, svg.find('\n') + 1);  // inline SVG takes no XML declaration
+    h << "<figure class=\"mix-fit\">" << svg << "</figure>\n";
+  }
+  h << "</section>\n";
+  return h.str();
+}
 }  // namespace
 
 nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const xrd::Library& lib) {
@@ -41,6 +110,38 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                          {"confident", r.confident},
                          {"candidates", c}};
     if (!r.note.empty()) qj["note"] = r.note;
+    if (r.mixture) {
+      const MixtureResult& m = *r.mixture;
+      nlohmann::json ph = nlohmann::json::array();
+      for (std::size_t k = 0; k < m.phases.size(); ++k) {
+        const auto& e = lib.entries[m.phases[k].entry];
+        const PhaseShare& s = m.fit.phases[k];
+        nlohmann::json same = nlohmann::json::array();
+        for (std::size_t j : m.phases[k].same_phase) same.push_back(lib.entries[j].id);
+        ph.push_back({{"id", e.id},
+                      {"formula", e.formula},
+                      {"reduced_formula", e.reduced_formula},
+                      {"spacegroup_number", e.spacegroup_number},
+                      {"weight_fraction", s.weight_fraction},
+                      {"weight_fraction_esd", s.weight_fraction_esd},
+                      {"cell", {s.cell[0], s.cell[1], s.cell[2], s.cell[3], s.cell[4], s.cell[5]}},
+                      {"cell_esd", {s.cell_esd[0], s.cell_esd[1], s.cell_esd[2], s.cell_esd[3], s.cell_esd[4], s.cell_esd[5]}},
+                      {"chi2_drop", m.phases[k].chi2_drop},
+                      {"hit_bound", s.hit_bound},
+                      {"source", relative_source(e)},
+                      {"same_phase", same}});
+      }
+      nlohmann::json un = nlohmann::json::array();
+      for (const UnexplainedPeak& u : m.unexplained)
+        un.push_back({{"two_theta", u.two_theta}, {"height", u.height}, {"sigmas", u.sigmas}});
+      qj["phases"] = ph;
+      qj["rwp"] = m.fit.rwp;
+      qj["mixture"] = {{"rwp", m.fit.rwp}, {"rexp", m.fit.rexp}, {"gof", m.fit.gof}, {"status", to_string(m.fit.status)},
+                       {"zero", m.fit.zero}, {"displacement", m.fit.displacement}, {"fits", m.fits},
+                       {"seconds", m.seconds}, {"stopped", m.note}, {"unexplained_peaks", un}};
+    } else if (!r.mixture_error.empty()) {
+      qj["mixture_error"] = r.mixture_error;
+    }
     q.push_back(qj);
   }
   return {{"queries", q}};
@@ -65,6 +166,27 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "\n";
     }
     if (!r.note.empty()) out << "  (" << r.note << ")\n";
+    if (r.mixture) {
+      const MixtureResult& m = *r.mixture;
+      out << "  mixture: " << m.phases.size() << " phase" << (m.phases.size() == 1 ? "" : "s") << ", Rwp "
+          << std::setprecision(4) << m.fit.rwp << ", GoF " << std::setprecision(2) << m.fit.gof << " (" << m.note << ")\n";
+      for (std::size_t k = 0; k < m.phases.size(); ++k) {
+        const auto& e = lib.entries[m.phases[k].entry];
+        const PhaseShare& s = m.fit.phases[k];
+        out << "    " << std::left << std::setw(14) << e.reduced_formula << std::right << " SG " << std::setw(3)
+            << e.spacegroup_number << "  " << std::setprecision(1) << std::setw(5) << 100 * s.weight_fraction << " ± "
+            << std::setprecision(1) << 100 * s.weight_fraction_esd << " wt%  a " << std::setprecision(4) << s.cell[0]
+            << (s.hit_bound ? "  (on a bound)" : "") << "  " << e.id << "\n";
+      }
+      if (!m.unexplained.empty()) {
+        out << "    unexplained peaks (2θ):";
+        for (std::size_t k = 0; k < m.unexplained.size() && k < 8; ++k)
+          out << " " << std::setprecision(2) << m.unexplained[k].two_theta;
+        out << "\n";
+      }
+    } else if (!r.mixture_error.empty()) {
+      out << "  mixture: " << r.mixture_error << "\n";
+    }
   }
 }
 
@@ -101,6 +223,8 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       h << "</td></tr>\n";
     }
     h << "</table>\n" << rietveld_panel(r, lib);
+    if (r.mixture) h << mixture_section(*r.mixture, lib);
+    else if (!r.mixture_error.empty()) h << "<p class=\"warn\">Mixture: " << esc(r.mixture_error) << "</p>\n";
     // One plot per listed candidate (as many as --top asks for): measured (processed) vs the
     // candidate's simulated pattern, mirrored.
     if (!r.candidates.empty())

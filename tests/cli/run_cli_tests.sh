@@ -183,6 +183,18 @@ if "$X" --help | grep -q identify; then
   expect 0 "identify without --library" -- "$X" identify "$T/nacl.xy" --top 1 --json
   contains "$T/err" "bundled common phases" "identify names the bundled library"
   contains "$T/out" '"reduced_formula": "NaCl"' "the bundled library finds NaCl"
+  # --mixture: two bundled phases (Cu Kα1+Kα2, as the fit assumes for a file without a wavelength)
+  # summed, Si the stronger, on a flat background of counts.
+  "$X" simulate "$ROOT/data/phases/Si.cif" --range 10,80 --wavelength CuKa12 -o "$T/si.xy" >/dev/null 2>&1
+  "$X" simulate "$ROOT/data/phases/TiO2_rutile.cif" --range 10,80 --wavelength CuKa12 -o "$T/ru.xy" >/dev/null 2>&1
+  paste "$T/si.xy" "$T/ru.xy" | awk '{ printf "%s %.3f\n", $1, 50 + 60 * $2 + 30 * $4 }' >"$T/mix.xy"
+  expect 0 "identify --mixture" -- "$X" identify "$T/mix.xy" --mixture --json
+  contains "$T/out" '"weight_fraction"' "mixture JSON has weight fractions"
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found"
+  contains "$T/out" '"rwp"' "mixture JSON has Rwp"
+  expect 0 "identify --mixture as text" -- "$X" identify "$T/mix.xy" --mixture --max-phases 2
+  contains "$T/out" "wt%" "mixture text lists weight fractions"
+  expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
   # --device cuda on a machine without a GPU (CI) or a build without CUDA: one clear error, no
   # output, before any simulation. (On a GPU machine scripts/gpu_check.sh tests the real thing.)
   if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then

@@ -129,5 +129,31 @@ else
   echo "interactive plots not built in: the picture checks are left out"
 fi
 
+# A mixture (--mixture): the weight fractions as one bar, the phase table and the joint fit's
+# SVG (observed, calculated, one curve per phase, difference), as the browser's DOM holds them.
+"$X" simulate "$ROOT/data/phases/Si.cif" --range 10,80 --wavelength CuKa12 -o "$T/si_m.xy" >/dev/null 2>&1
+"$X" simulate "$ROOT/data/phases/TiO2_rutile.cif" --range 10,80 --wavelength CuKa12 -o "$T/ru_m.xy" >/dev/null 2>&1
+paste "$T/si_m.xy" "$T/ru_m.xy" | awk '{ printf "%s %.3f\n", $1, 50 + 60 * $2 + 30 * $4 }' >"$T/mix.xy"
+if "$X" identify "$T/mix.xy" --library "$T/lib.xrdlib" --mixture --report "$T/mix.html" >/dev/null 2>"$T/err"; then ok
+else bad "identify --mixture --report"; cat "$T/err"; fi
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/profile" \
+  --dump-dom "file://$T/mix.html" >"$T/mix_dom.html" 2>/dev/null
+"$PY" - "$T/mix_dom.html" >"$T/mix_checks" 2>&1 <<'PYEOF'
+import re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+def check(cond, what): print(("ok: " if cond else "FAIL: ") + what)
+parts = re.findall(r'<div class="mix-part" title="([^"]*) ([0-9.]+) wt%" style="width:([0-9.]+)%', dom)
+check(len(parts) == 2, "the mixture bar has one part per phase (%d)" % len(parts))
+check(abs(sum(float(p[2]) for p in parts) - 100) < 0.3, "the bar's parts add up to 100 %")
+check({p[0] for p in parts} == {"Si", "TiO2"}, "the bar names Si and TiO2 (%s)" % [p[0] for p in parts])
+fig = re.search(r'<figure class="mix-fit">(.*?)</figure>', dom, re.S)
+check(fig is not None and fig.group(1).count("<polyline") >= 5,
+      "the joint fit draws observed, calculated, each phase and the difference")
+check(re.search(r'<table class="mix-table">.*Si.*TiO2|<table class="mix-table">.*TiO2.*Si', dom, re.S) is not None,
+      "the phase table lists both phases")
+PYEOF
+cat "$T/mix_checks"
+pass=$((pass + $(grep -c '^ok: ' "$T/mix_checks"))); fail=$((fail + $(grep -c '^FAIL: ' "$T/mix_checks")))
+
 echo "report browser tests: $pass passed, $fail failed"
 (( fail == 0 ))

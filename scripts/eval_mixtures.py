@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Scores `xrdid identify --mixture` on measured mixtures whose phases are named in the file name
+(Dara: `A_B_C.12-min.xrdml`; XRD-AutoAnalyzer: `A+B+C.xy`): per file, the named phases against
+the phases found, compared by composition (La(OH)3 = LaH3O3; polymorph suffixes such as -alpha
+ignored). Standard library only.
+
+    scripts/eval_mixtures.py XRDID FILE... [--save runs.jsonl] [-- identify options]
+    scripts/eval_mixtures.py --choose runs.jsonl [--folds 5]
+
+Prints one line per file and the totals: recall (named phases found), precision (found phases
+that are named), files whose set is exactly right. Hydrogen is left out of the comparison (X-ray
+structures often omit it). --save keeps each file's named phases and the phases found, in order,
+with their chi2_drop and weight_fraction; --choose takes such runs (made with permissive
+thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the two stopping
+thresholds by k-fold cross-validation over the files (fold = file index mod k, files sorted by
+name), maximising the F1 of recall and precision; it prints the held-out estimate.
+"""
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+
+
+def composition(formula):
+    """'La(OH)3' -> {'La': 1/7, 'O': 3/7, 'H': 3/7} (fractions of atoms)."""
+    def parse(s, i=0):
+        c = Counter()
+        while i < len(s):
+            if s[i] == "(":
+                inner, i = parse(s, i + 1)
+                m = re.match(r"\d*\.?\d*", s[i:])
+                n = float(m.group(0)) if m.group(0) else 1.0
+                i += len(m.group(0))
+                for k, v in inner.items():
+                    c[k] += v * n
+            elif s[i] == ")":
+                return c, i + 1
+            else:
+                m = re.match(r"([A-Z][a-z]?)(\d*\.?\d*)", s[i:])
+                if not m:
+                    i += 1
+                    continue
+                c[m.group(1)] += float(m.group(2)) if m.group(2) else 1.0
+                i += len(m.group(0))
+        return c, i
+    c, _ = parse(formula.replace(" ", ""))
+    c.pop("H", None)
+    tot = sum(c.values())
+    return tuple(sorted((k, round(v / tot, 4)) for k, v in c.items()))
+
+
+def named_phases(path):
+    stem = re.sub(r"\.(\d+-min\.xrdml|xy|xye|xrdml)$", "", path.name)
+    parts = re.split(r"[_+]", stem) if "_" in stem or "+" in stem else [stem]
+    out = []
+    for p in parts:
+        p = re.sub(r"-(alpha|beta|gamma|\d+)$", "", p)
+        if p.endswith("-min"):
+            continue
+        out.extend(q for q in p.split("-") if q)
+    return out
+
+
+def score(runs, t_drop, t_wf):
+    """Totals over runs when the search stops at the first phase below either threshold."""
+    named = hit = found = exact = 0
+    for r in runs:
+        want = {tuple(map(tuple, w)) for w in r["want"]}
+        got = []
+        for k, g in enumerate(r["got"]):
+            if k > 0 and (g["chi2_drop"] < t_drop or g["weight_fraction"] < t_wf):
+                break
+            got.append(tuple(map(tuple, g["key"])))
+        named += len(want)
+        hit += len(want & set(got))
+        found += len(got)
+        exact += int(set(got) == want)
+    return named, hit, found, exact
+
+
+def f1(named, hit, found):
+    r, p = hit / max(1, named), hit / max(1, found)
+    return 2 * r * p / max(1e-12, r + p)
+
+
+def choose(path, folds):
+    runs = sorted((json.loads(line) for line in open(path)), key=lambda r: r["file"])
+    grid = [(d, w) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2) for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)]
+    tot = [0, 0, 0, 0]
+    picks = []
+    for k in range(folds):
+        train = [r for i, r in enumerate(runs) if i % folds != k]
+        test = [r for i, r in enumerate(runs) if i % folds == k]
+        best = max(grid, key=lambda g: (f1(*score(train, *g)[:3]), -g[0], -g[1]))
+        picks.append(best)
+        for i, v in enumerate(score(test, *best)):
+            tot[i] += v
+    named, hit, found, exact = tot
+    alld = max(grid, key=lambda g: (f1(*score(runs, *g)[:3]), -g[0], -g[1]))
+    print(f"chosen per fold (min chi2 drop, min weight fraction): {picks}; on all files: {alld}")
+    print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
+          f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %")
+    n, h, f, e = score(runs, *alld)
+    print(f"all files at {alld}: recall {100 * h / max(1, n):.1f} %, precision {100 * h / max(1, f):.1f} %, "
+          f"exact sets {100 * e / max(1, len(runs)):.1f} %")
+    return 0
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["--choose"] and len(args) >= 2:
+        folds = int(args[args.index("--folds") + 1]) if "--folds" in args else 5
+        return choose(args[1], folds)
+    if len(args) < 2:
+        print(__doc__)
+        return 2
+    save = None
+    if "--save" in args:
+        i = args.index("--save")
+        save = open(args[i + 1], "w")
+        del args[i:i + 2]
+    extra = []
+    if "--" in args:
+        extra = args[args.index("--") + 1:]
+        args = args[:args.index("--")]
+    xrdid, files = args[0], [Path(f) for f in args[1:]]
+    named_total = found_named = found_total = exact = 0
+    for f in files:
+        named = named_phases(f)
+        want = {composition(n): n for n in named}
+        r = subprocess.run([xrdid, "identify", str(f), "--mixture", "--json"] + extra, capture_output=True, text=True)
+        try:
+            q = json.loads(r.stdout)["queries"][0]
+        except (ValueError, KeyError, IndexError):
+            print(f"{f.name}: no result ({r.stderr.strip()[:120]})")
+            named_total += len(want)
+            continue
+        got = [(composition(p["reduced_formula"]), p["reduced_formula"], p["weight_fraction"]) for p in q.get("phases", [])]
+        if save:
+            save.write(json.dumps({"file": f.name, "want": sorted(want), "got": [
+                {"key": composition(p["reduced_formula"]), "name": p["reduced_formula"],
+                 "chi2_drop": p["chi2_drop"], "weight_fraction": p["weight_fraction"]} for p in q.get("phases", [])]}) + "\n")
+            save.flush()
+        got_keys = {g[0] for g in got}
+        hit = len(set(want) & got_keys)
+        named_total += len(want)
+        found_named += hit
+        found_total += len(got)
+        exact += int(got_keys == set(want))
+        shown = " ".join(f"{name}:{100 * w:.0f}%" + ("" if key in want else "(x)") for key, name, w in got)
+        print(f"{f.name}: named {len(want)}, found {hit}/{len(got)}  [{shown}]  Rwp {q.get('rwp', float('nan')):.4f}")
+    print(f"\nfiles {len(files)}: recall {found_named}/{named_total} = {100 * found_named / max(1, named_total):.1f} %, "
+          f"precision {found_named}/{found_total} = {100 * found_named / max(1, found_total):.1f} %, "
+          f"exact sets {exact}/{len(files)} = {100 * exact / max(1, len(files)):.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
