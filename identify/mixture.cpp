@@ -163,6 +163,47 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     crystals.push_back(best_cr);
     cur = std::move(best);
   }
+  // Backward: a phase that the others have since made redundant (its removal gives back less than
+  // min_chi2_drop of the misfit, or it makes less than min_weight_fraction) leaves, the least
+  // useful first; each phase's chi2_drop becomes what its removal would give back.
+  while (res.phases.size() > 1) {
+    std::size_t worst = res.phases.size();
+    double worst_gain = 2.0;
+    MixtureFit worst_fit;
+    for (std::size_t i = 0; i < res.phases.size(); ++i) {
+      std::vector<const xrd::Crystal*> set;
+      std::vector<PhaseStart> starts;
+      for (std::size_t j = 0; j < res.phases.size(); ++j) {
+        if (j == i) continue;
+        set.push_back(crystals[j].get());
+        const PhaseShare& ph = cur.phases[j];
+        PhaseStart st;
+        st.scale = ph.scale;
+        st.W = ph.fwhm_w;
+        st.eta = ph.eta;
+        st.cell = ph.cell;
+        starts.push_back(st);
+      }
+      starts.front().zero = cur.zero;
+      MixtureFit f;
+      try {
+        f = fit_mixture(measured, set, mo.fit, starts);
+        ++res.fits;
+      } catch (const std::exception&) {
+        continue;
+      }
+      if (!f.ok()) continue;
+      const double gain = (f.chi2 - cur.chi2) / f.chi2;  // share of the misfit phase i removes
+      res.phases[i].chi2_drop = gain;
+      const bool useless = gain < mo.min_chi2_drop || cur.phases[i].weight_fraction < mo.min_weight_fraction;
+      if (useless && gain < worst_gain) worst = i, worst_gain = gain, worst_fit = std::move(f);
+    }
+    if (worst == res.phases.size()) break;
+    res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
+    crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
+    cur = std::move(worst_fit);
+  }
+  if (res.phases.size() == 1) res.phases[0].chi2_drop = 1.0;
   res.fit = std::move(cur);
   res.unexplained = unexplained_peaks(res.fit, mo.unexplained_sigmas);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

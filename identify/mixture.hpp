@@ -8,7 +8,10 @@
 //      the set (identify/mixture_fit.hpp, started from the set's refined values);
 //   3. the best of them joins when it lowers the BIC, takes at least `min_chi2_drop` of the
 //      remaining weighted misfit (χ²) and `min_weight_fraction` of the sample; else the search
-//      stops (or at `max_phases`).
+//      stops (or at `max_phases`);
+//   4. backward: a phase the later ones made redundant (its removal gives back less than
+//      `min_chi2_drop` of χ², or it makes less than `min_weight_fraction`) leaves, the least
+//      useful first.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -23,8 +26,10 @@ namespace xrdid::identify {
 
 struct MixtureOptions {
   int max_phases = 5;
-  int candidates = 5;                // rows of each search that are fitted
-  double min_chi2_drop = 0.03;       // a new phase removes at least this share of χ²
+  int candidates = 8;                // rows of each search that are fitted
+  // Chosen by 5-fold cross-validation over the development data's named mixtures
+  // (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
+  double min_chi2_drop = 0.01;       // a phase removes at least this share of χ²
   double min_weight_fraction = 0.01;
   double unexplained_sigmas = 6.0;
   FitOptions fit;
@@ -33,7 +38,7 @@ struct MixtureOptions {
 struct MixturePhase {
   std::size_t entry = 0;  // library entry
   std::vector<std::size_t> same_phase;
-  double chi2_drop = 0;   // share of χ² it removed when it joined (1 for the first)
+  double chi2_drop = 0;   // share of χ² that removing it from the final set would give back (1 alone)
 };
 
 struct UnexplainedPeak {

@@ -4,13 +4,16 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <map>
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "identify/fit.hpp"
+#include "identify/mixture.hpp"
 #include "identify/mixture_fit.hpp"
+#include "xrd/library.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/render.hpp"
 
@@ -138,4 +141,32 @@ TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
   const xrd::Pattern p = mixture({kSi}, {1.0}, 1000, 2);
   CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {}), doctest::Contains("no phases"), std::exception);
   CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {nullptr}), doctest::Contains("missing"), std::exception);
+}
+
+TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with their weight fractions") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  xrd::Pattern p = mixture({kNaCl, kSi}, {0.7, 0.3}, 30000, 21);
+  const identify::MixtureResult r = identify::identify_mixture(id, p, identify::IdentifyOptions{});
+  REQUIRE(r.phases.size() == 2);
+  REQUIRE(r.fit.phases.size() == 2);
+  std::map<std::string, double> w;
+  for (std::size_t k = 0; k < r.phases.size(); ++k) w[lib.entries[r.phases[k].entry].id] = r.fit.phases[k].weight_fraction;
+  CHECK(w.count("NaCl") == 1);
+  CHECK(w.count("Si") == 1);
+  CHECK(std::abs(w["NaCl"] - 0.7) < 0.01);
+  CHECK(std::abs(w["Si"] - 0.3) < 0.01);
+  CHECK(r.phases[0].chi2_drop > 0.5);  // each removes most of the misfit the other leaves
+  CHECK(r.phases[1].chi2_drop > 0.5);
+  CHECK(r.unexplained.empty());
+  CHECK(r.fits >= 3);
+  // A pure phase stays one phase.
+  const identify::MixtureResult one = identify::identify_mixture(id, mixture({kLiF}, {1.0}, 30000, 22), {});
+  REQUIRE(one.phases.size() == 1);
+  CHECK(lib.entries[one.phases[0].entry].id == "LiF");
+  CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
+  CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, identify::MixtureOptions{0}), doctest::Contains("max-phases"),
+                       std::exception);
 }
