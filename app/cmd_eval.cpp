@@ -44,6 +44,8 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
   return std::function<int()>([a] {
     const auto perturb = xrdid::augment::parse_perturbation(a->perturb);  // bad spec: error before any work
     xrdid::compute::require_device(a->dev);
+    xrdid::common::require_output_folder(a->ranks, "--ranks");
+    xrdid::common::refuse_output_over_input(a->ranks, {a->library, a->model}, "--ranks");
     std::vector<std::string> skipped;
     auto set = xrdid::identify::labeled_patterns(a->dir, a->cif_dir, &skipped);
     for (auto& s : skipped) std::cerr << "skipped " << s << "\n";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/command.hpp"
+#include "common/atomic_file.hpp"
 #include "identify/fit.hpp"
 #include "io/pattern_io.hpp"
 #include "xrd/cif_reader.hpp"
@@ -42,6 +43,10 @@ void print_summary(const identify::FitResult& r, std::ostream& os) {
 int run_fit(const FitArgs& a) {
   xrd::CifReadOptions ro;
   ro.block = a.block;
+  if (!a.out.empty() && a.out != "-") {
+    common::require_output_folder(a.out, "-o");
+    common::refuse_output_over_input(a.out, {a.pattern, a.cif}, "-o");
+  }
   const xrd::Crystal crystal = xrd::read_cif(a.cif, ro);
   xrd::Pattern p = io::read_pattern(a.pattern);
   identify::FitOptions opt;

@@ -7,6 +7,7 @@
 #include "app/bundled_library.hpp"
 #include "app/choice_option.hpp"
 #include "app/command.hpp"
+#include "common/atomic_file.hpp"
 #include "io/pattern_formats.hpp"
 #include "app/search_options.hpp"
 #include "identify/identify.hpp"
@@ -93,7 +94,14 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : only->results()) for (auto& e : split_elements(s, "--only")) a->opt.only.push_back(e);
     if (uses_model(a->opt.method) && a->model.empty())
       throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
-    if (!a->report.empty()) a->opt.fit_rows = std::min(a->opt.top, a->report_fits);
+    if (!a->report.empty()) {
+      a->opt.fit_rows = std::min(a->opt.top, a->report_fits);
+      xrdid::common::require_output_folder(a->report, "--report");
+      std::vector<std::string> inputs = a->patterns;
+      if (!a->library.empty()) inputs.push_back(a->library);
+      if (!a->model.empty()) inputs.push_back(a->model);
+      xrdid::common::refuse_output_over_input(a->report, inputs, "--report");
+    }
     xrdid::xrd::Library lib;
     std::string lib_path = a->library;
     if (a->library.empty()) {

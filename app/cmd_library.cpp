@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/command.hpp"
+#include "common/atomic_file.hpp"
 #include "xrd/crystal.hpp"
 #include "xrd/library.hpp"
 #include "xrd/library_groups.hpp"
@@ -42,6 +43,10 @@ int run_build(const LibraryArgs& a) {
   if (a.out.empty()) throw std::runtime_error("library build: -o LIB is required");
   const auto cifs = xrd::collect_cifs(a.inputs);
   if (cifs.empty()) throw std::runtime_error("library build: no .cif files found");
+  common::require_output_folder(a.out, "-o");
+  std::vector<std::string> files;
+  for (auto& [path, id] : cifs) files.push_back(path);
+  common::refuse_output_over_input(a.out, files, "-o");
   xrd::LibraryBuildOptions opt;
   opt.wavelength = xrd::parse_wavelength(a.wavelength);
   auto [start, stop] = parse_range(a.range);

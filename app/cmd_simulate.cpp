@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/command.hpp"
+#include "common/atomic_file.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/export.hpp"
 #include "xrd/render.hpp"
@@ -41,6 +42,7 @@ struct SimulateArgs {
 };
 
 int run_simulate(const SimulateArgs& a) {
+  if (!a.out.empty() && a.out != "-") common::refuse_output_over_input(a.out, {a.file}, "-o");
   xrd::CifReadOptions ro;
   ro.block = a.block;
   const xrd::Crystal crystal = xrd::read_cif(a.file, ro);

@@ -8,6 +8,7 @@
 
 #include "app/choice_option.hpp"
 #include "app/command.hpp"
+#include "app/output_paths.hpp"
 #include "compute/compute_device.hpp"
 #include "train/step_engine.hpp"
 #include "train/simulated_dataset.hpp"
@@ -82,6 +83,15 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
     if (a->opt.optimizer == xrdid::nn::OptimizerKind::Sgd &&
         xrdid::train::resolve_engine(a->opt.engine, a->opt.device) == xrdid::train::Engine::Planned)
       throw std::runtime_error("the planned engine (and --device cuda) trains with --optimizer adam or adamw");
+    // Refused before any simulation or training: nothing to resume, an output folder that cannot
+    // be written, an output that would replace an input.
+    xrdid::train::check_resumable(a->opt);
+    xrdid::common::require_output_folder(a->opt.out, "-o");
+    xrdid::common::require_output_folder(a->plot, "--plot");
+    const auto inputs = xrdid::cli::input_files(a->inputs);
+    xrdid::common::refuse_output_over_input(a->opt.out, inputs, "-o");
+    xrdid::common::refuse_output_over_input(a->opt.out + ".ckpt", inputs, "-o");
+    xrdid::common::refuse_output_over_input(a->plot, inputs, "--plot");
     a->sim.seed = a->opt.seed;
     a->sim.threads = a->opt.threads;
     auto set = xrdid::train::read_structures(a->inputs);

@@ -1,7 +1,10 @@
 // `xrdid`: the command-line program. One subcommand per line of app/commands.def; errors become
 // one line on stderr and a non-zero exit.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -24,12 +27,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  int rc = 2;
   try {
     for (auto& [sub, run] : commands)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) {
+        rc = run();
+        break;
+      }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "xrdid: error: %s\n", xrdid::cli::error_text(e));
     return 1;
   }
-  return 2;
+  // Output that did not reach its destination (a full disk, a closed pipe) is an error, not a
+  // silent success.
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    std::fprintf(stderr, "xrdid: error: cannot write the standard output (%s)\n",
+                 errno ? std::strerror(errno) : "write error");
+    return 1;
+  }
+  return rc;
 }

@@ -72,13 +72,14 @@ void Identifier::set_device(const compute::DeviceOptions& device) {
 }
 
 void Identifier::attach_model(const std::string& path) {
-  nn::Net1DConfig cfg = nn::read_model_config(path);
+  const nn::ModelFile model = nn::read_model_file(path);  // one read: config, weights, metadata
+  nn::Net1DConfig cfg = nn::model_config(model);
   XRDID_CHECK(static_cast<std::size_t>(cfg.input_length) == lib_.n_points,
               path + ": the model expects patterns of " + std::to_string(cfg.input_length) +
                   " points but the library has " + std::to_string(lib_.n_points));
   nn::Rng rng(0);
   net_ = std::make_unique<nn::Net1D>(cfg, rng);
-  nn::load_model(path, *net_, nullptr, nullptr);
+  nn::load_model(model, *net_, nullptr, nullptr);
   emb_dim_ = cfg.embedding_dim();
   exec_.reset();
   {
@@ -88,7 +89,7 @@ void Identifier::attach_model(const std::string& path) {
     eo.inference_only = true;
     exec_ = std::make_unique<nn::exec::Net1DExecutor<float>>(*backend_, *net_, *exec_head_, eo);
   }
-  const auto meta = nn::read_model_metadata(path);
+  const auto& meta = model.file.metadata;
   const auto input = meta.find("input");
   clean_refs_ = input != meta.end() && input->second == "cleaned";
   const auto ex = meta.find("input_exponent");

@@ -30,33 +30,38 @@ void save_model(const std::string& path, Net1D& net, CosineHead* head, Optimizer
   save_safetensors(path, out, metadata);
 }
 
-std::map<std::string, std::string> read_model_metadata(const std::string& path) {
-  auto f = load_safetensors(path);
-  auto it = f.metadata.find("format");
-  if (it == f.metadata.end() || it->second != kModelFormat)
+ModelFile read_model_file(const std::string& path) {
+  ModelFile m{path, load_safetensors(path)};
+  auto it = m.file.metadata.find("format");
+  if (it == m.file.metadata.end() || it->second != kModelFormat)
     throw std::runtime_error("xrdid: " + path + ": not an xrdid model file (metadata format is '" +
-                             (it == f.metadata.end() ? std::string("missing") : it->second) + "', expected " +
+                             (it == m.file.metadata.end() ? std::string("missing") : it->second) + "', expected " +
                              kModelFormat + ")");
-  return f.metadata;
+  return m;
 }
 
-Net1DConfig read_model_config(const std::string& path) {
-  auto meta = read_model_metadata(path);
-  auto it = meta.find("config");
-  if (it == meta.end()) throw std::runtime_error("xrdid: " + path + ": model file has no config");
+Net1DConfig model_config(const ModelFile& m) {
+  auto it = m.file.metadata.find("config");
+  if (it == m.file.metadata.end()) throw std::runtime_error("xrdid: " + m.path + ": model file has no config");
   try {
-    return parse_net1d_config(it->second, "in " + path);
+    return parse_net1d_config(it->second, "in " + m.path);
   } catch (const std::exception& e) {
-    throw std::runtime_error("xrdid: " + path + ": bad config in model file: " + e.what());
+    throw std::runtime_error("xrdid: " + m.path + ": bad config in model file: " + e.what());
   }
 }
 
+void load_model(const ModelFile& m, Net1D& net, CosineHead* head, Optimizer* optim) {
+  assign_tensors(m.file, m.path, model_tensors(net, head, optim));
+}
+
+std::map<std::string, std::string> read_model_metadata(const std::string& path) {
+  return read_model_file(path).file.metadata;
+}
+
+Net1DConfig read_model_config(const std::string& path) { return model_config(read_model_file(path)); }
+
 void load_model(const std::string& path, Net1D& net, CosineHead* head, Optimizer* optim) {
-  auto f = load_safetensors(path);
-  auto it = f.metadata.find("format");
-  if (it == f.metadata.end() || it->second != kModelFormat)
-    throw std::runtime_error("xrdid: " + path + ": not an xrdid model file");
-  assign_tensors(f, path, model_tensors(net, head, optim));
+  load_model(read_model_file(path), net, head, optim);
 }
 
 }  // namespace xrdid::nn

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/json_value.hpp"
 
 namespace xrdid::nn {
@@ -58,35 +59,13 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   while ((h.size() + 8) % 8) h.push_back(' ');  // align the data section to 8 bytes
   const std::uint64_t hlen = h.size();
 
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string name = ".";  // appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on a + chain here
-  name += target.filename().string();
-  name += ".tmp";
-  name += std::to_string(::getpid());
-  const std::string tmp = (dir / name).string();
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot open for writing (" + std::string(std::strerror(errno)) + ")");
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (auto& t : host) out.write(static_cast<const char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      fail(path, "write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot rename temporary file: " + ec.message());
-  }
+  common::AtomicFile out(path);
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
+  out.write(len, 8);
+  out.write(h);
+  for (auto& t : host) out.write(t.raw(), t.nbytes());
+  out.commit();
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

@@ -155,6 +155,16 @@ Accuracy evaluate(StepEngine& engine, const Dataset& data, const std::vector<std
   return a;
 }
 
+void check_resumable(const TrainOptions& opt) {
+  if (!opt.resume) return;
+  const std::string ckpt = opt.out + ".ckpt";
+  std::error_code ec;
+  if (!std::filesystem::exists(ckpt, ec))
+    throw std::runtime_error("--resume: there is no checkpoint " + ckpt +
+                             " to resume from (one is written at the end of every epoch and on Ctrl-C); "
+                             "train without --resume to start over");
+}
+
 TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostream& log,
                         const std::atomic<bool>* stop) {
   XRDID_CHECK(data.size() >= 3 && data.num_classes() >= 2, "training needs at least 3 patterns and 2 classes");
@@ -199,7 +209,8 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     engine->to_host();
     const double adacos_s = engine->adacos_scale();
     json st = {{"epoch", epoch}, {"batch", next_batch}, {"run", {run_loss, run_h1, run_h5, run_n}},
-               {"adacos_s", adacos_s}, {"best_epoch", res.best_epoch}, {"best_val", acc_json(res.best_val)},
+               {"adacos_s", adacos_s}, {"threads", omp_get_max_threads()}, {"best_epoch", res.best_epoch},
+               {"best_val", acc_json(res.best_val)},
                {"test", acc_json(res.test)}, {"identity", identity}};
     json curve = json::array();
     for (auto& r : res.curve)
@@ -209,12 +220,14 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
     nn::save_model(ckpt, net, &head, optim.get(), {{"train_state", st.dump()}, {"class_names", class_names.dump()}});
   };
   if (opt.resume) {
-    auto meta = nn::read_model_metadata(ckpt);
+    check_resumable(opt);
+    const nn::ModelFile saved = nn::read_model_file(ckpt);
+    const auto& meta = saved.file.metadata;
     XRDID_CHECK(meta.count("train_state"), ckpt + ": not a training checkpoint");
     json st = json::parse(meta.at("train_state"));
     XRDID_CHECK(st.at("identity") == identity,
                 ckpt + ": checkpoint was made with different data or options; cannot resume exactly");
-    nn::load_model(ckpt, net, &head, optim.get());
+    nn::load_model(saved, net, &head, optim.get());
     start_epoch = st.at("epoch");
     start_batch = st.at("batch");
     auto r = st.at("run");
@@ -234,6 +247,11 @@ TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostre
       res.curve.push_back(e);
     }
     log << "resuming from " << ckpt << " at epoch " << start_epoch + 1 << ", batch " << start_batch << "\n";
+    // CPU sums are split by thread: the same thread count continues bit for bit, another one
+    // continues correctly but not identically.
+    if (opt.device.device == "cpu" && st.contains("threads") && st.at("threads") != omp_get_max_threads())
+      log << "note: the checkpoint was written with " << st.at("threads").get<int>() << " threads, this run has "
+          << omp_get_max_threads() << ": it continues, but not bit-identically (--threads)\n";
   }
 
   const bool tty = opt.progress && ::isatty(2);

@@ -73,6 +73,10 @@ class StepEngine;
 Accuracy evaluate(StepEngine& engine, const Dataset& data, const std::vector<std::size_t>& idx, int batch,
                   double scale, const std::string& augment = "none", double input_exponent = 1.0);
 
+// With opt.resume: throws a one-line error when opt.out + ".ckpt" does not exist (checked
+// before the data are simulated, and again by train_model).
+void check_resumable(const TrainOptions& opt);
+
 // Trains on data; `stop` (may be null) is polled between batches: when set, a checkpoint is
 // written and the function returns with interrupted = true.
 TrainResult train_model(const Dataset& data, const TrainOptions& opt, std::ostream& log,

@@ -1,6 +1,8 @@
 // Pattern / sticks serialisation and the atomic file writer.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,5 +63,43 @@ TEST_CASE("write_file_atomic replaces the file and leaves no temporaries") {
   const std::string bad = (dir / "no_such_dir" / "x.xy").string();
   CHECK_THROWS_WITH_AS(write_file_atomic(bad, "x"), doctest::Contains("no_such_dir"), std::runtime_error);
   CHECK(!fs::exists(bad));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("atomic writes remove temporaries of dead writers and abandon their own cleanly") {
+  const fs::path dir = fs::temp_directory_path() / "xrdid_test_atomic_stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "out.xy").string();
+  auto touch = [&](const std::string& name) { std::ofstream(dir / name) << "partial"; };
+  // 2147483647 is above any pid_max: that writer is gone. This process's own temporary (another
+  // thread could be writing it) and files of other shapes stay.
+  touch(".out.xy.tmp-2147483647-AbCdEf");
+  const std::string own = ".out.xy.tmp-" + std::to_string(::getpid()) + "-AbCdEf";
+  touch(own);
+  touch(".out.xy.tmp-notapid-AbCdEf");
+  touch(".other.xy.tmp-2147483647-AbCdEf");
+  write_file_atomic(path, "new\n");
+  CHECK(!fs::exists(dir / ".out.xy.tmp-2147483647-AbCdEf"));
+  CHECK(fs::exists(dir / own));
+  CHECK(fs::exists(dir / ".out.xy.tmp-notapid-AbCdEf"));
+  CHECK(fs::exists(dir / ".other.xy.tmp-2147483647-AbCdEf"));
+  fs::remove(dir / own);
+  fs::remove(dir / ".out.xy.tmp-notapid-AbCdEf");
+  fs::remove(dir / ".other.xy.tmp-2147483647-AbCdEf");
+  {
+    xrdid::common::AtomicFile f(path);  // abandoned (no commit): target kept, temporary removed
+    f.write("half of a new file");
+  }
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "new");
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  CHECK(files == 1);
+  // A missing folder is named as such.
+  CHECK_THROWS_WITH_AS(write_file_atomic((dir / "gone" / "x.xy").string(), "x"), doctest::Contains("does not exist"),
+                       std::runtime_error);
   fs::remove_all(dir);
 }
