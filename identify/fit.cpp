@@ -161,30 +161,9 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   }
 
   // ESDs from the inverse normal matrix of the refined parameters not on a bound.
-  auto on_bound = [&](int j) {
-    const double tol = 1e-9 * std::max(1.0, std::abs(p[j]));
-    return p[j] <= b.lo[j] + tol || p[j] >= b.hi[j] - tol;
-  };
-  std::vector<int> est;
-  for (int j : free_final)
-    if (!on_bound(j)) est.push_back(j);
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(m.np, m.np);
-  if (!est.empty() && res.status != FitStatus::Diverged) {
-    const auto n = static_cast<Eigen::Index>(est.size());
-    Eigen::MatrixXd Afull, A(n, n);
-    Vec gdummy;
-    normal_equations(J, m.w, nullptr, Afull, gdummy);
-    for (Eigen::Index c = 0; c < n; ++c)
-      for (Eigen::Index d = 0; d < n; ++d)
-        A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
-    Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();
-    const Eigen::MatrixXd As = d.asDiagonal() * A * d.asDiagonal();
-    Eigen::MatrixXd inv = As.completeOrthogonalDecomposition().pseudoInverse();
-    inv = d.asDiagonal() * inv * d.asDiagonal();
-    for (Eigen::Index r = 0; r < n; ++r)
-      for (Eigen::Index c = 0; c < n; ++c)
-        cov(est[static_cast<std::size_t>(r)], est[static_cast<std::size_t>(c)]) = inv(r, c) * res.gof;
-  }
+  const Eigen::MatrixXd cov = res.status != FitStatus::Diverged ? parameter_covariance(J, m.w, p, free_final, b, res.gof)
+                                                                 : Eigen::MatrixXd::Zero(m.np, m.np);
+  auto on_bound = [&](int j) { return fit_detail::on_bound(p, b, j); };
   std::vector<std::string> hit;
   for (int j = 0; j < m.np; ++j) {
     FitParameter fp;
@@ -207,27 +186,8 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   }
 
   // Cell and its ESDs (numerical propagation through metric → cell).
-  Metric g{};
-  Vec pcell = p.segment(kCell0, m.nc);
-  auto metric_at = [&](const Vec& pc) {
-    Metric gg{};
-    for (int k = 0; k < m.nc; ++k)
-      for (int i = 0; i < 6; ++i) gg[i] += pc[k] * cm.basis[static_cast<std::size_t>(k)][i];
-    return gg;
-  };
-  g = metric_at(pcell);
-  res.cell = cell_of_metric(g);
-  Eigen::MatrixXd Jc(6, m.nc);
-  for (int k = 0; k < m.nc; ++k) {
-    const double h = 1e-6 * std::abs(pcell[k]) + 1e-12;
-    Vec a1 = pcell, a2 = pcell;
-    a1[k] += h;
-    a2[k] -= h;
-    const auto c1 = cell_of_metric(metric_at(a1)), c2 = cell_of_metric(metric_at(a2));
-    for (int i = 0; i < 6; ++i) Jc(i, k) = (c1[i] - c2[i]) / (2 * h);
-  }
-  const Eigen::MatrixXd cc = Jc * cov.block(kCell0, kCell0, m.nc, m.nc) * Jc.transpose();
-  for (int i = 0; i < 6; ++i) res.cell_esd[static_cast<std::size_t>(i)] = std::sqrt(std::max(0.0, cc(i, i)));
+  Eigen::MatrixXd Jc;
+  cell_with_esd(cm, p.segment(kCell0, m.nc), cov.block(kCell0, kCell0, m.nc, m.nc), res.cell, res.cell_esd, &Jc);
   static const char* kCellName[] = {"a", "b", "c", "alpha", "beta", "gamma"};
   for (int i = 0; i < 6; ++i) {
     FitParameter fp;
@@ -291,27 +251,7 @@ double fit_jacobian_check(const xrd::Pattern& measured, const xrd::Crystal& crys
   for (int k = 0; k < m.nc; ++k) p[kCell0 + k] *= 0.985;
   m.use_po = true;
   set_po_direction(m, su.g0, {0, 0, 1});
-  Vec yc, yp, ym;
-  RowMatrix J;
-  m.eval(p, yc, &J);
-  if (!yc.allFinite() || !J.allFinite()) return std::numeric_limits<double>::quiet_NaN();
-  double worst = 0.0;
-  for (int j = 0; j < m.np; ++j) {
-    const double h = 1e-6 * std::max(std::abs(p[j]), 1e-2);
-    Vec a = p, c = p;
-    a[j] += h;
-    c[j] -= h;
-    m.eval(a, yp, nullptr);
-    m.eval(c, ym, nullptr);
-    const Vec fd = (yp - ym) / (2 * h);
-    if (!fd.allFinite()) return std::numeric_limits<double>::quiet_NaN();
-    const double ref = std::max(J.col(j).cwiseAbs().maxCoeff(), fd.cwiseAbs().maxCoeff());
-    if (ref == 0.0) continue;
-    const double err = (J.col(j) - fd).cwiseAbs().maxCoeff() / ref;
-    if (!std::isfinite(err)) return std::numeric_limits<double>::quiet_NaN();
-    worst = std::max(worst, err);
-  }
-  return worst;
+  return jacobian_check(m, p);
 }
 
 std::vector<FitResult> verify_candidates(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& candidates,

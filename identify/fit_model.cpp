@@ -613,4 +613,79 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
   return su;
 }
 
+double jacobian_check(const LsqModel& m, const Vec& p) {
+  Vec yc, yp, ym;
+  RowMatrix J;
+  m.eval(p, yc, &J);
+  if (!yc.allFinite() || !J.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+  double worst = 0.0;
+  for (Eigen::Index j = 0; j < p.size(); ++j) {
+    const double h = 1e-6 * std::max(std::abs(p[j]), 1e-2);
+    Vec a = p, c = p;
+    a[j] += h;
+    c[j] -= h;
+    m.eval(a, yp, nullptr);
+    m.eval(c, ym, nullptr);
+    const Vec fd = (yp - ym) / (2 * h);
+    if (!fd.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+    const double ref = std::max(J.col(j).cwiseAbs().maxCoeff(), fd.cwiseAbs().maxCoeff());
+    if (ref == 0.0) continue;
+    const double err = (J.col(j) - fd).cwiseAbs().maxCoeff() / ref;
+    if (!std::isfinite(err)) return std::numeric_limits<double>::quiet_NaN();
+    worst = std::max(worst, err);
+  }
+  return worst;
+}
+
+bool on_bound(const Vec& p, const Bounds& b, int j) {
+  const double tol = 1e-9 * std::max(1.0, std::abs(p[j]));
+  return p[j] <= b.lo[j] + tol || p[j] >= b.hi[j] - tol;
+}
+
+Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec& p, const std::vector<int>& free,
+                                     const Bounds& b, double gof) {
+  const auto np = J.cols();
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(np, np);
+  std::vector<int> est;
+  for (int j : free)
+    if (!on_bound(p, b, j)) est.push_back(j);
+  if (est.empty()) return cov;
+  const auto n = static_cast<Eigen::Index>(est.size());
+  Eigen::MatrixXd Afull, A(n, n);
+  Vec gdummy;
+  normal_equations(J, w, nullptr, Afull, gdummy);
+  for (Eigen::Index c = 0; c < n; ++c)
+    for (Eigen::Index d = 0; d < n; ++d) A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
+  const Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();
+  Eigen::MatrixXd inv = (d.asDiagonal() * A * d.asDiagonal()).completeOrthogonalDecomposition().pseudoInverse();
+  inv = d.asDiagonal() * inv * d.asDiagonal();
+  for (Eigen::Index r = 0; r < n; ++r)
+    for (Eigen::Index c = 0; c < n; ++c) cov(est[static_cast<std::size_t>(r)], est[static_cast<std::size_t>(c)]) = inv(r, c) * gof;
+  return cov;
+}
+
+void cell_with_esd(const CellModel& cm, const Vec& pc, const Eigen::MatrixXd& C, std::array<double, 6>& cell,
+                   std::array<double, 6>& esd, Eigen::MatrixXd* jacobian) {
+  const auto nc = pc.size();
+  auto metric_at = [&](const Vec& q) {
+    Metric gg{};
+    for (Eigen::Index k = 0; k < nc; ++k)
+      for (int i = 0; i < 6; ++i) gg[static_cast<std::size_t>(i)] += q[k] * cm.basis[static_cast<std::size_t>(k)][static_cast<std::size_t>(i)];
+    return gg;
+  };
+  cell = cell_of_metric(metric_at(pc));
+  Eigen::MatrixXd Jc(6, nc);
+  for (Eigen::Index k = 0; k < nc; ++k) {
+    const double h = 1e-6 * std::abs(pc[k]) + 1e-12;
+    Vec a1 = pc, a2 = pc;
+    a1[k] += h;
+    a2[k] -= h;
+    const auto c1 = cell_of_metric(metric_at(a1)), c2 = cell_of_metric(metric_at(a2));
+    for (int i = 0; i < 6; ++i) Jc(i, k) = (c1[static_cast<std::size_t>(i)] - c2[static_cast<std::size_t>(i)]) / (2 * h);
+  }
+  const Eigen::MatrixXd cc = Jc * C * Jc.transpose();
+  for (int i = 0; i < 6; ++i) esd[static_cast<std::size_t>(i)] = std::sqrt(std::max(0.0, cc(i, i)));
+  if (jacobian) *jacobian = Jc;
+}
+
 }  // namespace xrdid::identify::fit_detail

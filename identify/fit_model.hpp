@@ -108,6 +108,22 @@ struct LmOutcome {
 LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>& free, const Bounds& b, int max_it,
                               double tol);
 
+// The largest difference between m's analytic Jacobian at p and central finite differences,
+// relative to each column's largest entry; NaN when any value is not finite.
+double jacobian_check(const LsqModel& m, const Vec& p);
+
+// Covariance of the parameters (np × np, zero outside): the inverse normal matrix JᵀWJ over the
+// `free` parameters not on a bound (scaled pseudo-inverse), times `gof`.
+Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec& p, const std::vector<int>& free,
+                                     const Bounds& b, double gof);
+// Whether p[j] sits on its bound (to 1e-9 relative).
+bool on_bound(const Vec& p, const Bounds& b, int j);
+
+// The cell (a, b, c, α, β, γ) of the cell-model coordinates pc, and its ESDs propagated
+// numerically from their covariance C (nc × nc).
+void cell_with_esd(const CellModel& cm, const Vec& pc, const Eigen::MatrixXd& C, std::array<double, 6>& cell,
+                   std::array<double, 6>& esd, Eigen::MatrixXd* jacobian = nullptr);
+
 // Grid search over the zero shift and an isotropic strain: (zero, strain) to start from.
 std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitOptions& opt);
 // Linear weighted least squares for the scale and the background at fixed other parameters.

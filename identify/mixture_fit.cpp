@@ -279,29 +279,9 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   }
 
   // Covariance of the refined parameters not on a bound (× GoF).
-  auto on_bound = [&](int j) {
-    const double tol = 1e-9 * std::max(1.0, std::abs(p[j]));
-    return p[j] <= b.lo[j] + tol || p[j] >= b.hi[j] - tol;
-  };
-  std::vector<int> est;
-  for (int j : free2)
-    if (!on_bound(j)) est.push_back(j);
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(jm.np, jm.np);
-  if (!est.empty() && res.ok()) {
-    const auto n = static_cast<Eigen::Index>(est.size());
-    Eigen::MatrixXd Afull, A(n, n);
-    Vec gdummy;
-    normal_equations(J, jm.w, nullptr, Afull, gdummy);
-    for (Eigen::Index c = 0; c < n; ++c)
-      for (Eigen::Index d = 0; d < n; ++d)
-        A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
-    Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();
-    Eigen::MatrixXd inv = (d.asDiagonal() * A * d.asDiagonal()).completeOrthogonalDecomposition().pseudoInverse();
-    inv = d.asDiagonal() * inv * d.asDiagonal();
-    for (Eigen::Index r = 0; r < n; ++r)
-      for (Eigen::Index c = 0; c < n; ++c)
-        cov(est[static_cast<std::size_t>(r)], est[static_cast<std::size_t>(c)]) = inv(r, c) * res.gof;
-  }
+  const Eigen::MatrixXd cov = res.ok() ? parameter_covariance(J, jm.w, p, free2, b, res.gof)
+                                       : Eigen::MatrixXd::Zero(jm.np, jm.np);
+  auto on_bound = [&](int j) { return fit_detail::on_bound(p, b, j); };
 
   // Per phase: cell (with ESDs), scale, contribution, reflections; then the weight fractions.
   std::vector<double> a(nphase);  // (ZMV) per unit of stored scale
@@ -316,27 +296,13 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     ph.fwhm_w = p[jm.joint(f, kW)];
     ph.eta = p[jm.joint(f, kEta)];
     ph.cell_start = s.cell0;
-    auto metric_at = [&](const Vec& pc) {
-      Metric gg{};
-      for (int k = 0; k < m.nc; ++k)
-        for (int i = 0; i < 6; ++i) gg[i] += pc[k] * s.cm.basis[static_cast<std::size_t>(k)][i];
-      return gg;
-    };
     Vec pc(m.nc);
-    for (int k = 0; k < m.nc; ++k) pc[k] = p[jm.joint(f, kCell0 + k)];
-    ph.cell = cell_of_metric(metric_at(pc));
-    Eigen::MatrixXd Jc(6, m.nc), C(m.nc, m.nc);
+    Eigen::MatrixXd C(m.nc, m.nc);
     for (int k = 0; k < m.nc; ++k) {
-      const double h = 1e-6 * std::abs(pc[k]) + 1e-12;
-      Vec a1 = pc, a2 = pc;
-      a1[k] += h;
-      a2[k] -= h;
-      const auto c1 = cell_of_metric(metric_at(a1)), c2 = cell_of_metric(metric_at(a2));
-      for (int i = 0; i < 6; ++i) Jc(i, k) = (c1[i] - c2[i]) / (2 * h);
+      pc[k] = p[jm.joint(f, kCell0 + k)];
       for (int l = 0; l < m.nc; ++l) C(k, l) = cov(jm.joint(f, kCell0 + k), jm.joint(f, kCell0 + l));
     }
-    const Eigen::MatrixXd cc = Jc * C * Jc.transpose();
-    for (int i = 0; i < 6; ++i) ph.cell_esd[static_cast<std::size_t>(i)] = std::sqrt(std::max(0.0, cc(i, i)));
+    cell_with_esd(s.cm, pc, C, ph.cell, ph.cell_esd);
     ph.hit_bound = on_bound(jm.joint(f, kScale));
     for (int k = 0; k < m.nc; ++k) ph.hit_bound = ph.hit_bound || on_bound(jm.joint(f, kCell0 + k));
     const xrd::Crystal& cr = *phases[f];
@@ -410,27 +376,7 @@ double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<co
     p[jm.joint(f, kB)] = 0.7;
     for (int k = 0; k < js.su[f].m.nc; ++k) p[jm.joint(f, kCell0 + k)] *= 0.985;
   }
-  Vec yc, yp, ym;
-  RowMatrix J;
-  jm.eval(p, yc, &J);
-  if (!yc.allFinite() || !J.allFinite()) return std::numeric_limits<double>::quiet_NaN();
-  double worst = 0.0;
-  for (int j = 0; j < jm.np; ++j) {
-    const double h = 1e-6 * std::max(std::abs(p[j]), 1e-2);
-    Vec a = p, c = p;
-    a[j] += h;
-    c[j] -= h;
-    jm.eval(a, yp, nullptr);
-    jm.eval(c, ym, nullptr);
-    const Vec fd = (yp - ym) / (2 * h);
-    if (!fd.allFinite()) return std::numeric_limits<double>::quiet_NaN();
-    const double ref = std::max(J.col(j).cwiseAbs().maxCoeff(), fd.cwiseAbs().maxCoeff());
-    if (ref == 0.0) continue;
-    const double err = (J.col(j) - fd).cwiseAbs().maxCoeff() / ref;
-    if (!std::isfinite(err)) return std::numeric_limits<double>::quiet_NaN();
-    worst = std::max(worst, err);
-  }
-  return worst;
+  return jacobian_check(jm, p);
 }
 
 nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
