@@ -198,6 +198,18 @@ struct SeedSetup {
   nn::CosineHead head{kClasses, cfg.embedding_dim(), rng};
 };
 
+// One batch of step inputs: n rows of uniform values in [-1, 1] (seed 3) and spread labels.
+struct StepBatch {
+  std::vector<float> x;
+  std::vector<std::int64_t> y;
+  StepBatch(int n, int length) : x(static_cast<std::size_t>(n) * length), y(static_cast<std::size_t>(n)) {
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (auto& v : x) v = u(rng);
+    for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = (i * 7919) % kClasses;
+  }
+};
+
 // Args: batch, tf32, graphs.
 void BM_Step_Train(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -207,12 +219,9 @@ void BM_Step_Train(benchmark::State& state) {
   o.graphs = state.range(2) != 0;
   auto be = cuda::make_cuda_backend<float>(o);
   nn::exec::Net1DExecutor<float> ex(*be, m.net, m.head, nn::exec::ExecutorOptions{});
-  std::vector<float> x(static_cast<std::size_t>(n) * m.cfg.input_length);
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (auto& v : x) v = u(rng);
-  std::vector<std::int64_t> y(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = (i * 7919) % kClasses;
+  const StepBatch batch(n, m.cfg.input_length);
+  const std::vector<float>& x = batch.x;
+  const std::vector<std::int64_t>& y = batch.y;
   for (int w = 0; w < 3; ++w) ex.train_step(x.data(), y.data(), n, 100 + w, 1e-4);  // eager, capture, replay
   std::uint64_t step = 0;
   for (auto _ : state) benchmark::DoNotOptimize(ex.train_step(x.data(), y.data(), n, ++step, 1e-4).loss);
@@ -256,12 +265,9 @@ void BM_Step_Profile(benchmark::State& state) {
   nn::exec::ExecutorOptions eo;
   eo.inference_only = infer;
   nn::exec::Net1DExecutor<float> ex(*be, m.net, m.head, eo);
-  std::vector<float> x(static_cast<std::size_t>(n) * m.cfg.input_length);
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (auto& v : x) v = u(rng);
-  std::vector<std::int64_t> y(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = (i * 7919) % kClasses;
+  const StepBatch batch(n, m.cfg.input_length);
+  const std::vector<float>& x = batch.x;
+  const std::vector<std::int64_t>& y = batch.y;
   std::vector<float> cos(static_cast<std::size_t>(n) * kClasses);
   std::uint64_t step = 0;
   auto one = [&] {

@@ -143,16 +143,15 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   Vec yc, bg;
   RowMatrix J;
   m.eval(p, yc, &J, &bg);
-  const double chi2 = m.chi2(yc);
-  const double swy2 = (m.w.array() * m.y.array().square()).sum();
-  const int P = static_cast<int>(free_final.size());
-  res.n_points = static_cast<int>(N);
-  res.n_parameters = P;
-  res.chi2 = chi2;
-  res.rwp = std::sqrt(chi2 / swy2);
-  res.rexp = std::sqrt(std::max(0.0, static_cast<double>(N - P)) / swy2);
-  res.gof = chi2 / std::max(1.0, static_cast<double>(N - P));
-  res.bic = chi2 + P * std::log(static_cast<double>(N));
+  const Agreement ag = agreement(m, yc, static_cast<int>(free_final.size()));
+  const double chi2 = ag.chi2;
+  res.n_points = ag.n_points;
+  res.n_parameters = ag.n_parameters;
+  res.chi2 = ag.chi2;
+  res.rwp = ag.rwp;
+  res.rexp = ag.rexp;
+  res.gof = ag.gof;
+  res.bic = ag.bic;
   if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
     res.status = FitStatus::Diverged;
     res.message = lm.message.empty() ? "non-finite result" : lm.message;

@@ -613,6 +613,20 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
   return su;
 }
 
+Agreement agreement(const LsqModel& m, const Vec& yc, int n_parameters) {
+  Agreement a;
+  const auto N = static_cast<double>(m.y.size());
+  const double swy2 = (m.w.array() * m.y.array().square()).sum();
+  a.n_points = static_cast<int>(m.y.size());
+  a.n_parameters = n_parameters;
+  a.chi2 = m.chi2(yc);
+  a.rwp = std::sqrt(a.chi2 / swy2);
+  a.rexp = std::sqrt(std::max(0.0, N - n_parameters) / swy2);
+  a.gof = a.chi2 / std::max(1.0, N - n_parameters);
+  a.bic = a.chi2 + n_parameters * std::log(N);
+  return a;
+}
+
 double jacobian_check(const LsqModel& m, const Vec& p) {
   Vec yc, yp, ym;
   RowMatrix J;

@@ -108,6 +108,14 @@ struct LmOutcome {
 LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>& free, const Bounds& b, int max_it,
                               double tol);
 
+// Agreement of a fit (Hill & Madsen / Toby 2006): χ², Rwp, Rexp, GoF and BIC = χ² + P ln N for
+// the model values yc with P refined parameters.
+struct Agreement {
+  double chi2 = 0, rwp = 0, rexp = 0, gof = 0, bic = 0;
+  int n_points = 0, n_parameters = 0;
+};
+Agreement agreement(const LsqModel& m, const Vec& yc, int n_parameters);
+
 // The largest difference between m's analytic Jacobian at p and central finite differences,
 // relative to each column's largest entry; NaN when any value is not finite.
 double jacobian_check(const LsqModel& m, const Vec& p);

@@ -33,6 +33,24 @@ xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f)
   return r;
 }
 
+// Starting values for a joint fit from an earlier one's phases, leaving out phase `skip` (none
+// when out of range); the shared zero shift goes with the first.
+std::vector<PhaseStart> starts_from(const MixtureFit& f, std::size_t skip) {
+  std::vector<PhaseStart> starts;
+  for (std::size_t j = 0; j < f.phases.size(); ++j) {
+    if (j == skip) continue;
+    const PhaseShare& ph = f.phases[j];
+    PhaseStart st;
+    st.scale = ph.scale;
+    st.W = ph.fwhm_w;
+    st.eta = ph.eta;
+    st.cell = ph.cell;
+    starts.push_back(st);
+  }
+  if (!starts.empty()) starts.front().zero = f.zero;
+  return starts;
+}
+
 std::vector<UnexplainedPeak> unexplained_peaks(const MixtureFit& f, double sigmas) {
   std::vector<UnexplainedPeak> out;
   const std::size_t n = f.two_theta.size();
@@ -111,16 +129,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     std::set<std::string> have_keys;
     for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
     const IdentifyResult next = id.identify(residual_pattern(measured, cur), opt);
-    std::vector<PhaseStart> starts;
-    for (const PhaseShare& ph : cur.phases) {
-      PhaseStart s;
-      s.scale = ph.scale;
-      s.W = ph.fwhm_w;
-      s.eta = ph.eta;
-      s.cell = ph.cell;
-      starts.push_back(s);
-    }
-    starts.front().zero = cur.zero;
+    std::vector<PhaseStart> starts = starts_from(cur, cur.phases.size());
     starts.push_back(PhaseStart{});
     MixtureFit best;
     const Candidate* best_c = nullptr;
@@ -172,19 +181,9 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     MixtureFit worst_fit;
     for (std::size_t i = 0; i < res.phases.size(); ++i) {
       std::vector<const xrd::Crystal*> set;
-      std::vector<PhaseStart> starts;
-      for (std::size_t j = 0; j < res.phases.size(); ++j) {
-        if (j == i) continue;
-        set.push_back(crystals[j].get());
-        const PhaseShare& ph = cur.phases[j];
-        PhaseStart st;
-        st.scale = ph.scale;
-        st.W = ph.fwhm_w;
-        st.eta = ph.eta;
-        st.cell = ph.cell;
-        starts.push_back(st);
-      }
-      starts.front().zero = cur.zero;
+      for (std::size_t j = 0; j < res.phases.size(); ++j)
+        if (j != i) set.push_back(crystals[j].get());
+      const std::vector<PhaseStart> starts = starts_from(cur, i);
       MixtureFit f;
       try {
         f = fit_mixture(measured, set, mo.fit, starts);

@@ -259,16 +259,15 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   Vec yc, bg;
   RowMatrix J;
   jm.eval(p, yc, &J, &bg);
-  const double chi2 = jm.chi2(yc);
-  const double swy2 = (jm.w.array() * jm.y.array().square()).sum();
-  const int P = static_cast<int>(free2.size());
-  res.n_points = static_cast<int>(N);
-  res.n_parameters = P;
-  res.chi2 = chi2;
-  res.rwp = std::sqrt(chi2 / swy2);
-  res.rexp = std::sqrt(std::max(0.0, static_cast<double>(N - P)) / swy2);
-  res.gof = chi2 / std::max(1.0, static_cast<double>(N - P));
-  res.bic = chi2 + P * std::log(static_cast<double>(N));
+  const Agreement ag = agreement(jm, yc, static_cast<int>(free2.size()));
+  const double chi2 = ag.chi2;
+  res.n_points = ag.n_points;
+  res.n_parameters = ag.n_parameters;
+  res.chi2 = ag.chi2;
+  res.rwp = ag.rwp;
+  res.rexp = ag.rexp;
+  res.gof = ag.gof;
+  res.bic = ag.bic;
   res.zero = p[0];
   res.displacement = p[1];
   if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
