@@ -131,9 +131,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
           try {
             results.back().mixture =
                 std::make_shared<const xrdid::identify::MixtureResult>(xrdid::identify::identify_mixture(id, p, a->opt, a->mopt));
-          } catch (const std::exception& e) {
+          } catch (const std::exception& e) {  // the single-phase rows are still written; the exit says it failed
             results.back().mixture_error = xrdid::cli::error_text(e);
-            std::cerr << "xrdid: " << f << ": mixture: " << results.back().mixture_error << "\n";
+            std::cerr << "xrdid: error: " << f << ": --mixture: " << results.back().mixture_error << "\n";
+            ++failed;
           }
         }
       } catch (const std::exception& e) {

@@ -97,7 +97,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
 
   // 1. The first phase: the best single fit among the search's best rows.
   const IdentifyResult first = id.identify(measured, opt);
-  XRDID_CHECK(!first.candidates.empty(), "mixture: " + measured.source + ": no candidate phases" +
+  XRDID_CHECK(!first.candidates.empty(), "no candidate phases" +
                                              (first.note.empty() ? std::string() : " (" + first.note + ")"));
   std::vector<std::shared_ptr<const xrd::Crystal>> crystals;
   MixtureFit cur;
@@ -117,9 +117,10 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       }
     } catch (const std::exception& e) {
       last_error = e.what();
+      if (last_error.rfind("xrdid: ", 0) == 0) last_error.erase(0, 7);
     }
   }
-  XRDID_CHECK(have, "mixture: " + measured.source + ": no candidate phase could be fitted" +
+  XRDID_CHECK(have, "no candidate phase could be fitted" +
                         (last_error.empty() ? std::string() : " (" + last_error + ")"));
 
   // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it

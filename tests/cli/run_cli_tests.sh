@@ -195,6 +195,11 @@ if "$X" --help | grep -q identify; then
   expect 0 "identify --mixture as text" -- "$X" identify "$T/mix.xy" --mixture --max-phases 2
   contains "$T/out" "wt%" "mixture text lists weight fractions"
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
+  awk 'NR % 150 == 1' "$T/mix.xy" | head -30 >"$T/short.xy"  # 24 points: too few to fit
+  expect nz "identify --mixture on a pattern too short to fit" -- "$X" identify "$T/short.xy" --mixture --json
+  contains "$T/out" '"mixture_error"' "the JSON still holds the query, with why the mixture failed"
+  [[ $(grep -c 'error' "$T/err") -eq 1 ]] && ok || bad "a failed mixture search is not one error line"
+  contains "$T/err" "fewer than 50 points" "a failed mixture search says why"
   # --device cuda on a machine without a GPU (CI) or a build without CUDA: one clear error, no
   # output, before any simulation. (On a GPU machine scripts/gpu_check.sh tests the real thing.)
   if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
