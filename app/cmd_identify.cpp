@@ -1,6 +1,5 @@
 // `xrdid identify`: rank library entries against measured patterns.
 #include <algorithm>
-#include <cctype>
 #include <iostream>
 
 #include "io/pattern_io.hpp"
@@ -27,25 +26,6 @@ struct IdentifyArgs {
   xrdid::identify::IdentifyOptions opt;
   xrdid::identify::MixtureOptions mopt;
 };
-
-// "li,O" -> {"Li", "O"}: symbols in any case, separated by commas or spaces; an unknown symbol
-// is an error naming the option.
-std::vector<std::string> split_elements(const std::string& s, const std::string& option) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s + ",") {
-    if (c != ',' && c != ' ') {
-      cur += static_cast<char>(cur.empty() ? std::toupper(static_cast<unsigned char>(c))
-                                           : std::tolower(static_cast<unsigned char>(c)));
-      continue;
-    }
-    if (cur.empty()) continue;
-    XRDID_CHECK(xrdid::xrd::atomic_number(cur) > 0, option + ": unknown element '" + cur + "'");
-    out.push_back(cur);
-    cur.clear();
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -89,9 +69,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     xrdid::compute::DeviceOptions dev;
     dev.device = a->device;
     xrdid::compute::require_device(dev);
-    for (auto& s : req->results()) for (auto& e : split_elements(s, "--require")) a->opt.require.push_back(e);
-    for (auto& s : exc->results()) for (auto& e : split_elements(s, "--exclude")) a->opt.exclude.push_back(e);
-    for (auto& s : only->results()) for (auto& e : split_elements(s, "--only")) a->opt.only.push_back(e);
+    for (auto& s : req->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--require")) a->opt.require.push_back(e);
+    for (auto& s : exc->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--exclude")) a->opt.exclude.push_back(e);
+    for (auto& s : only->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--only")) a->opt.only.push_back(e);
     if (uses_model(a->opt.method) && a->model.empty())
       throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
     if (!a->report.empty()) {

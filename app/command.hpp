@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/check.hpp"
+
 namespace xrdid::cli {
 
 using Runner = std::function<int()>;
@@ -16,11 +18,6 @@ using Runner = std::function<int()>;
 #include "app/commands.def"
 #undef XRDID_COMMAND
 
-// An exception's message for the one-line "xrdid: error: ..." report, without the "xrdid: "
-// that library errors (XRDID_CHECK) already carry.
-inline const char* error_text(const std::exception& e) {
-  const char* w = e.what();
-  return std::string_view(w).substr(0, 7) == "xrdid: " ? w + 7 : w;
-}
+using xrdid::error_text;
 
 }  // namespace xrdid::cli

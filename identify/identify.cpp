@@ -72,7 +72,10 @@ void Identifier::set_device(const compute::DeviceOptions& device) {
 }
 
 void Identifier::attach_model(const std::string& path) {
-  const nn::ModelFile model = nn::read_model_file(path);  // one read: config, weights, metadata
+  attach_model(nn::read_model_file(path), path);  // one read: config, weights, metadata
+}
+
+void Identifier::attach_model(const nn::ModelFile& model, const std::string& path) {
   nn::Net1DConfig cfg = nn::model_config(model);
   XRDID_CHECK(static_cast<std::size_t>(cfg.input_length) == lib_.n_points,
               path + ": the model expects patterns of " + std::to_string(cfg.input_length) +

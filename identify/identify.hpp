@@ -13,6 +13,7 @@
 
 #include "common/named_enum.hpp"
 #include "nn/exec/net1d_executor.hpp"
+#include "nn/model_io.hpp"
 #include "nn/net1d.hpp"
 #include "compute/compute_device.hpp"
 #include "identify/fit.hpp"
@@ -97,6 +98,8 @@ class Identifier {
   void set_device(const compute::DeviceOptions& device);
   // Loads a model file and embeds every library pattern (new CIFs need no retraining).
   void attach_model(const std::string& model_path);
+  // The same for a model already read (`path` names it in messages).
+  void attach_model(const nn::ModelFile& model, const std::string& path);
   bool has_model() const { return net_ != nullptr; }
 
   // Preprocessing: wavelength -> library wavelength via d-spacing (an unknown wavelength is

@@ -15,8 +15,6 @@
 namespace xrdid::identify {
 
 namespace {
-std::string relative_source(const xrd::LibraryEntry& e) { return e.id + ".cif"; }
-
 std::string esc(const std::string& s) { return io::xml_escape(s); }
 
 constexpr const char* kPhaseColours[] = {"#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -97,7 +95,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score},
                    {"probability", cand.probability}, {"shift_deg", cand.shift_deg},
-                   {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", relative_source(e)}});
+                   {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", entry_source(e)}});
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
@@ -128,7 +126,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"cell_esd", {s.cell_esd[0], s.cell_esd[1], s.cell_esd[2], s.cell_esd[3], s.cell_esd[4], s.cell_esd[5]}},
                       {"chi2_drop", m.phases[k].chi2_drop},
                       {"hit_bound", s.hit_bound},
-                      {"source", relative_source(e)},
+                      {"source", entry_source(e)},
                       {"same_phase", same}});
       }
       nlohmann::json un = nlohmann::json::array();

@@ -7,6 +7,7 @@ pkgs=(build-essential cmake ninja-build pkg-config curl
       gemmi-dev tao-pegtl-dev libeigen3-dev doctest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libpugixml-dev libfmt-dev libsymspg-dev
       chromium python3    # the report's browser test: headless Chromium + a stdlib PNG check
+      python3-dev pybind11-dev python3-numpy   # the `xrdid` Python module (python/) and its tests
       clang libclang-rt-14-dev libomp-dev)   # the fuzz targets: clang, libFuzzer, clang's OpenMP
 # The report's interactive plots: uPlot, installed by npm ci at configure time. A Node.js that
 # brings its own npm (e.g. NodeSource's) conflicts with Debian's npm package: take what is there.

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/check.hpp"
+
 namespace xrdid::xrd {
 namespace {
 
@@ -107,6 +109,27 @@ std::string parse_element_symbol(std::string_view text) {
   if (one == "D") return "H";
   if (atomic_number(one) > 0) return one;
   return "";
+}
+
+std::vector<std::string> parse_element_list(std::string_view text, const std::string& what) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (cur.empty()) return;
+    XRDID_CHECK(atomic_number(cur) > 0, what + ": unknown element '" + cur + "'");
+    out.push_back(cur);
+    cur.clear();
+  };
+  for (char c : text) {
+    if (c == ',' || c == ' ') {
+      flush();
+      continue;
+    }
+    cur += static_cast<char>(cur.empty() ? std::toupper(static_cast<unsigned char>(c))
+                                         : std::tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return out;
 }
 
 }  // namespace xrdid::xrd

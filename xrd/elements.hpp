@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xrdid::xrd {
 
@@ -34,5 +35,9 @@ double scattering_factor(int z, double s2);
 // "D" → "H", "Ow" → "O", "Wat10" → "O" (water, as pymatgen reads it). Two leading letters
 // are tried first (title-cased), then one. Returns "" if no element can be read.
 std::string parse_element_symbol(std::string_view text);
+
+// "li,O" → {"Li", "O"}: symbols in any case, separated by commas or spaces; an unknown symbol is
+// an error naming `what` (the option or field it came from).
+std::vector<std::string> parse_element_list(std::string_view text, const std::string& what);
 
 }  // namespace xrdid::xrd

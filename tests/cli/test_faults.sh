@@ -102,41 +102,47 @@ same_as_ref() {  # same_as_ref DIR DESC
 seed=${XRDID_FAULT_SEED:-$(( $$ % 30000 ))}
 RANDOM=$seed
 echo "random kill times from XRDID_FAULT_SEED=$seed"
-mkdir -p "$T/kill"
-kills=0 mid=0 resumed=0 done_epochs=0
-for attempt in 1 2 3 4 5 6; do
-  args=(-o "$T/kill/m.safetensors")
-  [[ -e $T/kill/m.safetensors.ckpt ]] && args+=(--resume) && resumed=$((resumed + 1))
-  "${TRAIN[@]}" "${args[@]}" >"$T/kill/out" 2>"$T/kill/err" &
-  pid=$!
-  if [[ $attempt -le 4 ]]; then
-    # A kill at a random moment of what is left to train: at 0-70 % of the remaining epochs'
-    # time. The first run is killed after its first checkpoint (the kill before it is tested
-    # below), so that every later run resumes.
-    if [[ $attempt -eq 1 ]]; then
-      for _ in $(seq 1000); do grep -q '^epoch 1/' "$T/kill/err" 2>/dev/null && break; sleep 0.01; done
-      done_epochs=1
-      since="its first epoch"
-    else
-      wait_training "$T/kill/err"
-      since="it started training"
+# A machine busier during these runs than during the reference one can let a run finish before
+# its kill; then the whole sequence starts again (at most 3 times) until 2 kills land mid-training.
+for sequence in 1 2 3; do
+  rm -rf "$T/kill" && mkdir -p "$T/kill"
+  kills=0 mid=0 resumed=0 done_epochs=0
+  for attempt in 1 2 3 4 5 6; do
+    args=(-o "$T/kill/m.safetensors")
+    [[ -e $T/kill/m.safetensors.ckpt ]] && args+=(--resume) && resumed=$((resumed + 1))
+    "${TRAIN[@]}" "${args[@]}" >"$T/kill/out" 2>"$T/kill/err" &
+    pid=$!
+    if [[ $attempt -le 4 ]]; then
+      # A kill at a random moment of what is left to train: at 0-70 % of the remaining epochs'
+      # time. The first run is killed after its first checkpoint (the kill before it is tested
+      # below), so that every later run resumes.
+      if [[ $attempt -eq 1 ]]; then
+        for _ in $(seq 1000); do grep -q '^epoch 1/' "$T/kill/err" 2>/dev/null && break; sleep 0.01; done
+        done_epochs=1
+        since="its first epoch"
+      else
+        wait_training "$T/kill/err"
+        since="it started training"
+      fi
+      left_ms=$(( train_ms * (4 - done_epochs) / 4 * 7 / 10 + 1 ))
+      r=$(( (RANDOM * 32768 + RANDOM) % left_ms ))
+      delay=$(printf '%d.%03d' $((r / 1000)) $((r % 1000)))
+      sleep "$delay"
+      if kill -KILL "$pid" 2>/dev/null; then
+        kills=$((kills + 1))
+        n=$(grep -c '^epoch ' "$T/kill/err")
+        echo "   run $attempt killed $delay s after $since ($n epochs done in this run)"
+        [[ $attempt -eq 1 ]] && done_epochs=$n || done_epochs=$((done_epochs + n))
+        [[ $done_epochs -lt 4 ]] && mid=$((mid + 1))
+      fi
     fi
-    left_ms=$(( train_ms * (4 - done_epochs) / 4 * 7 / 10 + 1 ))
-    r=$(( (RANDOM * 32768 + RANDOM) % left_ms ))
-    delay=$(printf '%d.%03d' $((r / 1000)) $((r % 1000)))
-    sleep "$delay"
-    if kill -KILL "$pid" 2>/dev/null; then
-      kills=$((kills + 1))
-      n=$(grep -c '^epoch ' "$T/kill/err")
-      echo "   run $attempt killed $delay s after $since ($n epochs done in this run)"
-      [[ $attempt -eq 1 ]] && done_epochs=$n || done_epochs=$((done_epochs + n))
-      [[ $done_epochs -lt 4 ]] && mid=$((mid + 1))
-    fi
-  fi
-  wait "$pid" 2>/dev/null
-  rc=$?
-  [[ $rc -eq 0 ]] && break
-  [[ $rc -eq 137 ]] || { bad "killed training: run $attempt ended with $rc"; sed 's/^/  | /' "$T/kill/err" | head -3; break; }
+    wait "$pid" 2>/dev/null
+    rc=$?
+    [[ $rc -eq 0 ]] && break
+    [[ $rc -eq 137 ]] || { bad "killed training: run $attempt ended with $rc"; sed 's/^/  | /' "$T/kill/err" | head -3; break; }
+  done
+  [[ $mid -ge 2 && $resumed -ge 2 ]] && break
+  echo "   sequence $sequence: $mid kills landed mid-training; again"
 done
 echo "   $kills kills, $mid during training, $resumed resumes (the 4 epochs take $train_ms ms)"
 [[ $mid -ge 2 && $resumed -ge 2 ]] && ok || bad "fewer than 2 random kills interrupted the training and were resumed"

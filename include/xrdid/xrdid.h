@@ -1,0 +1,154 @@
+/* libxrdid: powder-XRD phase identification as a C library.
+ *
+ * Open a reference library (a file from `xrdid library build`, or the bundled library of common
+ * phases), optionally a trained model, and rank the library's phases against a measured pattern
+ * (2θ in degrees, intensities, the wavelength); find the phases of a mixture with their weight
+ * fractions; read measured-pattern files; simulate a CIF's powder pattern.
+ *
+ * Conventions:
+ *  - Every function that can fail returns NULL or -1 and leaves a message for
+ *    xrdid_last_error() (per thread). No C++ exception crosses this interface.
+ *  - Strings in result structs are NUL-terminated, cut to fit their array.
+ *  - Thread safety: any number of threads may identify against one library (and one model) at
+ *    once; open and close are not concurrent with other calls on the same handle.
+ *  - The ranking of xrdid_identify equals `xrdid identify --json` on the same pattern, library,
+ *    model and options (the program is built on the same code).
+ */
+#ifndef XRDID_XRDID_H
+#define XRDID_XRDID_H
+
+#include <stddef.h>
+
+#if defined(_WIN32)
+#define XRDID_API
+#else
+#define XRDID_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XRDID_ABI_VERSION 0
+
+typedef struct xrdid_library xrdid_library;
+typedef struct xrdid_model xrdid_model;
+typedef struct xrdid_pattern xrdid_pattern;
+
+/* One row of a ranking (the JSON's "candidates" fields). */
+typedef struct {
+  int rank;                /* 1 = best */
+  double score;            /* the method's similarity score */
+  int spacegroup_number;
+  char id[128];            /* library entry id */
+  char formula[64];        /* cell formula, e.g. "Li4 F4" */
+  char reduced_formula[64];
+  char source[256];        /* the entry's CIF, relative to the library's CIF folder */
+  double probability;      /* calibrated probability that this row is the sample's phase */
+  double shift_deg;        /* zero shift found (profile search) */
+  double lattice_scale;    /* lattice scale f found (d_sample = f d_reference) */
+} xrdid_candidate;
+
+/* One phase of a mixture (the JSON's "phases" fields). */
+typedef struct {
+  int spacegroup_number;
+  double weight_fraction;      /* of the crystalline phases; they sum to 1 */
+  double weight_fraction_esd;
+  char id[128];
+  char formula[64];
+  char reduced_formula[64];
+  char source[256];
+} xrdid_phase;
+
+/* Ranking methods (as `xrdid identify --method`). */
+enum {
+  XRDID_METHOD_PROFILE = 0, /* full-profile correlation with zero-shift and lattice-scale search */
+  XRDID_METHOD_PEAKS = 1,   /* peak-list figure of merit */
+  XRDID_METHOD_MODEL = 2,   /* the trained model's embedding cosine (needs a model) */
+  XRDID_METHOD_HYBRID = 3   /* (1 - w) profile + w model (needs a model) */
+};
+
+/* Search options; xrdid_options_init fills in the defaults of `xrdid identify`. */
+typedef struct {
+  size_t struct_size;          /* sizeof(xrdid_options), set by xrdid_options_init */
+  int method;                  /* XRDID_METHOD_*; default PROFILE */
+  int verify;                  /* fit the best K rows and rank them by the fit (0: off) */
+  int every_entry;             /* 1: every library entry its own row (default 0: one row per phase) */
+  const char* background;      /* "snip" (default) | "beads" | "none" */
+  const char* require;         /* elements that must be present, e.g. "Li,O" (NULL: none) */
+  const char* exclude;         /* elements that must be absent (NULL: none) */
+  const char* only;            /* no element outside these (NULL: any) */
+  double max_shift_deg;        /* zero-shift search range */
+  double max_strain;           /* lattice-scale search range, 0.012 = ±1.2 % (0: off) */
+  double strain_step;
+  double strain_penalty;
+  double noise_floor_sigmas;
+  double hybrid_weight;        /* w of HYBRID */
+  double min_probability;      /* below this for the first row: no confident match */
+  double alpha2_angstrom;      /* Kα2 of the measurement (0: a single wavelength) */
+  double alpha2_ratio;         /* I(Kα2)/I(Kα1) */
+  int max_phases;              /* mixtures: at most this many phases (default 5) */
+  double min_chi2_drop;        /* mixtures: a further phase removes at least this share of χ² */
+  double min_weight_fraction;  /* mixtures: a further phase makes at least this weight fraction */
+} xrdid_options;
+
+XRDID_API const char* xrdid_version(void);
+/* The message of this thread's last failure ("" when none). */
+XRDID_API const char* xrdid_last_error(void);
+XRDID_API void xrdid_options_init(xrdid_options* options);
+
+/* A library file from `xrdid library build`; path NULL or "" opens the bundled library of common
+ * phases installed with libxrdid. NULL on failure. */
+XRDID_API xrdid_library* xrdid_library_open(const char* path);
+XRDID_API void xrdid_library_close(xrdid_library* library);
+/* Entries in the library, -1 on failure. */
+XRDID_API int xrdid_library_size(const xrdid_library* library);
+/* The wavelength (Å, Kα1) the library was simulated at, -1 on failure. */
+XRDID_API double xrdid_library_wavelength(const xrdid_library* library);
+
+/* A model file from `xrdid train` (read once, whole). NULL on failure. */
+XRDID_API xrdid_model* xrdid_model_open(const char* path);
+XRDID_API void xrdid_model_close(xrdid_model* model);
+
+/* Ranks the library against one pattern: n points of strictly increasing two_theta (degrees),
+ * finite intensity, wavelength in Å. model may be NULL: then the method is PROFILE; with a model
+ * it is HYBRID. Writes at most max rows to out (max >= 1); returns the number written (0: no
+ * entry passes), or -1 on failure. */
+XRDID_API int xrdid_identify(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
+                             const double* intensity, size_t n, double wavelength_angstrom, xrdid_candidate* out,
+                             int max);
+/* The same with options (NULL: the defaults). *confident (may be NULL) is set to 1 when the first
+ * row's probability reaches options->min_probability, else 0. */
+XRDID_API int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
+                                const double* intensity, size_t n, double wavelength_angstrom,
+                                const xrdid_options* options, xrdid_candidate* out, int max, int* confident);
+
+/* Every phase of a mixture and its weight fraction (search of the residual, joint whole-pattern
+ * fit; `xrdid identify --mixture`). The library's CIFs must be readable. Writes at most max
+ * phases; returns their number, or -1 on failure. *rwp (may be NULL) gets the joint fit's Rwp. */
+XRDID_API int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta, const double* intensity,
+                                     size_t n, double wavelength_angstrom, const xrdid_options* options,
+                                     xrdid_phase* out, int max, double* rwp);
+
+/* A measured pattern file (.xy/.xye/.csv/.txt/.dat, .xrdml, RRUFF, .ras). NULL on failure. */
+XRDID_API xrdid_pattern* xrdid_pattern_read(const char* path);
+XRDID_API void xrdid_pattern_close(xrdid_pattern* pattern);
+XRDID_API size_t xrdid_pattern_size(const xrdid_pattern* pattern);
+XRDID_API const double* xrdid_pattern_two_theta(const xrdid_pattern* pattern);
+XRDID_API const double* xrdid_pattern_intensity(const xrdid_pattern* pattern);
+/* Kα1 wavelength the file states (Å), 0 when it does not say. */
+XRDID_API double xrdid_pattern_wavelength(const xrdid_pattern* pattern);
+
+/* The powder pattern of a CIF (file, or CIF text) at one wavelength on the given 2θ grid
+ * (degrees, increasing), Gaussian peaks of σ = 0.07°, maximum 100 (as `xrdid simulate`).
+ * Writes n values to intensity; 0 on success, -1 on failure. */
+XRDID_API int xrdid_simulate(const char* cif_path, double wavelength_angstrom, const double* two_theta, size_t n,
+                             double* intensity);
+XRDID_API int xrdid_simulate_cif_text(const char* cif_text, double wavelength_angstrom, const double* two_theta,
+                                      size_t n, double* intensity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XRDID_XRDID_H */

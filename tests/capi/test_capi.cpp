@@ -1,0 +1,249 @@
+// libxrdid's C API (include/xrdid/xrdid.h), linked as the shared library: results, the bundled
+// library, threads, and every entry point refusing bad arguments with -1/NULL and a message.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <xrdid/xrdid.h>
+
+namespace {
+
+const std::string kPhases = std::string(XRDID_SOURCE_DIR) + "/data/phases/";
+
+std::string last_error() { return xrdid_last_error(); }
+
+struct Grid {
+  std::vector<double> tt, y;
+};
+
+// A simulated ZnO pattern on 10–80° (Cu Kα1) over a flat background.
+Grid zno_pattern() {
+  Grid g;
+  for (double t = 10; t < 80; t += 0.02) g.tt.push_back(t);
+  g.y.resize(g.tt.size());
+  REQUIRE(xrdid_simulate((kPhases + "ZnO_zincite.cif").c_str(), 1.5406, g.tt.data(), g.tt.size(), g.y.data()) == 0);
+  for (double& v : g.y) v += 20.0;
+  return g;
+}
+
+struct Library {
+  xrdid_library* lib = xrdid_library_open(nullptr);
+  ~Library() { xrdid_library_close(lib); }
+};
+
+}  // namespace
+
+TEST_CASE("capi: the bundled library ranks a simulated ZnO pattern first") {
+  Library L;
+  REQUIRE_MESSAGE(L.lib != nullptr, last_error());
+  CHECK(xrdid_library_size(L.lib) > 60);
+  CHECK(xrdid_library_wavelength(L.lib) > 1.5);
+  const Grid g = zno_pattern();
+  xrdid_candidate rows[5];
+  int confident = -1;
+  xrdid_options o;
+  xrdid_options_init(&o);
+  const int n = xrdid_identify_ex(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, rows, 5, &confident);
+  REQUIRE_MESSAGE(n == 5, last_error());
+  CHECK(std::string(rows[0].reduced_formula) == "ZnO");
+  CHECK(rows[0].spacegroup_number == 186);
+  CHECK(std::string(rows[0].source) == std::string(rows[0].id) + ".cif");
+  CHECK(confident == 1);
+  CHECK(last_error().empty());
+  for (int k = 0; k < n; ++k) {
+    CHECK(rows[k].rank == k + 1);
+    CHECK(std::isfinite(rows[k].score));
+    CHECK(rows[k].probability >= 0);
+    CHECK(rows[k].probability <= 1);
+    if (k > 0) CHECK(rows[k].score <= rows[k - 1].score);
+  }
+  // xrdid_identify without a model = the defaults of xrdid_identify_ex.
+  xrdid_candidate plain[5];
+  REQUIRE(xrdid_identify(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, plain, 5) == 5);
+  for (int k = 0; k < 5; ++k) {
+    CHECK(std::string(plain[k].id) == rows[k].id);
+    CHECK(plain[k].score == rows[k].score);
+  }
+  // Fewer rows than asked: max bounds what is written.
+  xrdid_candidate one[2];
+  std::memset(one, 0x7f, sizeof one);
+  REQUIRE(xrdid_identify(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, one, 1) == 1);
+  CHECK(std::string(one[0].id) == rows[0].id);
+  CHECK(one[1].rank == 0x7f7f7f7f);  // untouched
+}
+
+TEST_CASE("capi: options change the search") {
+  Library L;
+  REQUIRE(L.lib);
+  const Grid g = zno_pattern();
+  xrdid_options o;
+  xrdid_options_init(&o);
+  o.exclude = "zn";
+  xrdid_candidate rows[5];
+  const int n = xrdid_identify_ex(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, rows, 5, nullptr);
+  REQUIRE_MESSAGE(n > 0, last_error());
+  for (int k = 0; k < n; ++k) CHECK(std::string(rows[k].formula).find("Zn") == std::string::npos);
+  xrdid_options_init(&o);
+  o.method = XRDID_METHOD_PEAKS;
+  REQUIRE(xrdid_identify_ex(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, rows, 5, nullptr) > 0);
+  CHECK(std::string(rows[0].reduced_formula) == "ZnO");
+}
+
+TEST_CASE("capi: threads identify against one library at once") {
+  Library L;
+  REQUIRE(L.lib);
+  const Grid g = zno_pattern();
+  xrdid_candidate ref[5];
+  REQUIRE(xrdid_identify(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, ref, 5) == 5);
+  constexpr int kThreads = 6;
+  std::vector<std::vector<xrdid_candidate>> got(kThreads, std::vector<xrdid_candidate>(5));
+  std::vector<int> counts(kThreads, -2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      counts[t] = xrdid_identify(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, got[t].data(), 5);
+    });
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) {
+    REQUIRE(counts[t] == 5);
+    for (int k = 0; k < 5; ++k) {
+      CHECK(std::string(got[t][k].id) == ref[k].id);
+      CHECK(got[t][k].score == ref[k].score);
+    }
+  }
+}
+
+TEST_CASE("capi: simulate from a path and from CIF text agree") {
+  std::vector<double> tt;
+  for (double t = 20; t < 60; t += 0.05) tt.push_back(t);
+  std::vector<double> a(tt.size()), b(tt.size(), -1.0);
+  const std::string path = kPhases + "NiO.cif";
+  REQUIRE(xrdid_simulate(path.c_str(), 1.5406, tt.data(), tt.size(), a.data()) == 0);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  REQUIRE(xrdid_simulate_cif_text(text.str().c_str(), 1.5406, tt.data(), tt.size(), b.data()) == 0);
+  CHECK(a == b);
+  double mx = 0;
+  for (double v : a) {
+    CHECK(std::isfinite(v));
+    mx = std::max(mx, v);
+  }
+  CHECK(mx == doctest::Approx(100.0));
+}
+
+TEST_CASE("capi: pattern files") {
+  xrdid_pattern* p = xrdid_pattern_read((std::string(XRDID_TEST_DATA) + "/patterns/ok_three.xy").c_str());
+  REQUIRE_MESSAGE(p != nullptr, last_error());
+  CHECK(xrdid_pattern_size(p) == 3);
+  CHECK(xrdid_pattern_two_theta(p)[0] < xrdid_pattern_two_theta(p)[2]);
+  CHECK(std::isfinite(xrdid_pattern_intensity(p)[1]));
+  xrdid_pattern_close(p);
+  CHECK(xrdid_pattern_size(nullptr) == 0);
+  CHECK(xrdid_pattern_read((std::string(XRDID_TEST_DATA) + "/patterns/nan.xy").c_str()) == nullptr);
+  CHECK(last_error().find("nan.xy") != std::string::npos);
+}
+
+TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a crash") {
+  Library L;
+  REQUIRE(L.lib);
+  const Grid g = zno_pattern();
+  xrdid_candidate rows[3];
+  const double* tt = g.tt.data();
+  const double* y = g.y.data();
+  const std::size_t n = g.tt.size();
+  auto fails = [&](int rc, const char* needle) {
+    CHECK(rc == -1);
+    CHECK_MESSAGE(last_error().find(needle) != std::string::npos, last_error());
+  };
+  fails(xrdid_identify(nullptr, nullptr, tt, y, n, 1.5406, rows, 3), "library is NULL");
+  fails(xrdid_identify(L.lib, nullptr, nullptr, y, n, 1.5406, rows, 3), "NULL");
+  fails(xrdid_identify(L.lib, nullptr, tt, nullptr, n, 1.5406, rows, 3), "NULL");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, 0, 1.5406, rows, 3), "at least 2 points");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, n, 0.0, rows, 3), "wavelength");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, n, -1.5, rows, 3), "wavelength");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, n, std::nan(""), rows, 3), "wavelength");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, n, 1.5406, nullptr, 3), "output array");
+  fails(xrdid_identify(L.lib, nullptr, tt, y, n, 1.5406, rows, 0), "output array");
+  std::vector<double> bad = g.y;
+  bad[7] = std::numeric_limits<double>::quiet_NaN();
+  fails(xrdid_identify(L.lib, nullptr, tt, bad.data(), n, 1.5406, rows, 3), "point 7 is not a finite number");
+  bad = g.y;
+  bad[3] = std::numeric_limits<double>::infinity();
+  fails(xrdid_identify(L.lib, nullptr, tt, bad.data(), n, 1.5406, rows, 3), "not a finite number");
+  std::vector<double> back = g.tt;
+  std::swap(back[10], back[11]);
+  fails(xrdid_identify(L.lib, nullptr, back.data(), y, n, 1.5406, rows, 3), "increase strictly");
+  back = g.tt;
+  back[20] = back[19];
+  fails(xrdid_identify(L.lib, nullptr, back.data(), y, n, 1.5406, rows, 3), "increase strictly");
+
+  xrdid_options o;
+  std::memset(&o, 0, sizeof o);  // not from xrdid_options_init
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "xrdid_options_init");
+  xrdid_options_init(&o);
+  o.method = XRDID_METHOD_MODEL;
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "needs a model");
+  xrdid_options_init(&o);
+  o.method = 17;
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "unknown method");
+  xrdid_options_init(&o);
+  o.background = "rolling";
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "background");
+  xrdid_options_init(&o);
+  o.require = "Li,Qq";
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "unknown element 'Qq'");
+  xrdid_options_init(&o);
+  o.max_shift_deg = std::nan("");
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "max_shift_deg");
+  xrdid_options_init(&o);
+  o.max_phases = 0;
+  xrdid_phase phases[2];
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases");
+  fails(xrdid_identify_mixture(L.lib, tt, y, 1, 1.5406, nullptr, phases, 2, nullptr), "at least 2 points");
+
+  CHECK(xrdid_library_open("/nonexistent/lib.xrdlib") == nullptr);
+  CHECK(last_error().find("lib.xrdlib") != std::string::npos);
+  CHECK(xrdid_model_open(nullptr) == nullptr);
+  CHECK(xrdid_model_open((std::string(XRDID_TEST_DATA) + "/patterns/ok_three.xy").c_str()) == nullptr);
+  CHECK(!last_error().empty());
+  CHECK(xrdid_pattern_read(nullptr) == nullptr);
+  CHECK(xrdid_library_size(nullptr) == -1);
+  CHECK(xrdid_library_wavelength(nullptr) == -1.0);
+  std::vector<double> out(n);
+  fails(xrdid_simulate(nullptr, 1.5406, tt, n, out.data()), "no CIF path");
+  fails(xrdid_simulate((kPhases + "NiO.cif").c_str(), 0, tt, n, out.data()), "wavelength");
+  fails(xrdid_simulate((kPhases + "NiO.cif").c_str(), 1.5406, tt, 0, out.data()), "grid");
+  fails(xrdid_simulate((kPhases + "NiO.cif").c_str(), 1.5406, back.data(), n, out.data()), "increase strictly");
+  fails(xrdid_simulate_cif_text("not a cif", 1.5406, tt, n, out.data()), "");
+  fails(xrdid_simulate("/nonexistent/x.cif", 1.5406, tt, n, out.data()), "x.cif");
+  xrdid_library_close(nullptr);
+  xrdid_model_close(nullptr);
+  xrdid_pattern_close(nullptr);
+  xrdid_options_init(nullptr);
+  // A success clears the thread's last error.
+  CHECK(xrdid_identify(L.lib, nullptr, tt, y, n, 1.5406, rows, 3) == 3);
+  CHECK(last_error().empty());
+}
+
+TEST_CASE("capi: the last error is per thread") {
+  CHECK(xrdid_library_size(nullptr) == -1);
+  const std::string mine = last_error();
+  std::string theirs = "unset";
+  std::thread([&] { theirs = last_error(); }).join();
+  CHECK(!mine.empty());
+  CHECK(theirs.empty());
+}
+
+TEST_CASE("capi: version") {
+  const std::string v = xrdid_version();
+  CHECK(std::count(v.begin(), v.end(), '.') == 2);
+}

@@ -1,0 +1,137 @@
+"""The `xrdid` Python module against the program it ships with.
+
+    python3 tests/python/test_module.py XRDID_PROGRAM WORK_DIR
+
+(with the module on PYTHONPATH). Plain asserts, no test framework: every check prints "ok: ..."
+or raises. Bad input must raise ValueError with the C API's message.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+import xrdid
+
+program, work = sys.argv[1], sys.argv[2]
+share = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(program))), "share", "xrdid")
+cif = os.path.join(share, "phases", "ZnO_zincite.cif")
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok:", what)
+
+
+def raises(exc, fn, what, contains=""):
+    try:
+        fn()
+    except exc as e:
+        check(contains in str(e), f"{what}: {exc.__name__}: {e}")
+        return
+    raise AssertionError(f"{what}: no {exc.__name__}")
+
+
+# The bundled library.
+lib = xrdid.Library()
+check(len(lib) > 60, f"bundled library: {len(lib)} entries")
+check(lib.wavelength > 1.5, f"library wavelength {lib.wavelength} Å")
+check(xrdid.__version__.count(".") == 2, f"version {xrdid.__version__}")
+
+# simulate: a path, CIF text and the program agree.
+tt, y = xrdid.simulate(cif, wavelength=1.5406)
+check(len(tt) == 6000 and abs(tt[-1] - 119.98) < 1e-9, "default grid 0 … 119.98 (as `xrdid simulate`)")
+check(np.isfinite(y).all() and abs(y.max() - 100) < 1e-4, "simulated maximum 100, all finite")
+tt2, y2 = xrdid.simulate(open(cif).read(), wavelength=1.5406, two_theta=tt)
+check(np.array_equal(y, y2), "CIF text simulates as the path")
+xy = subprocess.run([program, "simulate", cif, "--wavelength", "1.5406"], check=True, capture_output=True,
+                    text=True).stdout
+ref = np.array([[float(v) for v in line.split()[:2]] for line in xy.splitlines()
+                if line and not line.startswith("#")])
+check(ref.shape[0] == len(tt) and np.abs(ref[:, 1] - y).max() < 1e-3,
+      f"equals `xrdid simulate` (max diff {np.abs(ref[:, 1] - y).max():.2e})")
+try:
+    import warnings
+    warnings.simplefilter("ignore")
+    from pymatgen.core import Structure
+    s = Structure.from_file(cif)
+    _, y3 = xrdid.simulate(s, wavelength=1.5406, two_theta=tt)
+    check(np.corrcoef(y, y3)[0, 1] > 0.999, "a pymatgen Structure simulates (through its CIF text)")
+except ImportError:
+    print("skip: pymatgen not installed")
+
+# identify: the phase simulated ranks first, with the JSON's fields.
+grid = np.arange(10, 80, 0.02)
+_, zno = xrdid.simulate(cif, wavelength=1.5406, two_theta=grid)
+rows = lib.identify(grid, zno + 20.0, wavelength=1.5406, top=5)
+check(len(rows) == 5 and rows[0]["rank"] == 1, "5 rows")
+check(set(rows[0]) == {"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "probability",
+                       "shift_deg", "scale", "source"}, "row fields as the JSON's candidates")
+check(rows[0]["reduced_formula"] == "ZnO" and rows[0]["spacegroup_number"] == 186,
+      f"ZnO first ({rows[0]['id']}, score {rows[0]['score']:.3f})")
+check(all(math.isfinite(r["score"]) for r in rows), "finite scores")
+listed = lib.identify(list(grid), list(zno + 20.0), wavelength=1.5406, top=5)
+check([r["id"] for r in listed] == [r["id"] for r in rows], "lists work as arrays")
+peaks = lib.identify(grid, zno + 20.0, wavelength=1.5406, top=3, method="peaks")
+check(peaks[0]["reduced_formula"] == "ZnO", "method='peaks'")
+no_zn = lib.identify(grid, zno + 20.0, wavelength=1.5406, top=5, exclude="Zn")
+check(all("Zn" not in r["formula"].split() and not r["formula"].startswith("Zn") for r in no_zn),
+      "exclude='Zn' removes Zn phases")
+
+# The same as the program on a file.
+path = os.path.join(work, "zno_py.xy")
+with open(path, "w") as f:
+    for a, b in zip(grid, zno + 20.0):
+        f.write(f"{a:.4f} {b:.6f}\n")
+out = subprocess.run([program, "identify", path, "--wavelength", "1.5406", "--top", "5", "--json"], check=True,
+                     capture_output=True, text=True).stdout
+cli = json.loads(out)["queries"][0]["candidates"]
+t2, y2, wl = xrdid.read_pattern(path)
+check(wl is None and len(t2) == len(grid), "read_pattern: arrays, no wavelength in an .xy")
+mine = lib.identify(t2, y2, wavelength=1.5406, top=5)
+check([(r["id"], round(r["score"], 6)) for r in mine] == [(c["id"], round(c["score"], 6)) for c in cli],
+      "same ids and scores as `xrdid identify --json`")
+
+# Threads share one library.
+results = [None] * 4
+def work_thread(k):
+    results[k] = [r["id"] for r in lib.identify(grid, zno + 20.0, wavelength=1.5406, top=5)]
+threads = [threading.Thread(target=work_thread, args=(k,)) for k in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+check(all(r == [x["id"] for x in rows] for r in results), "4 threads on one library: same rankings")
+
+# Bad input: ValueError with the C API's message.
+raises(ValueError, lambda: lib.identify(grid, zno, wavelength=0), "wavelength 0", "wavelength")
+raises(ValueError, lambda: lib.identify(grid, zno, wavelength=float("nan")), "wavelength NaN", "wavelength")
+bad = zno.copy(); bad[100] = float("nan")
+raises(ValueError, lambda: lib.identify(grid, bad), "NaN intensity", "not a finite number")
+raises(ValueError, lambda: lib.identify(grid[::-1], zno), "decreasing 2θ", "increase")
+raises(ValueError, lambda: lib.identify([], []), "no points", "at least 2 points")
+raises(ValueError, lambda: lib.identify(grid, zno[:-1]), "lengths differ", "differ in length")
+raises(ValueError, lambda: lib.identify(grid, zno, method="model"), "model method without a model", "needs a model")
+raises(ValueError, lambda: lib.identify(grid, zno, method="best"), "unknown method", "method")
+raises(ValueError, lambda: lib.identify(grid, zno, require="Xx"), "unknown element", "unknown element 'Xx'")
+raises(ValueError, lambda: lib.identify(grid, zno, top=0), "top 0", "top")
+raises(TypeError, lambda: lib.identify(grid, zno, shift=1), "unknown option", "unknown option 'shift'")
+raises(ValueError, lambda: xrdid.Library(os.path.join(work, "none.xrdlib")), "missing library file", "none.xrdlib")
+raises(ValueError, lambda: xrdid.Model(os.path.join(work, "none.safetensors")), "missing model file")
+raises(ValueError, lambda: xrdid.read_pattern(os.path.join(work, "none.xy")), "missing pattern file", "none.xy")
+raises(ValueError, lambda: xrdid.simulate("data_x\n_cell_length_a 1\n"), "CIF text without atoms")
+raises(ValueError, lambda: xrdid.simulate(cif, wavelength=-1), "negative wavelength", "wavelength")
+
+# A two-phase mixture: both phases found, fractions sum to 1.
+_, nio = xrdid.simulate(os.path.join(share, "phases", "NiO.cif"), wavelength=1.5406, two_theta=grid)
+rng = np.random.default_rng(1)
+counts = 1000 * (zno / zno.max()) + 600 * (nio / nio.max()) + 50
+counts = rng.poisson(counts).astype(float)
+mix = lib.identify_mixture(grid, counts, wavelength=1.5406)
+found = sorted(p["reduced_formula"] for p in mix["phases"])
+check(found == ["NiO", "ZnO"], f"mixture: {found}, Rwp {mix['rwp']:.3f}")
+check(abs(sum(p["weight_fraction"] for p in mix["phases"]) - 1) < 1e-9
+      and all(p["weight_fraction_esd"] > 0 for p in mix["phases"]), "weight fractions sum to 1, with ESDs")
+print("test_module: all passed")
