@@ -35,5 +35,5 @@ struct xrdid_model {
 
 struct xrdid_pattern {
   std::vector<double> two_theta, intensity;
-  double wavelength = 0;
+  double wavelength = 0, alpha2 = 0, ratio21 = 0.5;
 };

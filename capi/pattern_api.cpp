@@ -46,6 +46,8 @@ xrdid_pattern* xrdid_pattern_read(const char* path) {
     out->two_theta = p.two_theta;
     out->intensity.assign(p.intensity.begin(), p.intensity.end());
     out->wavelength = p.wavelength.alpha1;
+    out->alpha2 = p.wavelength.alpha2;
+    out->ratio21 = p.wavelength.ratio21;
     return out.release();
   });
 }
@@ -55,6 +57,10 @@ size_t xrdid_pattern_size(const xrdid_pattern* pattern) { return pattern ? patte
 const double* xrdid_pattern_two_theta(const xrdid_pattern* pattern) { return pattern ? pattern->two_theta.data() : nullptr; }
 const double* xrdid_pattern_intensity(const xrdid_pattern* pattern) { return pattern ? pattern->intensity.data() : nullptr; }
 double xrdid_pattern_wavelength(const xrdid_pattern* pattern) { return pattern ? pattern->wavelength : 0.0; }
+double xrdid_pattern_alpha2(const xrdid_pattern* pattern, double* ratio) {
+  if (ratio != nullptr) *ratio = pattern ? pattern->ratio21 : 0.5;
+  return pattern ? pattern->alpha2 : 0.0;
+}
 
 int xrdid_simulate(const char* cif_path, double wavelength_angstrom, const double* two_theta, size_t n,
                    double* intensity) {

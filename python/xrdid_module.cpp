@@ -99,6 +99,30 @@ class Library {
     if (x.size() != y.size())
       throw py::value_error("two_theta and intensity differ in length (" + std::to_string(x.size()) + " vs " +
                             std::to_string(y.size()) + ")");
+    return rank(x, y, wavelength, o, top, model);
+  }
+
+  // A pattern file, with the wavelength(s) it states (else `wavelength`, else the library's), as
+  // `xrdid identify FILE` reads it.
+  py::list identify_file(const std::string& path, std::optional<double> wavelength, int top, const Model* model,
+                         const py::kwargs& kw) const {
+    std::vector<std::string> keep;
+    xrdid_options o = options_from(kw, keep);
+    if (!kw.contains("method") && model != nullptr) o.method = XRDID_METHOD_HYBRID;
+    std::unique_ptr<xrdid_pattern, void (*)(xrdid_pattern*)> p(xrdid_pattern_read(path.c_str()), &xrdid_pattern_close);
+    if (!p) raise_last_error();
+    const std::size_t n = xrdid_pattern_size(p.get());
+    const std::vector<double> x(xrdid_pattern_two_theta(p.get()), xrdid_pattern_two_theta(p.get()) + n);
+    const std::vector<double> y(xrdid_pattern_intensity(p.get()), xrdid_pattern_intensity(p.get()) + n);
+    double wl = xrdid_pattern_wavelength(p.get());
+    if (wl > 0) o.alpha2_angstrom = xrdid_pattern_alpha2(p.get(), &o.alpha2_ratio);
+    else wl = wavelength ? *wavelength : this->wavelength();
+    return rank(x, y, wl, o, top, model);
+  }
+
+ private:
+  py::list rank(const std::vector<double>& x, const std::vector<double>& y, double wavelength, const xrdid_options& o,
+                int top, const Model* model) const {
     if (top < 1) throw py::value_error("top must be >= 1");
     std::vector<xrdid_candidate> rows(static_cast<std::size_t>(top));
     int n = 0;
@@ -127,6 +151,7 @@ class Library {
     return out;
   }
 
+ public:
   py::dict identify_mixture(const Array& two_theta, const Array& intensity, double wavelength,
                             const py::kwargs& kw) const {
     std::vector<std::string> keep;
@@ -223,6 +248,10 @@ PYBIND11_MODULE(xrdid, m) {
            "Ranks the library against a pattern; a list of dicts (the JSON candidate fields). Options as keywords: "
            "method, verify, every_entry, background, require, exclude, only, max_shift, max_strain, strain_step, "
            "strain_penalty, noise_floor, hybrid_weight, min_probability, alpha2, alpha2_ratio.")
+      .def("identify_file", &Library::identify_file, py::arg("path"), py::arg("wavelength") = py::none(),
+           py::arg("top") = 10, py::arg("model") = nullptr,
+           "identify() of a pattern file with the wavelengths it states (else `wavelength`, else the library's), "
+           "as `xrdid identify FILE`.")
       .def("identify_mixture", &Library::identify_mixture, py::arg("two_theta"), py::arg("intensity"),
            py::arg("wavelength") = 1.5406,
            "Every phase of a mixture with its weight fraction: {'phases': [...], 'rwp': ...}. Options as identify, "

@@ -4,7 +4,7 @@
  *
  * PATTERN: any file `xrdid identify` reads (.xy, .xrdml, RRUFF, .ras, …). LIBRARY: a file from
  * `xrdid library build` (default: the bundled common phases). The wavelength is the file's when
- * it states one, else --wavelength (default 1.5406 Å, Cu Kα1). Prints one tab-separated row per
+ * it states one, else --wavelength, else the library's (as `xrdid identify`). Prints one tab-separated row per
  * candidate: rank, id, reduced formula, space group number, score, probability.
  *
  * Build against an installed xrdid:  cc identify.c $(pkg-config --cflags --libs xrdid)
@@ -18,7 +18,7 @@
 int main(int argc, char** argv) {
   const char* pattern_path = NULL;
   const char* library_path = NULL;
-  double wavelength = 1.5406;
+  double wavelength = 0; /* not given */
   int top = 5;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--wavelength") == 0 && i + 1 < argc) wavelength = atof(argv[++i]);
@@ -40,7 +40,6 @@ int main(int argc, char** argv) {
     fprintf(stderr, "identify: %s\n", xrdid_last_error());
     return 1;
   }
-  if (xrdid_pattern_wavelength(pattern) > 0) wavelength = xrdid_pattern_wavelength(pattern);
 
   xrdid_library* library = xrdid_library_open(library_path);
   if (!library) {
@@ -48,10 +47,17 @@ int main(int argc, char** argv) {
     xrdid_pattern_close(pattern);
     return 1;
   }
+  if (xrdid_pattern_wavelength(pattern) > 0) wavelength = xrdid_pattern_wavelength(pattern);
+  else if (wavelength == 0) wavelength = xrdid_library_wavelength(library);
+
+  xrdid_options options;
+  xrdid_options_init(&options);
+  options.alpha2_angstrom = xrdid_pattern_alpha2(pattern, &options.alpha2_ratio);  /* a Kα1+Kα2 file */
 
   xrdid_candidate* rows = calloc((size_t)top, sizeof *rows);
-  const int n = rows ? xrdid_identify(library, NULL, xrdid_pattern_two_theta(pattern), xrdid_pattern_intensity(pattern),
-                                      xrdid_pattern_size(pattern), wavelength, rows, top)
+  const int n = rows ? xrdid_identify_ex(library, NULL, xrdid_pattern_two_theta(pattern),
+                                         xrdid_pattern_intensity(pattern), xrdid_pattern_size(pattern), wavelength,
+                                         &options, rows, top, NULL)
                      : -1;
   if (n < 0) fprintf(stderr, "identify: %s\n", rows ? xrdid_last_error() : "out of memory");
   for (int k = 0; k < n; ++k)

@@ -138,6 +138,9 @@ XRDID_API const double* xrdid_pattern_two_theta(const xrdid_pattern* pattern);
 XRDID_API const double* xrdid_pattern_intensity(const xrdid_pattern* pattern);
 /* Kα1 wavelength the file states (Å), 0 when it does not say. */
 XRDID_API double xrdid_pattern_wavelength(const xrdid_pattern* pattern);
+/* Kα2 wavelength the file states (Å), 0 when none; *ratio (may be NULL) gets I(Kα2)/I(Kα1). Pass
+ * both on in xrdid_options (alpha2_angstrom, alpha2_ratio) to identify as `xrdid identify` does. */
+XRDID_API double xrdid_pattern_alpha2(const xrdid_pattern* pattern, double* ratio);
 
 /* The powder pattern of a CIF (file, or CIF text) at one wavelength on the given 2θ grid
  * (degrees, increasing), Gaussian peaks of σ = 0.07°, maximum 100 (as `xrdid simulate`).

@@ -146,6 +146,15 @@ TEST_CASE("capi: pattern files") {
   CHECK(xrdid_pattern_size(p) == 3);
   CHECK(xrdid_pattern_two_theta(p)[0] < xrdid_pattern_two_theta(p)[2]);
   CHECK(std::isfinite(xrdid_pattern_intensity(p)[1]));
+  double ratio = -1;
+  CHECK(xrdid_pattern_alpha2(p, &ratio) == 0.0);  // an .xy states no wavelength
+  xrdid_pattern_close(p);
+  p = xrdid_pattern_read((std::string(XRDID_TEST_DATA) + "/patterns/list_positions.xrdml").c_str());
+  REQUIRE_MESSAGE(p != nullptr, last_error());
+  CHECK(xrdid_pattern_wavelength(p) == doctest::Approx(1.78896));
+  CHECK(xrdid_pattern_alpha2(p, &ratio) == doctest::Approx(1.79285));
+  CHECK(ratio == doctest::Approx(0.5));
+  CHECK(xrdid_pattern_alpha2(p, nullptr) > 0);
   xrdid_pattern_close(p);
   CHECK(xrdid_pattern_size(nullptr) == 0);
   CHECK(xrdid_pattern_read((std::string(XRDID_TEST_DATA) + "/patterns/nan.xy").c_str()) == nullptr);

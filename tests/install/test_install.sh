@@ -42,7 +42,7 @@ cifs="$P/share/xrdid/phases"
   --caglioti 0.01,-0.005,0.006 -o "$work/b.xy"
 paste "$work/a.xy" "$work/b.xy" | awk '!/^#/ && NF >= 4 { srand(NR); y = 50 + $2 + 0.3 * $4;
   printf "%s %.3f\n", $1, y + sqrt(y) * (rand() - 0.5) * 2 }' > "$work/mix.xy"
-"$P/bin/xrdid" identify "$work/mix.xy" --wavelength 1.5406 --top 5 --json 2> /dev/null > "$work/cli.json"
+"$P/bin/xrdid" identify "$work/mix.xy" --top 5 --json 2> /dev/null > "$work/cli.json"
 "${python:-python3}" - "$work/cli.json" > "$work/cli.tsv" <<'EOF'
 import json, sys
 for c in json.load(open(sys.argv[1]))["queries"][0]["candidates"]:

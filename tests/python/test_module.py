@@ -95,6 +95,11 @@ check(wl is None and len(t2) == len(grid), "read_pattern: arrays, no wavelength 
 mine = lib.identify(t2, y2, wavelength=1.5406, top=5)
 check([(r["id"], round(r["score"], 6)) for r in mine] == [(c["id"], round(c["score"], 6)) for c in cli],
       "same ids and scores as `xrdid identify --json`")
+cli_default = json.loads(subprocess.run([program, "identify", path, "--top", "5", "--json"], check=True,
+                                        capture_output=True, text=True).stdout)["queries"][0]["candidates"]
+from_file = lib.identify_file(path, top=5)
+check([(r["id"], round(r["score"], 6)) for r in from_file] == [(c["id"], round(c["score"], 6)) for c in cli_default],
+      "identify_file (the library's wavelength for an .xy) = `xrdid identify FILE --json`")
 
 # Threads share one library.
 results = [None] * 4
