@@ -25,6 +25,13 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
 find_program(XRDID_QEMU_AARCH64 qemu-aarch64)
 if(XRDID_QEMU_AARCH64)
-  # -L: the cross toolchain's loader and libc (the same glibc the cross compiler links against).
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${XRDID_QEMU_AARCH64} -L /usr/${XRDID_CROSS_TRIPLE})
+  # The arm64 libraries above bring Debian's arm64 libc (libc6:arm64, /lib/ld-linux-aarch64.so.1):
+  # qemu then runs programs on that runtime, loader and libc of one version. Only without it does
+  # -L point qemu at the cross toolchain's loader and libc (-L with the multiarch libc present
+  # pairs the cross loader with the multiarch libc, and threaded programs hang).
+  if(EXISTS /lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${XRDID_QEMU_AARCH64})
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${XRDID_QEMU_AARCH64} -L /usr/${XRDID_CROSS_TRIPLE})
+  endif()
 endif()
