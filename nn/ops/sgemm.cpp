@@ -25,9 +25,10 @@ bool cpu_supports(CpuPath p) {
   switch (p) {
     case CpuPath::portable: return true;
 #if defined(__x86_64__)
-    // __builtin_cpu_supports also checks that the OS saves the vector registers (XCR0).
-    case CpuPath::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CpuPath::avx512: return __builtin_cpu_supports("avx512f");
+    // __builtin_cpu_supports also checks that the OS saves the vector registers (XCR0);
+    // __builtin_cpu_init makes it valid in static initialisers too.
+    case CpuPath::avx2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CpuPath::avx512: __builtin_cpu_init(); return __builtin_cpu_supports("avx512f");
 #else
     case CpuPath::avx2:
     case CpuPath::avx512: return false;
