@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/command.hpp"
+#include "nn/cpu_path.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"xrdid: identify crystalline phases from powder X-ray diffraction patterns"};
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   }
   int rc = 2;
   try {
+    xrdid::nn::cpu_path();  // an XRDID_CPU this CPU cannot run is one error line, before any work
     for (auto& [sub, run] : commands)
       if (sub->parsed()) {
         rc = run();

@@ -4,6 +4,7 @@
 //   build/bench/bench_cpu                                   # everything (minutes on 2 cores)
 //   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
 //   OMP_NUM_THREADS=1 build/bench/bench_cpu ...             # one core
+//   XRDID_CPU=avx2 build/bench/bench_cpu ...                # SGEMM path (avx512|avx2|portable)
 //
 // FLOP counts are 2 * multiply-adds of the convolutions (docs/method.md §7.6: ~2.69 GFLOP per
 // sample forward for the seed model); counters named FLOP/s are rates over the timed region.
@@ -19,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#include "nn/cpu_path.hpp"
 #include "nn/functional.hpp"
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
@@ -26,6 +28,12 @@
 using namespace xrdid::nn;
 
 namespace {
+
+// The SGEMM path of the 1x1 convolutions and the head (nn/cpu_path.hpp) in the context header.
+const bool kSgemmContext = [] {
+  benchmark::AddCustomContext("sgemm_path", cpu_path_name(cpu_path()));
+  return true;
+}();
 
 constexpr int kClasses = 8172;  // number of COD CIFs of XRDidentifier (upper bound of C)
 

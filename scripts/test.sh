@@ -3,7 +3,8 @@
 # without a device), then the CPU tests again under AddressSanitizer + UBSan, then the GPU tests
 # on the emulated CUDA device (every kernel compiled as C++, ctest label cuda-emu), then the fuzz
 # targets (clang, libFuzzer): every kept regression input, and XRDID_FUZZ_SECONDS (20) of
-# fuzzing per target.
+# fuzzing per target; last, the aarch64 cross build (scripts/test_arm64.sh): the op tests under
+# qemu-user and an identification ranked as on x86-64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -27,3 +28,5 @@ cmake --build build-emu -j"$jobs" --target test_gpu
 ctest --test-dir build-emu --output-on-failure --no-tests=error -L cuda-emu
 
 scripts/fuzz.sh "${XRDID_FUZZ_SECONDS:-20}"
+
+scripts/test_arm64.sh build

@@ -114,48 +114,6 @@ TEST_CASE("CPU tensors reuse cached blocks without sharing live storage") {
   }
 }
 
-#include "nn/ops/sgemm.hpp"
-
-TEST_CASE("sgemm (packed float GEMM of the 1x1 convolutions) matches a naive product") {
-  // Sizes straddle the 8 x 48 register tile and the 256 / 480 / 128 cache blocks; strides > width.
-  const std::int64_t dims[][3] = {{1, 1, 1}, {7, 47, 5}, {8, 48, 16}, {9, 49, 257}, {130, 481, 300}, {17, 97, 600}};
-  for (const auto& d : dims)
-    for (int ta = 0; ta < 2; ++ta)
-      for (int tb = 0; tb < 2; ++tb)
-        for (int acc = 0; acc < 2; ++acc) {
-          const std::int64_t M = d[0], N = d[1], K = d[2];
-          const std::int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
-          const Tensor A = rand_tensor({(ta ? K : M) * lda}, 41, -1, 1, DType::F32);
-          const Tensor B = rand_tensor({(tb ? N : K) * ldb}, 42, -1, 1, DType::F32);
-          Tensor C = rand_tensor({M * ldc}, 43, -1, 1, DType::F32);
-          const Tensor C0 = C.clone();
-          const float* a = A.data<float>();
-          const float* b = B.data<float>();
-          ops::detail::sgemm(ta, tb, M, N, K, a, lda, b, ldb, C.data<float>(), ldc, acc);
-          double max_err = 0;
-          for (std::int64_t i = 0; i < M; ++i)
-            for (std::int64_t j = 0; j < N; ++j) {
-              double ref = acc ? C0.data<float>()[i * ldc + j] : 0.0;
-              for (std::int64_t k = 0; k < K; ++k)
-                ref += static_cast<double>(ta ? a[k * lda + i] : a[i * lda + k]) *
-                       static_cast<double>(tb ? b[j * ldb + k] : b[k * ldb + j]);
-              max_err = std::max(max_err, std::fabs(ref - C.data<float>()[i * ldc + j]));
-            }
-          // Padding columns of C beyond N are untouched.
-          bool pad_ok = true;
-          for (std::int64_t i = 0; i < M; ++i)
-            for (std::int64_t j = N; j < ldc; ++j) pad_ok = pad_ok && C.data<float>()[i * ldc + j] == C0.data<float>()[i * ldc + j];
-          CAPTURE(M);
-          CAPTURE(N);
-          CAPTURE(K);
-          CAPTURE(ta);
-          CAPTURE(tb);
-          CAPTURE(acc);
-          CHECK(max_err <= 1e-6 * static_cast<double>(K) + 1e-6);
-          CHECK(pad_ok);
-        }
-}
-
 #include "nn/net1d.hpp"
 
 TEST_CASE("compact Net1D train step is bit-identical across reruns (same thread count)") {
