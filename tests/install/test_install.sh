@@ -89,7 +89,10 @@ if [[ -n "$python" ]]; then
   else
     PYTHONPATH="$P/$site" "$python" "$src/examples/python/identify.py" "$work/mix.xy" > "$work/py.tsv" \
       && same_as_cli "Python (installed module)" "$work/py.tsv" || fail "Python example exited $?"
-    PYTHONPATH="$P/$site" "$python" "$src/tests/python/test_module.py" "$P/bin/xrdid" "$work" \
+    # A tiny model, for the model and hybrid methods through the module.
+    "$P/bin/xrdid" train "$cifs" --config tiny --epochs 1 --copies 2 --batch 8 --seed 3 --no-progress \
+      -o "$work/tiny.safetensors" > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "tiny model training"; }
+    PYTHONPATH="$P/$site" "$python" "$src/tests/python/test_module.py" "$P/bin/xrdid" "$work" "$work/tiny.safetensors" \
       && ok "tests/python/test_module.py" || fail "tests/python/test_module.py"
   fi
 fi

@@ -1,6 +1,6 @@
 """The `xrdid` Python module against the program it ships with.
 
-    python3 tests/python/test_module.py XRDID_PROGRAM WORK_DIR
+    python3 tests/python/test_module.py XRDID_PROGRAM WORK_DIR [MODEL]
 
 (with the module on PYTHONPATH). Plain asserts, no test framework: every check prints "ok: ..."
 or raises. Bad input must raise ValueError with the C API's message.
@@ -17,6 +17,7 @@ import numpy as np
 import xrdid
 
 program, work = sys.argv[1], sys.argv[2]
+model_path = sys.argv[3] if len(sys.argv) > 3 else None
 share = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(program))), "share", "xrdid")
 cif = os.path.join(share, "phases", "ZnO_zincite.cif")
 
@@ -100,6 +101,20 @@ cli_default = json.loads(subprocess.run([program, "identify", path, "--top", "5"
 from_file = lib.identify_file(path, top=5)
 check([(r["id"], round(r["score"], 6)) for r in from_file] == [(c["id"], round(c["score"], 6)) for c in cli_default],
       "identify_file (the library's wavelength for an .xy) = `xrdid identify FILE --json`")
+
+# With a model: hybrid by default, and the model method, as the program ranks them.
+if model_path:
+    model = xrdid.Model(model_path)
+    for method in ("hybrid", "model"):
+        out = subprocess.run([program, "identify", path, "--model", model_path, "--method", method, "--top", "5",
+                              "--json"], check=True, capture_output=True, text=True).stdout
+        ref = json.loads(out)["queries"][0]["candidates"]
+        kw = {} if method == "hybrid" else {"method": method}
+        got = lib.identify_file(path, top=5, model=model, **kw)
+        check([(r["id"], round(r["score"], 5)) for r in got] == [(c["id"], round(c["score"], 5)) for c in ref],
+              f"model method {method}: same ids and scores as `xrdid identify --model --json`")
+else:
+    print("skip: no model given")
 
 # Threads share one library.
 results = [None] * 4
