@@ -1,7 +1,6 @@
 #include "capi/c_boundary.hpp"
 
 #include <cstdio>
-#include <string_view>
 
 #include <xrdid/xrdid.h>
 
@@ -10,11 +9,7 @@ namespace {
 thread_local std::string last_error;
 }
 
-void set_last_error(std::string message) {
-  // XRDID_CHECK's messages start with "xrdid: "; the caller knows where it came from.
-  if (std::string_view(message).substr(0, 7) == "xrdid: ") message.erase(0, 7);
-  last_error = std::move(message);
-}
+void set_last_error(std::string message) { last_error = std::move(message); }
 void clear_last_error() { last_error.clear(); }
 
 std::string number_text(double v) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "common/check.hpp"
+
 namespace xrdid::capi {
 
 void set_last_error(std::string message);
@@ -17,7 +19,7 @@ R guarded(R failure, F&& body) noexcept {
     clear_last_error();
     return std::forward<F>(body)();
   } catch (const std::exception& e) {
-    set_last_error(e.what());
+    set_last_error(error_text(e));
   } catch (...) {
     set_last_error("unknown error");
   }

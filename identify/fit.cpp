@@ -145,13 +145,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   m.eval(p, yc, &J, &bg);
   const Agreement ag = agreement(m, yc, static_cast<int>(free_final.size()));
   const double chi2 = ag.chi2;
-  res.n_points = ag.n_points;
-  res.n_parameters = ag.n_parameters;
-  res.chi2 = ag.chi2;
-  res.rwp = ag.rwp;
-  res.rexp = ag.rexp;
-  res.gof = ag.gof;
-  res.bic = ag.bic;
+  store_agreement(ag, res);
   if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
     res.status = FitStatus::Diverged;
     res.message = lm.message.empty() ? "non-finite result" : lm.message;

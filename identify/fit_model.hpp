@@ -115,6 +115,17 @@ struct Agreement {
   int n_points = 0, n_parameters = 0;
 };
 Agreement agreement(const LsqModel& m, const Vec& yc, int n_parameters);
+// Copies an agreement into a fit result's fields of the same names (FitResult, MixtureFit).
+template <class Result>
+void store_agreement(const Agreement& a, Result& r) {
+  r.n_points = a.n_points;
+  r.n_parameters = a.n_parameters;
+  r.chi2 = a.chi2;
+  r.rwp = a.rwp;
+  r.rexp = a.rexp;
+  r.gof = a.gof;
+  r.bic = a.bic;
+}
 
 // The largest difference between m's analytic Jacobian at p and central finite differences,
 // relative to each column's largest entry; NaN when any value is not finite.

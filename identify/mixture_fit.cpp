@@ -261,13 +261,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   jm.eval(p, yc, &J, &bg);
   const Agreement ag = agreement(jm, yc, static_cast<int>(free2.size()));
   const double chi2 = ag.chi2;
-  res.n_points = ag.n_points;
-  res.n_parameters = ag.n_parameters;
-  res.chi2 = ag.chi2;
-  res.rwp = ag.rwp;
-  res.rexp = ag.rexp;
-  res.gof = ag.gof;
-  res.bic = ag.bic;
+  store_agreement(ag, res);
   res.zero = p[0];
   res.displacement = p[1];
   if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
