@@ -8,21 +8,44 @@
 #include "common/atomic_file.hpp"
 #include "app/search_options.hpp"
 #include "identify/evaluation.hpp"
+#include "identify/fit.hpp"
 
 namespace {
 
 struct EvalArgs {
-  std::string dir, cif_dir, library, model, perturb, ranks;
+  std::string dir, cif_dir, library, model, perturb, ranks, candidates;
   std::vector<xrdid::identify::Method> methods{xrdid::identify::Method::Profile};
   bool verbose = false;
   xrdid::identify::IdentifyOptions opt;
   xrdid::compute::DeviceOptions dev;
 };
 
+// One pattern's rows for --candidates.
+std::string candidates_line(const xrdid::xrd::Library& lib, const xrdid::identify::EvalScore::Rank& r,
+                            xrdid::identify::Method m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [hit, c] : r.rows) {
+    const auto& e = lib.entries[c.entry];
+    nlohmann::json row{{"hit", hit},
+                       {"id", e.id},
+                       {"reduced_formula", e.reduced_formula},
+                       {"spacegroup_number", e.spacegroup_number},
+                       {"score", c.score},
+                       {"shift", c.shift_deg},
+                       {"lattice_scale", c.scale},
+                       {"probability", c.probability},
+                       {"chance", c.chance}};
+    if (c.fit) row["fit"] = xrdid::identify::fit_to_json(*c.fit, false);
+    rows.push_back(std::move(row));
+  }
+  return nlohmann::json{{"name", r.name}, {"method", name(m)}, {"rank", r.rank}, {"rows", std::move(rows)}}.dump();
+}
+
 }  // namespace
 
 std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
   auto a = std::make_shared<EvalArgs>();
+  a->opt.top = 10;
   sub->add_option("patterns", a->dir, "folder of measured patterns")->required()->check(CLI::ExistingDirectory);
   sub->add_option("--cifs", a->cif_dir, "folder of the true NAME.cif (default: the pattern folder)");
   sub->add_option("-l,--library", a->library, "library file")->required();
@@ -36,9 +59,15 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                   "displacement=0.2,hump=0.3,fluorescence=0.2,texture=2,impurity=0.2,noise=5,seed=1 "
                   "(robustness; augment/perturb.hpp)");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
-  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability per pattern (rank of "
-                                       "the first hit, 0: not in the top 10; the first two rows' scores; the first "
-                                       "row's probability) to this CSV, for scripts/cv.py and scripts/calibrate.py");
+  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1 per pattern (rank "
+                                       "of the first hit, 0: not in the rows; the first two rows' scores; the first "
+                                       "row's probability and chance level) to this CSV, for scripts/cv.py and scripts/calibrate.py");
+  sub->add_option("--rows", a->opt.top, "rows ranked per pattern (at least 10)")->capture_default_str()
+      ->check(CLI::Range(10, 1000));
+  sub->add_option("--candidates", a->candidates,
+                  "write every pattern's ranked rows (hit or not, scores, shift, lattice scale, and the fit "
+                  "statistics of verified rows) to this file as JSON lines, for choosing a re-ranking by "
+                  "cross-validation");
   sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {
@@ -46,6 +75,8 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     xrdid::compute::require_device(a->dev);
     xrdid::common::require_output_folder(a->ranks, "--ranks");
     xrdid::common::refuse_output_over_input(a->ranks, {a->library, a->model}, "--ranks");
+    xrdid::common::require_output_folder(a->candidates, "--candidates");
+    xrdid::common::refuse_output_over_input(a->candidates, {a->library, a->model}, "--candidates");
     std::vector<std::string> skipped;
     auto set = xrdid::identify::labeled_patterns(a->dir, a->cif_dir, &skipped);
     for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
@@ -58,7 +89,8 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
-    std::string ranks_csv = "name,method,rank,score1,score2,probability\n";
+    std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1\n";
+    std::string candidates_jsonl;
     for (auto& m : a->methods) {
       auto opt = a->opt;
       opt.method = m;
@@ -73,11 +105,13 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
       for (const auto& r : s.ranks) {
         char num[96];
-        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability);
+        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability, r.chance1);
         ranks_csv += r.name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(r.rank) + num;
+        if (!a->candidates.empty()) candidates_jsonl += candidates_line(lib, r, m) + "\n";
       }
     }
     if (!a->ranks.empty()) xrdid::common::write_file_atomic(a->ranks, ranks_csv);
+    if (!a->candidates.empty()) xrdid::common::write_file_atomic(a->candidates, candidates_jsonl);
     return 0;
   });
 }

@@ -8,14 +8,15 @@ namespace xrdid::identify {
 
 // Fitted by scripts/calibrate.py on the shared RRUFF/opXRD patterns, once against the whole
 // shared library and once against it without the RRUFF/opXRD structures (docs/results.md).
-// Hybrid scores are 0.9 × the profile score + 0.1 × the model's and take the profile's model;
-// the model method has no calibration of its own yet and takes it too.
+// Hybrid scores are 0.9 × the profile score + 0.1 × the model's and take the profile's model.
+// The model method has no calibration of its own yet and no chance level: it takes the profile's
+// model fitted on score and margin alone.
 Calibration calibration(Method m) {
   switch (m) {
-    case Method::Peaks: return {-2.6787, 3.2707, 12.7466};
+    case Method::Peaks: return {-2.6787, 3.2707, 12.7466, 0.0};
     case Method::Profile:
-    case Method::Hybrid:
-    case Method::Model: return {-9.3011, 11.7620, 14.3847};
+    case Method::Hybrid: return {-12.9799, 15.4744, 13.4105, 4.9685};
+    case Method::Model: return {-9.3011, 11.7620, 14.3847, 0.0};
   }
   return {};
 }
@@ -36,7 +37,8 @@ void assign_probabilities(std::vector<Candidate>& rows, Method m) {
       best_taken = best_taken || is_best;
       margin = r.score - (is_best ? second : best);
     }
-    r.probability = 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * r.score + k.w_margin * margin)));
+    r.probability =
+        1.0 / (1.0 + std::exp(-(k.bias + k.w_score * r.score + k.w_margin * margin + k.w_chance * r.chance)));
   }
 }
 

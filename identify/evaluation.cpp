@@ -99,8 +99,12 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
         first = static_cast<int>(k);
         break;
       }
-    EvalScore::Rank row{lp.name, first + 1};
-    if (!r.candidates.empty()) row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability;
+    EvalScore::Rank row;
+    row.name = lp.name;
+    row.rank = first + 1;
+    for (const Candidate& c : r.candidates) row.rows.emplace_back(hit(c), c);
+    if (!r.candidates.empty())
+      row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability, row.chance1 = r.candidates[0].chance;
     if (r.candidates.size() > 1) row.score2 = r.candidates[1].score;
     s.ranks.push_back(row);
     h1 += first == 0;

@@ -30,12 +30,14 @@ struct EvalScore {
   double top1 = 0, top5 = 0, top10 = 0;  // %
   double seconds_per_query = 0;
   std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
-  // Per scored pattern: its name, the rank of the first hit (1 = top, 0 = not in the top 10), the
-  // scores of the first two rows (0 where absent) and the first row's probability.
+  // Per scored pattern: its name, the rank of the first hit (1 = top, 0 = not in the rows), the
+  // scores of the first two rows (0 where absent), the first row's probability and chance level.
   struct Rank {
     std::string name;
     int rank = 0;
-    double score1 = 0, score2 = 0, probability = 0;
+    double score1 = 0, score2 = 0, probability = 0, chance1 = 0;
+    // The first rows as ranked (every row when asked for): whether each is a hit, and the row.
+    std::vector<std::pair<bool, Candidate>> rows;
   };
   std::vector<Rank> ranks;
 };

@@ -175,59 +175,92 @@ bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
   return true;
 }
 
+// The query re-expressed for lattice scale f (every d-spacing of the sample = f x the
+// reference's, as for strain or thermal expansion): on the reference's 2θ axis, sinθ_measured =
+// sinθ_ref / f, by linear interpolation; then compressed.
+Identifier::ProfileVariant Identifier::profile_variant(const std::vector<float>& q, const std::vector<char>& mask,
+                                                       double scale) const {
+  const std::size_t n = lib_.n_points;
+  const std::vector<double> grid = lib_.grid();
+  ProfileVariant var;
+  var.scale = scale;
+  std::vector<float> qv(n, 0.f);
+  std::vector<char> mv(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    double t = grid[i];
+    if (scale != 1.0) {
+      const double st = std::sin(grid[i] * M_PI / 360.0) / scale;
+      if (st >= 1.0) continue;
+      t = std::asin(st) * 360.0 / M_PI;
+    }
+    const double x = (t - lib_.two_theta_start) / lib_.two_theta_step;
+    if (x < 0 || x > static_cast<double>(n - 1)) continue;
+    const std::size_t j = static_cast<std::size_t>(x);
+    const std::size_t j1 = std::min(j + 1, n - 1);
+    if (!mask[j] || !mask[j1]) continue;
+    const double w = x - static_cast<double>(j);
+    qv[i] = static_cast<float>((1 - w) * q[j] + w * q[j1]);
+    mv[i] = 1;
+  }
+  var.lo = var.dlo = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!mv[i]) continue;
+    var.lo = std::min(var.lo, i);
+    var.hi = i + 1;
+    qv[i] = static_cast<float>(std::pow(std::max(0.f, qv[i]), kProfileExponent));
+    if (qv[i] > 0.f) {
+      var.dlo = std::min(var.dlo, i);
+      var.dhi = i + 1;
+      var.norm += static_cast<double>(qv[i]) * qv[i];
+    }
+  }
+  if (var.dhi > var.dlo) var.v.assign(qv.begin() + static_cast<std::ptrdiff_t>(var.dlo), qv.begin() + static_cast<std::ptrdiff_t>(var.dhi));
+  var.norm = std::sqrt(var.norm);
+  return var;
+}
+
+// Cosine of the query variant with the reference moved by s grid points (r'[i] = r[i - s]), over
+// the measured window; both norms over that window.
+double Identifier::shifted_cosine(const ProfileVariant& var, const float* r, std::ptrdiff_t s) const {
+  const auto n = static_cast<std::ptrdiff_t>(lib_.n_points);
+  const std::ptrdiff_t a = std::max<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.lo), s);
+  const std::ptrdiff_t b = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.hi), n + s);
+  const std::ptrdiff_t da = std::max<std::ptrdiff_t>(a, static_cast<std::ptrdiff_t>(var.dlo));
+  const std::ptrdiff_t db = std::min<std::ptrdiff_t>(b, static_cast<std::ptrdiff_t>(var.dhi));
+  double dot = 0, rr = 0;
+  for (std::ptrdiff_t i = da; i < db; ++i) dot += static_cast<double>(var.v[static_cast<std::size_t>(i - static_cast<std::ptrdiff_t>(var.dlo))]) * r[i - s];
+  for (std::ptrdiff_t i = a; i < b; ++i) rr += static_cast<double>(r[i - s]) * r[i - s];
+  return rr > 1e-12 && var.norm > 0 ? dot / (std::sqrt(rr) * var.norm) : 0.0;
+}
+
+// The mean cosine of a row's reference with the query at its lattice scale, moved 1–5° off its
+// alignment either way in steps of 0.1°: how well the two match by chance.
+void Identifier::set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask,
+                                   std::vector<Candidate>& rows) const {
+  const double step = lib_.two_theta_step;
+  const int s_lo = static_cast<int>(std::lround(1.0 / step)), s_hi = static_cast<int>(std::lround(5.0 / step));
+  const int s_step = std::max(1, static_cast<int>(std::lround(0.1 / step)));
+  for (Candidate& c : rows) {
+    const ProfileVariant var = profile_variant(q, mask, c.scale);
+    const float* r = ref_compressed_.data() + c.entry * lib_.n_points;
+    const int s0 = static_cast<int>(std::lround(c.shift_deg / step));
+    double sum = 0;
+    int cnt = 0;
+    for (int sign : {-1, 1})
+      for (int m = s_lo; m <= s_hi; m += s_step, ++cnt) sum += shifted_cosine(var, r, s0 + sign * m);
+    c.chance = sum / cnt;
+  }
+}
+
 std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                                 const std::vector<std::size_t>& entries,
                                                 const IdentifyOptions& opt) const {
   const std::size_t n = lib_.n_points;
-  const std::vector<double> grid = lib_.grid();
-  // Query variants, one per lattice scale f (every d-spacing of the sample = f x the
-  // reference's, as for strain or thermal expansion): the query is re-expressed on the
-  // reference's 2θ axis, sinθ_measured = sinθ_ref / f, by linear interpolation.
-  struct Variant {
-    double scale;
-    std::vector<float> v;           // the compressed query on [dlo, dhi), dense
-    std::size_t dlo = 0, dhi = 0;   // first non-zero point, one past the last
-    double norm = 0;
-    std::size_t lo = 0, hi = 0;     // the measured range on the reference axis [lo, hi)
-  };
-  std::vector<Variant> variants;
+  std::vector<ProfileVariant> variants;
   const int nscale = opt.max_strain > 0 && opt.strain_step > 0
                          ? static_cast<int>(std::floor(opt.max_strain / opt.strain_step + 1e-9)) : 0;
   for (int k = -nscale; k <= nscale; ++k) {
-    Variant var;
-    var.scale = 1.0 + k * opt.strain_step;
-    std::vector<float> qv(n, 0.f);
-    std::vector<char> mv(n, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      double t = grid[i];
-      if (k != 0) {
-        const double st = std::sin(grid[i] * M_PI / 360.0) / var.scale;
-        if (st >= 1.0) continue;
-        t = std::asin(st) * 360.0 / M_PI;
-      }
-      const double x = (t - lib_.two_theta_start) / lib_.two_theta_step;
-      if (x < 0 || x > static_cast<double>(n - 1)) continue;
-      const std::size_t j = static_cast<std::size_t>(x);
-      const std::size_t j1 = std::min(j + 1, n - 1);
-      if (!mask[j] || !mask[j1]) continue;
-      const double w = x - static_cast<double>(j);
-      qv[i] = static_cast<float>((1 - w) * q[j] + w * q[j1]);
-      mv[i] = 1;
-    }
-    var.lo = var.dlo = n;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!mv[i]) continue;
-      var.lo = std::min(var.lo, i);
-      var.hi = i + 1;
-      qv[i] = static_cast<float>(std::pow(std::max(0.f, qv[i]), kProfileExponent));
-      if (qv[i] > 0.f) {
-        var.dlo = std::min(var.dlo, i);
-        var.dhi = i + 1;
-        var.norm += static_cast<double>(qv[i]) * qv[i];
-      }
-    }
-    if (var.dhi > var.dlo) var.v.assign(qv.begin() + static_cast<std::ptrdiff_t>(var.dlo), qv.begin() + static_cast<std::ptrdiff_t>(var.dhi));
-    var.norm = std::sqrt(var.norm);
+    ProfileVariant var = profile_variant(q, mask, 1.0 + k * opt.strain_step);
     if (var.norm > 0 && var.hi > var.lo) variants.push_back(std::move(var));
   }
   const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
@@ -239,7 +272,7 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
     best.entry = entries[k];
     best.score = -2.0;
     std::vector<double> rn(static_cast<std::size_t>(2 * S + 1));
-    for (const Variant& var : variants) {
+    for (const ProfileVariant& var : variants) {
       // Reference moved by s points: r'[i] = r[i - s]. Its norm over the measured window
       // [lo, hi) slides by one point per shift.
       auto r2 = [&](std::ptrdiff_t j) {
@@ -491,6 +524,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   const auto rows = static_cast<std::size_t>(std::max(opt.top, 2));
   if (opt.one_row_per_phase) c = one_row_per_phase(c, rows);
   if (c.size() > rows) c.resize(rows);
+  if (opt.method == Method::Profile || opt.method == Method::Hybrid) set_chance_levels(res.processed.intensity, mask, c);
   assign_probabilities(c, opt.method);
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);

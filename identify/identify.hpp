@@ -71,6 +71,9 @@ struct Candidate {
   std::vector<std::size_t> same_phase;  // further library entries of this phase, best first
   double probability = 0;  // that this row is the sample's phase (calibrated; see identify/confidence.hpp)
   bool at_search_limit = false;  // the zero shift or lattice scale found sits at its search range's edge
+  // profile, hybrid: the mean profile cosine with the reference moved 1–5° off its best zero
+  // shift (at its lattice scale): how well the two match by chance (confidence.hpp)
+  double chance = 0;
   std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified
 };
 
@@ -120,6 +123,17 @@ class Identifier {
   void verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const;
   void fit_missing(const xrd::Pattern& measured, std::vector<Candidate>& ranked, std::size_t n) const;
   std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;
+  // The compressed query on the reference axis for one lattice scale (profile search).
+  struct ProfileVariant {
+    double scale = 1;
+    std::vector<float> v;          // the compressed query on [dlo, dhi), dense
+    std::size_t dlo = 0, dhi = 0;  // first non-zero point, one past the last
+    double norm = 0;
+    std::size_t lo = 0, hi = 0;    // the measured range on the reference axis [lo, hi)
+  };
+  ProfileVariant profile_variant(const std::vector<float>& q, const std::vector<char>& mask, double scale) const;
+  double shifted_cosine(const ProfileVariant& var, const float* r, std::ptrdiff_t s) const;
+  void set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask, std::vector<Candidate>& rows) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,

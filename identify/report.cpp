@@ -94,7 +94,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       const auto& e = lib.entries[cand.entry];
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score},
-                   {"probability", cand.probability}, {"shift_deg", cand.shift_deg},
+                   {"probability", cand.probability}, {"chance", cand.chance}, {"shift_deg", cand.shift_deg},
                    {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", entry_source(e)}});
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);

@@ -7,8 +7,9 @@ cross-validation over the committed folds of the measured patterns.
 PRESENT.csv and ABSENT.csv come from `xrdid eval ... --ranks` on the same patterns, the first with
 a library that holds their phases, the second with one that lacks their own structures (a hit
 there is the same phase from another collection). Every query gives one example per file: the
-first row's score s and margin m (s minus the second row's score), labelled 1 when the first row
-is a hit. p = 1 / (1 + exp(-(b + w_s s + w_m m))) is fitted by Newton's method (maximum
+first row's score s, margin m (s minus the second row's score) and chance level c (profile and
+hybrid; 0 for the other methods), labelled 1 when the first row is a hit.
+p = 1 / (1 + exp(-(b + w_s s + w_m m + w_c c))) is fitted by Newton's method (maximum
 likelihood with a small ridge); for every fold it is fitted on the other folds and applied to the
 held-out one. Printed per method: the cross-validated reliability table (predicted probability
 bins vs the fraction of hits), the share of queries answered "confident" (p >= threshold) when the
@@ -25,7 +26,7 @@ def rows(path):
     out = {}
     with open(path) as f:
         for r in csv.DictReader(f):
-            for k in ("score1", "score2"):
+            for k in ("score1", "score2", "chance1"):
                 if k not in r:
                     sys.exit(f"calibrate.py: {path} has no {k} column (write it with xrdid eval --ranks)")
             out.setdefault(r["method"], []).append(r)
@@ -34,7 +35,7 @@ def rows(path):
 
 def features(r):
     s1, s2 = float(r["score1"]), float(r["score2"])
-    return [1.0, s1, s1 - s2]
+    return [1.0, s1, s1 - s2, float(r["chance1"])]
 
 
 def sigmoid(z):
@@ -114,7 +115,8 @@ def main():
         print(f"phase absent (no hit in the top 10): {conf_gone}/{len(gone)} = "
               f"{100.0 * conf_gone / max(1, len(gone)):.1f} % answered confident (p >= {t})")
         print(f"correct first rows: {conf_right}/{len(right)} = {100.0 * conf_right / max(1, len(right)):.1f} % confident")
-        print(f"coefficients (all data): bias {w_all[0]:.4f}  w_score {w_all[1]:.4f}  w_margin {w_all[2]:.4f}")
+        print(f"coefficients (all data): bias {w_all[0]:.4f}  w_score {w_all[1]:.4f}  w_margin {w_all[2]:.4f}  "
+              f"w_chance {w_all[3]:.4f}")
 
 
 if __name__ == "__main__":

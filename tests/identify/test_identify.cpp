@@ -53,6 +53,14 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   CHECK(r.candidates[0].shift_deg == doctest::Approx(0.1).epsilon(0.3));
   CHECK(r.candidates.size() == 4);
   for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i - 1].score >= r.candidates[i].score);
+  // The chance level (the cosine with the reference moved off its alignment) is a cosine, and
+  // well below the aligned one for the true phase.
+  for (const auto& c : r.candidates) {
+    CHECK(std::isfinite(c.chance));
+    CHECK(c.chance >= 0.0);
+    CHECK(c.chance < 1.0);
+  }
+  CHECK(r.candidates[0].chance < 0.5 * r.candidates[0].score);
 
   identify::IdentifyOptions po;
   po.method = identify::Method::Peaks;
@@ -61,6 +69,7 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   CHECK(lib.entries[pk.candidates[0].entry].id == "NaCl");
   CHECK(pk.candidates[0].score > 0.5);
   CHECK(pk.candidates[0].score > 2 * pk.candidates[1].score);
+  CHECK(pk.candidates[0].chance == 0.0);  // peaks has no chance level
 
   opt.exclude = {"Na"};
   auto f = id.identify(measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1), opt);
@@ -172,11 +181,15 @@ TEST_CASE("entries of one phase share a row: the top rows are different answers,
 TEST_CASE("probabilities: the first row's margin over the next raises it, a lone row has no margin") {
   using identify::Candidate;
   std::vector<Candidate> rows{Candidate(0, 0.85), Candidate(1, 0.55), Candidate(2, 0.50)};
+  rows[0].chance = 0.30, rows[1].chance = 0.20, rows[2].chance = 0.25;
   identify::assign_probabilities(rows, identify::Method::Profile);
   const auto k = identify::calibration(identify::Method::Profile);
-  const auto p = [&](double s, double m) { return 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * s + k.w_margin * m))); };
-  CHECK(rows[0].probability == doctest::Approx(p(0.85, 0.30)));
-  CHECK(rows[1].probability == doctest::Approx(p(0.55, -0.30)));
+  const auto p = [&](double s, double m, double c) {
+    return 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * s + k.w_margin * m + k.w_chance * c)));
+  };
+  CHECK(k.w_chance != 0.0);
+  CHECK(rows[0].probability == doctest::Approx(p(0.85, 0.30, 0.30)));
+  CHECK(rows[1].probability == doctest::Approx(p(0.55, -0.30, 0.20)));
   CHECK(rows[0].probability > 0.9);
   CHECK(rows[1].probability < 0.01);
   std::vector<Candidate> close{Candidate(0, 0.85), Candidate(1, 0.84)};
@@ -184,7 +197,13 @@ TEST_CASE("probabilities: the first row's margin over the next raises it, a lone
   CHECK(close[0].probability < rows[0].probability);  // two phases explain it about equally
   std::vector<Candidate> lone{Candidate(0, 0.6)};
   identify::assign_probabilities(lone, identify::Method::Profile);
-  CHECK(lone[0].probability == doctest::Approx(p(0.6, 0.0)));
+  CHECK(lone[0].probability == doctest::Approx(p(0.6, 0.0, 0.0)));
+  // Peaks has no chance level: the same rows with and without one get the same probability.
+  std::vector<Candidate> peaks{Candidate(0, 0.85), Candidate(1, 0.55)}, peaks_c = peaks;
+  peaks_c[0].chance = 0.5;
+  identify::assign_probabilities(peaks, identify::Method::Peaks);
+  identify::assign_probabilities(peaks_c, identify::Method::Peaks);
+  CHECK(peaks[0].probability == peaks_c[0].probability);
   for (const auto* v : {&rows, &close, &lone})
     for (const auto& c : *v) {
       CHECK(c.probability >= 0.0);
