@@ -5,6 +5,8 @@
 // The convolution's paths are checked in test_ops_conv.cpp, the SGEMM's in test_sgemm.cpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -140,5 +142,62 @@ TEST_CASE("CPU paths: a compact Net1D train-mode forward and backward agree with
     // Different summation orders and FMA use: float rounding differences only.
     XRDID_CHECK_CLOSE(o1, o_ref, 1e-3, 1e-3);
     XRDID_CHECK_CLOSE(g1, g_ref, 1e-3 * gmax, 1e-2);
+  }
+}
+
+#include "nn/ops/linear.hpp"
+#include "nn/ops/norm.hpp"
+
+TEST_CASE("CPU paths: the cosine head's float products (1 to 9 rows) and row normalisation match double") {
+  // Below 8 rows matmul_forward uses per-path dot products, from 8 rows the SGEMM; N * K is large
+  // enough for the threaded loops.
+  const std::int64_t N = 1000, K = 300;
+  const std::vector<double> b = rand_tensor({N, K}, 5).to_vector();
+  const std::vector<float> bf(b.begin(), b.end());
+  for (std::int64_t M : {1, 3, 7, 8, 9}) {
+    CAPTURE(M);
+    const std::vector<double> a = rand_tensor({M, K}, 6 + static_cast<std::uint64_t>(M)).to_vector();
+    const std::vector<float> af(a.begin(), a.end());
+    std::vector<double> ref(static_cast<std::size_t>(M * N));
+    for (std::int64_t m = 0; m < M; ++m)
+      for (std::int64_t j = 0; j < N; ++j) {
+        double acc = 0;
+        for (std::int64_t k = 0; k < K; ++k) acc += a[m * K + k] * b[j * K + k];
+        ref[m * N + j] = acc;
+      }
+    for (CpuPath path : supported_paths()) {
+      CAPTURE(std::string(cpu_path_name(path)));
+      ScopedCpuPath on(path);
+      std::vector<float> c(ref.size()), c2(ref.size());
+      ops::matmul_forward<float>({M, K, N, true}, af.data(), bf.data(), c.data());
+      ops::matmul_forward<float>({M, K, N, true}, af.data(), bf.data(), c2.data());
+      CHECK(c == c2);
+      XRDID_CHECK_CLOSE(std::vector<double>(c.begin(), c.end()), ref, 1e-4, 1e-4);
+    }
+  }
+  // l2_normalize_rows forward and backward on the head weight's shape (reduced).
+  const std::vector<double> dy = rand_tensor({N, K}, 8).to_vector();
+  std::vector<double> y_ref(b.size()), n_ref(N), dx_ref(b.size());
+  for (std::int64_t r = 0; r < N; ++r) {
+    double sq = 0;
+    for (std::int64_t i = 0; i < K; ++i) sq += b[r * K + i] * b[r * K + i];
+    n_ref[r] = std::sqrt(sq);
+    double dot = 0;
+    for (std::int64_t i = 0; i < K; ++i) {
+      y_ref[r * K + i] = b[r * K + i] / n_ref[r];
+      dot += y_ref[r * K + i] * dy[r * K + i];
+    }
+    for (std::int64_t i = 0; i < K; ++i) dx_ref[r * K + i] = (dy[r * K + i] - y_ref[r * K + i] * dot) / n_ref[r];
+  }
+  const std::vector<float> dyf(dy.begin(), dy.end());
+  for (CpuPath path : supported_paths()) {
+    CAPTURE(std::string(cpu_path_name(path)));
+    ScopedCpuPath on(path);
+    std::vector<float> y(b.size()), n(N), dx(b.size(), 0.f);
+    ops::l2_normalize_rows_forward<float>(N, K, 1e-12, bf.data(), y.data(), n.data());
+    ops::l2_normalize_rows_backward<float>(N, K, 1e-12, y.data(), n.data(), dyf.data(), dx.data());
+    XRDID_CHECK_CLOSE(std::vector<double>(y.begin(), y.end()), y_ref, 1e-6, 1e-5);
+    XRDID_CHECK_CLOSE(std::vector<double>(n.begin(), n.end()), n_ref, 1e-6, 1e-5);
+    XRDID_CHECK_CLOSE(std::vector<double>(dx.begin(), dx.end()), dx_ref, 1e-5, 1e-4);
   }
 }
