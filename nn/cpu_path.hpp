@@ -2,7 +2,8 @@
 // + FMA), avx2 (AVX2 + FMA) or portable (compiled for the build's -march). The SGEMM
 // (nn/ops/sgemm.hpp: 8 x 48 AVX-512 tile, 6 x 16 AVX2 tile, Eigen for portable), the direct
 // grouped convolution (nn/ops/conv1d.cpp), batch norm with the fused batch norm + swish +
-// dropout, and Adam follow it (nn/ops/cpu_target.hpp: one source compiled per path). On x86-64
+// dropout, the row L2 normalisation, the few-row head product, Adam and the profile search's
+// dot product (identify) follow it (nn/ops/cpu_target.hpp: one source compiled per path). On x86-64
 // the best one the CPU supports; elsewhere portable. The environment variable
 // XRDID_CPU=avx512|avx2|portable forces one (an error when the CPU lacks it).
 // Each path is deterministic on its own: the same inputs give the same bits on every call.
