@@ -1,10 +1,11 @@
 // CPU benchmarks (Google Benchmark): Net1D "seed" inference and training steps, the hot
-// convolutions, and a measured single-core FP32 FMA peak to express FLOP/s as a fraction of it.
+// convolutions, the model-embedding search step, and a measured FP32 FMA peak (one core, and
+// all OpenMP threads) to express FLOP/s as a fraction of it.
 //
 //   build/bench/bench_cpu                                   # everything (minutes on 2 cores)
 //   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
 //   OMP_NUM_THREADS=1 build/bench/bench_cpu ...             # one core
-//   XRDID_CPU=avx2 build/bench/bench_cpu ...                # SGEMM path (avx512|avx2|portable)
+//   XRDID_CPU=avx2 build/bench/bench_cpu ...                # CPU path (avx512|avx2|portable)
 //
 // FLOP counts are 2 * multiply-adds of the convolutions (docs/method.md §7.6: ~2.69 GFLOP per
 // sample forward for the seed model); counters named FLOP/s are rates over the timed region.
@@ -12,11 +13,14 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
-#if defined(__AVX512F__) || defined(__FMA__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -29,9 +33,9 @@ using namespace xrdid::nn;
 
 namespace {
 
-// The SGEMM path of the 1x1 convolutions and the head (nn/cpu_path.hpp) in the context header.
+// The CPU path of the kernels (nn/cpu_path.hpp) in the context header.
 const bool kSgemmContext = [] {
-  benchmark::AddCustomContext("sgemm_path", cpu_path_name(cpu_path()));
+  benchmark::AddCustomContext("cpu_path", cpu_path_name(cpu_path()));
   return true;
 }();
 
@@ -115,6 +119,60 @@ void BM_Net1D_TrainStep(benchmark::State& state) {
 }
 BENCHMARK(BM_Net1D_TrainStep)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
 
+// Eval-mode backbone alone (the embedding of one query, as identify --method model computes it)
+// for the compact config, whose batch-1 time is far below the seed model's.
+void BM_Net1D_EmbedCompact(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  const Net1DConfig cfg = net1d_config("compact");
+  Rng rng(1);
+  Net1D net(cfg, rng);
+  Tensor x = random_input(batch, cfg, 2);
+  for (auto _ : state) {
+    NoGradGuard ng;
+    ForwardCtx ctx{false, 0, 0};
+    Var e = net.forward(Var(x), ctx);
+    benchmark::DoNotOptimize(e.value().raw());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(net1d_forward_flops(cfg) * batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Net1D_EmbedCompact)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+// The search step of `xrdid identify --method model` alone, without the embedding of the query
+// (identify/identify.cpp): the cosine of one unit-norm query embedding against 2,761 unit-norm
+// library embeddings of the seed model's dimension (1024), dot products accumulated in double as
+// there, then the best 10 by partial sort. One thread (the identify loop is serial).
+void BM_EmbeddingSearch(benchmark::State& state) {
+  const int dim = net1d_config("seed").embedding_dim();
+  constexpr int kEntries = 2761, kTop = 10;
+  Rng rng(6);
+  Tensor lib = Tensor::empty({kEntries, dim}), q = Tensor::empty({dim});
+  init_uniform(lib, 1.0, rng);
+  init_uniform(q, 1.0, rng);
+  auto unit = [dim](float* v) {
+    double n = 0;
+    for (int i = 0; i < dim; ++i) n += static_cast<double>(v[i]) * v[i];
+    for (int i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] / std::sqrt(n));
+  };
+  for (int r = 0; r < kEntries; ++r) unit(lib.data<float>() + static_cast<std::size_t>(r) * dim);
+  unit(q.data<float>());
+  const float* e = q.data<float>();
+  std::vector<std::pair<double, int>> scores(kEntries);
+  for (auto _ : state) {
+    for (int k = 0; k < kEntries; ++k) {
+      const float* r = lib.data<float>() + static_cast<std::size_t>(k) * dim;
+      double dot = 0;
+      for (int i = 0; i < dim; ++i) dot += static_cast<double>(r[i]) * e[i];
+      scores[static_cast<std::size_t>(k)] = {dot, k};
+    }
+    std::partial_sort(scores.begin(), scores.begin() + kTop, scores.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    benchmark::DoNotOptimize(scores.data());
+  }
+  state.counters["queries/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_EmbeddingSearch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Convolution shapes of the seed model at batch 16: args = C_in, C_out, L_in, K, stride, groups.
 struct ConvArgs {
   int cin, cout, len, k, stride, groups;
@@ -187,56 +245,99 @@ void BM_Conv1d_Bwd(benchmark::State& state) {
 XRDID_CONV_SHAPES(BM_Conv1d_Fwd);
 XRDID_CONV_SHAPES(BM_Conv1d_Bwd);
 
-// Measured FP32 FMA throughput of ONE core: 12 independent vector accumulators (enough to cover
-// FMA latency x issue width), no memory traffic. FLOP/s of this benchmark = the core's peak.
-void BM_PeakFma_OneCore(benchmark::State& state) {
-  constexpr std::int64_t kIters = 1 << 20;
-#if defined(__AVX512F__)
-  using V = __m512;
-  constexpr int kLanes = 16;
-  auto fma = [](V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); };
-  auto set1 = [](float v) { return _mm512_set1_ps(v); };
-  auto hsum = [](V v) {  // (a store, not _mm512_reduce_add_ps: GCC 12 warns inside that intrinsic)
-    alignas(64) float t[16];
-    _mm512_store_ps(t, v);
-    float s = 0;
-    for (float f : t) s += f;
-    return s;
-  };
-#elif defined(__FMA__)
-  using V = __m256;
-  constexpr int kLanes = 8;
-  auto fma = [](V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); };
-  auto set1 = [](float v) { return _mm256_set1_ps(v); };
-  auto hsum = [](V v) {
-    alignas(32) float t[8];
-    _mm256_store_ps(t, v);
-    float s = 0;
-    for (float f : t) s += f;
-    return s;
-  };
-#endif
-#if defined(__AVX512F__) || defined(__FMA__)
-  for (auto _ : state) {
-    V acc[12];
-    for (int i = 0; i < 12; ++i) acc[i] = set1(static_cast<float>(i) * 1e-3f);
-    const V m = set1(0.999999f), c = set1(1e-7f);
-    for (std::int64_t it = 0; it < kIters; ++it) {
+// Measured FP32 FMA throughput: 12 independent vector accumulators (enough to cover FMA latency x
+// issue width), no memory traffic. The widest FMA the CPU has (AVX-512, else AVX2 + FMA), chosen
+// at run time like the kernels (nn/cpu_path.hpp), so a portable build measures the same peak.
+constexpr std::int64_t kPeakIters = 1 << 20;
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) float peak_fma_avx512() {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i) * 1e-3f);
+  const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  for (std::int64_t it = 0; it < kPeakIters; ++it) {
 #pragma GCC unroll 12
-      for (int i = 0; i < 12; ++i) acc[i] = fma(acc[i], m, c);
-    }
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
+  }
+  float s = 0;
+  for (int i = 0; i < 12; ++i) {  // (a store, not _mm512_reduce_add_ps: GCC 12 warns inside that intrinsic)
+    alignas(64) float t[16];
+    _mm512_store_ps(t, acc[i]);
+    for (float f : t) s += f;
+  }
+  return s;
+}
+
+__attribute__((target("avx2,fma"))) float peak_fma_avx2() {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i) * 1e-3f);
+  const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  for (std::int64_t it = 0; it < kPeakIters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
+  }
+  float s = 0;
+  for (int i = 0; i < 12; ++i) {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, acc[i]);
+    for (float f : t) s += f;
+  }
+  return s;
+}
+#endif
+
+// Lanes of the widest FMA this CPU runs (0: none).
+int peak_lanes() {
+#if defined(__x86_64__)
+  if (cpu_supports(CpuPath::avx512)) return 16;
+  if (cpu_supports(CpuPath::avx2)) return 8;
+#endif
+  return 0;
+}
+
+float peak_fma_run() {
+#if defined(__x86_64__)
+  if (peak_lanes() == 16) return peak_fma_avx512();
+  return peak_fma_avx2();
+#else
+  return 0;
+#endif
+}
+
+// FLOP/s of this benchmark = one core's peak.
+void BM_PeakFma_OneCore(benchmark::State& state) {
+  const int lanes = peak_lanes();
+  if (lanes == 0) {
+    state.SkipWithError("no FMA instructions on this CPU");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(peak_fma_run());
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * lanes * 12.0 * kPeakIters, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["lanes"] = lanes;
+}
+BENCHMARK(BM_PeakFma_OneCore)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same kernel on every OpenMP thread at once (OMP_NUM_THREADS; 2 on the 2-core machine):
+// FLOP/s = the peak of the cores the network runs on.
+void BM_PeakFma_Threads(benchmark::State& state) {
+  const int lanes = peak_lanes();
+  if (lanes == 0) {
+    state.SkipWithError("no FMA instructions on this CPU");
+    return;
+  }
+  const int nth = omp_get_max_threads();
+  for (auto _ : state) {
     float s = 0;
-    for (int i = 0; i < 12; ++i) s += hsum(acc[i]);
+#pragma omp parallel num_threads(nth) reduction(+ : s)
+    s += peak_fma_run();
     benchmark::DoNotOptimize(s);
   }
   state.counters["FLOP/s"] =
-      benchmark::Counter(2.0 * kLanes * 12.0 * kIters, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["lanes"] = kLanes;
-#else
-  state.SkipWithError("no FMA instructions in this build (-march)");
-#endif
+      benchmark::Counter(2.0 * lanes * 12.0 * kPeakIters * nth, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = nth;
 }
-BENCHMARK(BM_PeakFma_OneCore)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PeakFma_Threads)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -15,6 +15,8 @@
 #include "io/pattern_io.hpp"
 #include "nn/functional.hpp"
 #include "nn/model_io.hpp"
+#include "nn/cpu_path.hpp"
+#include "nn/ops/cpu_target.hpp"
 #include "nn/ops/norm.hpp"
 
 namespace xrdid::identify {
@@ -175,6 +177,31 @@ bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
   return true;
 }
 
+namespace {
+namespace path_portable {
+#define XRDID_CPU_KERNEL
+#include "identify/profile_dot.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_portable
+#if XRDID_HAVE_X86_PATHS
+namespace path_avx2 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
+#include "identify/profile_dot.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx2
+namespace path_avx512 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
+#include "identify/profile_dot.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx512
+#endif
+
+// sum_i q[i] r[i] on the CPU path of the network's kernels (nn/cpu_path.hpp).
+float profile_dot_on(nn::CpuPath path, const float* q, const float* r, std::ptrdiff_t n) {
+  XRDID_CPU_DISPATCH(path, profile_dot, (q, r, n));
+}
+}  // namespace
+
 // The query re-expressed for lattice scale f (every d-spacing of the sample = f x the
 // reference's, as for strain or thermal expansion): on the reference's 2θ axis, sinθ_measured =
 // sinθ_ref / f, by linear interpolation; then compressed.
@@ -264,6 +291,7 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
     if (var.norm > 0 && var.hi > var.lo) variants.push_back(std::move(var));
   }
   const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
+  const nn::CpuPath path = nn::cpu_path();
   std::vector<Candidate> out(entries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
@@ -293,12 +321,8 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
         const std::ptrdiff_t a = std::max<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dlo), s);
         const std::ptrdiff_t b = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dhi), static_cast<std::ptrdiff_t>(n) + s);
         float dotf = 0.f;
-        if (b > a) {
-          const float* qv = var.v.data() + (a - static_cast<std::ptrdiff_t>(var.dlo));
-          const float* rv = r + (a - s);
-#pragma omp simd reduction(+ : dotf)
-          for (std::ptrdiff_t i = 0; i < b - a; ++i) dotf += qv[i] * rv[i];
-        }
+        if (b > a)
+          dotf = profile_dot_on(path, var.v.data() + (a - static_cast<std::ptrdiff_t>(var.dlo)), r + (a - s), b - a);
         const double dot = dotf;
         const double norm = rn[static_cast<std::size_t>(s + S)];
         // A prior against strain: most samples match their reference at f = 1, and a free

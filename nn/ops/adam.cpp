@@ -1,18 +1,38 @@
 // Adam / AdamW update (see adam.hpp); the per-element formula is nn/ops/element.hpp's
-// adam_element, shared with kernels/adam.cu.
+// adam_element, shared with kernels/adam.cu. The loop runs on the process's CPU path.
 #include "nn/ops/adam.hpp"
 
+#include "nn/ops/cpu_target.hpp"
 #include "nn/ops/element.hpp"
 
 namespace xrdid::nn::ops {
+
+namespace {
+namespace path_portable {
+#define XRDID_CPU_KERNEL
+#include "nn/ops/adam_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_portable
+#if XRDID_HAVE_X86_PATHS
+namespace path_avx2 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
+#include "nn/ops/adam_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx2
+namespace path_avx512 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
+#include "nn/ops/adam_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx512
+#endif
+}  // namespace
 
 template <class T>
 void adam_update(T* p, const T* g, T* m, T* v, std::int64_t n, double lr, double b1, double b2, double eps,
                  double wd, bool decoupled, double bc1, double bc2) {
   if (!g) return;  // a parameter without gradient is left untouched, as by the kernels
   const AdamCoef<T> k = adam_coef<T>(lr, b1, b2, eps, wd, bc1, bc2);
-#pragma omp parallel for simd if (n > 32768)
-  for (std::int64_t i = 0; i < n; ++i) adam_element(k, decoupled, p[i], g[i], m[i], v[i]);
+  XRDID_CPU_DISPATCH(cpu_path(), adam_loop<T>, (k, decoupled, p, g, m, v, n));
 }
 
 template void adam_update<float>(float*, const float*, float*, float*, std::int64_t, double, double, double, double,

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "nn/ops/cpu_target.hpp"
 #include "nn/ops/cpu_util.hpp"
 #include "nn/ops/sgemm.hpp"
 #include "nn/tensor.hpp"
@@ -165,224 +166,53 @@ void gather_rows(const T* src, std::int64_t C, std::int64_t L, std::int64_t n0, 
 
 
 // ---- direct register-blocked kernel (dilation 1, 16-channel tiles) -------------------------
-// One tile computes 16 output rows x 16 positions, kept in registers (16 AVX-512 vectors in
-// float): out[c][j] = sum_{ph < nph} sum_{i < nin} sum_{q < ntap} wr[((ph*nin + i)*ntap + q)*16 + c]
-//                      * src[ph*ph_stride + i*in_stride + q*tap_step + j].
-// The forward uses it on stride phases of the padded input (k = stride*q + ph); the input
-// gradient uses it on the zero-extended output gradient with tap_step = -1.
+// One tile computes 16 output rows x 16 positions in registers (nn/ops/conv1d_direct.inc). The
+// kernels are compiled for each CPU path (nn/cpu_path.hpp) and picked at run time.
 constexpr std::int64_t kTile = 16;
-
-template <class T>
-__attribute__((noinline)) void tile16(std::int64_t nph, std::int64_t nin, std::int64_t ntap, const T* src, std::int64_t ph_stride,
-                   std::int64_t in_stride, std::int64_t tap_step, const T* wr, T* out) {
-  T acc[kTile][kTile];
-  for (std::int64_t c = 0; c < kTile; ++c)
-    for (std::int64_t j = 0; j < kTile; ++j) acc[c][j] = T(0);
-  for (std::int64_t ph = 0; ph < nph; ++ph)
-    for (std::int64_t i = 0; i < nin; ++i)
-      for (std::int64_t q = 0; q < ntap; ++q) {
-        const T* xv = src + ph * ph_stride + i * in_stride + q * tap_step;
-        const T* wv = wr + ((ph * nin + i) * ntap + q) * kTile;
-#pragma GCC unroll 16
-        for (std::int64_t c = 0; c < kTile; ++c) {
-          const T w = wv[c];
-#pragma omp simd
-          for (std::int64_t j = 0; j < kTile; ++j) acc[c][j] += w * xv[j];
-        }
-      }
-  for (std::int64_t c = 0; c < kTile; ++c)
-    for (std::int64_t j = 0; j < kTile; ++j) out[c * kTile + j] = acc[c][j];
-}
-
 inline std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
 
 bool direct_forward_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_out / s.groups) % kTile == 0; }
 bool direct_dx_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_in / s.groups) % kTile == 0; }
 
-// Tasks: one per (sample, group). Scratch: the stride phases of the padded input rows. The
-// weights are repacked once per call into tile order (shared, read-only in the tasks).
-template <class T>
-void direct_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
-  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
-  const std::int64_t ntap = (K + S - 1) / S;
-  const std::int64_t Lo = s.L_out, Lo_pad = round_up(Lo, kTile);
-  const std::int64_t Lph = round_up(Lo_pad + ntap, 16);
-  // wr[g][co-tile][r][ci][q][c] = w[g*Cgo + co0 + c, ci, S*q + r] (0 for taps past K)
-  const std::int64_t tiles = Cgo / kTile, tile_sz = S * Cgi * ntap * kTile;
-  TmpBuf<T> wr_all(G * tiles * tile_sz);
-#pragma omp parallel for schedule(static) if (conv_par(s))
-  for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
-    const std::int64_t g = gt / tiles, co0 = (gt % tiles) * kTile;
-    T* wr = wr_all.data() + gt * tile_sz;
-    for (std::int64_t r = 0; r < S; ++r)
-      for (std::int64_t ci = 0; ci < Cgi; ++ci)
-        for (std::int64_t q = 0; q < ntap; ++q) {
-          const std::int64_t k = S * q + r;
-          T* d = wr + ((r * Cgi + ci) * ntap + q) * kTile;
-          for (std::int64_t c = 0; c < kTile; ++c) d[c] = k < K ? w[((g * Cgo + co0 + c) * Cgi + ci) * K + k] : T(0);
-        }
-  }
-  const std::int64_t tasks = s.N * G;
-#pragma omp parallel for schedule(dynamic) if (conv_par(s))
-  for (std::int64_t t = 0; t < tasks; ++t) {
-    const std::int64_t n = t / G, g = t % G;
-    T* xph = detail::scratch<T>(0, static_cast<std::size_t>(S * Cgi * Lph));
-    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
-    // xph[r][ci][j] = x[n, g*Cgi + ci, j*S + r - pad_left] (0 outside)
-    for (std::int64_t r = 0; r < S; ++r)
-      for (std::int64_t ci = 0; ci < Cgi; ++ci) {
-        const T* xr = x + (n * s.C_in + g * Cgi + ci) * s.L_in;
-        T* d = xph + (r * Cgi + ci) * Lph;
-        for (std::int64_t j = 0; j < Lph; ++j) {
-          const std::int64_t p = j * S + r - s.pad_left;
-          d[j] = (p >= 0 && p < s.L_in) ? xr[p] : T(0);
-        }
-      }
-    for (std::int64_t ct = 0; ct < tiles; ++ct) {
-      const T* wr = wr_all.data() + (g * tiles + ct) * tile_sz;
-      for (std::int64_t l0 = 0; l0 < Lo; l0 += kTile) {
-        tile16<T>(S, Cgi, ntap, xph + l0, Cgi * Lph, Lph, 1, wr, out);
-        const std::int64_t nl = std::min(kTile, Lo - l0);
-        for (std::int64_t c = 0; c < kTile; ++c) {
-          const std::int64_t co = g * Cgo + ct * kTile + c;
-          const T bias = b ? b[co] : T(0);
-          T* yr = y + (n * s.C_out + co) * Lo + l0;
-          for (std::int64_t j = 0; j < nl; ++j) yr[j] = out[c * kTile + j] + bias;
-        }
-      }
-    }
-  }
-}
+namespace path_portable {
+#define XRDID_CPU_KERNEL
+#include "nn/ops/conv1d_direct.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_portable
+#if XRDID_HAVE_X86_PATHS
+namespace path_avx2 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
+#include "nn/ops/conv1d_direct.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx2
+namespace path_avx512 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
+#include "nn/ops/conv1d_direct.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx512
+#endif
 
-// dx[n, ci, p - pad_left] += sum_co sum_k w[co, ci, k] dy[n, co, l] over p = l*S + k.
-// Phase r of p (p = S*j + r) collects the taps k = S*q + r from dy[l = j - q].
 template <class T>
-void direct_dx(const Conv1dShape& s, const T* w, const T* dy, T* dx) {
-  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
-  const std::int64_t Qm = (K - 1) / S;                                // largest tap index q
-  const std::int64_t Jmax = (s.pad_left + s.L_in + S - 1) / S;       // phase positions needed
-  const std::int64_t Jpad = round_up(Jmax, kTile);
-  const std::int64_t Ldy = round_up(Jpad + Qm, 16);
-  // wr[g][ci-tile][r][co][q][c] = w[g*Cgo + co, ci0 + c, S*q + r] (0 for taps past K)
-  const std::int64_t tiles = Cgi / kTile, ntap_max = Qm + 1, tile_sz = S * Cgo * ntap_max * kTile;
-  TmpBuf<T> wr_all(G * tiles * tile_sz);
-#pragma omp parallel for schedule(static) if (conv_par(s))
-  for (std::int64_t gt = 0; gt < G * tiles; ++gt) {
-    const std::int64_t g = gt / tiles, ci0 = (gt % tiles) * kTile;
-    for (std::int64_t r = 0; r < S; ++r) {
-      const std::int64_t ntap = r < K ? (K - 1 - r) / S + 1 : 0;
-      T* wr = wr_all.data() + gt * tile_sz + r * Cgo * ntap_max * kTile;
-      for (std::int64_t co = 0; co < Cgo; ++co)
-        for (std::int64_t q = 0; q < ntap; ++q) {
-          T* d = wr + (co * ntap + q) * kTile;
-          for (std::int64_t c = 0; c < kTile; ++c) d[c] = w[((g * Cgo + co) * Cgi + ci0 + c) * K + S * q + r];
-        }
-    }
-  }
-  const std::int64_t tasks = s.N * G;
-#pragma omp parallel for schedule(dynamic) if (conv_par(s))
-  for (std::int64_t t = 0; t < tasks; ++t) {
-    const std::int64_t n = t / G, g = t % G;
-    T* dyp = detail::scratch<T>(0, static_cast<std::size_t>(Cgo * Ldy));
-    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
-    // dyp[co][i] = dy[n, g*Cgo + co, i - Qm] (0 outside [0, L_out))
-    for (std::int64_t co = 0; co < Cgo; ++co) {
-      const T* dr = dy + (n * s.C_out + g * Cgo + co) * s.L_out;
-      T* d = dyp + co * Ldy;
-      for (std::int64_t i = 0; i < Ldy; ++i) {
-        const std::int64_t l = i - Qm;
-        d[i] = (l >= 0 && l < s.L_out) ? dr[l] : T(0);
-      }
-    }
-    for (std::int64_t ct = 0; ct < tiles; ++ct)
-      for (std::int64_t r = 0; r < S; ++r) {
-        const std::int64_t ntap = r < K ? (K - 1 - r) / S + 1 : 0;
-        if (ntap == 0) continue;
-        const T* wr = wr_all.data() + (g * tiles + ct) * tile_sz + r * Cgo * ntap_max * kTile;
-        for (std::int64_t j0 = 0; j0 < Jmax; j0 += kTile) {
-          // position j reads dyp[co][j - q + Qm]
-          tile16<T>(1, Cgo, ntap, dyp + j0 + Qm, 0, Ldy, -1, wr, out);
-          for (std::int64_t c = 0; c < kTile; ++c) {
-            T* xr = dx + (n * s.C_in + g * Cgi + ct * kTile + c) * s.L_in;
-            for (std::int64_t j = j0; j < std::min(j0 + kTile, Jmax); ++j) {
-              const std::int64_t p = S * j + r - s.pad_left;
-              if (p >= 0 && p < s.L_in) xr[p] += out[c * kTile + (j - j0)];
-            }
-          }
-        }
-      }
-  }
+void direct_forward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  XRDID_CPU_DISPATCH(path, direct_forward<T>, (s, x, w, b, y));
 }
-
-// Used when both C_in/G and C_out/G are multiples of 16 (for the 1-channel stem, im2col is faster).
-// dw[co, ci, k] += sum_n sum_l dy[n, co, l] * xpad[n, ci, l*S + k], db[co] += sum dy[n, co, :].
-// Tile: 16 output channels x 16 taps, reduced over l (the tile's "input" loop) with the
-// transposed output gradient dyT[l][c] as the broadcast operand. Tasks: one per (group,
-// 16-channel tile), so each writes its own rows of dw and db; samples are looped inside.
 template <class T>
-void direct_dw(const Conv1dShape& s, const T* x, const T* dy, T* dw, T* db) {
-  const std::int64_t G = s.groups, Cgi = s.C_in / G, Cgo = s.C_out / G, K = s.K, S = s.stride;
-  const std::int64_t Lo = s.L_out, Kpad = round_up(K, kTile);
-  const std::int64_t Lx = round_up((Lo - 1) * S + Kpad, 16);  // padded input row length read
-  const std::int64_t tiles = Cgo / kTile, tasks = G * tiles;
-#pragma omp parallel for schedule(dynamic) if (conv_par(s))
-  for (std::int64_t t = 0; t < tasks; ++t) {
-    const std::int64_t g = t / tiles, co0 = (t % tiles) * kTile;
-    T* xp = detail::scratch<T>(0, static_cast<std::size_t>(Cgi * Lx));
-    T* dyT = detail::scratch<T>(1, static_cast<std::size_t>(Lo * kTile));
-    T* out = detail::scratch<T>(2, static_cast<std::size_t>(kTile * kTile));
-    T* acc = detail::scratch<T>(3, static_cast<std::size_t>(kTile * Cgi * Kpad));
-    std::fill(acc, acc + kTile * Cgi * Kpad, T(0));  // acc[c][ci][k]
-    for (std::int64_t n = 0; n < s.N; ++n) {
-      for (std::int64_t ci = 0; ci < Cgi; ++ci) {
-        const T* xr = x + (n * s.C_in + g * Cgi + ci) * s.L_in;
-        T* d = xp + ci * Lx;
-        for (std::int64_t i = 0; i < Lx; ++i) {
-          const std::int64_t p = i - s.pad_left;
-          d[i] = (p >= 0 && p < s.L_in) ? xr[p] : T(0);
-        }
-      }
-      for (std::int64_t c = 0; c < kTile; ++c) {
-        const T* dr = dy + (n * s.C_out + g * Cgo + co0 + c) * Lo;
-        for (std::int64_t l = 0; l < Lo; ++l) dyT[l * kTile + c] = dr[l];
-      }
-      for (std::int64_t ci = 0; ci < Cgi; ++ci)
-        for (std::int64_t k0 = 0; k0 < K; k0 += kTile) {
-          tile16<T>(1, Lo, 1, xp + ci * Lx + k0, 0, S, 0, dyT, out);
-          for (std::int64_t c = 0; c < kTile; ++c) {
-            T* a = acc + (c * Cgi + ci) * Kpad + k0;
-#pragma omp simd
-            for (std::int64_t j = 0; j < kTile; ++j) a[j] += out[c * kTile + j];
-          }
-        }
-    }
-    if (dw)
-      for (std::int64_t c = 0; c < kTile; ++c)
-        for (std::int64_t ci = 0; ci < Cgi; ++ci) {
-          T* d = dw + ((g * Cgo + co0 + c) * Cgi + ci) * K;
-          const T* a = acc + (c * Cgi + ci) * Kpad;
-          for (std::int64_t k = 0; k < K; ++k) d[k] += a[k];
-        }
-    if (db)
-      for (std::int64_t c = 0; c < kTile; ++c) {
-        T sum = 0;
-        for (std::int64_t n = 0; n < s.N; ++n) {
-          const T* dr = dy + (n * s.C_out + g * Cgo + co0 + c) * Lo;
-          for (std::int64_t l = 0; l < Lo; ++l) sum += dr[l];
-        }
-        db[g * Cgo + co0 + c] += sum;
-      }
-  }
+void direct_dx(CpuPath path, const Conv1dShape& s, const T* w, const T* dy, T* dx) {
+  XRDID_CPU_DISPATCH(path, direct_dx<T>, (s, w, dy, dx));
+}
+template <class T>
+void direct_dw(CpuPath path, const Conv1dShape& s, const T* x, const T* dy, T* dw, T* db) {
+  XRDID_CPU_DISPATCH(path, direct_dw<T>, (s, x, dy, dw, db));
 }
 
 // ---- 1x1 convolution: y_n = W x_n + b -----------------------------------------------------
-// C (M x N, ldc) (+)= op(A) * op(B), row-major (see detail::sgemm): the packed AVX-512 kernel
+// C (M x N, ldc) (+)= op(A) * op(B), row-major (see detail::sgemm): the SGEMM of the CPU path
 // for float, Eigen for double.
 template <class T>
-void mm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
+void mm(CpuPath path, bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t lda, const T* B,
         std::int64_t ldb, T* C, std::int64_t ldc, bool accumulate) {
   if constexpr (std::is_same_v<T, float>) {
-    detail::sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    detail::sgemm_on(path, ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
   } else {
     using St = Eigen::OuterStride<>;
     MapRS<T> Cm(C, M, N, St(ldc));
@@ -406,7 +236,7 @@ std::int64_t pointwise_row_split(const Conv1dShape& s, std::int64_t rows) {
 }
 
 template <class T>
-void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+void pointwise_forward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N;
   if (L >= 128 || N == 1) {
     // Tasks: (sample, block of output rows). With fewer samples than threads (batch 1) each
@@ -418,7 +248,7 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
       const std::int64_t n = t / split, r0 = (t % split) * rb, rows = std::min(rb, Co - r0);
       if (rows <= 0) continue;
       T* yb = y + (n * Co + r0) * L;
-      mm<T>(false, false, rows, L, Ci, w + r0 * Ci, Ci, x + n * Ci * L, L, yb, L, false);
+      mm<T>(path, false, false, rows, L, Ci, w + r0 * Ci, Ci, x + n * Ci * L, L, yb, L, false);
       if (b)
         for (std::int64_t r = 0; r < rows; ++r) {
           const T bias = b[r0 + r];
@@ -439,7 +269,7 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
   for (std::int64_t ib = 0; ib < nblk; ++ib) {
     const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
     T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
-    mm<T>(false, false, rows, M, Ci, w + r0 * Ci, Ci, xc.data(), M, out, M, false);
+    mm<T>(path, false, false, rows, M, Ci, w + r0 * Ci, Ci, xc.data(), M, out, M, false);
     for (std::int64_t r = 0; r < rows; ++r) {
       const T bias = b ? b[r0 + r] : T(0);
       for (std::int64_t n = 0; n < N; ++n) {
@@ -452,7 +282,7 @@ void pointwise_forward(const Conv1dShape& s, const T* x, const T* w, const T* b,
 }
 
 template <class T>
-void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+void pointwise_backward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                         T* db) {
   const std::int64_t Ci = s.C_in, Co = s.C_out, L = s.L_in, N = s.N, M = N * L;
   if (db) {
@@ -474,7 +304,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
       for (std::int64_t t = 0; t < N * split; ++t) {
         const std::int64_t n = t / split, r0 = (t % split) * rb, rows = std::min(rb, Ci - r0);
         if (rows <= 0) continue;
-        mm<T>(true, false, rows, L, Co, w + r0, Ci, dy + n * Co * L, L, dx + (n * Ci + r0) * L, L, true);
+        mm<T>(path, true, false, rows, L, Co, w + r0, Ci, dy + n * Co * L, L, dx + (n * Ci + r0) * L, L, true);
       }
     } else {
       TmpBuf<T> dyc(Co * M);
@@ -485,7 +315,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
       for (std::int64_t ib = 0; ib < nblk; ++ib) {
         const std::int64_t r0 = ib * rb, rows = std::min(rb, Ci - r0);
         T* out = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
-        mm<T>(true, false, rows, M, Co, w + r0, Ci, dyc.data(), M, out, M, false);
+        mm<T>(path, true, false, rows, M, Co, w + r0, Ci, dyc.data(), M, out, M, false);
         for (std::int64_t r = 0; r < rows; ++r)
           for (std::int64_t n = 0; n < N; ++n) {
             T* xr = dx + (n * Ci + r0 + r) * L;
@@ -508,7 +338,7 @@ void pointwise_backward(const Conv1dShape& s, const T* x, const T* w, const T* d
       const std::int64_t r0 = ib * rb, rows = std::min(rb, Co - r0);
       T* dyr = detail::scratch<T>(0, static_cast<std::size_t>(rows * M));
       gather_rows(dy, Co, L, 0, N, r0, rows, dyr);
-      mm<T>(false, true, rows, Ci, M, dyr, M, xc.data(), M, dw + r0 * Ci, Ci, true);
+      mm<T>(path, false, true, rows, Ci, M, dyr, M, xc.data(), M, dw + r0 * Ci, Ci, true);
     }
   }
 }
@@ -632,38 +462,50 @@ void grouped_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy,
 }  // namespace
 
 template <class T>
-void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+void conv1d_forward_on(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
   s.validate();
   if (is_pointwise(s))
-    pointwise_forward(s, x, w, b, y);
+    pointwise_forward(path, s, x, w, b, y);
   else if (direct_forward_ok(s))
-    direct_forward(s, x, w, b, y);
+    direct_forward(path, s, x, w, b, y);
   else
     grouped_forward(s, x, w, b, y);
 }
 
 template <class T>
-void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
-                     T* db) {
+void conv1d_backward_on(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                        T* db) {
   s.validate();
   if (is_pointwise(s)) {
-    pointwise_backward(s, x, w, dy, dx, dw, db);
+    pointwise_backward(path, s, x, w, dy, dx, dw, db);
     return;
   }
   const bool dx_direct = dx && direct_dx_ok(s), dw_direct = (dw || db) && direct_forward_ok(s) && direct_dx_ok(s);
-  if (dx_direct) direct_dx(s, w, dy, dx);
-  if (dw_direct) direct_dw(s, x, dy, dw, db);
+  if (dx_direct) direct_dx(path, s, w, dy, dx);
+  if (dw_direct) direct_dw(path, s, x, dy, dw, db);
   T* dx_rest = dx_direct ? nullptr : dx;
   T* dw_rest = dw_direct ? nullptr : dw;
   T* db_rest = dw_direct ? nullptr : db;
   if (dx_rest || dw_rest || db_rest) grouped_backward<T>(s, x, w, dy, dx_rest, dw_rest, db_rest);
 }
 
-template void conv1d_forward<float>(const Conv1dShape&, const float*, const float*, const float*, float*);
-template void conv1d_forward<double>(const Conv1dShape&, const double*, const double*, const double*, double*);
-template void conv1d_backward<float>(const Conv1dShape&, const float*, const float*, const float*, float*,
-                                     float*, float*);
-template void conv1d_backward<double>(const Conv1dShape&, const double*, const double*, const double*,
-                                      double*, double*, double*);
+template <class T>
+void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
+  conv1d_forward_on(cpu_path(), s, x, w, b, y);
+}
+
+template <class T>
+void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  conv1d_backward_on(cpu_path(), s, x, w, dy, dx, dw, db);
+}
+
+#define XRDID_INST(T)                                                                                       \
+  template void conv1d_forward<T>(const Conv1dShape&, const T*, const T*, const T*, T*);                   \
+  template void conv1d_backward<T>(const Conv1dShape&, const T*, const T*, const T*, T*, T*, T*);          \
+  template void conv1d_forward_on<T>(CpuPath, const Conv1dShape&, const T*, const T*, const T*, T*);       \
+  template void conv1d_backward_on<T>(CpuPath, const Conv1dShape&, const T*, const T*, const T*, T*, T*, T*);
+XRDID_INST(float)
+XRDID_INST(double)
+#undef XRDID_INST
 
 }  // namespace xrdid::nn::ops

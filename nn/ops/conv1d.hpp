@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "nn/cpu_path.hpp"
+
 namespace xrdid::nn::ops {
 
 struct Conv1dShape {
@@ -27,10 +29,11 @@ struct Conv1dShape {
 
 // x: (N, C_in, L_in); w: (C_out, C_in/G, K); b: (C_out) or nullptr; y: (N, C_out, L_out).
 // Output channel group g (C_out/G channels) sees only input channel group g.
-// Strategy: K=1/stride 1/no pad/G=1 -> plain Eigen GEMMs. Dilation 1 with 16k channels per
-// group -> a direct register-blocked kernel (16 channels x 16 positions per tile, stride phases
-// of the padded input in a thread-local buffer; OpenMP over (sample, group)). Otherwise im2col
-// per (sample chunk, group) into a thread-local buffer + one Eigen GEMM.
+// Strategy: K=1/stride 1/no pad/G=1 -> plain GEMMs (float: the SGEMM of the CPU path). Dilation 1
+// with 16k channels per group -> a direct register-blocked kernel (16 channels x 16 positions per
+// tile, stride phases of the padded input in a thread-local buffer; OpenMP over (sample, group)),
+// compiled for each CPU path. Otherwise im2col per (sample chunk, group) into a thread-local
+// buffer + one Eigen GEMM.
 template <class T>
 void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y);
 
@@ -40,5 +43,14 @@ void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T*
 template <class T>
 void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                      T* db);
+
+// The same on a given CPU path (nn/cpu_path.hpp; tests and benchmarks): the direct kernels and
+// the 1x1 GEMMs of that path. The path must be supported (cpu_supports). conv1d_forward and
+// conv1d_backward run on cpu_path().
+template <class T>
+void conv1d_forward_on(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void conv1d_backward_on(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                        T* db);
 
 }  // namespace xrdid::nn::ops

@@ -1,11 +1,14 @@
-// Dense GEMMs through Eigen maps of row-major arrays. Eigen is single-threaded in this build
-// (EIGEN_DONT_PARALLELIZE); large products are split over row blocks of the output with OpenMP.
+// Dense GEMMs: float products of 8 rows or more through the SGEMM of the CPU path, fewer rows as
+// per-path dot products (linear_kernels.inc), the rest through Eigen maps of row-major arrays.
+// Eigen is single-threaded in this build (EIGEN_DONT_PARALLELIZE); large products are split
+// over blocks of the output with OpenMP.
 #include "nn/ops/linear.hpp"
 
 #include <algorithm>
 #include <type_traits>
 
 #include "nn/ops/cpu_util.hpp"
+#include "nn/ops/cpu_target.hpp"
 #include "nn/ops/sgemm.hpp"
 
 namespace xrdid::nn::ops {
@@ -56,14 +59,41 @@ inline void sgemm_cols(bool ta, bool tb, std::int64_t M, std::int64_t N, std::in
   }
 }
 
+namespace path_portable {
+#define XRDID_CPU_KERNEL
+#include "nn/ops/linear_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_portable
+#if XRDID_HAVE_X86_PATHS
+namespace path_avx2 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
+#include "nn/ops/linear_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx2
+namespace path_avx512 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
+#include "nn/ops/linear_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx512
+#endif
+
+void gemv_bt_on(CpuPath path, std::int64_t M, std::int64_t N, std::int64_t K, const float* a, const float* b,
+                float* c) {
+  XRDID_CPU_DISPATCH(path, gemv_bt<float>, (M, N, K, a, b, c));
+}
+
 }  // namespace
 
 template <class T>
 void matmul_forward(const MatmulShape& s, const T* a, const T* b, T* c) {
   if constexpr (std::is_same_v<T, float>) {
-    // The 8-row register tile wastes most of its work below 8 rows (batch 1: Eigen's GEMV path).
     if (s.trans_b && s.M >= 8) {  // c (M,N) = a (M,K) * b^T, b (N,K)
       sgemm_cols(false, true, s.M, s.N, s.K, a, s.K, b, s.K, c, s.N, false);
+      return;
+    }
+    // The 8-row register tile wastes most of its work below 8 rows (batch 1): dot products.
+    if (s.trans_b) {
+      gemv_bt_on(cpu_path(), s.M, s.N, s.K, a, b, c);
       return;
     }
   }

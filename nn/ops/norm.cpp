@@ -1,46 +1,43 @@
-// Row-wise L2 normalisation; OpenMP over rows.
+// Row-wise L2 normalisation; OpenMP over rows. The kernels (nn/ops/norm_kernels.inc) are
+// compiled for each CPU path and picked at run time (nn/ops/cpu_target.hpp).
 #include "nn/ops/norm.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include "nn/ops/cpu_target.hpp"
+
 namespace xrdid::nn::ops {
+
+namespace {
+namespace path_portable {
+#define XRDID_CPU_KERNEL
+#include "nn/ops/norm_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_portable
+#if XRDID_HAVE_X86_PATHS
+namespace path_avx2 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
+#include "nn/ops/norm_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx2
+namespace path_avx512 {
+#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
+#include "nn/ops/norm_kernels.inc"
+#undef XRDID_CPU_KERNEL
+}  // namespace path_avx512
+#endif
+}  // namespace
 
 template <class T>
 void l2_normalize_rows_forward(std::int64_t R, std::int64_t D, double eps, const T* x, T* y, T* norm) {
-#pragma omp parallel for schedule(static) if (R * D > 32768)
-  for (std::int64_t r = 0; r < R; ++r) {
-    const T* xr = x + r * D;
-    double sq = 0;
-#pragma omp simd reduction(+ : sq)
-    for (std::int64_t i = 0; i < D; ++i) sq += static_cast<double>(xr[i]) * xr[i];
-    const double n = std::max(std::sqrt(sq), eps);
-    norm[r] = static_cast<T>(n);
-    const T inv = static_cast<T>(1.0 / n);
-    T* yr = y + r * D;
-#pragma omp simd
-    for (std::int64_t i = 0; i < D; ++i) yr[i] = xr[i] * inv;
-  }
+  XRDID_CPU_DISPATCH(cpu_path(), l2_normalize_rows_forward<T>, (R, D, eps, x, y, norm));
 }
 
 template <class T>
 void l2_normalize_rows_backward(std::int64_t R, std::int64_t D, double eps, const T* y, const T* norm,
                                 const T* dy, T* dx) {
-#pragma omp parallel for schedule(static) if (R * D > 32768)
-  for (std::int64_t r = 0; r < R; ++r) {
-    const T* yr = y + r * D;
-    const T* dr = dy + r * D;
-    T* gr = dx + r * D;
-    const T inv = static_cast<T>(1.0 / static_cast<double>(norm[r]));
-    // norm == eps exactly means the clamp was active (||x|| <= eps): no projection term.
-    T dot = 0;
-    if (norm[r] > static_cast<T>(eps)) {
-#pragma omp simd reduction(+ : dot)
-      for (std::int64_t i = 0; i < D; ++i) dot += yr[i] * dr[i];
-    }
-#pragma omp simd
-    for (std::int64_t i = 0; i < D; ++i) gr[i] += (dr[i] - yr[i] * dot) * inv;
-  }
+  XRDID_CPU_DISPATCH(cpu_path(), l2_normalize_rows_backward<T>, (R, D, eps, y, norm, dy, dx));
 }
 
 #define XRDID_INST(T)                                                                                \

@@ -2,6 +2,7 @@
 #include "nn/ops/sgemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -28,7 +29,13 @@ bool cpu_supports(CpuPath p) {
     // __builtin_cpu_supports also checks that the OS saves the vector registers (XCR0);
     // __builtin_cpu_init makes it valid in static initialisers too.
     case CpuPath::avx2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CpuPath::avx512: __builtin_cpu_init(); return __builtin_cpu_supports("avx512f");
+    // The AVX-512 kernels outside the SGEMM use the VL, BW and DQ extensions too (every AVX-512
+    // CPU since Skylake-SP has them), and AVX2 + FMA.
+    case CpuPath::avx512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+             cpu_supports(CpuPath::avx2);
 #else
     case CpuPath::avx2:
     case CpuPath::avx512: return false;
@@ -57,10 +64,25 @@ CpuPath cpu_path_for(const char* value) {
   return CpuPath::portable;
 }
 
+namespace {
+// -1: none, else the CpuPath of the innermost live ScopedCpuPath.
+std::atomic<int> g_path_override{-1};
+}  // namespace
+
 CpuPath cpu_path() {
+  const int o = g_path_override.load(std::memory_order_relaxed);
+  if (o >= 0) return static_cast<CpuPath>(o);
   static const CpuPath path = cpu_path_for(std::getenv("XRDID_CPU"));
   return path;
 }
+
+ScopedCpuPath::ScopedCpuPath(CpuPath p) : previous_(g_path_override.load()) {
+  XRDID_CHECK(cpu_supports(p), std::string("ScopedCpuPath: this CPU (or this build) cannot run the ") +
+                                   cpu_path_name(p) + " kernels");
+  g_path_override.store(static_cast<int>(p));
+}
+
+ScopedCpuPath::~ScopedCpuPath() { g_path_override.store(previous_); }
 
 }  // namespace xrdid::nn
 

@@ -1,10 +1,13 @@
 // The packed SGEMM kernels of x86-64 (nn/ops/sgemm.hpp): one BLIS-style driver, instantiated for
 // an AVX-512 register tile of 8 rows x 48 columns (24 accumulators) and an AVX2 + FMA tile of
-// 6 x 16 (12 accumulators). Only the micro-kernels and the packing transposes carry target
+// 6 x 16 (12 accumulators). Only the micro-kernels, the packing transposes and each path's
+// entry point (the driver inlined into it: nn/ops/cpu_target.hpp's target sets) carry target
 // attributes, so the file builds for any -march and the rest of the program stays portable;
 // nn/cpu_path.hpp picks the path at run time. Deterministic: every output element's sum over k
 // runs in order in KC-sized chunks (one chain of FMAs per chunk, then added to C).
 #include "nn/ops/sgemm.hpp"
+
+#include "nn/ops/cpu_target.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -161,8 +164,10 @@ inline float* align64(std::vector<float>& v, std::size_t n) {
   return reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(v.data()) + 63) & ~std::uintptr_t(63));
 }
 
+// The driver, inlined into each path's entry point below so that its packing loops are compiled
+// for that path's instruction set too (and the micro-kernel and pack_t are inlined into it).
 template <class P>
-void blocked(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+__attribute__((always_inline)) inline void blocked(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
              std::int64_t lda, const float* B, std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate) {
   constexpr int MR = P::MR, NR = P::NR;
   constexpr std::int64_t KC = P::KC, NC = P::NC, MC = P::MC;
@@ -254,13 +259,15 @@ void blocked(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::in
 
 }  // namespace
 
-void sgemm_avx512(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
-                  std::int64_t lda, const float* B, std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate) {
+XRDID_TARGET_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
+                                      const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
+                                      std::int64_t ldc, bool accumulate) {
   blocked<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
-void sgemm_avx2(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
-                std::int64_t lda, const float* B, std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate) {
+XRDID_TARGET_AVX2 void sgemm_avx2(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
+                                  const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
+                                  std::int64_t ldc, bool accumulate) {
   blocked<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 

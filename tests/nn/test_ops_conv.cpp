@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gradcheck.hpp"
+#include "nn/cpu_path.hpp"
 #include "nn/ops/conv1d.hpp"
 
 using namespace xrdid;
@@ -73,8 +74,9 @@ std::vector<double> widen(const std::vector<T>& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
+// On the process's CPU path (cpu_path()) when path is null, else on *path (conv1d_*_on).
 template <class T>
-void check_against_reference(const Conv1dShape& s, std::uint64_t seed) {
+void check_against_reference(const Conv1dShape& s, std::uint64_t seed, const nn::CpuPath* path = nullptr) {
   const std::vector<double> x = rand_tensor({s.N, s.C_in, s.L_in}, seed).to_vector();
   const std::vector<double> w = rand_tensor({s.C_out, s.C_in / s.groups, s.K}, seed + 1).to_vector();
   const std::vector<double> b = rand_tensor({s.C_out}, seed + 2).to_vector();
@@ -84,8 +86,21 @@ void check_against_reference(const Conv1dShape& s, std::uint64_t seed) {
   ref_backward(s, x, w, dy, dx_ref, dw_ref, db_ref);
   const auto xt = cast<T>(x), wt = cast<T>(w), bt = cast<T>(b), dyt = cast<T>(dy);
   std::vector<T> y(y_ref.size()), dx(x.size(), T(0)), dw(w.size(), T(0)), db(b.size(), T(0));
-  nn::ops::conv1d_forward<T>(s, xt.data(), wt.data(), bt.data(), y.data());
-  nn::ops::conv1d_backward<T>(s, xt.data(), wt.data(), dyt.data(), dx.data(), dw.data(), db.data());
+  if (path) {
+    nn::ops::conv1d_forward_on<T>(*path, s, xt.data(), wt.data(), bt.data(), y.data());
+    nn::ops::conv1d_backward_on<T>(*path, s, xt.data(), wt.data(), dyt.data(), dx.data(), dw.data(), db.data());
+    // Deterministic per path: a second run gives the same bits.
+    std::vector<T> y2(y.size()), dx2(dx.size(), T(0)), dw2(dw.size(), T(0)), db2(db.size(), T(0));
+    nn::ops::conv1d_forward_on<T>(*path, s, xt.data(), wt.data(), bt.data(), y2.data());
+    nn::ops::conv1d_backward_on<T>(*path, s, xt.data(), wt.data(), dyt.data(), dx2.data(), dw2.data(), db2.data());
+    CHECK(y2 == y);
+    CHECK(dx2 == dx);
+    CHECK(dw2 == dw);
+    CHECK(db2 == db);
+  } else {
+    nn::ops::conv1d_forward<T>(s, xt.data(), wt.data(), bt.data(), y.data());
+    nn::ops::conv1d_backward<T>(s, xt.data(), wt.data(), dyt.data(), dx.data(), dw.data(), db.data());
+  }
   // Sums of n products of O(1) values: rtol and atol ~ sqrt(n) * machine epsilon (rule 6),
   // with a factor 4 margin; n = the longest reduction of the op (Cgi*K, or N*L_out for dw).
   const double e = std::is_same_v<T, float> ? FLT_EPSILON : DBL_EPSILON;
@@ -160,6 +175,31 @@ TEST_CASE("conv1d forward and backward match the naive reference (float and doub
   const Conv1dShape p = Conv1dShape::padded(2, 4, 4, 13, 4, 3, 1, 2, 3, 0);
   check_against_reference<float>(p, 900);
   check_against_reference<double>(p, 900);
+}
+
+TEST_CASE("conv1d on every CPU path this machine supports matches the naive reference") {
+  // The direct kernels (16k channels per group) and the 1x1 GEMMs are compiled for each path of
+  // nn/cpu_path.hpp; every supported one is checked here, whatever XRDID_CPU says. The Net1D
+  // shapes at full width (1024 channels, 64 groups) run the threaded kernels.
+  const Case net_cases[] = {{2, 1024, 1024, 47, 16, 1, 1, 64}, {3, 256, 256, 95, 16, 2, 1, 16},
+                            {1, 128, 256, 40, 1, 1, 1, 1}};
+  for (nn::CpuPath path : {nn::CpuPath::avx512, nn::CpuPath::avx2, nn::CpuPath::portable}) {
+    if (!nn::cpu_supports(path)) continue;
+    CAPTURE(std::string(nn::cpu_path_name(path)));
+    std::uint64_t seed = 700;
+    for (const Case& c : kCases) {
+      CAPTURE(c.describe());
+      const Conv1dShape s = Conv1dShape::same(c.N, c.Ci, c.Co, c.L, c.K, c.stride, c.dil, c.groups);
+      check_against_reference<double>(s, seed, &path);
+      check_against_reference<float>(s, seed, &path);
+      seed += 10;
+    }
+    for (const Case& c : net_cases) {
+      CAPTURE(c.describe());
+      check_against_reference<float>(Conv1dShape::same(c.N, c.Ci, c.Co, c.L, c.K, c.stride, c.dil, c.groups), seed++,
+                                     &path);
+    }
+  }
 }
 
 TEST_CASE("conv1d backward accumulates into dx, dw, db and honours nullptr") {
