@@ -178,23 +178,8 @@ bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
 }
 
 namespace {
-namespace path_portable {
-#define XRDID_CPU_KERNEL
-#include "identify/profile_dot.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_portable
-#if XRDID_HAVE_X86_PATHS
-namespace path_avx2 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
-#include "identify/profile_dot.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx2
-namespace path_avx512 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
-#include "identify/profile_dot.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx512
-#endif
+#define XRDID_KERNEL_FILE "identify/profile_dot.inc"
+#include "nn/ops/cpu_paths.inc"
 
 // sum_i q[i] r[i] on the CPU path of the network's kernels (nn/cpu_path.hpp).
 float profile_dot_on(nn::CpuPath path, const float* q, const float* r, std::ptrdiff_t n) {

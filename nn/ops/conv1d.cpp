@@ -174,23 +174,8 @@ inline std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1
 bool direct_forward_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_out / s.groups) % kTile == 0; }
 bool direct_dx_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_in / s.groups) % kTile == 0; }
 
-namespace path_portable {
-#define XRDID_CPU_KERNEL
-#include "nn/ops/conv1d_direct.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_portable
-#if XRDID_HAVE_X86_PATHS
-namespace path_avx2 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
-#include "nn/ops/conv1d_direct.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx2
-namespace path_avx512 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
-#include "nn/ops/conv1d_direct.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx512
-#endif
+#define XRDID_KERNEL_FILE "nn/ops/conv1d_direct.inc"
+#include "nn/ops/cpu_paths.inc"
 
 template <class T>
 void direct_forward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {

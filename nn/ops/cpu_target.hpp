@@ -1,7 +1,7 @@
 // Compiling one kernel body for each CPU path of nn/cpu_path.hpp inside one translation unit.
 //
 // A kernel file (*.inc, no #include of its own) marks every function it defines with
-// XRDID_CPU_KERNEL and is included once per path, each time in its own namespace, with
+// XRDID_CPU_KERNEL and is included once per path (nn/ops/cpu_paths.inc), each time in its own namespace, with
 // XRDID_CPU_KERNEL set to that path's target attribute (XRDID_TARGET_AVX512 / _AVX2, empty for
 // portable). Only those functions get the wider instruction set: what they call from headers
 // (std::, Eigen, detail::scratch) keeps the build's flags, so no inline function compiled for

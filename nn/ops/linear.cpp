@@ -59,23 +59,8 @@ inline void sgemm_cols(bool ta, bool tb, std::int64_t M, std::int64_t N, std::in
   }
 }
 
-namespace path_portable {
-#define XRDID_CPU_KERNEL
-#include "nn/ops/linear_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_portable
-#if XRDID_HAVE_X86_PATHS
-namespace path_avx2 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
-#include "nn/ops/linear_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx2
-namespace path_avx512 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
-#include "nn/ops/linear_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx512
-#endif
+#define XRDID_KERNEL_FILE "nn/ops/linear_kernels.inc"
+#include "nn/ops/cpu_paths.inc"
 
 void gemv_bt_on(CpuPath path, std::int64_t M, std::int64_t N, std::int64_t K, const float* a, const float* b,
                 float* c) {

@@ -10,23 +10,8 @@
 namespace xrdid::nn::ops {
 
 namespace {
-namespace path_portable {
-#define XRDID_CPU_KERNEL
-#include "nn/ops/norm_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_portable
-#if XRDID_HAVE_X86_PATHS
-namespace path_avx2 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX2
-#include "nn/ops/norm_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx2
-namespace path_avx512 {
-#define XRDID_CPU_KERNEL XRDID_TARGET_AVX512
-#include "nn/ops/norm_kernels.inc"
-#undef XRDID_CPU_KERNEL
-}  // namespace path_avx512
-#endif
+#define XRDID_KERNEL_FILE "nn/ops/norm_kernels.inc"
+#include "nn/ops/cpu_paths.inc"
 }  // namespace
 
 template <class T>
