@@ -8,6 +8,7 @@
 // XRDID_CPU=avx512|avx2|portable forces one (an error when the CPU lacks it).
 // Each path is deterministic on its own: the same inputs give the same bits on every call.
 #pragma once
+#include <vector>
 
 namespace xrdid::nn {
 
@@ -18,6 +19,9 @@ const char* cpu_path_name(CpuPath p);
 
 // Whether this build and this CPU can run the path (portable: always).
 bool cpu_supports(CpuPath p);
+
+// The paths this build and this CPU can run, fastest first.
+std::vector<CpuPath> supported_cpu_paths();
 
 // The path for a value of XRDID_CPU: null or empty -> the best supported path. Throws
 // std::runtime_error for an unknown name or a path the CPU does not support.

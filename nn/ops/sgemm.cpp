@@ -44,6 +44,13 @@ bool cpu_supports(CpuPath p) {
   return false;
 }
 
+std::vector<CpuPath> supported_cpu_paths() {
+  std::vector<CpuPath> out;
+  for (CpuPath p : {CpuPath::avx512, CpuPath::avx2, CpuPath::portable})
+    if (cpu_supports(p)) out.push_back(p);
+  return out;
+}
+
 CpuPath cpu_path_for(const char* value) {
   if (value == nullptr || *value == '\0') {
     for (CpuPath p : {CpuPath::avx512, CpuPath::avx2})
@@ -51,8 +58,7 @@ CpuPath cpu_path_for(const char* value) {
     return CpuPath::portable;
   }
   std::string supported;
-  for (CpuPath p : {CpuPath::avx512, CpuPath::avx2, CpuPath::portable})
-    if (cpu_supports(p)) supported += std::string(supported.empty() ? "" : ", ") + cpu_path_name(p);
+  for (CpuPath p : supported_cpu_paths()) supported += std::string(supported.empty() ? "" : ", ") + cpu_path_name(p);
   for (CpuPath p : {CpuPath::avx512, CpuPath::avx2, CpuPath::portable})
     if (std::strcmp(value, cpu_path_name(p)) == 0) {
       XRDID_CHECK(cpu_supports(p), std::string("XRDID_CPU=") + value + ": this CPU (or this build) cannot run the " +

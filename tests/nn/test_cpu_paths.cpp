@@ -21,12 +21,7 @@ using xrdid::test::rand_tensor;
 
 namespace {
 
-std::vector<CpuPath> supported_paths() {
-  std::vector<CpuPath> out;
-  for (CpuPath p : {CpuPath::avx512, CpuPath::avx2, CpuPath::portable})
-    if (cpu_supports(p)) out.push_back(p);
-  return out;
-}
+std::vector<CpuPath> supported_paths() { return supported_cpu_paths(); }
 
 struct Result {
   std::vector<double> y, gx, gg, gb, rm, rv;

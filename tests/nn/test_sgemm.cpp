@@ -21,12 +21,7 @@ using namespace xrdid::nn;
 
 namespace {
 
-std::vector<CpuPath> supported_paths() {
-  std::vector<CpuPath> out;
-  for (CpuPath p : {CpuPath::avx512, CpuPath::avx2, CpuPath::portable})
-    if (cpu_supports(p)) out.push_back(p);
-  return out;
-}
+std::vector<CpuPath> supported_paths() { return supported_cpu_paths(); }
 
 // Uniform in [-1, 1) from a 64-bit LCG (the same numbers on every platform).
 std::vector<float> rand_floats(std::size_t n, std::uint64_t seed) {
