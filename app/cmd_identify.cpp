@@ -58,6 +58,11 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--min-weight-fraction", a->mopt.min_weight_fraction,
                   "--mixture: a further phase must make at least this weight fraction")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--mixture-candidates", a->mopt.candidates,
+                  "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
+      ->capture_default_str()->check(CLI::Range(1, 50));
+  sub->add_flag("--mixture-texture,!--no-mixture-texture", a->mopt.fit.preferred_orientation,
+                "--mixture: March–Dollase preferred orientation per phase in the joint fit (default: on)");
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
   sub->add_option("--report-fits", a->report_fits, "whole-pattern fits drawn in the report: the best N rows "

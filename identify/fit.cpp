@@ -87,33 +87,15 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
     m.eval(p, yc0, nullptr);
     const double chi_none = m.chi2(yc0);
     auto set_direction = [&](const std::array<int, 3>& dir) { set_po_direction(m, g0, dir); };
-    const std::array<int, 3> dirs[] = {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}};
     std::vector<int> free_po = free2;
     free_po.push_back(kPoR);
     std::sort(free_po.begin(), free_po.end());
-    std::vector<std::vector<double>> seen;
     double best_chi = chi_none;
     int best_dir = -1;
     Vec best_p = p;
     m.use_po = true;
-    for (int di = 0; di < 7; ++di) {
-      set_direction(dirs[di]);
-      // Skip directions equivalent to one tried (same multiset of P at r = 0.8).
-      std::vector<double> sig;
-      for (const Reflection& rf : m.refl) {
-        double P = 0;
-        for (std::size_t j = rf.po_begin; j < rf.po_end; ++j)
-          P += std::pow(0.64 * m.po_c2[j] + (1 - m.po_c2[j]) / 0.8, -1.5);
-        sig.push_back(P / static_cast<double>(rf.po_end - rf.po_begin));
-      }
-      bool dup = false;
-      for (const auto& s2 : seen) {
-        bool same = s2.size() == sig.size();
-        for (std::size_t j = 0; j < sig.size() && same; ++j) same = std::abs(s2[j] - sig[j]) < 1e-9;
-        dup = dup || same;
-      }
-      if (dup) continue;
-      seen.push_back(sig);
+    for (int di : distinct_po_directions(m, g0)) {
+      set_direction(kPoDirections[static_cast<std::size_t>(di)]);
       Vec q = p;
       q[kPoR] = 1.0;
       const LmOutcome o = levenberg_marquardt(m, q, free_po, b, 12, 1e-4);
@@ -125,12 +107,12 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
     }
     // Keep it when the BIC improves (Δχ² > ln N for one extra parameter).
     if (best_dir >= 0 && chi_none - best_chi > std::log(static_cast<double>(N))) {
-      set_direction(dirs[best_dir]);
+      const auto& d = kPoDirections[static_cast<std::size_t>(best_dir)];
+      set_direction(d);
       p = best_p;
       lm = levenberg_marquardt(m, p, free_po, b, opt.max_iterations, opt.tolerance);
       iterations += lm.iterations;
       free_final = free_po;
-      const auto& d = dirs[best_dir];
       names[kPoR] = "po_r[" + std::to_string(d[0]) + std::to_string(d[1]) + std::to_string(d[2]) + "]";
     } else {
       m.use_po = false;
@@ -208,13 +190,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
     fr.multiplicity = rf.multiplicity;
     fr.d = 1.0 / std::sqrt(Q);
     fr.two_theta = 2 * th / kDeg + p[kZero] + p[kDisp] * std::cos(th);
-    double P = 1.0;
-    if (m.use_po) {
-      P = 0;
-      for (std::size_t j = rf.po_begin; j < rf.po_end; ++j)
-        P += std::pow(p[kPoR] * p[kPoR] * m.po_c2[j] + (1 - m.po_c2[j]) / p[kPoR], -1.5);
-      P /= static_cast<double>(rf.po_end - rf.po_begin);
-    }
+    const double P = m.use_po ? po_factor(m, rf, p[kPoR]) : 1.0;
     fr.intensity = p[kScale] * rf.intensity * std::exp(-0.5 * p[kB] * Q) * P;
     if (fr.two_theta < xlo || fr.two_theta > xhi) continue;
     res.reflections.push_back(fr);

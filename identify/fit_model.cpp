@@ -129,21 +129,8 @@ void Model::eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg) const {
     double Q = 0.0;
     for (int k = 0; k < nc; ++k) Q += p[kCell0 + k] * rf.q[k];
     if (!(Q > 0.0)) continue;
-    // March–Dollase: P = ⟨(r² cos²α + sin²α / r)^(−3/2)⟩ over the merged reflections.
-    double P = 1.0, dP_dr = 0.0;
-    if (use_po && rf.po_end > rf.po_begin) {
-      P = 0.0;
-      for (std::size_t j = rf.po_begin; j < rf.po_end; ++j) {
-        const double c2 = po_c2[j], s2 = 1.0 - c2;
-        const double base = r * r * c2 + s2 / r;
-        const double f = std::pow(base, -1.5);
-        P += f;
-        dP_dr += -1.5 * f / base * (2.0 * r * c2 - s2 / (r * r));
-      }
-      const double inv = 1.0 / static_cast<double>(rf.po_end - rf.po_begin);
-      P *= inv;
-      dP_dr *= inv;
-    }
+    double dP_dr = 0.0;
+    const double P = use_po ? po_factor(*this, rf, r, &dP_dr) : 1.0;
     const double dw = std::exp(-0.5 * B * Q);  // exp(−2B s²), s² = Q/4
     const double sqQ = std::sqrt(Q);
     for (int line = 0; line < n_lines; ++line) {
@@ -435,7 +422,42 @@ void set_po_direction(Model& m, const Metric& g0, const std::array<int, 3>& dir)
     rf.po_end = m.po_c2.size();
   }
 }
+double po_factor(const Model& m, const Reflection& rf, double r, double* dP_dr) {
+  if (dP_dr) *dP_dr = 0.0;
+  if (rf.po_end <= rf.po_begin) return 1.0;
+  double P = 0.0, dP = 0.0;
+  for (std::size_t j = rf.po_begin; j < rf.po_end; ++j) {
+    const double c2 = m.po_c2[j], s2 = 1.0 - c2;
+    const double base = r * r * c2 + s2 / r;
+    const double f = std::pow(base, -1.5);
+    P += f;
+    dP += -1.5 * f / base * (2.0 * r * c2 - s2 / (r * r));
+  }
+  const double inv = 1.0 / static_cast<double>(rf.po_end - rf.po_begin);
+  if (dP_dr) *dP_dr = dP * inv;
+  return P * inv;
+}
 
+// Two directions are equivalent when every reflection gets the same factor at r = 0.8.
+std::vector<int> distinct_po_directions(Model& m, const Metric& g0) {
+  std::vector<int> out;
+  std::vector<std::vector<double>> seen;
+  for (int di = 0; di < static_cast<int>(kPoDirections.size()); ++di) {
+    set_po_direction(m, g0, kPoDirections[static_cast<std::size_t>(di)]);
+    std::vector<double> sig;
+    for (const Reflection& rf : m.refl) sig.push_back(po_factor(m, rf, 0.8));
+    bool dup = false;
+    for (const auto& s2 : seen) {
+      bool same = s2.size() == sig.size();
+      for (std::size_t j = 0; j < sig.size() && same; ++j) same = std::abs(s2[j] - sig[j]) < 1e-9;
+      dup = dup || same;
+    }
+    if (dup) continue;
+    seen.push_back(std::move(sig));
+    out.push_back(di);
+  }
+  return out;
+}
 
 // The index triple a reflection is shown by: of its equivalents, the one with the most
 // non-negative indices, then the largest (h, k, l) — (1 1 1) rather than (−1 −1 −1).

@@ -149,6 +149,16 @@ std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitO
 void linear_start(const Model& m, Vec& p);
 // March–Dollase along `dir` (a reciprocal-lattice vector), with the start metric.
 void set_po_direction(Model& m, const Metric& g0, const std::array<int, 3>& dir);
+// The March–Dollase factor of one reflection at the model's direction, P = ⟨(r² cos²α + sin²α / r)^(−3/2)⟩
+// over the equivalents merged into it (1 when it has none), and with dP_dr its derivative in r.
+double po_factor(const Model& m, const Reflection& rf, double r, double* dP_dr = nullptr);
+// The low-index directions March–Dollase is tried along (reciprocal-lattice vectors).
+inline constexpr std::array<std::array<int, 3>, 7> kPoDirections{
+    {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}}};
+// The indices into kPoDirections that give m's reflections different March–Dollase factors (of
+// directions equivalent by the cell's symmetry, the first); leaves m's direction set to the
+// last one examined.
+std::vector<int> distinct_po_directions(Model& m, const Metric& g0);
 
 // Everything a fit starts from: the model on the fit range, the cell model, the start
 // parameters with their names and bounds.

@@ -45,9 +45,15 @@ std::vector<PhaseStart> starts_from(const MixtureFit& f, std::size_t skip) {
     st.W = ph.fwhm_w;
     st.eta = ph.eta;
     st.cell = ph.cell;
+    st.po_decided = true;
+    st.po_direction = ph.po_direction;
+    st.po_r = ph.po_r;
     starts.push_back(st);
   }
-  if (!starts.empty()) starts.front().zero = f.zero;
+  if (!starts.empty()) {
+    starts.front().zero = f.zero;
+    starts.front().displacement = f.displacement;
+  }
   return starts;
 }
 

@@ -5,7 +5,8 @@
 //      BIC starts the set;
 //   2. the residual (measured minus the fitted phases' peaks, background kept) is searched
 //      again; each of its best `candidates` rows not already in the set is fitted jointly with
-//      the set (identify/mixture_fit.hpp, started from the set's refined values);
+//      the set (identify/mixture_fit.hpp, started from the set's refined values and texture
+//      directions; the new phase's direction is chosen in that fit);
 //   3. the best of them joins when it lowers the BIC, takes at least `min_chi2_drop` of the
 //      remaining weighted misfit (χ²) and `min_weight_fraction` of the sample; else the search
 //      stops (or at `max_phases`);
@@ -29,10 +30,16 @@ struct MixtureOptions {
   int candidates = 8;                // rows of each search that are fitted
   // Chosen by 5-fold cross-validation over the development data's named mixtures
   // (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
-  double min_chi2_drop = 0.01;       // a phase removes at least this share of χ²
-  double min_weight_fraction = 0.01;
+  double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²
+  double min_weight_fraction = 0.08;
   double unexplained_sigmas = 6.0;
-  FitOptions fit;
+  // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
+  // the thresholds).
+  FitOptions fit = [] {
+    FitOptions f;
+    f.preferred_orientation = true;
+    return f;
+  }();
 };
 
 struct MixturePhase {

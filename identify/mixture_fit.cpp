@@ -110,6 +110,10 @@ void make_joint(const xrd::Pattern& measured, const std::vector<const xrd::Cryst
       js.b.lo[j] = s.b.lo[k];
       js.b.hi[j] = s.b.hi[k];
     }
+    // March–Dollase r within [0.5, 2]: beyond, a phase's intensities could be bent to fit peaks
+    // that are not its own.
+    js.b.lo[jm.joint(f, kPoR)] = 0.5;
+    js.b.hi[jm.joint(f, kPoR)] = 2.0;
   }
 }
 
@@ -163,9 +167,35 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   const auto nphase = js.su.size();
   const auto N = static_cast<Eigen::Index>(jm.y.size());
 
-  // Start: each phase's cell from its start, else from a coarse search over the pattern less the
-  // phases placed before it (those refined first, peak shapes included); the shared zero shift from the first
-  // phase's start or coarse search; then all scales and the background linearly.
+  // Preferred orientation: the directions the starts decide (their r refined in stage 2); the
+  // other phases are tested after stage 2.
+  const bool use_po = opt.preferred_orientation;
+  const std::array<int, 3> kNoDir{0, 0, 0};
+  std::vector<std::array<int, 3>> po_dir(nphase, kNoDir);
+  std::vector<char> po_open(nphase, use_po ? 1 : 0);
+  auto set_po = [&](std::size_t f, const std::array<int, 3>& d) {
+    Model& m = js.su[f].m;
+    po_dir[f] = d;
+    m.use_po = d != kNoDir;
+    if (m.use_po) set_po_direction(m, js.su[f].g0, d);
+    p[jm.joint(f, kPoR)] = 1.0;
+  };
+  std::vector<int> po_free;
+  for (std::size_t f = 0; f < nphase && use_po && !starts.empty(); ++f) {
+    if (!(starts[f].scale > 0) || !starts[f].po_decided) continue;
+    po_open[f] = 0;
+    set_po(f, starts[f].po_direction);
+    if (!js.su[f].m.use_po) continue;
+    const int j = jm.joint(f, kPoR);
+    p[j] = std::clamp(starts[f].po_r, b.lo[j], b.hi[j]);
+    po_free.push_back(j);
+  }
+
+  // Start: each phase's cell, W and η from its start, else from a coarse search over the pattern
+  // less the phases placed before it (those refined first, peak shapes included); the shared
+  // zero shift from the first phase's start or coarse search, the displacement from the first
+  // phase's start (else 0); then all scales and the background linearly. U, V and B start afresh:
+  // a fit that lacks a phase broadens its peaks and damps its intensities to cover the other's.
   std::vector<char> placed(nphase, 0);
   for (std::size_t f = 0; f < nphase; ++f) {
     if (starts.empty() || !(starts[f].scale > 0)) continue;
@@ -183,6 +213,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   }
   const bool zero_given = !starts.empty() && std::isfinite(starts[0].zero);
   if (zero_given) p[0] = std::clamp(starts[0].zero, b.lo[0], b.hi[0]);
+  if (!starts.empty() && std::isfinite(starts[0].displacement)) p[1] = std::clamp(starts[0].displacement, b.lo[1], b.hi[1]);
   for (std::size_t f = 0; f < nphase; ++f) {
     if (placed[f]) continue;
     Setup& s = js.su[f];
@@ -244,6 +275,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     for (std::size_t f = 0; f < nphase; ++f) free2.push_back(jm.joint(f, kEta));
   }
   if (opt.refine_b) free2.push_back(jm.joint(0, kB));
+  free2.insert(free2.end(), po_free.begin(), po_free.end());
   std::sort(free1.begin(), free1.end());
   std::sort(free2.begin(), free2.end());
   LmOutcome lm = levenberg_marquardt(jm, p, free1, b, std::max(1, opt.max_iterations / 2), 1e-4);
@@ -252,6 +284,71 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     lm = levenberg_marquardt(jm, p, free2, b, opt.max_iterations, opt.tolerance);
     iterations += lm.iterations;
   }
+  std::vector<int> free_final = free2;
+
+  // Preferred orientation of the phases without a decided direction: each distinct direction
+  // and r of a small grid screened by the χ² of the phase's profile, its scale and the background
+  // refitted linearly to what the other phases leave; the best direction, when it gains more than
+  // ln N over no texture, is refined jointly and kept when the χ² falls by ln N per r.
+  if (use_po && !lm.diverged && std::find(po_open.begin(), po_open.end(), 1) != po_open.end()) {
+    const double lnN = std::log(static_cast<double>(N));
+    Vec yc0;
+    jm.eval(p, yc0, nullptr);
+    const double chi_none = jm.chi2(yc0);
+    std::vector<std::size_t> chosen;
+    for (std::size_t f = 0; f < nphase; ++f) {
+      if (!po_open[f]) continue;
+      po_open[f] = 0;
+      Model mf = js.su[f].m;  // the phase alone against what the others leave
+      Vec yg;
+      for (std::size_t g = 0; g < nphase; ++g) {
+        if (g == f) continue;
+        jm.contribution(g, p, yg, nullptr);
+        mf.y -= yg;
+      }
+      const Vec q0 = jm.phase_params(f, p);
+      auto screen = [&](double r) {
+        Vec q = q0, yq;
+        q[kPoR] = r;
+        linear_start(mf, q);
+        mf.eval(q, yq, nullptr);
+        return mf.chi2(yq);
+      };
+      mf.use_po = false;
+      const double chi_ref = screen(1.0);
+      double best = chi_ref - lnN, best_r = 1.0;
+      int best_di = -1;
+      mf.use_po = true;
+      for (int di : distinct_po_directions(mf, js.su[f].g0)) {
+        set_po_direction(mf, js.su[f].g0, kPoDirections[static_cast<std::size_t>(di)]);
+        for (const double r : {0.6, 0.8, 1.25, 1.6}) {
+          const double c = screen(r);
+          if (c < best) best = c, best_r = r, best_di = di;
+        }
+      }
+      set_po(f, best_di >= 0 ? kPoDirections[static_cast<std::size_t>(best_di)] : kNoDir);
+      if (best_di < 0) continue;
+      p[jm.joint(f, kPoR)] = best_r;
+      chosen.push_back(f);
+    }
+    if (!chosen.empty()) {
+      std::vector<int> free_po = free2;
+      for (std::size_t f : chosen) free_po.push_back(jm.joint(f, kPoR));
+      std::sort(free_po.begin(), free_po.end());
+      Vec pt = p;
+      const LmOutcome o = levenberg_marquardt(jm, pt, free_po, b, opt.max_iterations, opt.tolerance);
+      iterations += o.iterations;
+      Vec yt;
+      jm.eval(pt, yt, nullptr);
+      if (!o.diverged && chi_none - jm.chi2(yt) > lnN * static_cast<double>(chosen.size())) {
+        p = pt;
+        lm = o;
+        free_final = std::move(free_po);
+      } else {
+        for (std::size_t f : chosen) set_po(f, kNoDir);
+      }
+    }
+  }
 
   MixtureFit res;
   res.iterations = iterations;
@@ -259,7 +356,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   Vec yc, bg;
   RowMatrix J;
   jm.eval(p, yc, &J, &bg);
-  const Agreement ag = agreement(jm, yc, static_cast<int>(free2.size()));
+  const Agreement ag = agreement(jm, yc, static_cast<int>(free_final.size()));
   const double chi2 = ag.chi2;
   store_agreement(ag, res);
   res.zero = p[0];
@@ -272,7 +369,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   }
 
   // Covariance of the refined parameters not on a bound (× GoF).
-  const Eigen::MatrixXd cov = res.ok() ? parameter_covariance(J, jm.w, p, free2, b, res.gof)
+  const Eigen::MatrixXd cov = res.ok() ? parameter_covariance(J, jm.w, p, free_final, b, res.gof)
                                        : Eigen::MatrixXd::Zero(jm.np, jm.np);
   auto on_bound = [&](int j) { return fit_detail::on_bound(p, b, j); };
 
@@ -298,6 +395,12 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     cell_with_esd(s.cm, pc, C, ph.cell, ph.cell_esd);
     ph.hit_bound = on_bound(jm.joint(f, kScale));
     for (int k = 0; k < m.nc; ++k) ph.hit_bound = ph.hit_bound || on_bound(jm.joint(f, kCell0 + k));
+    if (m.use_po) {
+      const int jr = jm.joint(f, kPoR);
+      ph.po_direction = po_dir[f];
+      ph.po_r = p[jr];
+      ph.po_r_esd = std::sqrt(std::max(0.0, cov(jr, jr)));
+    }
     const xrd::Crystal& cr = *phases[f];
     ph.zmv = cell_mass_u(cr) * volume_of(ph.cell);
     a[f] = ph.zmv / m.intensity_unit;
@@ -316,7 +419,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
       fr.multiplicity = rf.multiplicity;
       fr.d = 1.0 / std::sqrt(Q);
       fr.two_theta = 2 * th / kDeg + p[0] + p[1] * std::cos(th);
-      fr.intensity = q[kScale] * rf.intensity * std::exp(-0.5 * q[kB] * Q);
+      fr.intensity = q[kScale] * rf.intensity * std::exp(-0.5 * q[kB] * Q) * (m.use_po ? po_factor(m, rf, q[kPoR]) : 1.0);
       if (fr.two_theta < m.x.front() || fr.two_theta > m.x.back()) continue;
       ph.reflections.push_back(fr);
     }
@@ -368,6 +471,9 @@ double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<co
     p[jm.joint(f, kEta)] = 0.4;
     p[jm.joint(f, kB)] = 0.7;
     for (int k = 0; k < js.su[f].m.nc; ++k) p[jm.joint(f, kCell0 + k)] *= 0.985;
+    p[jm.joint(f, kPoR)] = 0.8 + 0.05 * static_cast<double>(f);
+    js.su[f].m.use_po = true;
+    set_po_direction(js.su[f].m, js.su[f].g0, kPoDirections[f % kPoDirections.size()]);
   }
   return jacobian_check(jm, p);
 }
@@ -392,6 +498,8 @@ nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
                      {"cell", cell_json(s.cell)},
                      {"cell_esd", cell_json(s.cell_esd)},
                      {"hit_bound", s.hit_bound}};
+    if (s.po_direction != std::array<int, 3>{0, 0, 0})
+      e["preferred_orientation"] = {{"direction", s.po_direction}, {"r", s.po_r}, {"r_esd", s.po_r_esd}};
     if (curves) e["contribution"] = s.contribution;
     ph.push_back(std::move(e));
   }

@@ -128,6 +128,8 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"hit_bound", s.hit_bound},
                       {"source", entry_source(e)},
                       {"same_phase", same}});
+        if (s.po_direction != std::array<int, 3>{0, 0, 0})
+          ph.back()["preferred_orientation"] = {{"direction", s.po_direction}, {"r", s.po_r}, {"r_esd", s.po_r_esd}};
       }
       nlohmann::json un = nlohmann::json::array();
       for (const UnexplainedPeak& u : m.unexplained)
@@ -174,7 +176,11 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
         out << "    " << std::left << std::setw(14) << e.reduced_formula << std::right << " SG " << std::setw(3)
             << e.spacegroup_number << "  " << std::setprecision(1) << std::setw(5) << 100 * s.weight_fraction << " ± "
             << std::setprecision(1) << 100 * s.weight_fraction_esd << " wt%  a " << std::setprecision(4) << s.cell[0]
-            << (s.hit_bound ? "  (on a bound)" : "") << "  " << e.id << "\n";
+            << (s.hit_bound ? "  (on a bound)" : "");
+        if (s.po_direction != std::array<int, 3>{0, 0, 0})
+          out << "  texture [" << s.po_direction[0] << s.po_direction[1] << s.po_direction[2] << "] r "
+              << std::setprecision(2) << s.po_r;
+        out << "  " << e.id << "\n";
       }
       if (!m.unexplained.empty()) {
         out << "    unexplained peaks (2θ):";

@@ -194,6 +194,10 @@ if "$X" --help | grep -q identify; then
   contains "$T/out" '"rwp"' "mixture JSON has Rwp"
   expect 0 "identify --mixture as text" -- "$X" identify "$T/mix.xy" --mixture --max-phases 2
   contains "$T/out" "wt%" "mixture text lists weight fractions"
+  for tex in --mixture-texture --no-mixture-texture; do
+    expect 0 "identify --mixture $tex" -- "$X" identify "$T/mix.xy" --mixture $tex --json
+    contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found ($tex)"
+  done
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
   awk 'NR % 150 == 1' "$T/mix.xy" | head -30 >"$T/short.xy"  # 24 points: too few to fit
   expect nz "identify --mixture on a pattern too short to fit" -- "$X" identify "$T/short.xy" --mixture --json

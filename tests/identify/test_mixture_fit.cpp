@@ -1,6 +1,7 @@
-// Joint fit of several phases: the analytic Jacobian of the joint model against finite
-// differences, weight fractions of synthetic mixtures of known composition (Hill–Howard, with
-// the cell masses written out here), one phase alone, and bad input.
+// Joint fit of several phases: the analytic Jacobian of the joint model (March–Dollase r
+// included) against finite differences, weight fractions of synthetic mixtures of known
+// composition (Hill–Howard, with the cell masses written out here), the texture of a textured
+// phase recovered, one phase alone, and bad input.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "augment/physics.hpp"
 #include "identify/fit.hpp"
 #include "identify/mixture.hpp"
 #include "identify/mixture_fit.hpp"
@@ -30,11 +32,37 @@ struct Component {
 // NaCl Z = 4 × 58.443; Si Z = 8 × 28.086; LiF Z = 4 × 25.939.
 const Component kNaCl{"NaCl.cif", 4 * 58.443}, kSi{"Si.cif", 8 * 28.086}, kLiF{"LiF.cif", 4 * 25.939};
 
+// March–Dollase texture of one component (r = 1: none).
+struct Texture {
+  std::array<int, 3> direction{0, 0, 1};
+  double r = 1.0;
+};
+
+// The Kα1+Kα2 raw profile of a textured crystal: its sticks times the March–Dollase factor
+// (augment/physics.hpp, independent of the fit's model), as xrd::simulate_pattern renders them.
+std::vector<double> textured_profile(const xrd::Crystal& c, const std::vector<double>& grid,
+                                     const xrd::ProfileOptions& prof, const Texture& t) {
+  std::vector<double> acc(grid.size(), 0.0);
+  xrd::PowderOptions po;
+  po.two_theta_min = 0.0;
+  po.two_theta_max = grid.back() + 1.0;
+  po.scaled = false;
+  const double wl[2] = {1.540598, 1.544426}, ratio[2] = {1.0, 0.5};
+  for (int line = 0; line < 2; ++line) {
+    po.wavelength = wl[line];
+    xrd::Sticks s = xrd::compute_sticks(c, po);
+    augment::apply_march_dollase(s, c, t.direction, t.r);
+    xrd::accumulate_profile(s, ratio[line], grid, prof, acc);
+  }
+  return acc;
+}
+
 // A Cu Kα1+Kα2 pattern 10–110° of the components mixed by weight `w`: each phase's raw
-// intensities (|F|² × multiplicity × LP, area-normalised pseudo-Voigt peaks) times w / (ZMV),
-// a smooth background and Poisson counts (the strongest peak near `peak_counts`).
+// intensities (|F|² × multiplicity × LP, area-normalised pseudo-Voigt peaks; times the
+// March–Dollase factor of `tex`, when given) times w / (ZMV), a smooth background and Poisson
+// counts (the strongest peak near `peak_counts`).
 xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<double>& w, double peak_counts,
-                     unsigned seed) {
+                     unsigned seed, const std::vector<Texture>& tex = {}) {
   xrd::ProfileOptions prof;
   prof.kind = xrd::ProfileKind::PseudoVoigt;
   prof.use_caglioti = true;
@@ -48,6 +76,11 @@ xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<doub
   for (std::size_t k = 0; k < comps.size(); ++k) {
     const xrd::Crystal c = xrd::read_cif(kCif + comps[k].cif);
     const double zmv = comps[k].zm * c.volume();
+    if (!tex.empty() && tex[k].r != 1.0) {
+      const std::vector<double> t = textured_profile(c, grid, prof, tex[k]);
+      for (std::size_t i = 0; i < grid.size(); ++i) acc[i] += w[k] / zmv * t[i];
+      continue;
+    }
     const xrd::Pattern p = xrd::simulate_pattern(c, {1.540598, 1.544426, 0.5}, grid, prof);
     for (std::size_t i = 0; i < grid.size(); ++i) acc[i] += w[k] / zmv * p.intensity[i];
   }
@@ -119,6 +152,61 @@ TEST_CASE("mixture fit: weight fractions of synthetic mixtures of known composit
     CHECK(r.gof > 0.8);
     CHECK(r.gof < 1.6);
   }
+}
+
+TEST_CASE("mixture fit: the March–Dollase r of a textured phase is recovered, the untextured one gets none") {
+  // NaCl platelets along [001] (r = 0.7, the (200) reflections enhanced) beside untextured Si.
+  const std::array<int, 3> none{0, 0, 0}, c001{0, 0, 1};
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 40000, 31, {{c001, 0.7}, {}});
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif");
+  identify::FitOptions opt;
+  opt.preferred_orientation = true;
+  const identify::MixtureFit r = identify::fit_mixture(p, {&nacl, &si}, opt);
+  const identify::MixtureFit plain = identify::fit_mixture(p, {&nacl, &si});
+  REQUIRE(r.ok());
+  REQUIRE(r.phases.size() == 2);
+  const auto& a = r.phases[0];
+  const auto& b = r.phases[1];
+  MESSAGE("NaCl: r " << a.po_r << " ± " << a.po_r_esd << " along " << a.po_direction[0] << a.po_direction[1]
+                     << a.po_direction[2] << ", w " << a.weight_fraction << " (without texture "
+                     << plain.phases[0].weight_fraction << "); GoF " << r.gof << " (without " << plain.gof << ")");
+  CHECK(a.po_direction == c001);
+  CHECK(std::abs(a.po_r - 0.7) < 0.01);
+  CHECK(a.po_r_esd > 0);
+  CHECK(a.po_r_esd < 0.01);
+  CHECK(b.po_direction == none);
+  CHECK(b.po_r == 1.0);
+  CHECK(std::abs(a.weight_fraction - 0.6) < 0.01);
+  CHECK(std::abs(b.weight_fraction - 0.4) < 0.01);
+  CHECK(r.gof < 1.6);
+  CHECK(plain.gof > 2 * r.gof);  // without texture the fit is clearly worse
+  CHECK(r.n_parameters == plain.n_parameters + 1);
+  const auto j = identify::mixture_fit_to_json(r, false);
+  CHECK(j.at("phases")[0].at("preferred_orientation").at("r").get<double>() == doctest::Approx(a.po_r));
+  CHECK_FALSE(j.at("phases")[1].contains("preferred_orientation"));
+  // Started from the decided directions and r (as the mixture search restarts its set), the fit
+  // ends where it was.
+  std::vector<identify::PhaseStart> st(2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    st[k].scale = r.phases[k].scale;
+    st[k].W = r.phases[k].fwhm_w;
+    st[k].eta = r.phases[k].eta;
+    st[k].cell = r.phases[k].cell;
+    st[k].po_decided = true;
+    st[k].po_direction = r.phases[k].po_direction;
+    st[k].po_r = k == 0 ? 0.9 : r.phases[k].po_r;  // r refined again from 0.9
+  }
+  st[0].zero = r.zero;
+  const identify::MixtureFit again = identify::fit_mixture(p, {&nacl, &si}, opt, st);
+  CHECK(again.phases[0].po_direction == c001);
+  CHECK(again.phases[0].po_r == doctest::Approx(a.po_r).epsilon(1e-3));
+  CHECK(again.phases[1].po_direction == none);
+  CHECK(again.chi2 == doctest::Approx(r.chi2).epsilon(1e-3));
+  // An untextured mixture gets no texture.
+  const xrd::Pattern q = mixture({kNaCl, kSi}, {0.6, 0.4}, 40000, 32);
+  const identify::MixtureFit u = identify::fit_mixture(q, {&nacl, &si}, opt);
+  CHECK(u.phases[0].po_direction == none);
+  CHECK(u.phases[1].po_direction == none);
 }
 
 TEST_CASE("mixture fit: one phase alone fits like the single-phase fit, with weight fraction 1") {
