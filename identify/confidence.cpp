@@ -15,8 +15,8 @@ Calibration calibration(Method m) {
   switch (m) {
     case Method::Peaks: return {-2.6787, 3.2707, 12.7466, 0.0};
     case Method::Profile:
-    case Method::Hybrid: return {-12.9799, 15.4744, 13.4105, 4.9685};
-    case Method::Model: return {-9.3011, 11.7620, 14.3847, 0.0};
+    case Method::Hybrid: return {-11.9781, 14.2357, 14.0961, 3.7969};
+    case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0};
   }
   return {};
 }

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Cross-validated choice of a setting over the committed folds of the measured patterns.
 
-    scripts/cv.py [--folds data/folds/rruff-opxrd.csv] [--method M] LABEL=RANKS.csv [LABEL=RANKS.csv ...]
+    scripts/cv.py [--folds data/folds/rruff-opxrd.csv] [--method M] LABEL=RANKS.csv[,RANKS.csv ...] ...
 
 Each RANKS.csv comes from `xrdid eval ... --ranks RANKS.csv` run with one setting (columns name,
 method, rank; rank 1 = the true phase first, 0 = not in the top 10). For every fold, the setting
 with the best top-1 on the other folds (then top-5, then the order given: list the current default
 first) is chosen and scored on the held-out fold; the held-out ranks together give the
 cross-validated estimate, printed with a 95 % Wilson interval beside every setting's all-data
-figures. Standard library only.
+figures. A setting given several RANKS.csv (comma-separated: the same setting run on the patterns
+as measured and under perturbations, `eval --perturb`, listed in the same order for every
+setting) is scored on all of them pooled, each pattern in its fold in every run, and the held-out
+estimate is also printed per run. Standard library only.
 """
 import argparse
 import csv
@@ -39,36 +42,50 @@ def main():
     a = ap.parse_args()
     with open(a.folds) as f:
         fold = {row["name"]: int(row["fold"]) for row in csv.DictReader(f)}
-    table = []  # (label, {name: rank})
+    table = []  # (label, {(run, name): rank})
+    n_runs = 0
     for item in a.settings:
         label, _, path = item.partition("=")
         if not path:
             sys.exit(f"cv.py: '{item}' is not LABEL=RANKS.csv")
         ranks = {}
-        with open(path) as f:
-            for row in csv.DictReader(f):
-                if a.method and row["method"] != a.method:
-                    continue
-                ranks[row["name"]] = int(row["rank"])
-        missing = sorted(set(fold) - set(ranks))
-        if missing:
-            sys.exit(f"cv.py: {path} lacks {len(missing)} patterns of the folds (e.g. {missing[0]})")
+        paths = path.split(",")
+        if table and len(paths) != n_runs:
+            sys.exit(f"cv.py: '{label}' has {len(paths)} rank files, the first setting {n_runs}")
+        n_runs = len(paths)
+        for run, p in enumerate(paths):
+            run_ranks = {}
+            with open(p) as f:
+                for row in csv.DictReader(f):
+                    if a.method and row["method"] != a.method:
+                        continue
+                    run_ranks[row["name"]] = int(row["rank"])
+            missing = sorted(set(fold) - set(run_ranks))
+            if missing:
+                sys.exit(f"cv.py: {p} lacks {len(missing)} patterns of the folds (e.g. {missing[0]})")
+            ranks.update({(run, n): r for n, r in run_ranks.items()})
         table.append((label, ranks))
-    names = sorted(fold)
+    names = sorted((run, n) for run in range(n_runs) for n in fold)
     k_folds = sorted(set(fold.values()))
-    print(f"{len(names)} patterns, {len(k_folds)} folds, {len(table)} settings")
+    print(f"{len(fold)} patterns, {n_runs} run(s) each, {len(k_folds)} folds, {len(table)} settings")
     print(f"{'setting':<32} {'top-1':>7} {'top-5':>7} {'top-10':>7}   (all data)")
     for label, ranks in table:
         t = tops([ranks[n] for n in names])
         print(f"{label:<32} {t[0]:7.1f} {t[1]:7.1f} {t[2]:7.1f}")
     held = []
     for k in k_folds:
-        train = [n for n in names if fold[n] != k]
+        train = [n for n in names if fold[n[1]] != k]
         best = max(range(len(table)), key=lambda i: (tops([table[i][1][n] for n in train])[:2], -i))
-        test = [n for n in names if fold[n] == k]
-        held += [table[best][1][n] for n in test]
-        print(f"fold {k}: chose {table[best][0]} on {len(train)} patterns; held-out {len(test)}: "
+        test = [n for n in names if fold[n[1]] == k]
+        held += [(n[0], table[best][1][n]) for n in test]
+        unit = "pattern runs" if n_runs > 1 else "patterns"
+        print(f"fold {k}: chose {table[best][0]} on {len(train)} {unit}; held-out {len(test)}: "
               + " / ".join(f"{x:.1f}" for x in tops([table[best][1][n] for n in test])))
+    if n_runs > 1:
+        for run in range(n_runs):
+            t = tops([r for i, r in held if i == run])
+            print(f"run {run + 1}: held-out top-1 {t[0]:.1f} %, top-5 {t[1]:.1f} %")
+    held = [r for _, r in held]
     t = tops(held)
     n = len(held)
     lo, hi = wilson(round(t[0] * n / 100), n)

@@ -3,7 +3,9 @@
 # samples bring (augment/perturb.hpp), one row per perturbation, top-1/top-5 per method.
 # Usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]
 #   env: XRDID (default build/xrdid); METHODS; PATTERNS and CIFS (default
-#        $XRDID_DATA/measured/rruff-opxrd and $XRDID_DATA/cif/rruff-opxrd)
+#        $XRDID_DATA/measured/rruff-opxrd and $XRDID_DATA/cif/rruff-opxrd); RANKS=DIR also
+#        writes each row's `eval --ranks` file as DIR/NN.csv (00 = unperturbed, in table order),
+#        for scripts/cv.py's pooled choice of a setting over all rows
 set -euo pipefail
 [[ $# -ge 1 ]] || { echo "usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]" >&2; exit 2; }
 lib=$1
@@ -33,10 +35,14 @@ perturbs=(""
 printf '%-100s' "perturbation"
 for m in $M; do printf '%16s' "$m t1/t5"; done
 echo
+[[ -n ${RANKS:-} ]] && mkdir -p "$RANKS"
+row=0
 for p in "${perturbs[@]}"; do
   args=(eval "$P" --cifs "$C" --library "$lib" --method $M "$@")
   [[ -n $model ]] && args+=(--model "$model")
   [[ -n $p ]] && args+=(--perturb "$p")
+  [[ -n ${RANKS:-} ]] && args+=(--ranks "$(printf '%s/%02d.csv' "$RANKS" "$row")")
+  row=$((row + 1))
   out=$("$X" "${args[@]}" 2>/dev/null)
   printf '%-100s' "${p:-(none)}"
   for m in $M; do
