@@ -63,6 +63,14 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->capture_default_str()->check(CLI::Range(1, 50));
   sub->add_flag("--mixture-texture,!--no-mixture-texture", a->mopt.fit.preferred_orientation,
                 "--mixture: March–Dollase preferred orientation per phase in the joint fit (default: on)");
+  sub->add_option("--brindley-size", a->mopt.quant.brindley_size_um,
+                  "--mixture: correct the weight fractions for micro-absorption (Brindley 1945), grains of this "
+                  "diameter (µm); needs a Cu, Mo, Co, Cr, Fe or Ag Kα pattern");
+  sub->add_option("--standard", a->mopt.quant.standard,
+                  "--mixture: an internal standard weighed into the sample (library id or formula, e.g. Si, "
+                  "Al2O3): absolute fractions and the amorphous content");
+  sub->add_option("--standard-fraction", a->mopt.quant.standard_fraction,
+                  "--standard: its weighed-in mass fraction of the spiked sample, in (0, 1)");
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
   sub->add_option("--report-fits", a->report_fits, "whole-pattern fits drawn in the report: the best N rows "
@@ -77,6 +85,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : req->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--require")) a->opt.require.push_back(e);
     for (auto& s : exc->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--exclude")) a->opt.exclude.push_back(e);
     for (auto& s : only->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--only")) a->opt.only.push_back(e);
+    if (a->mopt.quant.active() && !a->mixture)
+      throw std::runtime_error("--brindley-size and --standard quantify a mixture: they need --mixture");
+    xrdid::identify::check_quant_options(a->mopt.quant);
     if (uses_model(a->opt.method) && a->model.empty())
       throw std::runtime_error("--method " + std::string(name(a->opt.method)) + " needs --model FILE");
     if (!a->report.empty()) {

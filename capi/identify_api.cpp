@@ -130,6 +130,9 @@ void xrdid_options_init(xrdid_options* options) {
   options->max_phases = m.max_phases;
   options->min_chi2_drop = m.min_chi2_drop;
   options->min_weight_fraction = m.min_weight_fraction;
+  options->brindley_size_um = 0.0;
+  options->standard = nullptr;
+  options->standard_fraction = 0.0;
 }
 
 int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
@@ -165,6 +168,14 @@ int xrdid_identify(const xrdid_library* library, const xrdid_model* model, const
 int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta, const double* intensity, size_t n,
                            double wavelength_angstrom, const xrdid_options* options, xrdid_phase* out, int max,
                            double* rwp) {
+  return xrdid_identify_mixture_quant(library, two_theta, intensity, n, wavelength_angstrom, options, out, nullptr, max,
+                                      rwp, nullptr, nullptr);
+}
+
+int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two_theta, const double* intensity,
+                                 size_t n, double wavelength_angstrom, const xrdid_options* options, xrdid_phase* out,
+                                 xrdid_phase_quant* quant, int max, double* rwp, double* amorphous,
+                                 double* amorphous_esd) {
   return guarded<int>(-1, [&] {
     XRDID_CHECK(library != nullptr, "xrdid_identify_mixture: library is NULL");
     XRDID_CHECK(out != nullptr && max >= 1, "xrdid_identify_mixture: need an output array of max >= 1 phases");
@@ -181,6 +192,12 @@ int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta
     m.max_phases = o.max_phases;
     m.min_chi2_drop = o.min_chi2_drop;
     m.min_weight_fraction = o.min_weight_fraction;
+    XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
+                "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
+    m.quant.brindley_size_um = o.brindley_size_um;
+    if (o.standard != nullptr) m.quant.standard = o.standard;
+    m.quant.standard_fraction = o.standard_fraction;
+    id::check_quant_options(m.quant);
     const auto p = pattern_from("xrdid_identify_mixture", two_theta, intensity, n, wavelength_angstrom, o);
     const id::MixtureResult r = id::identify_mixture(library->identifier(nullptr), p, s, m);
     const int rows = static_cast<int>(std::min<std::size_t>(r.phases.size(), static_cast<std::size_t>(max)));
@@ -195,7 +212,26 @@ int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta
       copy_text(ph.formula, e.formula);
       copy_text(ph.reduced_formula, e.reduced_formula);
       copy_text(ph.source, id::entry_source(e));
+      if (quant != nullptr) {
+        xrdid_phase_quant& q = quant[k];
+        q = xrdid_phase_quant{};
+        q.brindley_tau = 1.0;
+        q.brindley_weight_fraction = ph.weight_fraction;
+        q.brindley_weight_fraction_esd = ph.weight_fraction_esd;
+        if (r.quantified) {
+          const id::PhaseQuant& pq = r.quant.phases[static_cast<std::size_t>(k)];
+          q.mu_per_cm = pq.mu;
+          q.brindley_tau = pq.tau;
+          q.brindley_weight_fraction = pq.weight_fraction;
+          q.brindley_weight_fraction_esd = pq.weight_fraction_esd;
+          q.absolute_fraction = pq.absolute_fraction;
+          q.absolute_fraction_esd = pq.absolute_fraction_esd;
+        }
+      }
     }
+    if (amorphous != nullptr) *amorphous = r.quantified && r.quant.standard ? r.quant.amorphous_fraction : 0.0;
+    if (amorphous_esd != nullptr)
+      *amorphous_esd = r.quantified && r.quant.standard ? r.quant.amorphous_fraction_esd : 0.0;
     if (rwp != nullptr) *rwp = r.fit.rwp;
     return rows;
   });

@@ -94,6 +94,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   const auto t0 = std::chrono::steady_clock::now();
   XRDID_CHECK(mo.max_phases >= 1 && mo.max_phases <= 10, "--max-phases must lie in 1..10");
   XRDID_CHECK(mo.candidates >= 1 && mo.candidates <= 50, "mixture: candidates per step must lie in 1..50");
+  check_quant_options(mo.quant);
   IdentifyOptions opt = opt0;
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
@@ -212,6 +213,16 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   if (res.phases.size() == 1) res.phases[0].chi2_drop = 1.0;
   res.fit = std::move(cur);
   res.unexplained = unexplained_peaks(res.fit, mo.unexplained_sigmas);
+  if (mo.quant.active()) {
+    std::vector<const xrd::Crystal*> set;
+    std::vector<std::string> ids;
+    for (std::size_t k = 0; k < res.phases.size(); ++k) {
+      set.push_back(crystals[k].get());
+      ids.push_back(lib.entries[res.phases[k].entry].id);
+    }
+    res.quant = quantify(res.fit, set, ids, mo.quant);
+    res.quantified = true;
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -22,6 +22,7 @@
 
 #include "identify/identify.hpp"
 #include "identify/mixture_fit.hpp"
+#include "identify/quantify.hpp"
 
 namespace xrdid::identify {
 
@@ -40,6 +41,9 @@ struct MixtureOptions {
     f.preferred_orientation = true;
     return f;
   }();
+  // Micro-absorption correction and internal standard of the final set (identify/quantify.hpp);
+  // none by default.
+  QuantOptions quant;
 };
 
 struct MixturePhase {
@@ -61,9 +65,13 @@ struct MixtureResult {
   int fits = 0;        // joint fits tried
   double seconds = 0;
   std::string note;    // why the search stopped
+  bool quantified = false;  // MixtureOptions::quant was active: `quant` holds its result
+  Quantification quant;
 };
 
-// `opt` is the single-phase search's (method, filters, top is raised to `candidates`).
+// `opt` is the single-phase search's (method, filters, top is raised to `candidates`). With
+// mopt.quant active, the final set is quantified (throws, as quantify does, when its standard is
+// not among the phases found).
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt,
                                const MixtureOptions& mopt = {});
 

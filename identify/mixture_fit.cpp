@@ -404,6 +404,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     const xrd::Crystal& cr = *phases[f];
     ph.zmv = cell_mass_u(cr) * volume_of(ph.cell);
     a[f] = ph.zmv / m.intensity_unit;
+    ph.mass_per_scale = a[f];
     Vec yp;
     jm.contribution(f, p, yp, nullptr);
     ph.contribution.assign(yp.data(), yp.data() + N);
@@ -428,6 +429,10 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     if (ph.hit_bound) res.message += (res.message.empty() ? "" : "; ") + ph.phase + " on a bound";
     res.phases.push_back(std::move(ph));
   }
+  res.scale_covariance.assign(nphase * nphase, 0.0);
+  for (std::size_t j = 0; j < nphase; ++j)
+    for (std::size_t k = 0; k < nphase; ++k)
+      res.scale_covariance[j * nphase + k] = cov(jm.joint(j, kScale), jm.joint(k, kScale));
   double total = 0;
   for (std::size_t f = 0; f < nphase; ++f) total += res.phases[f].scale * a[f];
   if (total > 0) {

@@ -23,8 +23,10 @@
 //   w_φ = S_φ (ZMV)_φ / Σ_ψ S_ψ (ZMV)_ψ,
 // with S_φ the scale of the raw intensities |F|² × multiplicity × Lorentz–polarisation (electrons²
 // per cell) and (ZMV)_φ the mass of the cell contents (u) times the cell volume (Å³) at the
-// refined cell; ESDs propagated from the covariance of the scales. Without micro-absorption
-// correction (Brindley 1945): phases of very different absorption and grain size are biased.
+// refined cell; ESDs propagated from the covariance of the scales. These are uncorrected for
+// micro-absorption: phases of very different absorption and grain size are biased, which
+// identify/quantify.hpp corrects (Brindley 1945) on request, beside absolute fractions and the
+// amorphous content from an internal standard.
 #pragma once
 #include <array>
 #include <limits>
@@ -44,6 +46,7 @@ struct PhaseShare {
   double scale = 0.0, scale_esd = 0.0;  // of the stored stick intensities (strongest = 100)
   double weight_fraction = 0.0, weight_fraction_esd = 0.0;
   double zmv = 0.0;  // mass of the cell contents (u) × cell volume (Å³), refined cell
+  double mass_per_scale = 0.0;  // w ∝ scale × mass_per_scale ((ZMV) over the raw intensity unit)
   std::array<double, 6> cell{}, cell_esd{}, cell_start{};
   double fwhm_w = 0.0, eta = 0.0;  // Caglioti W (deg²) and pseudo-Voigt mixing
   bool hit_bound = false;          // its scale or a cell parameter ended on a bound
@@ -57,6 +60,9 @@ struct MixtureFit {
   FitStatus status = FitStatus::Diverged;
   std::string message;
   std::vector<PhaseShare> phases;  // in the order given
+  // Covariance of the phases' scales (row-major, phases × phases; × GoF as the ESDs), for what is
+  // derived from the weight fractions (identify/quantify.hpp).
+  std::vector<double> scale_covariance;
   double zero = 0.0, displacement = 0.0;
   double rwp = 0.0, rexp = 0.0, gof = 0.0, chi2 = 0.0, bic = 0.0;
   int n_points = 0, n_parameters = 0, iterations = 0;

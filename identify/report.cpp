@@ -49,7 +49,36 @@ std::string mixture_section(const MixtureResult& m, const xrd::Library& lib) {
       << "</td><td>" << esc(e.spacegroup) << " (" << e.spacegroup_number << ")</td><td>" << wf << "</td><td>" << cell
       << (s.hit_bound ? " <span class=\"warn\">(on a bound)</span>" : "") << "</td><td>" << esc(e.id) << "</td></tr>\n";
   }
-  h << "</table>\n<p>" << esc(m.note) << ".";
+  h << "</table>\n";
+  if (m.quantified) {
+    h << "<table class=\"mix-quant\"><tr><th>phase</th>";
+    if (m.quant.brindley) h << "<th>μ (cm⁻¹)</th><th>Brindley τ</th><th>corrected weight %</th>";
+    if (m.quant.standard) h << "<th>absolute weight %</th>";
+    h << "</tr>\n";
+    for (std::size_t k = 0; k < m.phases.size(); ++k) {
+      const PhaseQuant& pq = m.quant.phases[k];
+      h << "<tr><td>" << esc(lib.entries[m.phases[k].entry].reduced_formula)
+        << (static_cast<int>(k) == m.quant.standard_index ? " (standard)" : "") << "</td>";
+      if (m.quant.brindley) {
+        std::snprintf(buf, sizeof buf, "<td>%.1f</td><td>%.3f</td><td>%.1f ± %.1f</td>", pq.mu, pq.tau,
+                      100 * pq.weight_fraction, 100 * pq.weight_fraction_esd);
+        h << buf;
+      }
+      if (m.quant.standard) {
+        std::snprintf(buf, sizeof buf, "<td>%.1f ± %.1f</td>", 100 * pq.absolute_fraction, 100 * pq.absolute_fraction_esd);
+        h << buf;
+      }
+      h << "</tr>\n";
+    }
+    h << "</table>\n";
+    if (m.quant.standard) {
+      std::snprintf(buf, sizeof buf, "%.1f ± %.1f wt%% of the spiked sample (%.1f ± %.1f wt%% of the sample)",
+                    100 * m.quant.amorphous_fraction, 100 * m.quant.amorphous_fraction_esd,
+                    100 * m.quant.amorphous_fraction_sample, 100 * m.quant.amorphous_fraction_sample_esd);
+      h << "<p>Amorphous and unidentified: " << buf << ".</p>\n";
+    }
+  }
+  h << "<p>" << esc(m.note) << ".";
   if (!m.unexplained.empty()) {
     h << " <span class=\"warn\">Unexplained peaks (2θ):";
     for (std::size_t k = 0; k < m.unexplained.size() && k < 10; ++k) {
@@ -130,6 +159,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"same_phase", same}});
         if (s.po_direction != std::array<int, 3>{0, 0, 0})
           ph.back()["preferred_orientation"] = {{"direction", s.po_direction}, {"r", s.po_r}, {"r_esd", s.po_r_esd}};
+        if (m.quantified) ph.back().update(phase_quant_json(m.quant, k));
       }
       nlohmann::json un = nlohmann::json::array();
       for (const UnexplainedPeak& u : m.unexplained)
@@ -139,6 +169,16 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       qj["mixture"] = {{"rwp", m.fit.rwp}, {"rexp", m.fit.rexp}, {"gof", m.fit.gof}, {"status", to_string(m.fit.status)},
                        {"zero", m.fit.zero}, {"displacement", m.fit.displacement}, {"fits", m.fits},
                        {"seconds", m.seconds}, {"stopped", m.note}, {"unexplained_peaks", un}};
+      if (m.quantified) {
+        std::vector<std::string> ids;
+        for (const MixturePhase& mp : m.phases) ids.push_back(lib.entries[mp.entry].id);
+        const nlohmann::json qq = quantification_json(m.quant, ids);
+        qj["mixture"]["quantification"] = qq;
+        if (m.quant.standard) {
+          qj["amorphous_fraction"] = m.quant.amorphous_fraction;
+          qj["amorphous_fraction_esd"] = m.quant.amorphous_fraction_esd;
+        }
+      }
     } else if (!r.mixture_error.empty()) {
       qj["mixture_error"] = r.mixture_error;
     }
@@ -181,7 +221,26 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
           out << "  texture [" << s.po_direction[0] << s.po_direction[1] << s.po_direction[2] << "] r "
               << std::setprecision(2) << s.po_r;
         out << "  " << e.id << "\n";
+        if (m.quantified) {
+          const PhaseQuant& pq = m.quant.phases[k];
+          out << "      ";
+          if (m.quant.brindley)
+            out << "mu " << std::setprecision(1) << pq.mu << " /cm, tau " << std::setprecision(3) << pq.tau
+                << ", Brindley " << std::setprecision(1) << 100 * pq.weight_fraction << " ± " << 100 * pq.weight_fraction_esd
+                << " wt%" << (m.quant.standard ? "; " : "");
+          if (m.quant.standard)
+            out << "absolute " << std::setprecision(1) << 100 * pq.absolute_fraction << " ± " << 100 * pq.absolute_fraction_esd
+                << " wt%" << (static_cast<int>(k) == m.quant.standard_index ? " (the standard)" : "");
+          out << "\n";
+        }
       }
+      if (m.quantified && m.quant.brindley)
+        out << "    micro-absorption (Brindley): grains " << std::setprecision(1) << m.quant.particle_size_um
+            << " um, mean mu " << m.quant.mean_mu << " /cm at " << m.quant.line << "\n";
+      if (m.quantified && m.quant.standard)
+        out << "    amorphous and unidentified: " << std::setprecision(1) << 100 * m.quant.amorphous_fraction << " ± "
+            << 100 * m.quant.amorphous_fraction_esd << " wt% of the spiked sample (" << 100 * m.quant.amorphous_fraction_sample
+            << " ± " << 100 * m.quant.amorphous_fraction_sample_esd << " wt% of the sample)\n";
       if (!m.unexplained.empty()) {
         out << "    unexplained peaks (2θ):";
         for (std::size_t k = 0; k < m.unexplained.size() && k < 8; ++k)

@@ -44,6 +44,7 @@ std::vector<double> as_vector(const Array& a, const char* name) {
 xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep) {
   xrdid_options o;
   xrdid_options_init(&o);
+  keep.reserve(kw.size());  // the c_str() pointers handed on must not move
   for (auto item : kw) {
     const std::string k = py::cast<std::string>(item.first);
     py::handle v = item.second;
@@ -76,6 +77,9 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
     else if (k == "max_phases") o.max_phases = py::cast<int>(v);
     else if (k == "min_chi2_drop") o.min_chi2_drop = py::cast<double>(v);
     else if (k == "min_weight_fraction") o.min_weight_fraction = py::cast<double>(v);
+    else if (k == "brindley_size") o.brindley_size_um = py::cast<double>(v);
+    else if (k == "standard") text(o.standard);
+    else if (k == "standard_fraction") o.standard_fraction = py::cast<double>(v);
     else throw py::type_error("unknown option '" + k + "'");
   }
   return o;
@@ -159,13 +163,16 @@ class Library {
     const std::vector<double> x = as_vector(two_theta, "two_theta"), y = as_vector(intensity, "intensity");
     if (x.size() != y.size()) throw py::value_error("two_theta and intensity differ in length");
     std::vector<xrdid_phase> phases(10);
-    double rwp = 0;
+    std::vector<xrdid_phase_quant> quant(phases.size());
+    double rwp = 0, amorphous = 0, amorphous_esd = 0;
     int n = 0;
     {
       py::gil_scoped_release unlocked;
-      n = xrdid_identify_mixture(handle_.get(), x.data(), y.data(), x.size(), wavelength, &o, phases.data(),
-                                 static_cast<int>(phases.size()), &rwp);
+      n = xrdid_identify_mixture_quant(handle_.get(), x.data(), y.data(), x.size(), wavelength, &o, phases.data(),
+                                       quant.data(), static_cast<int>(phases.size()), &rwp, &amorphous,
+                                       &amorphous_esd);
     }
+    const bool brindley = o.brindley_size_um > 0, standard = o.standard != nullptr;
     if (n < 0) raise_last_error();
     py::list list;
     for (int k = 0; k < n; ++k) {
@@ -178,11 +185,26 @@ class Library {
       d["weight_fraction"] = p.weight_fraction;
       d["weight_fraction_esd"] = p.weight_fraction_esd;
       d["source"] = std::string(p.source);
+      const xrdid_phase_quant& q = quant[static_cast<std::size_t>(k)];
+      if (brindley) {
+        d["mu_per_cm"] = q.mu_per_cm;
+        d["brindley_tau"] = q.brindley_tau;
+        d["brindley_weight_fraction"] = q.brindley_weight_fraction;
+        d["brindley_weight_fraction_esd"] = q.brindley_weight_fraction_esd;
+      }
+      if (standard) {
+        d["absolute_fraction"] = q.absolute_fraction;
+        d["absolute_fraction_esd"] = q.absolute_fraction_esd;
+      }
       list.append(d);
     }
     py::dict out;
     out["phases"] = list;
     out["rwp"] = rwp;
+    if (standard) {
+      out["amorphous_fraction"] = amorphous;
+      out["amorphous_fraction_esd"] = amorphous_esd;
+    }
     return out;
   }
 
@@ -255,7 +277,9 @@ PYBIND11_MODULE(xrdid, m) {
       .def("identify_mixture", &Library::identify_mixture, py::arg("two_theta"), py::arg("intensity"),
            py::arg("wavelength") = 1.5406,
            "Every phase of a mixture with its weight fraction: {'phases': [...], 'rwp': ...}. Options as identify, "
-           "plus max_phases, min_chi2_drop, min_weight_fraction.");
+           "plus max_phases, min_chi2_drop, min_weight_fraction, brindley_size (grain diameter, µm: Brindley's "
+           "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "
+           "'amorphous_fraction').");
   m.def("simulate", &simulate, py::arg("cif"), py::arg("wavelength") = 1.5406, py::arg("two_theta") = py::none(),
         "The powder pattern (two_theta, intensity) of a CIF path, CIF text or pymatgen Structure (max 100).");
   m.def("read_pattern", &read_pattern, py::arg("path"),

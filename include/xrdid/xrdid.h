@@ -90,7 +90,21 @@ typedef struct {
   int max_phases;              /* mixtures: at most this many phases (default 5) */
   double min_chi2_drop;        /* mixtures: a further phase removes at least this share of χ² */
   double min_weight_fraction;  /* mixtures: a further phase makes at least this weight fraction */
+  double brindley_size_um;     /* mixtures: grain diameter (µm) for Brindley's micro-absorption
+                                  correction (0: none; needs a Cu, Mo, Co, Cr, Fe or Ag Kα pattern) */
+  const char* standard;        /* mixtures: internal standard, library id or formula (NULL: none) */
+  double standard_fraction;    /* its weighed-in mass fraction of the spiked sample, in (0, 1) */
 } xrdid_options;
+
+/* Quantification of one phase of a mixture (xrdid_identify_mixture_quant; the JSON's fields). */
+typedef struct {
+  double mu_per_cm;                   /* linear attenuation coefficient (with brindley_size_um; else 0) */
+  double brindley_tau;                /* Brindley's particle absorption factor (1 without) */
+  double brindley_weight_fraction;    /* corrected crystalline weight fraction (without: the fit's) */
+  double brindley_weight_fraction_esd;
+  double absolute_fraction;           /* with a standard: of the spiked sample (else 0) */
+  double absolute_fraction_esd;
+} xrdid_phase_quant;
 
 XRDID_API const char* xrdid_version(void);
 /* The message of this thread's last failure ("" when none). */
@@ -129,6 +143,15 @@ XRDID_API int xrdid_identify_ex(const xrdid_library* library, const xrdid_model*
 XRDID_API int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta, const double* intensity,
                                      size_t n, double wavelength_angstrom, const xrdid_options* options,
                                      xrdid_phase* out, int max, double* rwp);
+
+/* xrdid_identify_mixture with what options->brindley_size_um and options->standard add: quant
+ * (may be NULL) gets one entry per phase written to out; *amorphous and *amorphous_esd (may be
+ * NULL) the amorphous and unidentified fraction of the spiked sample, 1 − Σ absolute fractions
+ * (0 without a standard). Fails (-1) when the standard is not among the phases found. */
+XRDID_API int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two_theta,
+                                           const double* intensity, size_t n, double wavelength_angstrom,
+                                           const xrdid_options* options, xrdid_phase* out, xrdid_phase_quant* quant,
+                                           int max, double* rwp, double* amorphous, double* amorphous_esd);
 
 /* A measured pattern file (.xy/.xye/.csv/.txt/.dat, .xrdml, RRUFF, .ras). NULL on failure. */
 XRDID_API xrdid_pattern* xrdid_pattern_read(const char* path);

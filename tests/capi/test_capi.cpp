@@ -218,6 +218,18 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   xrdid_phase phases[2];
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases");
   fails(xrdid_identify_mixture(L.lib, tt, y, 1, 1.5406, nullptr, phases, 2, nullptr), "at least 2 points");
+  xrdid_options_init(&o);
+  CHECK(o.brindley_size_um == 0.0);
+  CHECK(o.standard == nullptr);
+  o.standard = "Si";
+  o.standard_fraction = 1.5;
+  xrdid_phase_quant quant[2];
+  fails(xrdid_identify_mixture_quant(L.lib, tt, y, n, 1.5406, &o, phases, quant, 2, nullptr, nullptr, nullptr),
+        "strictly between 0 and 1");
+  xrdid_options_init(&o);
+  o.brindley_size_um = -1;
+  fails(xrdid_identify_mixture_quant(L.lib, tt, y, n, 1.5406, &o, phases, quant, 2, nullptr, nullptr, nullptr),
+        "brindley_size_um");
 
   CHECK(xrdid_library_open("/nonexistent/lib.xrdlib") == nullptr);
   CHECK(last_error().find("lib.xrdlib") != std::string::npos);

@@ -199,6 +199,33 @@ if "$X" --help | grep -q identify; then
     contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found ($tex)"
   done
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
+  # Quantification: Si as internal standard (absolute fractions, the amorphous rest) and Brindley's
+  # micro-absorption correction, in one search; bad input refused before any search.
+  expect 0 "identify --mixture --standard Si --brindley-size 10" -- "$X" identify "$T/mix.xy" --mixture \
+    --standard Si --standard-fraction 0.1 --brindley-size 10 --json
+  contains "$T/out" '"amorphous_fraction"' "mixture JSON has the amorphous fraction"
+  contains "$T/out" '"amorphous_fraction_esd"' "mixture JSON has the amorphous fraction's ESD"
+  contains "$T/out" '"absolute_fraction"' "each phase has its absolute fraction"
+  contains "$T/out" '"brindley_weight_fraction"' "each phase has its Brindley-corrected fraction"
+  contains "$T/out" '"mu_per_cm"' "each phase has its linear attenuation coefficient"
+  expect 0 "identify --mixture --standard as text" -- "$X" identify "$T/mix.xy" --mixture --max-phases 2 \
+    --standard Si --standard-fraction 0.1
+  contains "$T/out" "amorphous and unidentified" "mixture text gives the amorphous fraction"
+  expect nz "--standard not among the phases" -- "$X" identify "$T/mix.xy" --mixture --max-phases 2 \
+    --standard Al2O3 --standard-fraction 0.2 --json
+  contains "$T/err" "the standard Al2O3 is not among the phases found" "a missing standard is named"
+  contains "$T/err" "found (Si, TiO2_rutile (TiO2))" "a missing standard's message lists the phases found"
+  for f in 0 1 1.5 -0.2; do
+    expect nz "--standard-fraction $f" -- "$X" identify "$T/mix.xy" --mixture --standard Si --standard-fraction $f
+    contains "$T/err" "strictly between 0 and 1" "--standard-fraction $f is refused clearly"
+  done
+  expect nz "--standard without --standard-fraction" -- "$X" identify "$T/mix.xy" --mixture --standard Si
+  expect nz "--standard-fraction without --standard" -- "$X" identify "$T/mix.xy" --mixture --standard-fraction 0.2
+  contains "$T/err" "needs --standard" "--standard-fraction alone is refused clearly"
+  expect nz "--brindley-size -5" -- "$X" identify "$T/mix.xy" --mixture --brindley-size -5
+  contains "$T/err" "particle diameter" "a negative grain size is refused clearly"
+  expect nz "--standard without --mixture" -- "$X" identify "$T/mix.xy" --standard Si --standard-fraction 0.2
+  contains "$T/err" "need --mixture" "quantification without --mixture is refused clearly"
   awk 'NR % 150 == 1' "$T/mix.xy" | head -30 >"$T/short.xy"  # 24 points: too few to fit
   expect nz "identify --mixture on a pattern too short to fit" -- "$X" identify "$T/short.xy" --mixture --json
   contains "$T/out" '"mixture_error"' "the JSON still holds the query, with why the mixture failed"

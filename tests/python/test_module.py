@@ -154,4 +154,13 @@ found = sorted(p["reduced_formula"] for p in mix["phases"])
 check(found == ["NiO", "ZnO"], f"mixture: {found}, Rwp {mix['rwp']:.3f}")
 check(abs(sum(p["weight_fraction"] for p in mix["phases"]) - 1) < 1e-9
       and all(p["weight_fraction_esd"] > 0 for p in mix["phases"]), "weight fractions sum to 1, with ESDs")
+# Quantification: ZnO as the internal standard at 30 %, Brindley for 5 µm grains.
+q = lib.identify_mixture(grid, counts, wavelength=1.5406, standard="ZnO", standard_fraction=0.3, brindley_size=5)
+check("amorphous_fraction" in q and q["amorphous_fraction_esd"] > 0, f"amorphous fraction: {q.get('amorphous_fraction')}")
+check(all("absolute_fraction" in p and p["mu_per_cm"] > 0 and p["brindley_tau"] > 0 for p in q["phases"]),
+      "each phase has its absolute fraction, mu and Brindley's tau")
+check(abs(sum(p["absolute_fraction"] for p in q["phases"]) + q["amorphous_fraction"] - 1) < 1e-9,
+      "absolute fractions and the amorphous part sum to 1")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, wavelength=1.5406, standard="Al2O3",
+                                                standard_fraction=0.2), "standard not found", "not among the phases")
 print("test_module: all passed")
