@@ -20,7 +20,7 @@ namespace {
 
 struct IdentifyArgs {
   std::vector<std::string> patterns;
-  std::string library, model, json_out, report, wavelength, device = "cpu";
+  std::string library, model, json_out, report, wavelength, device = "cpu", mixture_first = "fit";
   int report_fits = 3;
   bool json = false, mixture = false;
   xrdid::identify::IdentifyOptions opt;
@@ -61,6 +61,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--mixture-candidates", a->mopt.candidates,
                   "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
       ->capture_default_str()->check(CLI::Range(1, 50));
+  sub->add_option("--mixture-first", a->mixture_first,
+                  "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
+                  "'search' (the search's best row, as without --mixture)")
+      ->capture_default_str()->check(CLI::IsMember({"fit", "search"}));
   sub->add_flag("--mixture-texture,!--no-mixture-texture", a->mopt.fit.preferred_orientation,
                 "--mixture: March–Dollase preferred orientation per phase in the joint fit (default: on)");
   sub->add_option("--brindley-size", a->mopt.quant.brindley_size_um,
@@ -85,6 +89,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : req->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--require")) a->opt.require.push_back(e);
     for (auto& s : exc->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--exclude")) a->opt.exclude.push_back(e);
     for (auto& s : only->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--only")) a->opt.only.push_back(e);
+    a->mopt.first_by_fit = a->mixture_first == "fit";
     if (a->mopt.quant.active() && !a->mixture)
       throw std::runtime_error("--brindley-size and --standard quantify a mixture: they need --mixture");
     xrdid::identify::check_quant_options(a->mopt.quant);

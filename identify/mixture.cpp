@@ -87,6 +87,48 @@ std::vector<UnexplainedPeak> unexplained_peaks(const MixtureFit& f, double sigma
   return out;
 }
 
+// One candidate fitted jointly with a set of phases.
+struct CandidateFit {
+  const Candidate* candidate = nullptr;
+  std::shared_ptr<const xrd::Crystal> crystal;
+  MixtureFit fit;
+  bool ok = false;
+  std::string error;  // why it could not be fitted
+};
+
+// Fits each candidate together with `set` (started from `starts`), in parallel; the results keep
+// the candidates' order.
+std::vector<CandidateFit> fit_candidates(const Identifier& id, const xrd::Pattern& measured,
+                                         const std::vector<const xrd::Crystal*>& set,
+                                         const std::vector<const Candidate*>& candidates, const FitOptions& fo,
+                                         const std::vector<PhaseStart>& starts) {
+  std::vector<CandidateFit> out(candidates.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    CandidateFit& t = out[k];
+    t.candidate = candidates[k];
+    try {
+      t.crystal = id.crystal(t.candidate->entry);
+      std::vector<const xrd::Crystal*> with = set;
+      with.push_back(t.crystal.get());
+      t.fit = fit_mixture(measured, with, fo, starts);
+      t.ok = t.fit.ok();
+    } catch (const std::exception& e) {
+      t.error = e.what();
+      if (t.error.rfind("xrdid: ", 0) == 0) t.error.erase(0, 7);
+    }
+  }
+  return out;
+}
+
+// The fitted candidate with the lowest BIC (the first of equals), or nullptr when none fitted.
+const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried) {
+  const CandidateFit* best = nullptr;
+  for (const CandidateFit& t : tried)
+    if (t.ok && (!best || t.fit.bic < best->fit.bic)) best = &t;
+  return best;
+}
+
 }  // namespace
 
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
@@ -102,33 +144,24 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   const xrd::Library& lib = id.library();
   MixtureResult res;
 
-  // 1. The first phase: the best single fit among the search's best rows.
+  // 1. The first phase: the search's best row, or the best single fit among its best rows.
   const IdentifyResult first = id.identify(measured, opt);
   XRDID_CHECK(!first.candidates.empty(), "no candidate phases" +
                                              (first.note.empty() ? std::string() : " (" + first.note + ")"));
-  std::vector<std::shared_ptr<const xrd::Crystal>> crystals;
-  MixtureFit cur;
-  bool have = false;
+  std::vector<const Candidate*> starters;
+  for (const Candidate& c : first.candidates)
+    if (static_cast<int>(starters.size()) < (mo.first_by_fit ? mo.candidates : 1)) starters.push_back(&c);
+  std::vector<CandidateFit> tried_first = fit_candidates(id, measured, {}, starters, mo.fit, {});
+  res.fits += static_cast<int>(tried_first.size());
+  const CandidateFit* best_first = lowest_bic(tried_first);
   std::string last_error;
-  for (std::size_t k = 0; k < first.candidates.size() && static_cast<int>(k) < mo.candidates; ++k) {
-    const Candidate& c = first.candidates[k];
-    try {
-      auto cr = id.crystal(c.entry);
-      MixtureFit f = fit_mixture(measured, {cr.get()}, mo.fit);
-      ++res.fits;
-      if (f.ok() && (!have || f.bic < cur.bic)) {
-        cur = std::move(f);
-        have = true;
-        res.phases.assign(1, MixturePhase{c.entry, c.same_phase, 1.0});
-        crystals.assign(1, cr);
-      }
-    } catch (const std::exception& e) {
-      last_error = e.what();
-      if (last_error.rfind("xrdid: ", 0) == 0) last_error.erase(0, 7);
-    }
-  }
-  XRDID_CHECK(have, "no candidate phase could be fitted" +
-                        (last_error.empty() ? std::string() : " (" + last_error + ")"));
+  for (const CandidateFit& t : tried_first)
+    if (!t.error.empty()) last_error = t.error;
+  XRDID_CHECK(best_first != nullptr, "no candidate phase could be fitted" +
+                                         (last_error.empty() ? std::string() : " (" + last_error + ")"));
+  MixtureFit cur = best_first->fit;
+  res.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0});
+  std::vector<std::shared_ptr<const xrd::Crystal>> crystals{best_first->crystal};
 
   // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
   // earns its place.
@@ -139,34 +172,22 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     const IdentifyResult next = id.identify(residual_pattern(measured, cur), opt);
     std::vector<PhaseStart> starts = starts_from(cur, cur.phases.size());
     starts.push_back(PhaseStart{});
-    MixtureFit best;
-    const Candidate* best_c = nullptr;
-    std::shared_ptr<const xrd::Crystal> best_cr;
-    int tried = 0;
+    std::vector<const Candidate*> pool;
     for (const Candidate& c : next.candidates) {
-      if (tried >= mo.candidates) break;
-      if (have_keys.count(phase_key(lib.entries[c.entry]))) continue;
-      ++tried;
-      try {
-        auto cr = id.crystal(c.entry);
-        std::vector<const xrd::Crystal*> set;
-        for (const auto& x : crystals) set.push_back(x.get());
-        set.push_back(cr.get());
-        MixtureFit f = fit_mixture(measured, set, mo.fit, starts);
-        ++res.fits;
-        if (f.ok() && (!best_c || f.bic < best.bic)) {
-          best = std::move(f);
-          best_c = &c;
-          best_cr = cr;
-        }
-      } catch (const std::exception&) {
-        // a candidate that cannot be fitted is passed over
-      }
+      if (static_cast<int>(pool.size()) >= mo.candidates) break;
+      if (!have_keys.count(phase_key(lib.entries[c.entry]))) pool.push_back(&c);
     }
+    std::vector<const xrd::Crystal*> set;
+    for (const auto& x : crystals) set.push_back(x.get());
+    std::vector<CandidateFit> tried = fit_candidates(id, measured, set, pool, mo.fit, starts);
+    res.fits += static_cast<int>(tried.size());
+    const CandidateFit* pick = lowest_bic(tried);
+    const Candidate* best_c = pick ? pick->candidate : nullptr;
     if (!best_c) {
       res.note = "no further candidate could be fitted";
       break;
     }
+    const MixtureFit& best = pick->fit;
     const double drop = (cur.chi2 - best.chi2) / cur.chi2;
     const double wf = best.phases.back().weight_fraction;
     if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || wf < mo.min_weight_fraction) {
@@ -177,38 +198,43 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       break;
     }
     res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop});
-    crystals.push_back(best_cr);
-    cur = std::move(best);
+    crystals.push_back(pick->crystal);
+    cur = pick->fit;
   }
   // Backward: a phase that the others have since made redundant (its removal gives back less than
   // min_chi2_drop of the misfit, or it makes less than min_weight_fraction) leaves, the least
   // useful first; each phase's chi2_drop becomes what its removal would give back.
   while (res.phases.size() > 1) {
-    std::size_t worst = res.phases.size();
-    double worst_gain = 2.0;
-    MixtureFit worst_fit;
-    for (std::size_t i = 0; i < res.phases.size(); ++i) {
+    const std::size_t n = res.phases.size();
+    std::vector<MixtureFit> without(n);
+    std::vector<char> fitted(n, 0);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::size_t i = 0; i < n; ++i) {
       std::vector<const xrd::Crystal*> set;
-      for (std::size_t j = 0; j < res.phases.size(); ++j)
+      for (std::size_t j = 0; j < n; ++j)
         if (j != i) set.push_back(crystals[j].get());
-      const std::vector<PhaseStart> starts = starts_from(cur, i);
-      MixtureFit f;
       try {
-        f = fit_mixture(measured, set, mo.fit, starts);
-        ++res.fits;
+        without[i] = fit_mixture(measured, set, mo.fit, starts_from(cur, i));
+        fitted[i] = without[i].ok();
       } catch (const std::exception&) {
-        continue;
+        // a set that cannot be fitted keeps its phase
       }
-      if (!f.ok()) continue;
+    }
+    res.fits += static_cast<int>(n);
+    std::size_t worst = n;
+    double worst_gain = 2.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!fitted[i]) continue;
+      const MixtureFit& f = without[i];
       const double gain = (f.chi2 - cur.chi2) / f.chi2;  // share of the misfit phase i removes
       res.phases[i].chi2_drop = gain;
       const bool useless = gain < mo.min_chi2_drop || cur.phases[i].weight_fraction < mo.min_weight_fraction;
-      if (useless && gain < worst_gain) worst = i, worst_gain = gain, worst_fit = std::move(f);
+      if (useless && gain < worst_gain) worst = i, worst_gain = gain;
     }
     if (worst == res.phases.size()) break;
     res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
     crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
-    cur = std::move(worst_fit);
+    cur = std::move(without[worst]);
   }
   if (res.phases.size() == 1) res.phases[0].chi2_drop = 1.0;
   res.fit = std::move(cur);

@@ -1,8 +1,8 @@
 // Mixtures: every crystalline phase of a multi-phase pattern and its weight fraction.
 //
 // Forward selection (as in full-profile phase analysis: search, fit, search the residual):
-//   1. the best `candidates` rows of the single-phase search are each fitted alone; the lowest
-//      BIC starts the set;
+//   1. the single-phase search's best row starts the set (`first_by_fit`: its best `candidates`
+//      rows are each fitted alone and the lowest BIC starts it);
 //   2. the residual (measured minus the fitted phases' peaks, background kept) is searched
 //      again; each of its best `candidates` rows not already in the set is fitted jointly with
 //      the set (identify/mixture_fit.hpp, started from the set's refined values and texture
@@ -29,6 +29,8 @@ namespace xrdid::identify {
 struct MixtureOptions {
   int max_phases = 5;
   int candidates = 8;                // rows of each search that are fitted
+  bool first_by_fit = true;          // the first phase: the lowest BIC of the search's best rows
+                                     // (false: the search's best row, as single-phase identify)
   // Chosen by 5-fold cross-validation over the development data's named mixtures
   // (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
   double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²

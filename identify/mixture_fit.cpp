@@ -148,11 +148,6 @@ void joint_linear_start(const JointModel& jm, Vec& p, const std::vector<char>& u
 
 double cell_mass_u(const xrd::Crystal& c) { return xrd::density_g_cm3(c) * c.volume() / kAmuGram; }
 
-double volume_of(const std::array<double, 6>& c) {
-  const double ca = std::cos(c[3] * kDeg), cb = std::cos(c[4] * kDeg), cg = std::cos(c[5] * kDeg);
-  return c[0] * c[1] * c[2] * std::sqrt(std::max(0.0, 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg));
-}
-
 }  // namespace
 
 MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
@@ -402,7 +397,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
       ph.po_r_esd = std::sqrt(std::max(0.0, cov(jr, jr)));
     }
     const xrd::Crystal& cr = *phases[f];
-    ph.zmv = cell_mass_u(cr) * volume_of(ph.cell);
+    ph.zmv = cell_mass_u(cr) * xrd::cell_volume(ph.cell);
     a[f] = ph.zmv / m.intensity_unit;
     ph.mass_per_scale = a[f];
     Vec yp;

@@ -17,8 +17,6 @@
 namespace xrdid::identify {
 namespace {
 
-constexpr double kAvogadroPerA3 = 0.602214076;  // N_A × 1e-24 cm³/Å³
-
 // Gauss–Legendre nodes and weights on [lo, hi].
 void gauss_legendre(int n, double lo, double hi, std::vector<double>& x, std::vector<double>& w) {
   x.assign(static_cast<std::size_t>(n), 0.0);
@@ -116,12 +114,6 @@ std::map<int, double> normalised(std::map<int, double> m) {
   return m;
 }
 
-double volume_of(const std::array<double, 6>& c) {
-  const double d = std::numbers::pi / 180;
-  const double ca = std::cos(c[3] * d), cb = std::cos(c[4] * d), cg = std::cos(c[5] * d);
-  return c[0] * c[1] * c[2] * std::sqrt(std::max(0.0, 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg));
-}
-
 std::string found_text(const std::vector<std::string>& ids, const std::vector<const xrd::Crystal*>& crystals) {
   std::string s;
   for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -206,10 +198,9 @@ Quantification quantify(const MixtureFit& fit, const std::vector<const xrd::Crys
                                   "wavelength, " + buf + "; they are tabulated at " + xrd::attenuation_lines_text());
     }
     for (std::size_t k = 0; k < n; ++k) {
-      const double v = volume_of(fit.phases[k].cell);
-      double mass = 0;
-      for (const xrd::Site& s : crystals[k]->sites) mass += s.occ * xrd::atomic_mass(s.z);
-      rho[k] = v > 0 ? mass / (v * kAvogadroPerA3) : xrd::density_g_cm3(*crystals[k]);
+      const double v = xrd::cell_volume(fit.phases[k].cell);
+      // The density at the refined cell: the CIF cell's contents in the refined volume.
+      rho[k] = xrd::density_g_cm3(*crystals[k]) * (v > 0 ? crystals[k]->volume() / v : 1.0);
       q.phases[k].mass_attenuation = xrd::mass_attenuation(*crystals[k], fit.wavelength);
       q.phases[k].density = rho[k];
       mu[k] = rho[k] * q.phases[k].mass_attenuation;

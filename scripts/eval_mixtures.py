@@ -8,7 +8,8 @@ ignored). Standard library only.
     scripts/eval_mixtures.py --choose runs.jsonl [--folds 5]
 
 Prints one line per file and the totals: recall (named phases found), precision (found phases
-that are named), files whose set is exactly right. Hydrogen is left out of the comparison (X-ray
+that are named), files whose set is exactly right, files with exactly one phase found. A
+single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
 with their chi2_drop and weight_fraction; --choose takes such runs (made with permissive
 thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the two stopping
@@ -55,6 +56,8 @@ def composition(formula):
 def named_phases(path):
     stem = re.sub(r"\.(\d+-min\.xrdml|xy|xye|xrdml)$", "", path.name)
     parts = re.split(r"[_+]", stem) if "_" in stem or "+" in stem else [stem]
+    if len(parts) == 2 and parts[1].isdigit():  # RRUFF/opXRD single phase: FORMULA_SPACEGROUP
+        parts = parts[:1]
     out = []
     for p in parts:
         p = re.sub(r"-(alpha|beta|gamma|\d+)$", "", p)
@@ -127,7 +130,7 @@ def main():
         extra = args[args.index("--") + 1:]
         args = args[:args.index("--")]
     xrdid, files = args[0], [Path(f) for f in args[1:]]
-    named_total = found_named = found_total = exact = 0
+    named_total = found_named = found_total = exact = one = 0
     for f in files:
         named = named_phases(f)
         want = {composition(n): n for n in named}
@@ -150,11 +153,13 @@ def main():
         found_named += hit
         found_total += len(got)
         exact += int(got_keys == set(want))
+        one += int(len(got) == 1)
         shown = " ".join(f"{name}:{100 * w:.0f}%" + ("" if key in want else "(x)") for key, name, w in got)
         print(f"{f.name}: named {len(want)}, found {hit}/{len(got)}  [{shown}]  Rwp {q.get('rwp', float('nan')):.4f}")
     print(f"\nfiles {len(files)}: recall {found_named}/{named_total} = {100 * found_named / max(1, named_total):.1f} %, "
           f"precision {found_named}/{found_total} = {100 * found_named / max(1, found_total):.1f} %, "
-          f"exact sets {exact}/{len(files)} = {100 * exact / max(1, len(files)):.1f} %")
+          f"exact sets {exact}/{len(files)} = {100 * exact / max(1, len(files)):.1f} %, "
+          f"one phase found {one}/{len(files)} = {100 * one / max(1, len(files)):.1f} %")
     return 0
 
 

@@ -18,12 +18,14 @@ std::array<double, 3> SymOp::apply(const std::array<double, 3>& x) const {
   return out;
 }
 
-double Crystal::volume() const {
+double cell_volume(const std::array<double, 6>& cell) {
   constexpr double kDeg = M_PI / 180.0;
-  const double ca = std::cos(alpha * kDeg), cb = std::cos(beta * kDeg), cg = std::cos(gamma * kDeg);
+  const double ca = std::cos(cell[3] * kDeg), cb = std::cos(cell[4] * kDeg), cg = std::cos(cell[5] * kDeg);
   const double v2 = 1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg;
-  return a * b * c * std::sqrt(std::max(v2, 0.0));
+  return cell[0] * cell[1] * cell[2] * std::sqrt(std::max(v2, 0.0));
 }
+
+double Crystal::volume() const { return cell_volume({a, b, c, alpha, beta, gamma}); }
 
 std::array<std::array<double, 3>, 3> Crystal::lattice_vectors() const {
   constexpr double kDeg = M_PI / 180.0;

@@ -50,6 +50,9 @@ struct Crystal {
   std::array<std::array<double, 3>, 3> lattice_vectors() const;
 };
 
+// Volume (Å³) of the cell a, b, c (Å), α, β, γ (degrees), e.g. a refined one.
+double cell_volume(const std::array<double, 6>& cell);
+
 // Σ occupancy per element over the full cell, keyed by symbol.
 std::map<std::string, double> cell_composition(const Crystal& c);
 // Cell formula in pymatgen's style: elements ordered by Pauling electronegativity,

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <omp.h>
 #include <cmath>
 #include <random>
 #include <string>
@@ -15,6 +16,7 @@
 #include "identify/fit.hpp"
 #include "identify/mixture.hpp"
 #include "identify/mixture_fit.hpp"
+#include "synthetic_mixture.hpp"
 #include "xrd/library.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/render.hpp"
@@ -63,15 +65,8 @@ std::vector<double> textured_profile(const xrd::Crystal& c, const std::vector<do
 // counts (the strongest peak near `peak_counts`).
 xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<double>& w, double peak_counts,
                      unsigned seed, const std::vector<Texture>& tex = {}) {
-  xrd::ProfileOptions prof;
-  prof.kind = xrd::ProfileKind::PseudoVoigt;
-  prof.use_caglioti = true;
-  prof.U = 0.008;
-  prof.V = -0.004;
-  prof.W = 0.004;
-  prof.zero_shift = 0.04;
-  prof.normalize_to = 0;  // raw sums
-  const std::vector<double> grid = xrd::uniform_grid(10, 110, 0.01);
+  const xrd::ProfileOptions prof = testing::synthetic_profile();
+  const std::vector<double> grid = testing::synthetic_grid();
   std::vector<double> acc(grid.size(), 0.0);
   for (std::size_t k = 0; k < comps.size(); ++k) {
     const xrd::Crystal c = xrd::read_cif(kCif + comps[k].cif);
@@ -84,19 +79,7 @@ xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<doub
     const xrd::Pattern p = xrd::simulate_pattern(c, {1.540598, 1.544426, 0.5}, grid, prof);
     for (std::size_t i = 0; i < grid.size(); ++i) acc[i] += w[k] / zmv * p.intensity[i];
   }
-  double mx = 0;
-  for (double v : acc) mx = std::max(mx, v);
-  std::mt19937_64 rng(seed);
-  xrd::Pattern out;
-  out.two_theta = grid;
-  out.intensity.resize(grid.size());
-  for (std::size_t i = 0; i < grid.size(); ++i) {
-    const double bg = 150.0 + 60.0 * std::exp(-(grid[i] - 10.0) / 30.0);
-    std::poisson_distribution<long> pois(acc[i] / mx * peak_counts + bg);
-    out.intensity[i] = static_cast<float>(pois(rng));
-  }
-  out.source = "synthetic mixture";
-  return out;
+  return testing::counted_pattern(grid, acc, peak_counts, 0.0, seed);
 }
 
 }  // namespace
@@ -257,4 +240,37 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
   CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
   CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, identify::MixtureOptions{0}), doctest::Contains("max-phases"),
                        std::exception);
+}
+
+TEST_CASE("mixture search: the first phase from the search's best row finds the same set with fewer fits; "
+          "the candidates' parallel fits give the same answer on one thread") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 23);
+  identify::MixtureOptions by_fit, by_search;
+  by_search.first_by_fit = false;
+  const identify::MixtureResult a = identify::identify_mixture(id, p, {}, by_fit);
+  const identify::MixtureResult b = identify::identify_mixture(id, p, {}, by_search);
+  REQUIRE(a.phases.size() == 2);
+  REQUIRE(b.phases.size() == 2);
+  for (const identify::MixtureResult* r : {&a, &b}) {
+    std::map<std::string, double> w;
+    for (std::size_t k = 0; k < r->phases.size(); ++k)
+      w[lib.entries[r->phases[k].entry].id] = r->fit.phases[k].weight_fraction;
+    CHECK(std::abs(w["NaCl"] - 0.6) < 0.01);
+    CHECK(std::abs(w["Si"] - 0.4) < 0.01);
+  }
+  CHECK(b.fits < a.fits);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const identify::MixtureResult serial = identify::identify_mixture(id, p, {}, by_fit);
+  omp_set_num_threads(threads);
+  REQUIRE(serial.phases.size() == a.phases.size());
+  for (std::size_t k = 0; k < a.phases.size(); ++k) {
+    CHECK(serial.phases[k].entry == a.phases[k].entry);
+    CHECK(serial.fit.phases[k].weight_fraction == a.fit.phases[k].weight_fraction);
+  }
+  CHECK(serial.fit.chi2 == a.fit.chi2);
 }

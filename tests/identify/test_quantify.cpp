@@ -12,6 +12,7 @@
 #include "identify/mixture.hpp"
 #include "identify/mixture_fit.hpp"
 #include "identify/quantify.hpp"
+#include "synthetic_mixture.hpp"
 #include "xrd/absorption.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/library.hpp"
@@ -50,19 +51,11 @@ struct Component {
   double factor;  // intensity factor (Brindley τ), 1: none
 };
 
-// Cu Kα1+Kα2 pattern 10–110° (as tests/identify/test_mixture_fit.cpp makes them): each phase's raw
-// intensities × w / (ZMV) × factor, a smooth background, an optional amorphous hump (a Gaussian of
-// `hump` counts at 2θ = 27°, σ 5°), Poisson counts with the strongest peak near `peak_counts`.
+// A mixture pattern (tests/identify/synthetic_mixture.hpp): each phase's raw intensities × w /
+// (ZMV) × factor, with an optional amorphous hump of `hump` counts.
 xrd::Pattern mixture(const std::vector<Component>& comps, double peak_counts, double hump, unsigned seed) {
-  xrd::ProfileOptions prof;
-  prof.kind = xrd::ProfileKind::PseudoVoigt;
-  prof.use_caglioti = true;
-  prof.U = 0.008;
-  prof.V = -0.004;
-  prof.W = 0.004;
-  prof.zero_shift = 0.04;
-  prof.normalize_to = 0;
-  const std::vector<double> grid = xrd::uniform_grid(10, 110, 0.01);
+  const xrd::ProfileOptions prof = testing::synthetic_profile();
+  const std::vector<double> grid = testing::synthetic_grid();
   std::vector<double> acc(grid.size(), 0.0);
   for (const Component& c : comps) {
     const xrd::Crystal cr = xrd::read_cif(c.cif);
@@ -70,20 +63,7 @@ xrd::Pattern mixture(const std::vector<Component>& comps, double peak_counts, do
     const xrd::Pattern p = xrd::simulate_pattern(cr, {1.540598, 1.544426, 0.5}, grid, prof);
     for (std::size_t i = 0; i < grid.size(); ++i) acc[i] += c.w / zmv * c.factor * p.intensity[i];
   }
-  double mx = 0;
-  for (double v : acc) mx = std::max(mx, v);
-  std::mt19937_64 rng(seed);
-  xrd::Pattern out;
-  out.two_theta = grid;
-  out.intensity.resize(grid.size());
-  for (std::size_t i = 0; i < grid.size(); ++i) {
-    const double bg = 150.0 + 60.0 * std::exp(-(grid[i] - 10.0) / 30.0) +
-                      hump * std::exp(-0.5 * std::pow((grid[i] - 27.0) / 5.0, 2));
-    std::poisson_distribution<long> pois(acc[i] / mx * peak_counts + bg);
-    out.intensity[i] = static_cast<float>(pois(rng));
-  }
-  out.source = "synthetic mixture";
-  return out;
+  return testing::counted_pattern(grid, acc, peak_counts, hump, seed);
 }
 
 }  // namespace
