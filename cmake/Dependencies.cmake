@@ -12,7 +12,8 @@ if(XRDID_BUILD_BENCH)
   find_package(benchmark REQUIRED)                   # benchmark::benchmark
 endif()
 
-# gemmi 0.5.7 (Debian, header-only, no CMake config) + PEGTL. Only xrd/cif_reader.cpp uses it.
+# gemmi 0.5.7 (Debian, header-only, no CMake config) + PEGTL. Only xrd/cif_reader.cpp (structures)
+# and io/pdcif_reader.cpp (powder CIF patterns) use it.
 find_path(GEMMI_INCLUDE_DIR gemmi/version.hpp REQUIRED)
 find_package(pegtl REQUIRED)                         # taocpp::pegtl
 add_library(xrdid_gemmi INTERFACE)

@@ -19,11 +19,9 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
   const std::string cif_dir = cif_dir_in.empty() ? dir : cif_dir_in;
   XRDID_CHECK(fs::is_directory(dir), dir + ": not a folder");
   std::vector<fs::path> files;
-  for (auto& e : fs::directory_iterator(dir)) {
-    const auto ext = e.path().extension().string();
-    if (e.is_regular_file() && io::is_pattern_extension(ext))
-      files.push_back(e.path());
-  }
+  // Structure CIFs (the labels, by default in the same folder) are not patterns; a powder CIF is.
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && io::is_pattern_file(e.path().string())) files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<LabeledPattern> out;
   for (auto& f : files) {
@@ -31,6 +29,12 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
     lp.pattern_path = f.string();
     lp.name = f.stem().string();
     const fs::path cif = fs::path(cif_dir) / (lp.name + ".cif");
+    std::error_code ec;
+    if (fs::equivalent(cif, f, ec)) {  // a powder CIF named NAME.cif in the label folder
+      if (skipped) skipped->push_back(lp.name + ": the pattern " + f.filename().string() +
+                                      " is its own NAME.cif; give the true structures with --cifs DIR");
+      continue;
+    }
     try {
       xrd::Crystal c = xrd::read_cif(cif.string());
       lp.reduced_formula = xrd::reduced_formula(c);

@@ -18,8 +18,9 @@ struct LabeledPattern {
   int spacegroup_number = 0;
 };
 
-// Pairs every pattern file in `dir` with `cif_dir`/NAME.cif (cif_dir defaults to dir).
-// Patterns whose CIF is missing or unreadable are listed in *skipped.
+// Pairs every pattern file in `dir` (io::is_pattern_file: structure CIFs are not patterns) with
+// `cif_dir`/NAME.cif (cif_dir defaults to dir). Patterns whose CIF is missing or unreadable, or
+// is the pattern itself (a powder CIF), are listed in *skipped.
 std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir,
                                              std::vector<std::string>* skipped);
 

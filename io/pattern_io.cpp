@@ -1,7 +1,8 @@
-// Pattern readers (text/RRUFF, .xrdml, .ras), validation and repair, resampling, wavelength
-// conversion, Kα2 stripping and atomic .xy writing.
+// Pattern readers (text/RRUFF, .xrdml, .ras; pdCIF in io/pdcif_reader.cpp), validation and
+// repair, resampling, wavelength conversion, Kα2 stripping and atomic .xy writing.
 #include "io/pattern_io.hpp"
 #include "io/pattern_formats.hpp"
+#include "io/pdcif_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -112,6 +113,19 @@ double first_number_after(std::string_view s, std::size_t from) {
 }
 
 bool plausible_lambda(double v) { return v > 0.05 && v < 5.0; }
+
+// Whether text (trimmed) reads as CIF: its first line that is not a '#' comment starts a data
+// block ("data_NAME", any case). No column file starts so.
+bool starts_like_cif(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t end = text.find_first_of("\r\n");
+    const std::string_view line = trim(text.substr(0, end));
+    if (!line.empty() && line.front() != '#') return line.size() > 5 && upper(line.substr(0, 5)) == "DATA_";
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return false;
+}
 
 float to_float_checked(double v, const std::string& path, const std::string& where) {
   if (!std::isfinite(v)) fail(path, "non-finite intensity (NaN or infinity) " + where);
@@ -420,6 +434,7 @@ Pattern read_pattern_buffer(const std::string& path, const std::string& content,
     const std::string_view head = trim(strip_bom(content));
     if (head.front() == '<') format = PatternFormat::Xrdml;
     else if (head.rfind("*RAS", 0) == 0) format = PatternFormat::Ras;
+    else if (starts_like_cif(head)) format = PatternFormat::Pdcif;
   }
   ReadReport local;
   ReadReport& r = report ? *report : local;
@@ -427,13 +442,37 @@ Pattern read_pattern_buffer(const std::string& path, const std::string& content,
   Pattern p;
   if (format == PatternFormat::Xrdml) p = read_xrdml(path, content, &r.counting_time_s);
   else if (format == PatternFormat::Ras) p = read_ras(path, content);
+  else if (format == PatternFormat::Pdcif) p = read_pdcif(path, content, &r.warnings);
   else p = read_text_pattern(path, content);
   r.format = format == PatternFormat::Xrdml ? "xrdml"
              : format == PatternFormat::Ras ? "ras"
+             : format == PatternFormat::Pdcif ? "pdcif"
              : content.find("##") != std::string::npos ? "rruff"
                                                        : "xy";
   validate_pattern(p, path, &r);
   return p;
+}
+
+bool is_pattern_file(const std::string& path) {
+  const std::string ext = lower_ext(path);
+  if (!is_pattern_extension(ext)) return false;
+  if (!is_shared_extension(ext)) return true;
+  // Shared extension (.cif): a pattern only if its text names powder intensities. Read in
+  // chunks that overlap by a marker's length, stopping at the first find.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  constexpr std::size_t kChunk = 1 << 16, kOverlap = kPdcifMarkerMaxLength - 1;
+  std::string window;
+  std::vector<char> buf(kChunk);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::size_t got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    window.append(buf.data(), got);
+    if (mentions_powder_intensities(window)) return true;
+    if (window.size() > kOverlap) window.erase(0, window.size() - kOverlap);
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

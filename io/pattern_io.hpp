@@ -1,5 +1,5 @@
 // Reading, validating, transforming and writing measured powder patterns (xy/csv text, RRUFF,
-// PANalytical .xrdml, Rigaku .ras) into the xrd::Pattern seam type.
+// PANalytical .xrdml, Rigaku .ras, powder CIF) into the xrd::Pattern seam type.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,14 +21,15 @@ using xrd::Wavelength;
 //  * negative intensities are kept unchanged (they occur in background-subtracted data) and
 //    reported as a warning — "N negative intensities (min V) kept".
 struct ReadReport {
-  std::string format;                 // "xy", "rruff", "xrdml", "ras"
+  std::string format;                 // "xy", "rruff", "xrdml", "ras", "pdcif"
   std::vector<std::string> repairs;   // what was changed
   std::vector<std::string> warnings;  // what was kept but looks odd
   double counting_time_s = 0.0;       // xrdml <commonCountingTime> (0 = not given)
 };
 
 // Reads a pattern, choosing the format by extension (.xy .xye .csv .txt .dat → text,
-// .xrdml → XML, .ras → Rigaku) and, for unknown extensions, by content.
+// .xrdml → XML, .ras → Rigaku, .cif → powder CIF, io/pdcif_reader.hpp) and, for unknown
+// extensions, by content ('<' → XML, "*RAS" → Rigaku, a first "data_" line → CIF, else text).
 // Text: comment lines start with '#', ';' or '!' ("##KEY=VALUE" RRUFF metadata is read, e.g. a
 // wavelength); leading non-numeric lines are headers; columns are separated by spaces, tabs,
 // commas or semicolons (a line with ';' and ',' is read with decimal commas: "10,5;123,4");
@@ -39,6 +40,12 @@ Pattern read_pattern(const std::string& path, ReadReport* report = nullptr);
 // selects the format as above, and messages name it).
 Pattern read_pattern_buffer(const std::string& name, const std::string& content, ReadReport* report = nullptr);
 
+// Whether a folder scan takes the file as a measured pattern: its extension is listed
+// (pattern_formats.hpp) and, where other files share it, its content is a pattern's — a .cif
+// counts only when it names powder intensities (_pd_meas_counts_*, _pd_meas_intensity_*,
+// _pd_proc_intensity_*), so folders of structure CIFs yield none.
+bool is_pattern_file(const std::string& path);
+
 // The largest measured-pattern file read (256 MiB: far above any instrument export).
 inline constexpr std::uint64_t kMaxPatternFileBytes = 256ull << 20;
 
@@ -46,6 +53,7 @@ inline constexpr std::uint64_t kMaxPatternFileBytes = 256ull << 20;
 Pattern read_text_pattern(const std::string& path, const std::string& content);
 Pattern read_xrdml(const std::string& path, const std::string& content, double* counting_time_s = nullptr);
 Pattern read_ras(const std::string& path, const std::string& content);
+// read_pdcif (powder CIF) is declared in io/pdcif_reader.hpp.
 
 // Checks and repairs a freshly read pattern in place as described at ReadReport.
 void validate_pattern(Pattern& p, const std::string& path, ReadReport* report = nullptr);

@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all=(fuzz_cif fuzz_pattern_text fuzz_pattern_xrdml fuzz_pattern_ras fuzz_library fuzz_safetensors fuzz_model_config)
+all=(fuzz_cif fuzz_pattern_text fuzz_pattern_xrdml fuzz_pattern_ras fuzz_pattern_pdcif fuzz_library fuzz_safetensors
+     fuzz_model_config)
 targets=("$@")
 (( ${#targets[@]} )) || targets=("${all[@]}")
 jobs=${FUZZ_JOBS:-$(nproc)}
@@ -43,6 +44,7 @@ seed_dir() {
                               tests/data/patterns/*.txt) ;;
     fuzz_pattern_xrdml) files=(tests/data/patterns/*.xrdml) ;;
     fuzz_pattern_ras) files=(tests/data/patterns/*.ras) ;;
+    fuzz_pattern_pdcif) files=(tests/data/patterns/*.cif) ;;
     fuzz_library) files=(fuzz/seeds/library/*) ;;
     fuzz_safetensors) files=(fuzz/seeds/safetensors/*) ;;
     fuzz_model_config) files=(fuzz/seeds/model_config/*) ;;
@@ -53,6 +55,7 @@ seed_dir() {
       fuzz_pattern_text) pat='.*\.\(xy\|xye\|csv\|txt\|dat\)' ;;
       fuzz_pattern_xrdml) pat='.*\.xrdml' ;;
       fuzz_pattern_ras) pat='.*\.ras' ;;
+      fuzz_pattern_pdcif) pat='.*\.cif' ;;
     esac
     if [[ -n $pat ]]; then
       while IFS= read -r f; do files+=("$f"); done < <(find "$XRDID_DATA/measured" -iregex "$pat" -size -16k | sort | head -40)

@@ -56,7 +56,7 @@ TEST_CASE("every measured pattern under $XRDID_DATA/measured loads") {
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_regular_file()) continue;
     const std::string ext = e.path().extension().string();
-    if (!xrdid::io::is_pattern_extension(ext)) continue;
+    if (!xrdid::io::is_pattern_file(e.path().string())) continue;
     if (e.path().filename() == "source_mapping.csv") continue;  // metadata, not a pattern
     ReadReport rep;
     Pattern p;
@@ -109,6 +109,7 @@ TEST_CASE("bad pattern files are refused with the file name and the reason") {
       {"one_column.xy", "only one column at line 3"},
       {"garbage_row.xy", "non-numeric row at line 3"},
       {"broken.xrdml", "malformed XML"},
+      {"broken.cif", "malformed CIF: line 2:1: Wrong number of values in the loop"},
       {"does_not_exist.xy", "cannot open"},
   };
   for (auto [file, reason] : cases) {
@@ -189,6 +190,22 @@ TEST_CASE("xrdml with listPositions/intensities and Rigaku .ras") {
   const std::string p = tmp_path("sniffed.raw");
   write_file_atomic(p, slurp(data("sample.ras")));
   CHECK(read_pattern(p).size() == 5);
+}
+
+TEST_CASE("powder CIF file: range grid, s.u.s dropped, a missing point skipped, Kα1/Kα2 from the overall block") {
+  ReadReport rep;
+  const Pattern c = read_pattern(data("sample.cif"), &rep);
+  CHECK(rep.format == "pdcif");
+  REQUIRE(c.size() == 10);  // 11 rows, one '?'
+  CHECK(c.two_theta[3] == doctest::Approx(20.15));
+  CHECK(c.intensity[3] == doctest::Approx(890.0));
+  CHECK(c.two_theta[9] == doctest::Approx(20.50));  // the point after the skipped one keeps its 2θ
+  CHECK(c.intensity[9] == doctest::Approx(98.0));
+  CHECK(c.wavelength.alpha1 == doctest::Approx(1.540593));
+  CHECK(c.wavelength.alpha2 == doctest::Approx(1.544414));
+  CHECK(c.wavelength.ratio21 == doctest::Approx(0.5));
+  REQUIRE(rep.warnings.size() == 1);
+  CHECK(rep.warnings[0].find("missing value") != std::string::npos);
 }
 
 TEST_CASE("resample, convert_wavelength, strip_kalpha2, write_xy round trip") {
