@@ -20,7 +20,7 @@ namespace {
 
 struct IdentifyArgs {
   std::vector<std::string> patterns;
-  std::string library, model, json_out, report, wavelength, device = "cpu", mixture_first = "fit";
+  std::string library, model, json_out, report, wavelength, device = "cpu", mixture_first = "search";
   int report_fits = 3;
   bool json = false, mixture = false;
   xrdid::identify::IdentifyOptions opt;
@@ -65,6 +65,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
                   "'search' (the search's best row, as without --mixture)")
       ->capture_default_str()->check(CLI::IsMember({"fit", "search"}));
+  sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
+                  "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
+      ->capture_default_str()->check(CLI::Range(0.001, 0.19));
   sub->add_flag("--mixture-texture,!--no-mixture-texture", a->mopt.fit.preferred_orientation,
                 "--mixture: March–Dollase preferred orientation per phase in the joint fit (default: on)");
   sub->add_option("--brindley-size", a->mopt.quant.brindley_size_um,

@@ -198,6 +198,10 @@ if "$X" --help | grep -q identify; then
     expect 0 "identify --mixture $tex" -- "$X" identify "$T/mix.xy" --mixture $tex --json
     contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found ($tex)"
   done
+  expect 0 "identify --mixture-first fit" -- "$X" identify "$T/mix.xy" --mixture --mixture-first fit --json
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--mixture-first fit)"
+  expect nz "identify --mixture-first bad" -- "$X" identify "$T/mix.xy" --mixture --mixture-first best
+  expect nz "identify --mixture-cell-bound 0.5" -- "$X" identify "$T/mix.xy" --mixture --mixture-cell-bound 0.5
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
   # Quantification: Si as internal standard (absolute fractions, the amorphous rest) and Brindley's
   # micro-absorption correction, in one search; bad input refused before any search.

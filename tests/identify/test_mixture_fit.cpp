@@ -250,6 +250,7 @@ TEST_CASE("mixture search: the first phase from the search's best row finds the 
   identify::Identifier id(lib);
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 23);
   identify::MixtureOptions by_fit, by_search;
+  by_fit.first_by_fit = true;
   by_search.first_by_fit = false;
   const identify::MixtureResult a = identify::identify_mixture(id, p, {}, by_fit);
   const identify::MixtureResult b = identify::identify_mixture(id, p, {}, by_search);
