@@ -5,7 +5,7 @@ the phases found, compared by composition (La(OH)3 = LaH3O3; polymorph suffixes 
 ignored). Standard library only.
 
     scripts/eval_mixtures.py XRDID FILE... [--save runs.jsonl] [-- identify options]
-    scripts/eval_mixtures.py --choose runs.jsonl [--folds 5]
+    scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5]
 
 Prints one line per file and the totals: recall (named phases found), precision (found phases
 that are named), files whose set is exactly right, files with exactly one phase found. A
@@ -14,7 +14,8 @@ structures often omit it). --save keeps each file's named phases and the phases 
 with their chi2_drop and weight_fraction; --choose takes such runs (made with permissive
 thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the two stopping
 thresholds by k-fold cross-validation over the files (fold = file index mod k, files sorted by
-name), maximising the F1 of recall and precision; it prints the held-out estimate.
+name; several files are pooled), maximising the F1 of recall and precision; it prints the
+held-out estimate, with the share of single-phase files answered with one phase.
 """
 import json
 import re
@@ -68,8 +69,9 @@ def named_phases(path):
 
 
 def score(runs, t_drop, t_wf):
-    """Totals over runs when the search stops at the first phase below either threshold."""
-    named = hit = found = exact = 0
+    """Totals over runs when the search stops at the first phase below either threshold: named
+    phases, those found, phases found, exact sets, single-phase files, those answered with one."""
+    named = hit = found = exact = single = single_one = 0
     for r in runs:
         want = {tuple(map(tuple, w)) for w in r["want"]}
         got = []
@@ -81,7 +83,10 @@ def score(runs, t_drop, t_wf):
         hit += len(want & set(got))
         found += len(got)
         exact += int(set(got) == want)
-    return named, hit, found, exact
+        if len(want) == 1:
+            single += 1
+            single_one += int(len(got) == 1)
+    return named, hit, found, exact, single, single_one
 
 
 def f1(named, hit, found):
@@ -89,10 +94,10 @@ def f1(named, hit, found):
     return 2 * r * p / max(1e-12, r + p)
 
 
-def choose(path, folds):
-    runs = sorted((json.loads(line) for line in open(path)), key=lambda r: r["file"])
-    grid = [(d, w) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2) for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)]
-    tot = [0, 0, 0, 0]
+def choose(paths, folds):
+    runs = sorted((json.loads(line) for path in paths for line in open(path)), key=lambda r: r["file"])
+    grid = [(d, w) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3) for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)]
+    tot = [0] * 6
     picks = []
     for k in range(folds):
         train = [r for i, r in enumerate(runs) if i % folds != k]
@@ -101,25 +106,21 @@ def choose(path, folds):
         picks.append(best)
         for i, v in enumerate(score(test, *best)):
             tot[i] += v
-    named, hit, found, exact = tot
+    named, hit, found, exact, single, single_one = tot
     alld = max(grid, key=lambda g: (f1(*score(runs, *g)[:3]), -g[0], -g[1]))
     print(f"chosen per fold (min chi2 drop, min weight fraction): {picks}; on all files: {alld}")
     print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
-          f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %")
-    n, h, f, e = score(runs, *alld)
+          f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %, "
+          f"single-phase files answered with one phase {single_one}/{single} = {100 * single_one / max(1, single):.1f} %")
+    n, h, f, e, s1, s1o = score(runs, *alld)
     print(f"all files at {alld}: recall {100 * h / max(1, n):.1f} %, precision {100 * h / max(1, f):.1f} %, "
-          f"exact sets {100 * e / max(1, len(runs)):.1f} %")
+          f"exact sets {100 * e / max(1, len(runs)):.1f} %, one phase for a single phase {100 * s1o / max(1, s1):.1f} %")
     return 0
 
 
-def main():
-    args = sys.argv[1:]
-    if args[:1] == ["--choose"] and len(args) >= 2:
-        folds = int(args[args.index("--folds") + 1]) if "--folds" in args else 5
-        return choose(args[1], folds)
-    if len(args) < 2:
-        print(__doc__)
-        return 2
+def run_arguments(args):
+    """(the --save file opened for writing or None, XRDID FILE..., the identify options after --)."""
+    args = list(args)
     save = None
     if "--save" in args:
         i = args.index("--save")
@@ -129,6 +130,22 @@ def main():
     if "--" in args:
         extra = args[args.index("--") + 1:]
         args = args[:args.index("--")]
+    return save, args, extra
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["--choose"] and len(args) >= 2:
+        folds = 5
+        if "--folds" in args:
+            i = args.index("--folds")
+            folds = int(args[i + 1])
+            del args[i:i + 2]
+        return choose(args[1:], folds)
+    if len(args) < 2:
+        print(__doc__)
+        return 2
+    save, args, extra = run_arguments(args)
     xrdid, files = args[0], [Path(f) for f in args[1:]]
     named_total = found_named = found_total = exact = one = 0
     for f in files:

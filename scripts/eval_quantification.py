@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_mixtures import composition  # noqa: E402
+from eval_mixtures import composition, run_arguments  # noqa: E402
 
 
 def blocks(text):
@@ -122,15 +122,7 @@ def main():
     if len(args) < 2:
         print(__doc__)
         return 2
-    save = None
-    if "--save" in args:
-        i = args.index("--save")
-        save = open(args[i + 1], "w")
-        del args[i:i + 2]
-    extra = []
-    if "--" in args:
-        extra = args[args.index("--") + 1:]
-        args = args[:args.index("--")]
+    save, args, extra = run_arguments(args)
     xrdid, files = args[0], args[1:]
     named = hit = found = 0
     err_all, err_found = [], []
