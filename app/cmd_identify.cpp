@@ -55,6 +55,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--min-chi2-drop", a->mopt.min_chi2_drop,
                   "--mixture: a further phase must remove at least this share of the weighted misfit")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--min-lines-chi2-drop", a->mopt.min_lines_chi2_drop,
+                  "--mixture: a further phase must remove at least this share of the weighted misfit over its own "
+                  "lines (where its peaks exceed 2 counting sigma)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--min-weight-fraction", a->mopt.min_weight_fraction,
                   "--mixture: a further phase must make at least this weight fraction")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));

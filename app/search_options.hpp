@@ -13,6 +13,9 @@ inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
   sub->add_option("--noise-floor", opt.noise_floor_sigmas,
                   "after background removal and smoothing, subtract this many local noise sigmas")
       ->capture_default_str()->check(CLI::Range(0.0, 20.0));
+  sub->add_option("--profile-exponent", opt.profile_exponent,
+                  "intensities compressed as y^e before the profile cosine, so that weak peaks count (profile)")
+      ->capture_default_str()->check(CLI::Range(0.05, 1.0));
   sub->add_option("--max-shift", opt.max_shift_deg, "zero-shift search range in degrees (profile)")
       ->capture_default_str()->check(CLI::Range(0.0, 5.0));
   sub->add_option("--max-strain", opt.max_strain, "lattice-scale search range, 0.012 = ±1.2 % (0 = off) "

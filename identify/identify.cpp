@@ -23,11 +23,6 @@ namespace xrdid::identify {
 
 namespace {
 
-// Intensity compression y^0.4 for the full-profile comparison, so weak peaks count. On the 144
-// shared RRUFF/opXRD patterns (docs/results.md) top-1 was 89.6 % (y^0.25), 89.6 (0.3),
-// 91.0 (0.35), 91.7 (0.4), 89.6 (0.5), 83.3 (0.7): a broad optimum around 0.35-0.4.
-constexpr double kProfileExponent = 0.4;
-
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 // Local maxima of y above `floor` (fraction of the maximum), positions refined by a parabola
@@ -53,20 +48,33 @@ std::vector<P> find_peaks(const float* y, std::size_t n, double floor) {
 
 Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
   XRDID_CHECK(lib.size() > 0 && lib.n_points > 1, "the library is empty");
-  ref_compressed_.resize(lib.patterns.size());
-  for (std::size_t i = 0; i < lib.size(); ++i) {
-    const float* p = lib.pattern(i);
-    float mx = *std::max_element(p, p + lib.n_points);
-    float inv = mx > 0 ? 1.f / mx : 0.f;
-    for (std::size_t j = 0; j < lib.n_points; ++j)
-      ref_compressed_[i * lib.n_points + j] = static_cast<float>(std::pow(std::max(0.f, p[j] * inv), kProfileExponent));
-  }
+  compressed_references(IdentifyOptions{}.profile_exponent);
   ref_peaks_.resize(lib.size());
 #pragma omp parallel for schedule(dynamic, 32)
   for (std::size_t i = 0; i < lib.size(); ++i) ref_peaks_[i] = find_peaks<Peak>(lib.pattern(i), lib.n_points, 0.01);
 }
 
 Identifier::~Identifier() = default;
+
+std::shared_ptr<const std::vector<float>> Identifier::compressed_references(double exponent) const {
+  XRDID_CHECK(std::isfinite(exponent) && exponent > 0 && exponent <= 1,
+              "the profile exponent must lie in (0, 1], got " + std::to_string(exponent));
+  std::lock_guard<std::mutex> lock(compressed_mutex_);
+  auto& slot = ref_compressed_[exponent];
+  if (!slot) {
+    auto v = std::make_shared<std::vector<float>>(lib_.patterns.size());
+    const std::size_t n = lib_.n_points;
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < lib_.size(); ++i) {
+      const float* p = lib_.pattern(i);
+      const float mx = *std::max_element(p, p + n);
+      const float inv = mx > 0 ? 1.f / mx : 0.f;
+      for (std::size_t j = 0; j < n; ++j) (*v)[i * n + j] = static_cast<float>(std::pow(std::max(0.f, p[j] * inv), exponent));
+    }
+    slot = std::move(v);
+  }
+  return slot;
+}
 
 void Identifier::set_device(const compute::DeviceOptions& device) {
   compute::require_device(device);
@@ -191,7 +199,7 @@ float profile_dot_on(nn::CpuPath path, const float* q, const float* r, std::ptrd
 // reference's, as for strain or thermal expansion): on the reference's 2θ axis, sinθ_measured =
 // sinθ_ref / f, by linear interpolation; then compressed.
 Identifier::ProfileVariant Identifier::profile_variant(const std::vector<float>& q, const std::vector<char>& mask,
-                                                       double scale) const {
+                                                       double scale, double exponent) const {
   const std::size_t n = lib_.n_points;
   const std::vector<double> grid = lib_.grid();
   ProfileVariant var;
@@ -219,7 +227,7 @@ Identifier::ProfileVariant Identifier::profile_variant(const std::vector<float>&
     if (!mv[i]) continue;
     var.lo = std::min(var.lo, i);
     var.hi = i + 1;
-    qv[i] = static_cast<float>(std::pow(std::max(0.f, qv[i]), kProfileExponent));
+    qv[i] = static_cast<float>(std::pow(std::max(0.f, qv[i]), exponent));
     if (qv[i] > 0.f) {
       var.dlo = std::min(var.dlo, i);
       var.dhi = i + 1;
@@ -247,14 +255,15 @@ double Identifier::shifted_cosine(const ProfileVariant& var, const float* r, std
 
 // The mean cosine of a row's reference with the query at its lattice scale, moved 1–5° off its
 // alignment either way in steps of 0.1°: how well the two match by chance.
-void Identifier::set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask,
+void Identifier::set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask, double exponent,
                                    std::vector<Candidate>& rows) const {
+  const auto refs = compressed_references(exponent);
   const double step = lib_.two_theta_step;
   const int s_lo = static_cast<int>(std::lround(1.0 / step)), s_hi = static_cast<int>(std::lround(5.0 / step));
   const int s_step = std::max(1, static_cast<int>(std::lround(0.1 / step)));
   for (Candidate& c : rows) {
-    const ProfileVariant var = profile_variant(q, mask, c.scale);
-    const float* r = ref_compressed_.data() + c.entry * lib_.n_points;
+    const ProfileVariant var = profile_variant(q, mask, c.scale, exponent);
+    const float* r = refs->data() + c.entry * lib_.n_points;
     const int s0 = static_cast<int>(std::lround(c.shift_deg / step));
     double sum = 0;
     int cnt = 0;
@@ -272,15 +281,16 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
   const int nscale = opt.max_strain > 0 && opt.strain_step > 0
                          ? static_cast<int>(std::floor(opt.max_strain / opt.strain_step + 1e-9)) : 0;
   for (int k = -nscale; k <= nscale; ++k) {
-    ProfileVariant var = profile_variant(q, mask, 1.0 + k * opt.strain_step);
+    ProfileVariant var = profile_variant(q, mask, 1.0 + k * opt.strain_step, opt.profile_exponent);
     if (var.norm > 0 && var.hi > var.lo) variants.push_back(std::move(var));
   }
   const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
   const nn::CpuPath path = nn::cpu_path();
+  const auto refs = compressed_references(opt.profile_exponent);
   std::vector<Candidate> out(entries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
-    const float* r = ref_compressed_.data() + entries[k] * n;
+    const float* r = refs->data() + entries[k] * n;
     Candidate best;
     best.entry = entries[k];
     best.score = -2.0;
@@ -533,7 +543,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   const auto rows = static_cast<std::size_t>(std::max(opt.top, 2));
   if (opt.one_row_per_phase) c = one_row_per_phase(c, rows);
   if (c.size() > rows) c.resize(rows);
-  if (opt.method == Method::Profile || opt.method == Method::Hybrid) set_chance_levels(res.processed.intensity, mask, c);
+  if (opt.method == Method::Profile || opt.method == Method::Hybrid) set_chance_levels(res.processed.intensity, mask, opt.profile_exponent, c);
   assign_probabilities(c, opt.method);
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);

@@ -51,6 +51,9 @@ struct IdentifyOptions {
   double min_probability = 0.5;       // first row's probability below this -> no confident match
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 1.0;    // subtract this many local noise sigmas (denoise/cleanup.hpp)
+  // Intensity compression y^e of query and references before the profile cosine, so that weak
+  // peaks count (docs/results.md, "Expected accuracy").
+  double profile_exponent = 0.4;
   bool one_row_per_phase = true;      // entries of one phase (identify/same_phase.hpp) share a row
   // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
   // and ranked among themselves by the fit (better_fit: converged first, then the lower BIC).
@@ -65,7 +68,7 @@ struct Candidate {
   Candidate(std::size_t e, double sc, double shift = 0.0, double lattice_scale = 1.0)
       : entry(e), score(sc), shift_deg(shift), scale(lattice_scale) {}
   std::size_t entry = 0;  // index into the library
-  double score = 0;       // cosine similarity in [-1, 1] (profile: of y^0.4-compressed profiles;
+  double score = 0;       // cosine similarity in [-1, 1] (profile: of y^e-compressed profiles, e = profile_exponent;
                           // peaks: figure of merit in [0, 1])
   double shift_deg = 0;   // best zero shift (profile)
   double scale = 1;       // best lattice scale f (d_sample = f d_reference) (profile)
@@ -132,9 +135,14 @@ class Identifier {
     double norm = 0;
     std::size_t lo = 0, hi = 0;    // the measured range on the reference axis [lo, hi)
   };
-  ProfileVariant profile_variant(const std::vector<float>& q, const std::vector<char>& mask, double scale) const;
+  ProfileVariant profile_variant(const std::vector<float>& q, const std::vector<char>& mask, double scale,
+                                 double exponent) const;
+  // The library patterns compressed as y^exponent, max 1 (the default's at construction, others
+  // on first use, then cached).
+  std::shared_ptr<const std::vector<float>> compressed_references(double exponent) const;
   double shifted_cosine(const ProfileVariant& var, const float* r, std::ptrdiff_t s) const;
-  void set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask, std::vector<Candidate>& rows) const;
+  void set_chance_levels(const std::vector<float>& q, const std::vector<char>& mask, double exponent,
+                         std::vector<Candidate>& rows) const;
   std::vector<Candidate> rank_profile(const std::vector<float>& q, const std::vector<char>& mask,
                                       const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
   std::vector<Candidate> rank_model(const std::vector<float>& q, const std::vector<char>& mask,
@@ -147,7 +155,8 @@ class Identifier {
                                     const std::vector<std::size_t>& entries, const IdentifyOptions& opt) const;
 
   const xrd::Library& lib_;
-  std::vector<float> ref_compressed_;  // library patterns, compressed (y^0.4), max 1
+  mutable std::mutex compressed_mutex_;
+  mutable std::map<double, std::shared_ptr<const std::vector<float>>> ref_compressed_;  // by exponent
   struct Peak {
     double pos;  // grid index (fractional)
     float height;

@@ -131,6 +131,21 @@ const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried) {
 
 }  // namespace
 
+double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& without) {
+  const std::size_t n = with.observed.size();
+  if (k >= with.phases.size() || without.observed.size() != n || with.calculated.size() != n ||
+      without.calculated.size() != n || with.phases[k].contribution.size() != n)
+    return 0.0;
+  double before = 0, after = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = 1.0 / std::max(with.observed[i], 1.0);
+    if (with.phases[k].contribution[i] * std::sqrt(w) <= 2.0) continue;
+    before += w * (with.observed[i] - without.calculated[i]) * (with.observed[i] - without.calculated[i]);
+    after += w * (with.observed[i] - with.calculated[i]) * (with.observed[i] - with.calculated[i]);
+  }
+  return before > 0 ? (before - after) / before : 0.0;
+}
+
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
                                const MixtureOptions& mo) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -160,7 +175,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   XRDID_CHECK(best_first != nullptr, "no candidate phase could be fitted" +
                                          (last_error.empty() ? std::string() : " (" + last_error + ")"));
   MixtureFit cur = best_first->fit;
-  res.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0});
+  res.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0, 1.0});
   std::vector<std::shared_ptr<const xrd::Crystal>> crystals{best_first->crystal};
 
   // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
@@ -190,20 +205,24 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     const MixtureFit& best = pick->fit;
     const double drop = (cur.chi2 - best.chi2) / cur.chi2;
     const double wf = best.phases.back().weight_fraction;
-    if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || wf < mo.min_weight_fraction) {
-      char why[200];
-      std::snprintf(why, sizeof why, "the next phase (%s) would remove %.1f %% of chi2 at %.1f %% by weight",
-                    lib.entries[best_c->entry].reduced_formula.c_str(), 100 * drop, 100 * wf);
+    const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur);
+    if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || lines < mo.min_lines_chi2_drop ||
+        wf < mo.min_weight_fraction) {
+      char why[240];
+      std::snprintf(why, sizeof why,
+                    "the next phase (%s) would remove %.1f %% of chi2 (%.1f %% over its lines) at %.1f %% by weight",
+                    lib.entries[best_c->entry].reduced_formula.c_str(), 100 * drop, 100 * lines, 100 * wf);
       res.note = why;
       break;
     }
-    res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop});
+    res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop, lines});
     crystals.push_back(pick->crystal);
     cur = pick->fit;
   }
   // Backward: a phase that the others have since made redundant (its removal gives back less than
-  // min_chi2_drop of the misfit, or it makes less than min_weight_fraction) leaves, the least
-  // useful first; each phase's chi2_drop becomes what its removal would give back.
+  // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
+  // min_weight_fraction) leaves, the least useful first; each phase's chi2_drop and
+  // lines_chi2_drop become what its removal would give back.
   while (res.phases.size() > 1) {
     const std::size_t n = res.phases.size();
     std::vector<MixtureFit> without(n);
@@ -228,7 +247,9 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       const MixtureFit& f = without[i];
       const double gain = (f.chi2 - cur.chi2) / f.chi2;  // share of the misfit phase i removes
       res.phases[i].chi2_drop = gain;
-      const bool useless = gain < mo.min_chi2_drop || cur.phases[i].weight_fraction < mo.min_weight_fraction;
+      res.phases[i].lines_chi2_drop = lines_chi2_drop(cur, i, f);
+      const bool useless = gain < mo.min_chi2_drop || res.phases[i].lines_chi2_drop < mo.min_lines_chi2_drop ||
+                           cur.phases[i].weight_fraction < mo.min_weight_fraction;
       if (useless && gain < worst_gain) worst = i, worst_gain = gain;
     }
     if (worst == res.phases.size()) break;
@@ -236,7 +257,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
     cur = std::move(without[worst]);
   }
-  if (res.phases.size() == 1) res.phases[0].chi2_drop = 1.0;
+  if (res.phases.size() == 1) res.phases[0].chi2_drop = res.phases[0].lines_chi2_drop = 1.0;
   res.fit = std::move(cur);
   res.unexplained = unexplained_peaks(res.fit, mo.unexplained_sigmas);
   if (mo.quant.active()) {

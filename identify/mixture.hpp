@@ -8,11 +8,12 @@
 //      the set (identify/mixture_fit.hpp, started from the set's refined values and texture
 //      directions; the new phase's direction is chosen in that fit);
 //   3. the best of them joins when it lowers the BIC, takes at least `min_chi2_drop` of the
-//      remaining weighted misfit (χ²) and `min_weight_fraction` of the sample; else the search
-//      stops (or at `max_phases`);
+//      remaining weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
+//      (lines_chi2_drop below) and `min_weight_fraction` of the sample; else the search stops
+//      (or at `max_phases`);
 //   4. backward: a phase the later ones made redundant (its removal gives back less than
-//      `min_chi2_drop` of χ², or it makes less than `min_weight_fraction`) leaves, the least
-//      useful first.
+//      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less than
+//      `min_weight_fraction`) leaves, the least useful first.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -37,6 +38,10 @@ struct MixtureOptions {
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
   double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²
   double min_weight_fraction = 0.08;
+  // A phase removes at least this share of the misfit over its own lines (lines_chi2_drop): a
+  // real minor phase explains the peaks it predicts, an invented one predicts lines that are not
+  // there or only soaks up another phase's misfit.
+  double min_lines_chi2_drop = 0.0;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).
@@ -54,6 +59,9 @@ struct MixturePhase {
   std::size_t entry = 0;  // library entry
   std::vector<std::size_t> same_phase;
   double chi2_drop = 0;   // share of χ² that removing it from the final set would give back (1 alone)
+  // The same share over its own lines only (the points where its fitted peaks exceed 2 counting σ,
+  // see lines_chi2_drop; 1 alone).
+  double lines_chi2_drop = 0;
 };
 
 struct UnexplainedPeak {
@@ -72,6 +80,12 @@ struct MixtureResult {
   bool quantified = false;  // MixtureOptions::quant was active: `quant` holds its result
   Quantification quant;
 };
+
+// The share of the weighted misfit over phase `k`'s lines in `with` — the points where its fitted
+// peaks exceed 2 counting σ, √w · y_k > 2 with w = 1/max(y_o, 1) — that `with` removes against
+// `without` (the set fitted without it, on the same points): (χ²_without − χ²_with) / χ²_without
+// over those points; 0 when it has no such points or the two fits' ranges differ.
+double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& without);
 
 // `opt` is the single-phase search's (method, filters, top is raised to `candidates`). With
 // mopt.quant active, the final set is quantified (throws, as quantify does, when its standard is

@@ -154,6 +154,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"cell", {s.cell[0], s.cell[1], s.cell[2], s.cell[3], s.cell[4], s.cell[5]}},
                       {"cell_esd", {s.cell_esd[0], s.cell_esd[1], s.cell_esd[2], s.cell_esd[3], s.cell_esd[4], s.cell_esd[5]}},
                       {"chi2_drop", m.phases[k].chi2_drop},
+                      {"lines_chi2_drop", m.phases[k].lines_chi2_drop},
                       {"hit_bound", s.hit_bound},
                       {"source", entry_source(e)},
                       {"same_phase", same}});

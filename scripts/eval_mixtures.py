@@ -11,9 +11,9 @@ Prints one line per file and the totals: recall (named phases found), precision 
 that are named), files whose set is exactly right, files with exactly one phase found. A
 single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
-with their chi2_drop and weight_fraction; --choose takes such runs (made with permissive
-thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the two stopping
-thresholds by k-fold cross-validation over the files (fold = file index mod k, files sorted by
+with their chi2_drop, lines_chi2_drop and weight_fraction; --choose takes such runs (made with
+permissive thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the three
+stopping thresholds by k-fold cross-validation over the files (fold = file index mod k, files sorted by
 name; several files are pooled), maximising the F1 of recall and precision; it prints the
 held-out estimate, with the share of single-phase files answered with one phase.
 """
@@ -68,15 +68,16 @@ def named_phases(path):
     return out
 
 
-def score(runs, t_drop, t_wf):
-    """Totals over runs when the search stops at the first phase below either threshold: named
+def score(runs, t_drop, t_wf, t_lines=0.0):
+    """Totals over runs when the search stops at the first phase below any threshold: named
     phases, those found, phases found, exact sets, single-phase files, those answered with one."""
     named = hit = found = exact = single = single_one = 0
     for r in runs:
         want = {tuple(map(tuple, w)) for w in r["want"]}
         got = []
         for k, g in enumerate(r["got"]):
-            if k > 0 and (g["chi2_drop"] < t_drop or g["weight_fraction"] < t_wf):
+            if k > 0 and (g["chi2_drop"] < t_drop or g["weight_fraction"] < t_wf or
+                          g.get("lines_chi2_drop", 1.0) < t_lines):
                 break
             got.append(tuple(map(tuple, g["key"])))
         named += len(want)
@@ -96,19 +97,20 @@ def f1(named, hit, found):
 
 def choose(paths, folds):
     runs = sorted((json.loads(line) for path in paths for line in open(path)), key=lambda r: r["file"])
-    grid = [(d, w) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3) for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)]
+    grid = [(d, w, l) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
+            for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
     tot = [0] * 6
     picks = []
     for k in range(folds):
         train = [r for i, r in enumerate(runs) if i % folds != k]
         test = [r for i, r in enumerate(runs) if i % folds == k]
-        best = max(grid, key=lambda g: (f1(*score(train, *g)[:3]), -g[0], -g[1]))
+        best = max(grid, key=lambda g: (f1(*score(train, *g)[:3]), -g[0], -g[1], -g[2]))
         picks.append(best)
         for i, v in enumerate(score(test, *best)):
             tot[i] += v
     named, hit, found, exact, single, single_one = tot
-    alld = max(grid, key=lambda g: (f1(*score(runs, *g)[:3]), -g[0], -g[1]))
-    print(f"chosen per fold (min chi2 drop, min weight fraction): {picks}; on all files: {alld}")
+    alld = max(grid, key=lambda g: (f1(*score(runs, *g)[:3]), -g[0], -g[1], -g[2]))
+    print(f"chosen per fold (min chi2 drop, min weight fraction, min lines chi2 drop): {picks}; on all files: {alld}")
     print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
           f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %, "
           f"single-phase files answered with one phase {single_one}/{single} = {100 * single_one / max(1, single):.1f} %")
@@ -162,7 +164,8 @@ def main():
         if save:
             save.write(json.dumps({"file": f.name, "want": sorted(want), "got": [
                 {"key": composition(p["reduced_formula"]), "name": p["reduced_formula"],
-                 "chi2_drop": p["chi2_drop"], "weight_fraction": p["weight_fraction"]} for p in q.get("phases", [])]}) + "\n")
+                 "chi2_drop": p["chi2_drop"], "lines_chi2_drop": p.get("lines_chi2_drop", 1.0),
+                 "weight_fraction": p["weight_fraction"]} for p in q.get("phases", [])]}) + "\n")
             save.flush()
         got_keys = {g[0] for g in got}
         hit = len(set(want) & got_keys)

@@ -203,6 +203,14 @@ if "$X" --help | grep -q identify; then
   expect nz "identify --mixture-first bad" -- "$X" identify "$T/mix.xy" --mixture --mixture-first best
   expect nz "identify --mixture-cell-bound 0.5" -- "$X" identify "$T/mix.xy" --mixture --mixture-cell-bound 0.5
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
+  contains "$T/err" "max-phases" "the bad --max-phases is named"
+  expect 0 "identify --min-lines-chi2-drop 0.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 0.5 --json
+  contains "$T/out" '"lines_chi2_drop"' "mixture JSON has each phase's share over its own lines"
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--min-lines-chi2-drop 0.5)"
+  expect nz "identify --min-lines-chi2-drop 1.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 1.5
+  expect 0 "identify --profile-exponent 0.3" -- "$X" identify "$T/mix.xy" --profile-exponent 0.3 --json
+  contains "$T/out" '"candidates"' "identify with another profile exponent answers"
+  expect nz "identify --profile-exponent 0" -- "$X" identify "$T/mix.xy" --profile-exponent 0
   # Quantification: Si as internal standard (absolute fractions, the amorphous rest) and Brindley's
   # micro-absorption correction, in one search; bad input refused before any search.
   expect 0 "identify --mixture --standard Si --brindley-size 10" -- "$X" identify "$T/mix.xy" --mixture \

@@ -82,6 +82,41 @@ TEST_CASE("profile identification ranks the measured phase first and finds its z
   CHECK_FALSE(o.confident);  // LiF does not explain a NaCl pattern
 }
 
+TEST_CASE("the profile exponent: a stronger compression lifts weak peaks; its cosine is still the measured phase's") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  const xrd::Pattern m = measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1);
+  identify::IdentifyOptions opt;
+  const auto r4 = id.identify(m, opt);
+  opt.profile_exponent = 0.25;
+  const auto r25 = id.identify(m, opt);
+  opt.profile_exponent = 1.0;
+  const auto r1 = id.identify(m, opt);
+  for (const auto* r : {&r4, &r25, &r1}) {
+    REQUIRE(!r->candidates.empty());
+    CHECK(lib.entries[r->candidates[0].entry].id == "NaCl");
+    CHECK(std::isfinite(r->candidates[0].score));
+  }
+  // The exponent changes the cosines: with y^1 the few strong lines dominate both vectors, and
+  // another phase's cosine with the query is lower than with y^0.25, where every weak line and
+  // the shared low-level signal count.
+  auto score_of = [&](const identify::IdentifyResult& r, const std::string& id_name) {
+    for (const auto& c : r.candidates)
+      if (lib.entries[c.entry].id == id_name) return c.score;
+    return -9.0;
+  };
+  CHECK(score_of(r1, "NaCl") != doctest::Approx(score_of(r4, "NaCl")).epsilon(1e-4));
+  CHECK(score_of(r1, "Si") < score_of(r25, "Si"));
+  // The default's cached references are reused: the same options give the same scores.
+  opt.profile_exponent = 0.4;
+  const auto again = id.identify(m, opt);
+  CHECK(again.candidates[0].score == r4.candidates[0].score);
+  opt.profile_exponent = 0.0;
+  CHECK_THROWS_WITH_AS(id.identify(m, opt), doctest::Contains("profile exponent"), std::exception);
+  opt.profile_exponent = std::nan("");
+  CHECK_THROWS_WITH_AS(id.identify(m, opt), doctest::Contains("profile exponent"), std::exception);
+}
+
 TEST_CASE("profile follows a 1 % lattice strain and reports the lattice scale") {
   xrd::Library lib = tiny_library();
   identify::Identifier id(lib);

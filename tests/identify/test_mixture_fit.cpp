@@ -231,6 +231,8 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
   CHECK(std::abs(w["Si"] - 0.3) < 0.01);
   CHECK(r.phases[0].chi2_drop > 0.5);  // each removes most of the misfit the other leaves
   CHECK(r.phases[1].chi2_drop > 0.5);
+  CHECK(r.phases[0].lines_chi2_drop > 0.9);  // ... and nearly all of it over its own lines
+  CHECK(r.phases[1].lines_chi2_drop > 0.9);
   CHECK(r.unexplained.empty());
   CHECK(r.fits >= 3);
   // A pure phase stays one phase.
@@ -274,4 +276,33 @@ TEST_CASE("mixture search: the first phase from the search's best row finds the 
     CHECK(serial.fit.phases[k].weight_fraction == a.fit.phases[k].weight_fraction);
   }
   CHECK(serial.fit.chi2 == a.fit.chi2);
+}
+
+TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.95, 0.05}, 30000, 31);
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
+                     lif = xrd::read_cif(kCif + "LiF.cif");
+  const identify::MixtureFit alone = identify::fit_mixture(p, {&nacl});
+  const identify::MixtureFit with_si = identify::fit_mixture(p, {&nacl, &si});
+  const identify::MixtureFit with_lif = identify::fit_mixture(p, {&nacl, &lif});
+  REQUIRE(alone.ok());
+  REQUIRE(with_si.ok());
+  REQUIRE(with_lif.ok());
+  // 5 wt% Si: a small share of the whole misfit's drop is possible, but over Si's lines the fit
+  // goes from the unexplained peaks to counting noise.
+  const double si_lines = identify::lines_chi2_drop(with_si, 1, alone);
+  CHECK(si_lines > 0.9);
+  CHECK(si_lines <= 1.0);
+  // LiF is not there: over whatever lines it is given the fit is no better than without it.
+  const double lif_lines = identify::lines_chi2_drop(with_lif, 1, alone);
+  CHECK(std::isfinite(lif_lines));
+  CHECK(lif_lines < 0.3);
+  // The main phase, taken away from the pair, leaves its lines unexplained.
+  const identify::MixtureFit si_alone = identify::fit_mixture(p, {&si});
+  CHECK(identify::lines_chi2_drop(with_si, 0, si_alone) > 0.9);
+  // No such phase, or fits over different points: 0.
+  CHECK(identify::lines_chi2_drop(with_si, 2, alone) == 0.0);
+  identify::MixtureFit shorter = alone;
+  shorter.observed.pop_back();
+  CHECK(identify::lines_chi2_drop(with_si, 1, shorter) == 0.0);
 }
