@@ -52,7 +52,7 @@ struct IdentifyOptions {
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 1.0;    // subtract this many local noise sigmas (denoise/cleanup.hpp)
   // Intensity compression y^e of query and references before the profile cosine, so that weak
-  // peaks count (docs/results.md, "Expected accuracy").
+  // peaks count; chosen by cross-validation (docs/results.md, "Compression exponent").
   double profile_exponent = 0.4;
   bool one_row_per_phase = true;      // entries of one phase (identify/same_phase.hpp) share a row
   // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
