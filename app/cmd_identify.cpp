@@ -20,7 +20,7 @@ namespace {
 
 struct IdentifyArgs {
   std::vector<std::string> patterns;
-  std::string library, model, json_out, report, wavelength, device = "cpu", mixture_first = "search";
+  std::string library, model, json_out, report, wavelength, device = "cpu", mixture_first = "search", mixture_selection = "prune";
   int report_fits = 3;
   bool json = false, mixture = false;
   xrdid::identify::IdentifyOptions opt;
@@ -69,6 +69,11 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
                   "'search' (the search's best row, as without --mixture)")
       ->capture_default_str()->check(CLI::IsMember({"fit", "search"}));
+  sub->add_option("--mixture-selection", a->mixture_selection,
+                  "--mixture: 'prune' (add phases while the fit improves, up to --max-phases, then remove those "
+                  "below the thresholds, the least useful first) or 'stepwise' (stop at the first phase below a "
+                  "threshold)")
+      ->capture_default_str()->check(CLI::IsMember({"prune", "stepwise"}));
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
       ->capture_default_str()->check(CLI::Range(0.001, 0.19));
@@ -97,6 +102,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     for (auto& s : exc->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--exclude")) a->opt.exclude.push_back(e);
     for (auto& s : only->results()) for (auto& e : xrdid::xrd::parse_element_list(s, "--only")) a->opt.only.push_back(e);
     a->mopt.first_by_fit = a->mixture_first == "fit";
+    a->mopt.prune = a->mixture_selection == "prune";
     if (a->mopt.quant.active() && !a->mixture)
       throw std::runtime_error("--brindley-size and --standard quantify a mixture: they need --mixture");
     xrdid::identify::check_quant_options(a->mopt.quant);

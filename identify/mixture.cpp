@@ -33,12 +33,13 @@ xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f)
   return r;
 }
 
-// Starting values for a joint fit from an earlier one's phases, leaving out phase `skip` (none
-// when out of range); the shared zero shift goes with the first.
-std::vector<PhaseStart> starts_from(const MixtureFit& f, std::size_t skip) {
+// Starting values for a joint fit from an earlier one's phases, leaving out those marked in
+// `drop` (indexed as f.phases; missing entries keep their phase); the shared zero shift goes with
+// the first.
+std::vector<PhaseStart> starts_from(const MixtureFit& f, const std::vector<char>& drop) {
   std::vector<PhaseStart> starts;
   for (std::size_t j = 0; j < f.phases.size(); ++j) {
-    if (j == skip) continue;
+    if (j < drop.size() && drop[j]) continue;
     const PhaseShare& ph = f.phases[j];
     PhaseStart st;
     st.scale = ph.scale;
@@ -55,6 +56,13 @@ std::vector<PhaseStart> starts_from(const MixtureFit& f, std::size_t skip) {
     starts.front().displacement = f.displacement;
   }
   return starts;
+}
+
+// The same, leaving out phase `skip` (none when out of range).
+std::vector<PhaseStart> starts_from(const MixtureFit& f, std::size_t skip) {
+  std::vector<char> drop(f.phases.size(), 0);
+  if (skip < drop.size()) drop[skip] = 1;
+  return starts_from(f, drop);
 }
 
 std::vector<UnexplainedPeak> unexplained_peaks(const MixtureFit& f, double sigmas) {
@@ -206,8 +214,10 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     const double drop = (cur.chi2 - best.chi2) / cur.chi2;
     const double wf = best.phases.back().weight_fraction;
     const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur);
-    if (!(best.bic < cur.bic) || drop < mo.min_chi2_drop || lines < mo.min_lines_chi2_drop ||
-        wf < mo.min_weight_fraction) {
+    const bool earns = drop >= mo.min_chi2_drop && lines >= mo.min_lines_chi2_drop && wf >= mo.min_weight_fraction;
+    // Pruned later, a phase joins while it lowers the BIC and fits its own lines better than the
+    // set without it did.
+    if (!(best.bic < cur.bic) || (mo.prune ? lines < 0 : !earns)) {
       char why[240];
       std::snprintf(why, sizeof why,
                     "the next phase (%s) would remove %.1f %% of chi2 (%.1f %% over its lines) at %.1f %% by weight",
@@ -219,10 +229,14 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     crystals.push_back(pick->crystal);
     cur = pick->fit;
   }
-  // Backward: a phase that the others have since made redundant (its removal gives back less than
+  // Backward: a phase that does not earn its place (its removal gives back less than
   // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
-  // min_weight_fraction) leaves, the least useful first; each phase's chi2_drop and
-  // lines_chi2_drop become what its removal would give back.
+  // min_weight_fraction) leaves — with `prune` every such phase of the forward set but the first
+  // (the search's best row) at once, judged once in the company of every phase the forward search
+  // found, and the rest is refitted; stepwise the least useful first, one at a time, until every
+  // phase left earns its place. Each phase's chi2_drop and lines_chi2_drop become what its
+  // removal from the final set would give back.
+  bool pruned = false;
   while (res.phases.size() > 1) {
     const std::size_t n = res.phases.size();
     std::vector<MixtureFit> without(n);
@@ -240,22 +254,53 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       }
     }
     res.fits += static_cast<int>(n);
-    std::size_t worst = n;
-    double worst_gain = 2.0;
+    std::vector<char> useless(n, 0);
+    std::size_t worst = n, n_useless = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (!fitted[i]) continue;
       const MixtureFit& f = without[i];
       const double gain = (f.chi2 - cur.chi2) / f.chi2;  // share of the misfit phase i removes
       res.phases[i].chi2_drop = gain;
       res.phases[i].lines_chi2_drop = lines_chi2_drop(cur, i, f);
-      const bool useless = gain < mo.min_chi2_drop || res.phases[i].lines_chi2_drop < mo.min_lines_chi2_drop ||
-                           cur.phases[i].weight_fraction < mo.min_weight_fraction;
-      if (useless && gain < worst_gain) worst = i, worst_gain = gain;
+      useless[i] = gain < mo.min_chi2_drop || res.phases[i].lines_chi2_drop < mo.min_lines_chi2_drop ||
+                   cur.phases[i].weight_fraction < mo.min_weight_fraction;
+      if (mo.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
+      n_useless += useless[i] ? 1 : 0;
+      if (useless[i] && (worst == n || gain < res.phases[worst].chi2_drop)) worst = i;
     }
-    if (worst == res.phases.size()) break;
-    res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
-    crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
-    cur = std::move(without[worst]);
+    if (worst == n || pruned) break;
+    pruned = mo.prune;
+    if (!mo.prune || n_useless == 1) {
+      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
+      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
+      cur = std::move(without[worst]);
+      continue;
+    }
+    std::vector<const xrd::Crystal*> kept_set;
+    std::vector<MixturePhase> kept_phases;
+    std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!useless[i]) {
+        kept_set.push_back(crystals[i].get());
+        kept_phases.push_back(res.phases[i]);
+        kept_crystals.push_back(crystals[i]);
+      }
+    MixtureFit refit;
+    try {
+      refit = fit_mixture(measured, kept_set, mo.fit, starts_from(cur, useless));
+    } catch (const std::exception&) {
+      refit = MixtureFit{};
+    }
+    ++res.fits;
+    if (!refit.ok()) {  // the smaller set cannot be fitted: remove the least useful phase alone
+      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
+      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
+      cur = std::move(without[worst]);
+      continue;
+    }
+    cur = std::move(refit);
+    res.phases = std::move(kept_phases);
+    crystals = std::move(kept_crystals);
   }
   if (res.phases.size() == 1) res.phases[0].chi2_drop = res.phases[0].lines_chi2_drop = 1.0;
   res.fit = std::move(cur);

@@ -1,19 +1,21 @@
 // Mixtures: every crystalline phase of a multi-phase pattern and its weight fraction.
 //
-// Forward selection (as in full-profile phase analysis: search, fit, search the residual):
+// Forward selection (as in full-profile phase analysis: search, fit, search the residual), then
+// backward elimination:
 //   1. the single-phase search's best row starts the set (`first_by_fit`: its best `candidates`
 //      rows are each fitted alone and the lowest BIC starts it);
 //   2. the residual (measured minus the fitted phases' peaks, background kept) is searched
 //      again; each of its best `candidates` rows not already in the set is fitted jointly with
 //      the set (identify/mixture_fit.hpp, started from the set's refined values and texture
 //      directions; the new phase's direction is chosen in that fit);
-//   3. the best of them joins when it lowers the BIC, takes at least `min_chi2_drop` of the
-//      remaining weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
-//      (lines_chi2_drop below) and `min_weight_fraction` of the sample; else the search stops
-//      (or at `max_phases`);
-//   4. backward: a phase the later ones made redundant (its removal gives back less than
-//      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less than
-//      `min_weight_fraction`) leaves, the least useful first.
+//   3. the best of them (lowest BIC) joins when it lowers the BIC — with `prune`, up to
+//      `max_phases`; without, only while it also takes at least `min_chi2_drop` of the remaining
+//      weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
+//      (lines_chi2_drop below) and `min_weight_fraction` of the sample, the search stopping at
+//      the first that does not;
+//   4. backward: a phase that does not earn its place in the set (its removal gives back less
+//      than `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less
+//      than `min_weight_fraction`) leaves, the least useful first, the rest refitted each time.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -34,14 +36,19 @@ struct MixtureOptions {
   // BIC of the search's best `candidates` rows fitted alone). Chosen on the development data's
   // named mixtures and single phases (docs/results.md "Mixtures").
   bool first_by_fit = false;
+  // Forward selection to max_phases (while the BIC falls), the thresholds applied by the backward
+  // elimination only (true), or forward selection stopping at the first phase below a threshold
+  // (false). A phase that enters early with too little evidence no longer ends the search before
+  // a real one is tried. Chosen as the thresholds (docs/results.md "Mixtures").
+  bool prune = true;
   // Chosen by 5-fold cross-validation over the development data's named mixtures pooled with
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
   double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²
   double min_weight_fraction = 0.08;
-  // A phase removes at least this share of the misfit over its own lines (lines_chi2_drop): a
-  // real minor phase explains the peaks it predicts, an invented one predicts lines that are not
-  // there or only soaks up another phase's misfit.
-  double min_lines_chi2_drop = 0.0;
+  // A phase removes at least this share of the misfit over its own lines (lines_chi2_drop; chosen
+  // with the other thresholds): a real minor phase explains the peaks it predicts, an invented
+  // one predicts lines that are not there or only soaks up another phase's misfit.
+  double min_lines_chi2_drop = 0.4;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).

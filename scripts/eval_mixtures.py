@@ -5,17 +5,20 @@ the phases found, compared by composition (La(OH)3 = LaH3O3; polymorph suffixes 
 ignored). Standard library only.
 
     scripts/eval_mixtures.py XRDID FILE... [--save runs.jsonl] [-- identify options]
-    scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5]
+    scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5] [--stepwise]
 
 Prints one line per file and the totals: recall (named phases found), precision (found phases
 that are named), files whose set is exactly right, files with exactly one phase found. A
 single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
 with their chi2_drop, lines_chi2_drop and weight_fraction; --choose takes such runs (made with
-permissive thresholds, e.g. --min-chi2-drop 0 --min-weight-fraction 0) and chooses the three
-stopping thresholds by k-fold cross-validation over the files (fold = file index mod k, files sorted by
-name; several files are pooled), maximising the F1 of recall and precision; it prints the
-held-out estimate, with the share of single-phase files answered with one phase.
+permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0) and
+chooses the three thresholds by k-fold cross-validation over the files (fold = file index mod k,
+files sorted by name; several files are pooled), maximising the F1 of recall and precision; it
+prints the held-out estimate, with the share of single-phase files answered with one phase. A
+threshold triple keeps the first phase and every later one that passes all three (as
+--mixture-selection prune removes the others), or with --stepwise the phases up to the first
+that fails one (as --mixture-selection stepwise stops there).
 """
 import json
 import re
@@ -68,9 +71,10 @@ def named_phases(path):
     return out
 
 
-def score(runs, t_drop, t_wf, t_lines=0.0):
-    """Totals over runs when the search stops at the first phase below any threshold: named
-    phases, those found, phases found, exact sets, single-phase files, those answered with one."""
+def score(runs, t_drop, t_wf, t_lines=0.0, stepwise=False):
+    """Totals over runs when the phases below any threshold are left out (stepwise: the list
+    stops at the first): named phases, those found, phases found, exact sets, single-phase files,
+    those answered with one."""
     named = hit = found = exact = single = single_one = 0
     for r in runs:
         want = {tuple(map(tuple, w)) for w in r["want"]}
@@ -78,7 +82,9 @@ def score(runs, t_drop, t_wf, t_lines=0.0):
         for k, g in enumerate(r["got"]):
             if k > 0 and (g["chi2_drop"] < t_drop or g["weight_fraction"] < t_wf or
                           g.get("lines_chi2_drop", 1.0) < t_lines):
-                break
+                if stepwise:
+                    break
+                continue
             got.append(tuple(map(tuple, g["key"])))
         named += len(want)
         hit += len(want & set(got))
@@ -95,7 +101,7 @@ def f1(named, hit, found):
     return 2 * r * p / max(1e-12, r + p)
 
 
-def choose(paths, folds):
+def choose(paths, folds, stepwise=False):
     runs = sorted((json.loads(line) for path in paths for line in open(path)), key=lambda r: r["file"])
     grid = [(d, w, l) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
             for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
@@ -104,17 +110,17 @@ def choose(paths, folds):
     for k in range(folds):
         train = [r for i, r in enumerate(runs) if i % folds != k]
         test = [r for i, r in enumerate(runs) if i % folds == k]
-        best = max(grid, key=lambda g: (f1(*score(train, *g)[:3]), -g[0], -g[1], -g[2]))
+        best = max(grid, key=lambda g: (f1(*score(train, *g, stepwise)[:3]), -g[0], -g[1], -g[2]))
         picks.append(best)
-        for i, v in enumerate(score(test, *best)):
+        for i, v in enumerate(score(test, *best, stepwise)):
             tot[i] += v
     named, hit, found, exact, single, single_one = tot
-    alld = max(grid, key=lambda g: (f1(*score(runs, *g)[:3]), -g[0], -g[1], -g[2]))
+    alld = max(grid, key=lambda g: (f1(*score(runs, *g, stepwise)[:3]), -g[0], -g[1], -g[2]))
     print(f"chosen per fold (min chi2 drop, min weight fraction, min lines chi2 drop): {picks}; on all files: {alld}")
     print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
           f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %, "
           f"single-phase files answered with one phase {single_one}/{single} = {100 * single_one / max(1, single):.1f} %")
-    n, h, f, e, s1, s1o = score(runs, *alld)
+    n, h, f, e, s1, s1o = score(runs, *alld, stepwise)
     print(f"all files at {alld}: recall {100 * h / max(1, n):.1f} %, precision {100 * h / max(1, f):.1f} %, "
           f"exact sets {100 * e / max(1, len(runs)):.1f} %, one phase for a single phase {100 * s1o / max(1, s1):.1f} %")
     return 0
@@ -143,13 +149,17 @@ def main():
             i = args.index("--folds")
             folds = int(args[i + 1])
             del args[i:i + 2]
-        return choose(args[1:], folds)
+        stepwise = "--stepwise" in args
+        if stepwise:
+            args.remove("--stepwise")
+        return choose(args[1:], folds, stepwise)
     if len(args) < 2:
         print(__doc__)
         return 2
     save, args, extra = run_arguments(args)
     xrdid, files = args[0], [Path(f) for f in args[1:]]
     named_total = found_named = found_total = exact = one = 0
+    seconds = []
     for f in files:
         named = named_phases(f)
         want = {composition(n): n for n in named}
@@ -162,11 +172,14 @@ def main():
             continue
         got = [(composition(p["reduced_formula"]), p["reduced_formula"], p["weight_fraction"]) for p in q.get("phases", [])]
         if save:
-            save.write(json.dumps({"file": f.name, "want": sorted(want), "got": [
+            save.write(json.dumps({"file": f.name, "want": sorted(want),
+                                   "seconds": q.get("mixture", {}).get("seconds"), "got": [
                 {"key": composition(p["reduced_formula"]), "name": p["reduced_formula"],
                  "chi2_drop": p["chi2_drop"], "lines_chi2_drop": p.get("lines_chi2_drop", 1.0),
                  "weight_fraction": p["weight_fraction"]} for p in q.get("phases", [])]}) + "\n")
             save.flush()
+        if "mixture" in q:
+            seconds.append(q["mixture"]["seconds"])
         got_keys = {g[0] for g in got}
         hit = len(set(want) & got_keys)
         named_total += len(want)
@@ -179,7 +192,9 @@ def main():
     print(f"\nfiles {len(files)}: recall {found_named}/{named_total} = {100 * found_named / max(1, named_total):.1f} %, "
           f"precision {found_named}/{found_total} = {100 * found_named / max(1, found_total):.1f} %, "
           f"exact sets {exact}/{len(files)} = {100 * exact / max(1, len(files)):.1f} %, "
-          f"one phase found {one}/{len(files)} = {100 * one / max(1, len(files)):.1f} %")
+          f"one phase found {one}/{len(files)} = {100 * one / max(1, len(files)):.1f} %"
+          + (f", mixture search {sum(seconds) / len(seconds):.1f} s per file (median "
+             f"{sorted(seconds)[len(seconds) // 2]:.1f} s)" if seconds else ""))
     return 0
 
 

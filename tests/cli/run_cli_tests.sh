@@ -207,6 +207,9 @@ if "$X" --help | grep -q identify; then
   expect 0 "identify --min-lines-chi2-drop 0.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 0.5 --json
   contains "$T/out" '"lines_chi2_drop"' "mixture JSON has each phase's share over its own lines"
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--min-lines-chi2-drop 0.5)"
+  expect 0 "identify --mixture-selection stepwise" -- "$X" identify "$T/mix.xy" --mixture --mixture-selection stepwise --json
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--mixture-selection stepwise)"
+  expect nz "identify --mixture-selection bad" -- "$X" identify "$T/mix.xy" --mixture --mixture-selection greedy
   expect nz "identify --min-lines-chi2-drop 1.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 1.5
   expect 0 "identify --profile-exponent 0.3" -- "$X" identify "$T/mix.xy" --profile-exponent 0.3 --json
   contains "$T/out" '"candidates"' "identify with another profile exponent answers"

@@ -235,11 +235,22 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
   CHECK(r.phases[1].lines_chi2_drop > 0.9);
   CHECK(r.unexplained.empty());
   CHECK(r.fits >= 3);
-  // A pure phase stays one phase.
-  const identify::MixtureResult one = identify::identify_mixture(id, mixture({kLiF}, {1.0}, 30000, 22), {});
-  REQUIRE(one.phases.size() == 1);
-  CHECK(lib.entries[one.phases[0].entry].id == "LiF");
-  CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
+  // Stepwise selection (stop at the first phase below a threshold) finds the same pair.
+  identify::MixtureOptions stepwise;
+  stepwise.prune = false;
+  const identify::MixtureResult sw = identify::identify_mixture(id, p, identify::IdentifyOptions{}, stepwise);
+  REQUIRE(sw.phases.size() == 2);
+  CHECK(sw.phases[0].entry == r.phases[0].entry);
+  CHECK(sw.phases[1].entry == r.phases[1].entry);
+  // A pure phase stays one phase, pruned or stepwise.
+  const xrd::Pattern pure = mixture({kLiF}, {1.0}, 30000, 22);
+  for (const identify::MixtureOptions& mo : {identify::MixtureOptions{}, stepwise}) {
+    const identify::MixtureResult one = identify::identify_mixture(id, pure, {}, mo);
+    REQUIRE(one.phases.size() == 1);
+    CHECK(lib.entries[one.phases[0].entry].id == "LiF");
+    CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
+    CHECK(one.phases[0].lines_chi2_drop == 1.0);
+  }
   CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, identify::MixtureOptions{0}), doctest::Contains("max-phases"),
                        std::exception);
 }
