@@ -71,8 +71,8 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->capture_default_str()->check(CLI::IsMember({"fit", "search"}));
   sub->add_option("--mixture-selection", a->mixture_selection,
                   "--mixture: 'prune' (add phases while the fit improves, up to --max-phases, then remove those "
-                  "below the thresholds, the least useful first) or 'stepwise' (stop at the first phase below a "
-                  "threshold)")
+                  "that make it worse and, at once, every later phase below a threshold) or 'stepwise' (stop at "
+                  "the first phase below a threshold)")
       ->capture_default_str()->check(CLI::IsMember({"prune", "stepwise"}));
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")

@@ -231,12 +231,14 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   }
   // Backward: a phase that does not earn its place (its removal gives back less than
   // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
-  // min_weight_fraction) leaves — with `prune` every such phase of the forward set but the first
-  // (the search's best row) at once, judged once in the company of every phase the forward search
-  // found, and the rest is refitted; stepwise the least useful first, one at a time, until every
-  // phase left earns its place. Each phase's chi2_drop and lines_chi2_drop become what its
-  // removal from the final set would give back.
-  bool pruned = false;
+  // min_weight_fraction) leaves. Stepwise: the least useful first, one at a time, the rest
+  // refitted, until every phase left earns its place. With `prune`: first, one at a time, the
+  // phases that make the fit worse (a negative share of χ² or over their lines); then every phase
+  // but the first (the search's best row) below a threshold at once, judged in the company of
+  // all the phases that stayed, and the rest is refitted. Each phase's chi2_drop and
+  // lines_chi2_drop become what its removal from the final set would give back.
+  enum class Stage { Negative, Thresholds, Report };
+  Stage stage = mo.prune ? Stage::Negative : Stage::Thresholds;
   while (res.phases.size() > 1) {
     const std::size_t n = res.phases.size();
     std::vector<MixtureFit> without(n);
@@ -254,26 +256,49 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       }
     }
     res.fits += static_cast<int>(n);
-    std::vector<char> useless(n, 0);
-    std::size_t worst = n, n_useless = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (!fitted[i]) continue;
-      const MixtureFit& f = without[i];
-      const double gain = (f.chi2 - cur.chi2) / f.chi2;  // share of the misfit phase i removes
-      res.phases[i].chi2_drop = gain;
-      res.phases[i].lines_chi2_drop = lines_chi2_drop(cur, i, f);
-      useless[i] = gain < mo.min_chi2_drop || res.phases[i].lines_chi2_drop < mo.min_lines_chi2_drop ||
-                   cur.phases[i].weight_fraction < mo.min_weight_fraction;
-      if (mo.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
-      n_useless += useless[i] ? 1 : 0;
-      if (useless[i] && (worst == n || gain < res.phases[worst].chi2_drop)) worst = i;
+      res.phases[i].chi2_drop = (without[i].chi2 - cur.chi2) / without[i].chi2;  // share of the misfit phase i removes
+      res.phases[i].lines_chi2_drop = lines_chi2_drop(cur, i, without[i]);
     }
-    if (worst == n || pruned) break;
-    pruned = mo.prune;
-    if (!mo.prune || n_useless == 1) {
-      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
-      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
-      cur = std::move(without[worst]);
+    // The phases below the thresholds (zero ones: those that make the fit worse), and the least
+    // useful of them.
+    auto below = [&](bool zero, std::vector<char>& useless) {
+      std::size_t worst = n;
+      for (std::size_t i = 0; i < n; ++i) {
+        const MixturePhase& ph = res.phases[i];
+        useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
+                                        : ph.chi2_drop < mo.min_chi2_drop || ph.lines_chi2_drop < mo.min_lines_chi2_drop ||
+                                              cur.phases[i].weight_fraction < mo.min_weight_fraction);
+        if (mo.prune && !zero && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
+        if (useless[i] && (worst == n || ph.chi2_drop < res.phases[worst].chi2_drop)) worst = i;
+      }
+      return worst;
+    };
+    auto remove_one = [&](std::size_t i) {
+      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(i));
+      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(i));
+      cur = std::move(without[i]);
+    };
+    if (stage == Stage::Report) break;  // the final figures are set
+    std::vector<char> useless(n, 0);
+    if (stage == Stage::Negative) {
+      const std::size_t worst = below(true, useless);
+      if (worst < n) {
+        remove_one(worst);
+        continue;
+      }
+      stage = Stage::Thresholds;
+    }
+    const std::size_t worst = below(false, useless);
+    if (worst == n) break;
+    if (!mo.prune) {
+      remove_one(worst);
+      continue;
+    }
+    stage = Stage::Report;  // after this removal, one more round sets the final figures
+    if (std::count(useless.begin(), useless.end(), 1) == 1) {
+      remove_one(worst);
       continue;
     }
     std::vector<const xrd::Crystal*> kept_set;
@@ -293,9 +318,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     }
     ++res.fits;
     if (!refit.ok()) {  // the smaller set cannot be fitted: remove the least useful phase alone
-      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(worst));
-      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(worst));
-      cur = std::move(without[worst]);
+      remove_one(worst);
       continue;
     }
     cur = std::move(refit);

@@ -8,14 +8,17 @@
 //      again; each of its best `candidates` rows not already in the set is fitted jointly with
 //      the set (identify/mixture_fit.hpp, started from the set's refined values and texture
 //      directions; the new phase's direction is chosen in that fit);
-//   3. the best of them (lowest BIC) joins when it lowers the BIC — with `prune`, up to
-//      `max_phases`; without, only while it also takes at least `min_chi2_drop` of the remaining
-//      weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
-//      (lines_chi2_drop below) and `min_weight_fraction` of the sample, the search stopping at
-//      the first that does not;
-//   4. backward: a phase that does not earn its place in the set (its removal gives back less
-//      than `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less
-//      than `min_weight_fraction`) leaves, the least useful first, the rest refitted each time.
+//   3. the best of them (lowest BIC) joins when it lowers the BIC — with `prune`, while it also
+//      fits its own lines better than the set without it (lines_chi2_drop ≥ 0), up to
+//      `max_phases`; stepwise, only while it also takes at least `min_chi2_drop` of the
+//      remaining weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
+//      and `min_weight_fraction` of the sample, the search stopping at the first that does not;
+//   4. backward: a phase that does not earn its place (its removal gives back less than
+//      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less than
+//      `min_weight_fraction`) leaves. Stepwise: the least useful first, one at a time, the rest
+//      refitted, until every phase left earns its place. With `prune`: first, one at a time, the
+//      phases that make the fit worse (a negative share); then, at once, every phase but the
+//      first that is below a threshold in the company of all that stayed.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -36,10 +39,11 @@ struct MixtureOptions {
   // BIC of the search's best `candidates` rows fitted alone). Chosen on the development data's
   // named mixtures and single phases (docs/results.md "Mixtures").
   bool first_by_fit = false;
-  // Forward selection to max_phases (while the BIC falls), the thresholds applied by the backward
-  // elimination only (true), or forward selection stopping at the first phase below a threshold
-  // (false). A phase that enters early with too little evidence no longer ends the search before
-  // a real one is tried. Chosen as the thresholds (docs/results.md "Mixtures").
+  // Forward selection to max_phases (while the BIC falls), the thresholds applied once to the
+  // whole set by the backward elimination (true), or forward selection stopping at the first
+  // phase below a threshold (false): a phase that enters early with too little evidence then no
+  // longer ends the search before a real one is tried. Chosen as the thresholds (docs/results.md
+  // "Mixtures").
   bool prune = true;
   // Chosen by 5-fold cross-validation over the development data's named mixtures pooled with
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
