@@ -50,8 +50,8 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--mixture", a->mixture, "also find every phase of a mixture and its weight fraction (joint "
                                          "whole-pattern fit; JSON: phases, rwp)");
-  sub->add_option("--max-phases", a->mopt.max_phases, "--mixture: at most this many phases")
-      ->capture_default_str()->check(CLI::Range(1, 10));
+  sub->add_option("--max-phases", a->mopt.max_phases, "--mixture: at most this many phases (1 to 8)")
+      ->capture_default_str()->check(CLI::Range(1, 8));
   sub->add_option("--min-chi2-drop", a->mopt.min_chi2_drop,
                   "--mixture: a further phase must remove at least this share of the weighted misfit")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));

@@ -1,5 +1,7 @@
 // libxrdid: ranking a library against a pattern, and the phases of a mixture.
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include <xrdid/xrdid.h>
@@ -53,10 +55,17 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
     xrdid_options_init(&defaults);
     return defaults;
   }
-  XRDID_CHECK(options->struct_size == sizeof(xrdid_options),
+  // A struct that ends at standard_fraction (the fields before the mixture-selection ones) keeps
+  // the defaults of the later fields.
+  constexpr std::size_t kShort = offsetof(xrdid_options, min_lines_chi2_drop);
+  XRDID_CHECK(options->struct_size == sizeof(xrdid_options) || options->struct_size == kShort,
               "options were not set up by xrdid_options_init (struct_size " + std::to_string(options->struct_size) +
                   ", expected " + std::to_string(sizeof(xrdid_options)) + ")");
-  return *options;
+  if (options->struct_size == sizeof(xrdid_options)) return *options;
+  xrdid_options_init(&defaults);
+  std::memcpy(static_cast<void*>(&defaults), static_cast<const void*>(options), kShort);
+  defaults.struct_size = sizeof(xrdid_options);
+  return defaults;
 }
 
 id::IdentifyOptions search_options(const xrdid_options& o) {
@@ -87,6 +96,9 @@ id::IdentifyOptions search_options(const xrdid_options& o) {
   s.noise_floor_sigmas = in(o.noise_floor_sigmas, 0, 20, "noise_floor_sigmas");
   s.hybrid_weight = in(o.hybrid_weight, 0, 1, "hybrid_weight");
   s.min_probability = in(o.min_probability, 0, 1, "min_probability");
+  XRDID_CHECK(std::isfinite(o.profile_exponent) && o.profile_exponent > 0 && o.profile_exponent <= 1,
+              "options.profile_exponent: expected more than 0, at most 1");
+  s.profile_exponent = o.profile_exponent;
   return s;
 }
 
@@ -133,6 +145,12 @@ void xrdid_options_init(xrdid_options* options) {
   options->brindley_size_um = 0.0;
   options->standard = nullptr;
   options->standard_fraction = 0.0;
+  options->min_lines_chi2_drop = m.min_lines_chi2_drop;
+  options->mixture_selection = m.prune ? XRDID_SELECTION_PRUNE : XRDID_SELECTION_STEPWISE;
+  options->mixture_first = m.first_by_fit ? XRDID_FIRST_FIT : XRDID_FIRST_SEARCH;
+  options->mixture_cell_bound = m.fit.cell_bound;
+  options->mixture_texture = m.fit.preferred_orientation ? 1 : 0;
+  options->profile_exponent = s.profile_exponent;
 }
 
 int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
@@ -184,7 +202,7 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     id::IdentifyOptions s = search_options(o);
     XRDID_CHECK(!id::uses_model(s.method), "xrdid_identify_mixture: the mixture search uses the profile or peaks method");
     id::MixtureOptions m;
-    XRDID_CHECK(o.max_phases >= 1 && o.max_phases <= 10, "options.max_phases: expected 1 to 10");
+    XRDID_CHECK(o.max_phases >= 1 && o.max_phases <= 8, "options.max_phases: expected 1 to 8");
     XRDID_CHECK(std::isfinite(o.min_chi2_drop) && o.min_chi2_drop >= 0 && o.min_chi2_drop <= 1,
                 "options.min_chi2_drop: expected 0 to 1");
     XRDID_CHECK(std::isfinite(o.min_weight_fraction) && o.min_weight_fraction >= 0 && o.min_weight_fraction <= 1,
@@ -192,6 +210,19 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     m.max_phases = o.max_phases;
     m.min_chi2_drop = o.min_chi2_drop;
     m.min_weight_fraction = o.min_weight_fraction;
+    XRDID_CHECK(std::isfinite(o.min_lines_chi2_drop) && o.min_lines_chi2_drop >= 0 && o.min_lines_chi2_drop <= 1,
+                "options.min_lines_chi2_drop: expected 0 to 1");
+    m.min_lines_chi2_drop = o.min_lines_chi2_drop;
+    XRDID_CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE || o.mixture_selection == XRDID_SELECTION_STEPWISE,
+                "options.mixture_selection: expected XRDID_SELECTION_PRUNE or XRDID_SELECTION_STEPWISE");
+    m.prune = o.mixture_selection == XRDID_SELECTION_PRUNE;
+    XRDID_CHECK(o.mixture_first == XRDID_FIRST_SEARCH || o.mixture_first == XRDID_FIRST_FIT,
+                "options.mixture_first: expected XRDID_FIRST_SEARCH or XRDID_FIRST_FIT");
+    m.first_by_fit = o.mixture_first == XRDID_FIRST_FIT;
+    XRDID_CHECK(std::isfinite(o.mixture_cell_bound) && o.mixture_cell_bound >= 0.001 && o.mixture_cell_bound <= 0.19,
+                "options.mixture_cell_bound: expected 0.001 to 0.19");
+    m.fit.cell_bound = o.mixture_cell_bound;
+    m.fit.preferred_orientation = o.mixture_texture != 0;
     XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
                 "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
     m.quant.brindley_size_um = o.brindley_size_um;

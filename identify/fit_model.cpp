@@ -123,6 +123,11 @@ void Model::eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg) const {
     J->setZero(N, np);
     J->middleCols(bg0(), nb) = T;
   }
+  add_peaks(p, yc, J);
+}
+
+std::pair<Eigen::Index, Eigen::Index> Model::add_peaks(const Vec& p, Vec& yc, RowMatrix* J) const {
+  Eigen::Index lo = static_cast<Eigen::Index>(x.size()), hi = 0;
   const double S = p[kScale], Z = p[kZero], D = p[kDisp], U = p[kU], V = p[kV], W = p[kW], eta = p[kEta],
                B = p[kB], r = p[kPoR];
   for (const Reflection& rf : refl) {
@@ -154,6 +159,7 @@ void Model::eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg) const {
       const double half = rf.half_window * H;
       const auto first = std::lower_bound(x.begin(), x.end(), pos - half) - x.begin();
       const auto last = std::upper_bound(x.begin() + first, x.end(), pos + half) - x.begin();
+      if (first < last) lo = std::min<Eigen::Index>(lo, first), hi = std::max<Eigen::Index>(hi, last);
       const double invH = 1.0 / H, gn = kGaussNorm * invH, ln = kLorentzNorm * invH;
       for (auto i = first; i < last; ++i) {
         const double xd = x[static_cast<std::size_t>(i)] - pos;
@@ -184,22 +190,28 @@ void Model::eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg) const {
       }
     }
   }
+  return {lo, std::max(lo, hi)};
 }
 
 
 
 // JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row (a point far from
-// every peak only has background derivatives).
-void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g) {
+// every peak only has background derivatives) and, with `use`, the columns it does not mark. Each
+// entry sums the same terms in the same order whatever the mask.
+void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g,
+                      const std::vector<char>* use) {
   const auto np = static_cast<int>(J.cols());
   A.setZero(np, np);
   g.setZero(np);
+  std::vector<int> cols;
+  for (int a = 0; a < np; ++a)
+    if (!use || (*use)[static_cast<std::size_t>(a)]) cols.push_back(a);
   std::vector<int> nz;
-  nz.reserve(static_cast<std::size_t>(np));
+  nz.reserve(cols.size());
   for (Eigen::Index i = 0; i < J.rows(); ++i) {
     const double* row = J.row(i).data();
     nz.clear();
-    for (int a = 0; a < np; ++a)
+    for (int a : cols)
       if (row[a] != 0.0) nz.push_back(a);
     const double wi = w[i], wr = r ? wi * (*r)[i] : 0.0;
     for (std::size_t ia = 0; ia < nz.size(); ++ia) {
@@ -211,6 +223,12 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
     }
   }
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
+}
+
+std::vector<char> column_mask(int np, const std::vector<int>& columns) {
+  std::vector<char> m(static_cast<std::size_t>(np), 0);
+  for (int j : columns) m[static_cast<std::size_t>(j)] = 1;
+  return m;
 }
 
 // ---- Levenberg–Marquardt with box bounds ---------------------------------------------------
@@ -234,10 +252,11 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
   double lambda = 1e-3;
   Eigen::MatrixXd Afull;
   Vec gfull;
+  const std::vector<char> use = column_mask(static_cast<int>(p.size()), free);
   for (int it = 0; it < max_it; ++it) {
     out.iterations = it + 1;
     const Vec r = m.y - yc;
-    normal_equations(J, m.w, &r, Afull, gfull);
+    normal_equations(J, m.w, &r, Afull, gfull, &use);
     std::vector<int> act;
     for (int j : free) {
       const bool at_lo = p[j] <= b.lo[j] && gfull[j] < 0, at_hi = p[j] >= b.hi[j] && gfull[j] > 0;
@@ -689,7 +708,8 @@ Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec
   const auto n = static_cast<Eigen::Index>(est.size());
   Eigen::MatrixXd Afull, A(n, n);
   Vec gdummy;
-  normal_equations(J, w, nullptr, Afull, gdummy);
+  const std::vector<char> use = column_mask(static_cast<int>(np), est);
+  normal_equations(J, w, nullptr, Afull, gdummy, &use);
   for (Eigen::Index c = 0; c < n; ++c)
     for (Eigen::Index d = 0; d < n; ++d) A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
   const Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();

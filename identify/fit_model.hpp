@@ -88,14 +88,21 @@ struct Model : LsqModel {
 
   // yc = model at p; with J, its N × np Jacobian (row-major); with bg, the background alone.
   void eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg = nullptr) const override;
+  // Adds the peaks at p to yc (N) and, with J, their derivatives to J's first bg0() columns (J
+  // has N rows and at least bg0() columns); returns the rows [first, last) they reach.
+  std::pair<Eigen::Index, Eigen::Index> add_peaks(const Vec& p, Vec& yc, RowMatrix* J) const;
 };
 
 struct Bounds {
   Vec lo, hi;
 };
 
-// JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row.
-void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g);
+// JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row; with `use`, only the
+// entries of the columns it marks (the others stay 0).
+void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g,
+                      const std::vector<char>* use = nullptr);
+// A mask of np columns marking `columns`.
+std::vector<char> column_mask(int np, const std::vector<int>& columns);
 
 struct LmOutcome {
   int iterations = 0;

@@ -111,6 +111,18 @@ std::vector<CandidateFit> fit_candidates(const Identifier& id, const xrd::Patter
                                          const std::vector<const Candidate*>& candidates, const FitOptions& fo,
                                          const std::vector<PhaseStart>& starts) {
   std::vector<CandidateFit> out(candidates.size());
+  // The set's own refinement before each candidate's cell search is the same for every candidate.
+  PlacedRefinement placed;
+  if (!set.empty() && starts.size() == set.size() + 1 && !(starts.back().scale > 0) && candidates.size() > 1) {
+    try {
+      std::vector<const xrd::Crystal*> with = set;
+      const std::shared_ptr<const xrd::Crystal> c0 = id.crystal(candidates.front()->entry);
+      with.push_back(c0.get());
+      placed = placed_refinement(measured, with, fo, starts);
+    } catch (const std::exception&) {
+      placed = PlacedRefinement{};  // each candidate's fit refines the set itself
+    }
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t k = 0; k < candidates.size(); ++k) {
     CandidateFit& t = out[k];
@@ -119,7 +131,7 @@ std::vector<CandidateFit> fit_candidates(const Identifier& id, const xrd::Patter
       t.crystal = id.crystal(t.candidate->entry);
       std::vector<const xrd::Crystal*> with = set;
       with.push_back(t.crystal.get());
-      t.fit = fit_mixture(measured, with, fo, starts);
+      t.fit = placed.ready ? fit_mixture(measured, with, fo, starts, placed) : fit_mixture(measured, with, fo, starts);
       t.ok = t.fit.ok();
     } catch (const std::exception& e) {
       t.error = e.what();
@@ -157,7 +169,7 @@ double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& 
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
                                const MixtureOptions& mo) {
   const auto t0 = std::chrono::steady_clock::now();
-  XRDID_CHECK(mo.max_phases >= 1 && mo.max_phases <= 10, "--max-phases must lie in 1..10");
+  XRDID_CHECK(mo.max_phases >= 1 && mo.max_phases <= 8, "--max-phases must lie in 1..8");
   XRDID_CHECK(mo.candidates >= 1 && mo.candidates <= 50, "mixture: candidates per step must lie in 1..50");
   check_quant_options(mo.quant);
   IdentifyOptions opt = opt0;

@@ -49,6 +49,10 @@ struct JointModel : LsqModel {
   void contribution(std::size_t phase, const Vec& p, Vec& y, RowMatrix* J) const {
     (*su)[phase].m.eval(phase_params(phase, p), y, J);
   }
+  // Each phase's peaks and their derivatives go through scratch space (one fit per thread) and
+  // are added into the joint Jacobian over the rows they reach, phase after phase.
+  mutable Vec yp_;
+  mutable RowMatrix Jp_;
   void eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg = nullptr) const override {
     yc = (*T) * p.segment(2, nb);
     if (bg) *bg = yc;
@@ -56,14 +60,21 @@ struct JointModel : LsqModel {
       J->setZero(T->rows(), np);
       J->middleCols(2, nb) = *T;
     }
-    Vec yp;
-    RowMatrix Jp;
+    std::vector<int> cols;
     for (std::size_t f = 0; f < su->size(); ++f) {
-      contribution(f, p, yp, J ? &Jp : nullptr);
-      yc += yp;
-      if (!J) continue;
       const Model& m = (*su)[f].m;
-      for (int s = 0; s < m.bg0(); ++s) J->col(joint(f, s)) += Jp.col(s);
+      yp_.setZero(T->rows());
+      if (J) Jp_.setZero(T->rows(), m.bg0());
+      const auto [lo, hi] = m.add_peaks(phase_params(f, p), yp_, J ? &Jp_ : nullptr);
+      yc += yp_;
+      if (!J) continue;
+      cols.resize(static_cast<std::size_t>(m.bg0()));
+      for (int s = 0; s < m.bg0(); ++s) cols[static_cast<std::size_t>(s)] = joint(f, s);
+      for (Eigen::Index i = lo; i < hi; ++i) {
+        const double* src = Jp_.row(i).data();
+        double* dst = J->row(i).data();
+        for (int s = 0; s < m.bg0(); ++s) dst[cols[static_cast<std::size_t>(s)]] += src[s];
+      }
     }
   }
 };
@@ -150,8 +161,33 @@ double cell_mass_u(const xrd::Crystal& c) { return xrd::density_g_cm3(c) * c.vol
 
 }  // namespace
 
+namespace {
+MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                     const FitOptions& opt, const std::vector<PhaseStart>& starts, PlacedRefinement* placed_out,
+                     const PlacedRefinement* placed_in);
+}  // namespace
+
 MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
                        const FitOptions& opt, const std::vector<PhaseStart>& starts) {
+  return fit_joint(measured, phases, opt, starts, nullptr, nullptr);
+}
+MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                       const FitOptions& opt, const std::vector<PhaseStart>& starts, const PlacedRefinement& placed) {
+  return fit_joint(measured, phases, opt, starts, nullptr, &placed);
+}
+PlacedRefinement placed_refinement(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                                   const FitOptions& opt, const std::vector<PhaseStart>& starts) {
+  PlacedRefinement out;
+  fit_joint(measured, phases, opt, starts, &out, nullptr);
+  return out;
+}
+
+namespace {
+// placed_out: stop after the started phases' refinement and return it (an empty fit); placed_in:
+// that refinement, computed before.
+MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                     const FitOptions& opt, const std::vector<PhaseStart>& starts, PlacedRefinement* placed_out,
+                     const PlacedRefinement* placed_in) {
   const auto t0 = std::chrono::steady_clock::now();
   XRDID_CHECK(starts.empty() || starts.size() == phases.size(), "mixture fit: one start per phase");
   JointSetup js;
@@ -213,7 +249,17 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
     if (placed[f]) continue;
     Setup& s = js.su[f];
     Model mm = s.m;
-    if (std::find(placed.begin(), placed.end(), 1) != placed.end()) {
+    // The refinement below is the same for any phase tried last beside the same started ones.
+    const bool only_last = f + 1 == nphase && std::count(placed.begin(), placed.end(), 1) == static_cast<long>(f);
+    const auto head = static_cast<Eigen::Index>(jm.off[f]);
+    if (placed_in && placed_in->ready && only_last) {
+      XRDID_CHECK(placed_in->params.size() == static_cast<std::size_t>(head) && placed_in->contributions.size() == f,
+                  "mixture fit: a refinement of other phases");
+      p.head(head) = Eigen::Map<const Vec>(placed_in->params.data(), head);
+      p[jm.off[f]] = 0.0;  // the last phase's scale, as the linear start leaves it
+      for (const std::vector<double>& c : placed_in->contributions)
+        mm.y -= Eigen::Map<const Vec>(c.data(), static_cast<Eigen::Index>(c.size()));
+    } else if (std::find(placed.begin(), placed.end(), 1) != placed.end()) {
       // The placed phases refined first (scales, W, cells, zero, background; the others at scale
       // 0), so that their misfit does not mislead the search for this one.
       joint_linear_start(jm, p, placed);
@@ -236,10 +282,16 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
         levenberg_marquardt(jm, p, fr, b, std::max(1, opt.max_iterations / 3), 1e-3);
       }
       Vec yp;
+      if (placed_out && only_last) placed_out->params.assign(p.data(), p.data() + head);
       for (std::size_t g = 0; g < nphase; ++g) {
         if (!placed[g]) continue;
         jm.contribution(g, p, yp, nullptr);
         mm.y -= yp;
+        if (placed_out && only_last) placed_out->contributions.emplace_back(yp.data(), yp.data() + yp.size());
+      }
+      if (placed_out && only_last) {
+        placed_out->ready = p[jm.off[f]] == 0.0;  // else the linear start failed: not shared
+        return {};
       }
     }
     const auto [z, eps] = coarse_search(mm, s.p, opt);
@@ -452,6 +504,7 @@ MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
+}  // namespace
 
 double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
                               const FitOptions& opt) {

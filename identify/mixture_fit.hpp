@@ -96,6 +96,21 @@ struct PhaseStart {
 MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
                        const FitOptions& opt = {}, const std::vector<PhaseStart>& starts = {});
 
+// When every phase but the last has a start, the fit first refines the started phases alone (the
+// last one at scale 0) and searches the last one's cell in what they leave. That first
+// refinement does not depend on the last phase: the mixture search, which tries several new
+// phases beside one set, computes it once (placed_refinement, with any new phase last) and
+// passes it to each fit, which then gives exactly what it would have computed itself.
+struct PlacedRefinement {
+  bool ready = false;
+  std::vector<double> params;                      // the joint parameters before the last phase's block
+  std::vector<std::vector<double>> contributions;  // each started phase's peaks, in order
+};
+PlacedRefinement placed_refinement(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                                   const FitOptions& opt, const std::vector<PhaseStart>& starts);
+MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
+                       const FitOptions& opt, const std::vector<PhaseStart>& starts, const PlacedRefinement& placed);
+
 // For tests: the largest difference between the joint model's analytic Jacobian and central
 // finite differences, relative to each column's largest entry, at a point where every parameter
 // matters (as fit_jacobian_check; phase k textured along the k-th direction of March–Dollase

@@ -80,6 +80,20 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
     else if (k == "brindley_size") o.brindley_size_um = py::cast<double>(v);
     else if (k == "standard") text(o.standard);
     else if (k == "standard_fraction") o.standard_fraction = py::cast<double>(v);
+    else if (k == "min_lines_chi2_drop") o.min_lines_chi2_drop = py::cast<double>(v);
+    else if (k == "mixture_selection") {
+      const std::string m = py::cast<std::string>(v);
+      if (m == "prune") o.mixture_selection = XRDID_SELECTION_PRUNE;
+      else if (m == "stepwise") o.mixture_selection = XRDID_SELECTION_STEPWISE;
+      else throw py::value_error("mixture_selection: expected prune or stepwise, got '" + m + "'");
+    } else if (k == "mixture_first") {
+      const std::string m = py::cast<std::string>(v);
+      if (m == "search") o.mixture_first = XRDID_FIRST_SEARCH;
+      else if (m == "fit") o.mixture_first = XRDID_FIRST_FIT;
+      else throw py::value_error("mixture_first: expected search or fit, got '" + m + "'");
+    } else if (k == "mixture_cell_bound") o.mixture_cell_bound = py::cast<double>(v);
+    else if (k == "mixture_texture") o.mixture_texture = py::cast<bool>(v) ? 1 : 0;
+    else if (k == "profile_exponent") o.profile_exponent = py::cast<double>(v);
     else throw py::type_error("unknown option '" + k + "'");
   }
   return o;
@@ -269,7 +283,7 @@ PYBIND11_MODULE(xrdid, m) {
            py::arg("top") = 10, py::arg("model") = nullptr,
            "Ranks the library against a pattern; a list of dicts (the JSON candidate fields). Options as keywords: "
            "method, verify, every_entry, background, require, exclude, only, max_shift, max_strain, strain_step, "
-           "strain_penalty, noise_floor, hybrid_weight, min_probability, alpha2, alpha2_ratio.")
+           "strain_penalty, noise_floor, hybrid_weight, min_probability, alpha2, alpha2_ratio, profile_exponent.")
       .def("identify_file", &Library::identify_file, py::arg("path"), py::arg("wavelength") = py::none(),
            py::arg("top") = 10, py::arg("model") = nullptr,
            "identify() of a pattern file with the wavelengths it states (else `wavelength`, else the library's), "
@@ -277,7 +291,9 @@ PYBIND11_MODULE(xrdid, m) {
       .def("identify_mixture", &Library::identify_mixture, py::arg("two_theta"), py::arg("intensity"),
            py::arg("wavelength") = 1.5406,
            "Every phase of a mixture with its weight fraction: {'phases': [...], 'rwp': ...}. Options as identify, "
-           "plus max_phases, min_chi2_drop, min_weight_fraction, brindley_size (grain diameter, µm: Brindley's "
+           "plus max_phases (1 to 8), min_chi2_drop, min_lines_chi2_drop, min_weight_fraction, mixture_selection "
+           "('prune' | 'stepwise'), mixture_first ('search' | 'fit'), mixture_cell_bound, mixture_texture (bool), "
+           "brindley_size (grain diameter, µm: Brindley's "
            "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "
            "'amorphous_fraction').");
   m.def("simulate", &simulate, py::arg("cif"), py::arg("wavelength") = 1.5406, py::arg("two_theta") = py::none(),

@@ -94,7 +94,28 @@ typedef struct {
                                   correction (0: none; needs a Cu, Mo, Co, Cr, Fe or Ag Kα pattern) */
   const char* standard;        /* mixtures: internal standard, library id or formula (NULL: none) */
   double standard_fraction;    /* its weighed-in mass fraction of the spiked sample, in (0, 1) */
+  /* The fields below are read only when struct_size covers them: a caller whose struct ends at
+   * standard_fraction gets their defaults. */
+  double min_lines_chi2_drop;  /* mixtures: a phase removes at least this share of χ² over its own
+                                  lines (where its peaks exceed 2 counting σ; default 0.4) */
+  int mixture_selection;       /* mixtures: XRDID_SELECTION_* (default PRUNE) */
+  int mixture_first;           /* mixtures: XRDID_FIRST_* (default SEARCH) */
+  double mixture_cell_bound;   /* mixtures: each phase's cell lengths within ± this fraction of its
+                                  CIF cell (default 0.03) */
+  int mixture_texture;         /* mixtures: 1 (default): March–Dollase preferred orientation per phase */
+  double profile_exponent;     /* the profile search's compression exponent, in (0, 1] (default 0.4) */
 } xrdid_options;
+
+/* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */
+enum {
+  XRDID_SELECTION_PRUNE = 0,   /* add phases while the fit improves, then remove those below a threshold */
+  XRDID_SELECTION_STEPWISE = 1 /* stop at the first phase below a threshold */
+};
+/* The first phase of a mixture (as `--mixture-first`). */
+enum {
+  XRDID_FIRST_SEARCH = 0, /* the search's best row */
+  XRDID_FIRST_FIT = 1     /* the lowest BIC of the search's best rows fitted alone */
+};
 
 /* Quantification of one phase of a mixture (xrdid_identify_mixture_quant; the JSON's fields). */
 typedef struct {

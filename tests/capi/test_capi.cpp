@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -218,6 +219,37 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   xrdid_phase phases[2];
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases");
   fails(xrdid_identify_mixture(L.lib, tt, y, 1, 1.5406, nullptr, phases, 2, nullptr), "at least 2 points");
+  xrdid_options_init(&o);
+  o.max_phases = 9;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases: expected 1 to 8");
+  xrdid_options_init(&o);
+  CHECK(o.min_lines_chi2_drop == doctest::Approx(0.4));
+  CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE);
+  CHECK(o.mixture_first == XRDID_FIRST_SEARCH);
+  CHECK(o.mixture_cell_bound == doctest::Approx(0.03));
+  CHECK(o.mixture_texture == 1);
+  CHECK(o.profile_exponent == doctest::Approx(0.4));
+  o.min_lines_chi2_drop = 1.5;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "min_lines_chi2_drop");
+  xrdid_options_init(&o);
+  o.mixture_selection = 2;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_selection");
+  xrdid_options_init(&o);
+  o.mixture_first = -1;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_first");
+  xrdid_options_init(&o);
+  o.mixture_cell_bound = 0.5;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_cell_bound");
+  xrdid_options_init(&o);
+  o.profile_exponent = 0.0;
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
+  xrdid_options_init(&o);
+  o.struct_size = sizeof o - 8;  // neither the full struct nor one that ends at standard_fraction
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "xrdid_options_init");
+  xrdid_options_init(&o);
+  o.struct_size = offsetof(xrdid_options, min_lines_chi2_drop);  // a struct that ends at standard_fraction
+  o.profile_exponent = -3;                                        // beyond it: not read
+  CHECK(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr) > 0);
   xrdid_options_init(&o);
   CHECK(o.brindley_size_um == 0.0);
   CHECK(o.standard == nullptr);

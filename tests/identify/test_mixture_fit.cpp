@@ -208,6 +208,42 @@ TEST_CASE("mixture fit: one phase alone fits like the single-phase fit, with wei
   CHECK_FALSE(j.contains("two_theta"));
 }
 
+TEST_CASE("mixture fit: the started phases' refinement, computed once beside another new phase, gives the same fit") {
+  const xrd::Pattern p = mixture({kNaCl, kSi, kLiF}, {0.6, 0.3, 0.1}, 30000, 41);
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
+                     lif = xrd::read_cif(kCif + "LiF.cif");
+  const identify::MixtureFit one = identify::fit_mixture(p, {&nacl});
+  REQUIRE(one.ok());
+  identify::PhaseStart st;
+  st.scale = one.phases[0].scale;
+  st.W = one.phases[0].fwhm_w;
+  st.eta = one.phases[0].eta;
+  st.cell = one.phases[0].cell;
+  st.zero = one.zero;
+  st.displacement = one.displacement;
+  st.po_decided = true;
+  const std::vector<identify::PhaseStart> starts{st, identify::PhaseStart{}};
+  // Refined beside LiF, used for Si (and for LiF itself): exactly the fits that refine it themselves.
+  const identify::PlacedRefinement placed = identify::placed_refinement(p, {&nacl, &lif}, {}, starts);
+  REQUIRE(placed.ready);
+  CHECK(placed.contributions.size() == 1);
+  for (const xrd::Crystal* c : {&si, &lif}) {
+    const identify::MixtureFit own = identify::fit_mixture(p, {&nacl, c}, {}, starts);
+    const identify::MixtureFit shared = identify::fit_mixture(p, {&nacl, c}, {}, starts, placed);
+    REQUIRE(own.ok());
+    REQUIRE(shared.ok());
+    CHECK(std::isfinite(shared.chi2));
+    CHECK(shared.chi2 == own.chi2);
+    CHECK(shared.iterations == own.iterations);
+    CHECK(shared.phases[1].cell == own.phases[1].cell);
+    CHECK(shared.phases[1].weight_fraction == own.phases[1].weight_fraction);
+  }
+  // A refinement of other phases is refused.
+  const std::vector<identify::PhaseStart> three{st, st, identify::PhaseStart{}};
+  CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {&nacl, &si, &lif}, {}, three, placed),
+                       doctest::Contains("refinement of other phases"), std::exception);
+}
+
 TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
   const xrd::Pattern p = mixture({kSi}, {1.0}, 1000, 2);
   CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {}), doctest::Contains("no phases"), std::exception);

@@ -163,4 +163,11 @@ check(abs(sum(p["absolute_fraction"] for p in q["phases"]) + q["amorphous_fracti
       "absolute fractions and the amorphous part sum to 1")
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, wavelength=1.5406, standard="Al2O3",
                                                 standard_fraction=0.2), "standard not found", "not among the phases")
+# The selection options as the command line's: stepwise finds the same two phases here.
+sw = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_selection="stepwise", min_lines_chi2_drop=0.2,
+                          mixture_cell_bound=0.01, mixture_texture=False, profile_exponent=0.5)
+check(sorted(p["reduced_formula"] for p in sw["phases"]) == ["NiO", "ZnO"], f"stepwise mixture: {sw['phases']}")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_selection="greedy"), "bad selection",
+       "mixture_selection")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, max_phases=9), "max_phases above 8", "1 to 8")
 print("test_module: all passed")
