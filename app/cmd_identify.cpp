@@ -65,6 +65,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--mixture-candidates", a->mopt.candidates,
                   "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
       ->capture_default_str()->check(CLI::Range(1, 50));
+  sub->add_option("--mixture-max-reflections", a->mopt.max_reflections,
+                  "--mixture: a further phase with more reflections than this in the fit range is not tried "
+                  "(0: no limit)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--mixture-first", a->mixture_first,
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
                   "'search' (the search's best row, as without --mixture)")

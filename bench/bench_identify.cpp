@@ -6,6 +6,10 @@
 //
 //   OMP_NUM_THREADS=2 build/bench/bench_identify            # the mixture goal is set on 2 threads
 //   build/bench/bench_identify --benchmark_filter=Mixture
+//   XRDID_DATA=DIR build/bench/bench_identify --benchmark_filter=Measured
+//
+// With XRDID_DATA set, BM_MixtureSearchMeasured also searches every fifth of the development
+// data's 12-minute Dara scans (measured/dara-mixtures, 10 files) against the bundled library.
 //
 // Counters: seconds per pattern (real time), `vs_goal` = seconds per mixture / 10 s, the phases
 // found, how many of them were mixed in, and the joint fits tried.
@@ -14,6 +18,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +27,7 @@
 
 #include "identify/identify.hpp"
 #include "identify/mixture.hpp"
+#include "io/pattern_io.hpp"
 #include "synthetic_mixture.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/library.hpp"
@@ -101,6 +108,42 @@ void BM_MixtureSearch(benchmark::State& state) {
 BENCHMARK(BM_MixtureSearch)->DenseRange(0, static_cast<int>(kMixtures.size()) - 1)->Iterations(2)
     ->Unit(benchmark::kSecond)->UseRealTime();
 
+// One mixture search of a measured pattern per iteration.
+void BM_MixtureSearchMeasured(benchmark::State& state, const std::string& path) {
+  Bundled& b = bundled();
+  const xrd::Pattern p = io::read_pattern(path);
+  b.id->identify(p, identify::IdentifyOptions{});
+  identify::MixtureResult r;
+  double seconds = 0;
+  for (auto _ : state) {
+    r = identify::identify_mixture(*b.id, p, identify::IdentifyOptions{});
+    seconds += r.seconds;
+  }
+  state.counters["phases_found"] = static_cast<double>(r.phases.size());
+  state.counters["fits"] = r.fits;
+  state.counters["vs_goal"] = seconds / static_cast<double>(state.iterations()) / kGoalSeconds;
+}
+
+// Every fifth 12-minute scan of measured/dara-mixtures under $XRDID_DATA, sorted by name.
+void register_measured() {
+  const char* data = std::getenv("XRDID_DATA");
+  if (data == nullptr) return;
+  const std::filesystem::path dir = std::filesystem::path(data) / "measured" / "dara-mixtures";
+  if (!std::filesystem::is_directory(dir)) return;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const std::string tail = ".12-min.xrdml";
+    if (name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0)
+      files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (std::size_t k = 0; k < files.size(); k += 5)
+    benchmark::RegisterBenchmark(("BM_MixtureSearchMeasured/" + std::filesystem::path(files[k]).stem().string()).c_str(),
+                                 BM_MixtureSearchMeasured, files[k])
+        ->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+}
+
 // The default single-phase search (profile method, top 10) of one synthetic pure phase.
 void BM_IdentifySingle(benchmark::State& state) {
   Bundled& b = bundled();
@@ -112,4 +155,11 @@ BENCHMARK(BM_IdentifySingle)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_measured();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -150,6 +150,7 @@ void xrdid_options_init(xrdid_options* options) {
   options->mixture_first = m.first_by_fit ? XRDID_FIRST_FIT : XRDID_FIRST_SEARCH;
   options->mixture_cell_bound = m.fit.cell_bound;
   options->mixture_texture = m.fit.preferred_orientation ? 1 : 0;
+  options->mixture_max_reflections = m.max_reflections;
   options->profile_exponent = s.profile_exponent;
 }
 
@@ -223,6 +224,8 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
                 "options.mixture_cell_bound: expected 0.001 to 0.19");
     m.fit.cell_bound = o.mixture_cell_bound;
     m.fit.preferred_orientation = o.mixture_texture != 0;
+    XRDID_CHECK(o.mixture_max_reflections >= 0, "options.mixture_max_reflections: expected >= 0 (0: no limit)");
+    m.max_reflections = o.mixture_max_reflections;
     XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
                 "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
     m.quant.brindley_size_um = o.brindley_size_um;

@@ -201,6 +201,10 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   return res;
 }
 
+std::size_t fit_reflection_count(const xrd::Pattern& measured, const xrd::Crystal& crystal, const FitOptions& opt) {
+  return make_setup(measured, crystal, opt).m.refl.size();
+}
+
 double fit_jacobian_check(const xrd::Pattern& measured, const xrd::Crystal& crystal, const FitOptions& opt) {
   Setup su = make_setup(measured, crystal, opt);
   Model& m = su.m;

@@ -101,6 +101,10 @@ struct FitResult {
 // runs away (non-finite values, singular normal matrix) returns status Diverged with a message.
 FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, const FitOptions& opt = {});
 
+// The reflections a fit of `crystal` to `measured` models: its sticks in the fit range, split
+// where the crystal system lets their positions differ. Throws as fit_phase on unusable input.
+std::size_t fit_reflection_count(const xrd::Pattern& measured, const xrd::Crystal& crystal, const FitOptions& opt = {});
+
 // Fits every candidate against one pattern (candidates that cannot be fitted come back as
 // Diverged with the error as message), in the order given.
 std::vector<FitResult> verify_candidates(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& candidates,

@@ -141,6 +141,16 @@ std::vector<CandidateFit> fit_candidates(const Identifier& id, const xrd::Patter
   return out;
 }
 
+// Whether a library entry's fit would model more than mo.max_reflections reflections (an entry
+// that cannot be set up is left to the fit, which reports why).
+bool too_many_reflections(const Identifier& id, const xrd::Pattern& measured, std::size_t entry, const MixtureOptions& mo) {
+  try {
+    return fit_reflection_count(measured, *id.crystal(entry), mo.fit) > static_cast<std::size_t>(mo.max_reflections);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 // The fitted candidate with the lowest BIC (the first of equals), or nullptr when none fitted.
 const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried) {
   const CandidateFit* best = nullptr;
@@ -171,6 +181,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   const auto t0 = std::chrono::steady_clock::now();
   XRDID_CHECK(mo.max_phases >= 1 && mo.max_phases <= 8, "--max-phases must lie in 1..8");
   XRDID_CHECK(mo.candidates >= 1 && mo.candidates <= 50, "mixture: candidates per step must lie in 1..50");
+  XRDID_CHECK(mo.max_reflections >= 0, "mixture: the reflection limit must be >= 0 (0: none)");
   check_quant_options(mo.quant);
   IdentifyOptions opt = opt0;
   opt.top = std::max(opt.top, mo.candidates);
@@ -208,9 +219,15 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     std::vector<PhaseStart> starts = starts_from(cur, cur.phases.size());
     starts.push_back(PhaseStart{});
     std::vector<const Candidate*> pool;
+    int too_large = 0;
     for (const Candidate& c : next.candidates) {
       if (static_cast<int>(pool.size()) >= mo.candidates) break;
-      if (!have_keys.count(phase_key(lib.entries[c.entry]))) pool.push_back(&c);
+      if (have_keys.count(phase_key(lib.entries[c.entry]))) continue;
+      if (mo.max_reflections > 0 && too_many_reflections(id, measured, c.entry, mo)) {
+        ++too_large;
+        continue;
+      }
+      pool.push_back(&c);
     }
     std::vector<const xrd::Crystal*> set;
     for (const auto& x : crystals) set.push_back(x.get());
@@ -219,7 +236,10 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     const CandidateFit* pick = lowest_bic(tried);
     const Candidate* best_c = pick ? pick->candidate : nullptr;
     if (!best_c) {
-      res.note = "no further candidate could be fitted";
+      res.note = pool.empty() && too_large > 0
+                     ? "no further candidate with at most " + std::to_string(mo.max_reflections) +
+                           " reflections (--mixture-max-reflections)"
+                     : "no further candidate could be fitted";
       break;
     }
     const MixtureFit& best = pick->fit;

@@ -53,6 +53,11 @@ struct MixtureOptions {
   // with the other thresholds): a real minor phase explains the peaks it predicts, an invented
   // one predicts lines that are not there or only soaks up another phase's misfit.
   double min_lines_chi2_drop = 0.4;
+  // A further phase (not the first) with more reflections than this in the fit range is not
+  // tried (0: no limit): a large low-symmetry cell spreads its intensity over thousands of weak
+  // lines that take up any misfit, and its joint fits cost seconds each. Every phase of the
+  // development data's measured mixtures has at most 361 (docs/results.md "Mixtures").
+  int max_reflections = 600;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).

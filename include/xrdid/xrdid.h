@@ -103,6 +103,8 @@ typedef struct {
   double mixture_cell_bound;   /* mixtures: each phase's cell lengths within ± this fraction of its
                                   CIF cell (default 0.03) */
   int mixture_texture;         /* mixtures: 1 (default): March–Dollase preferred orientation per phase */
+  int mixture_max_reflections; /* mixtures: a further phase with more reflections in the fit range is
+                                  not tried (default 600; 0: no limit) */
   double profile_exponent;     /* the profile search's compression exponent, in (0, 1] (default 0.4) */
 } xrdid_options;
 

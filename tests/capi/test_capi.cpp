@@ -229,6 +229,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_cell_bound == doctest::Approx(0.03));
   CHECK(o.mixture_texture == 1);
   CHECK(o.profile_exponent == doctest::Approx(0.4));
+  CHECK(o.mixture_max_reflections == 600);
   o.min_lines_chi2_drop = 1.5;
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "min_lines_chi2_drop");
   xrdid_options_init(&o);
@@ -240,6 +241,9 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   xrdid_options_init(&o);
   o.mixture_cell_bound = 0.5;
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_cell_bound");
+  xrdid_options_init(&o);
+  o.mixture_max_reflections = -5;
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_max_reflections");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");

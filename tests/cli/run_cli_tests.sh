@@ -206,6 +206,8 @@ if "$X" --help | grep -q identify; then
   contains "$T/err" "max-phases" "the bad --max-phases is named"
   expect nz "identify --max-phases 9" -- "$X" identify "$T/mix.xy" --mixture --max-phases 9
   contains "$T/err" "max-phases" "--max-phases above 8 is named"
+  expect nz "identify --mixture-max-reflections -1" -- "$X" identify "$T/mix.xy" --mixture --mixture-max-reflections -1
+  contains "$T/err" "mixture-max-reflections" "the bad --mixture-max-reflections is named"
   expect 0 "identify --min-lines-chi2-drop 0.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 0.5 --json
   contains "$T/out" '"lines_chi2_drop"' "mixture JSON has each phase's share over its own lines"
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--min-lines-chi2-drop 0.5)"

@@ -244,6 +244,27 @@ TEST_CASE("mixture fit: the started phases' refinement, computed once beside ano
                        doctest::Contains("refinement of other phases"), std::exception);
 }
 
+TEST_CASE("mixture search: a further phase with more reflections than --mixture-max-reflections is not tried") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library({{d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}}, {});
+  identify::Identifier id(lib);
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.7, 0.3}, 30000, 21);
+  const xrd::Crystal si = xrd::read_cif(d + "Si.cif");
+  const std::size_t n_si = identify::fit_reflection_count(p, si);
+  CHECK(n_si >= 8);   // 111 … 531 and more between 10 and 110° (Kα1 positions, merged by the cubic metric)
+  CHECK(n_si <= 20);
+  identify::MixtureOptions mo;
+  mo.max_reflections = static_cast<int>(n_si) - 1;
+  const identify::MixtureResult r = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(r.phases.size() == 1);
+  CHECK(lib.entries[r.phases[0].entry].id == "NaCl");
+  CHECK(r.note.find("--mixture-max-reflections") != std::string::npos);
+  mo.max_reflections = static_cast<int>(n_si);
+  CHECK(identify::identify_mixture(id, p, {}, mo).phases.size() == 2);
+  mo.max_reflections = -1;
+  CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, mo), doctest::Contains("reflection limit"), std::exception);
+}
+
 TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
   const xrd::Pattern p = mixture({kSi}, {1.0}, 1000, 2);
   CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {}), doctest::Contains("no phases"), std::exception);
