@@ -55,8 +55,8 @@ struct MixtureOptions {
   double min_lines_chi2_drop = 0.4;
   // A further phase (not the first) with more reflections than this in the fit range is not
   // tried (0: no limit): a large low-symmetry cell spreads its intensity over thousands of weak
-  // lines that take up any misfit, and its joint fits cost seconds each. Every phase of the
-  // development data's measured mixtures has at most 361 (docs/results.md "Mixtures").
+  // lines that take up any misfit, and its joint fits cost seconds each. Between 10 and 100°
+  // (Cu Kα) every bundled phase has at most 361 (docs/results.md "Mixtures").
   int max_reflections = 600;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
