@@ -264,9 +264,9 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   // Backward: a phase that does not earn its place (its removal gives back less than
   // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
   // min_weight_fraction) leaves. Stepwise: the least useful first, one at a time, the rest
-  // refitted, until every phase left earns its place. With `prune`: first, one at a time, the
-  // phases that make the fit worse (a negative share of χ² or over their lines); then every phase
-  // but the first (the search's best row) below a threshold at once, judged in the company of
+  // refitted, until every phase left earns its place. With `prune` the first phase (the search's
+  // best row) always stays: first, one at a time, the other phases that make the fit worse (a
+  // negative share of χ² or over their lines); then every other phase below a threshold at once, judged in the company of
   // all the phases that stayed, and the rest is refitted. Each phase's chi2_drop and
   // lines_chi2_drop become what its removal from the final set would give back.
   enum class Stage { Negative, Thresholds, Report };
@@ -302,7 +302,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
         useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
                                         : ph.chi2_drop < mo.min_chi2_drop || ph.lines_chi2_drop < mo.min_lines_chi2_drop ||
                                               cur.phases[i].weight_fraction < mo.min_weight_fraction);
-        if (mo.prune && !zero && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
+        if (mo.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
         if (useless[i] && (worst == n || ph.chi2_drop < res.phases[worst].chi2_drop)) worst = i;
       }
       return worst;

@@ -16,9 +16,9 @@
 //   4. backward: a phase that does not earn its place (its removal gives back less than
 //      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less than
 //      `min_weight_fraction`) leaves. Stepwise: the least useful first, one at a time, the rest
-//      refitted, until every phase left earns its place. With `prune`: first, one at a time, the
-//      phases that make the fit worse (a negative share); then, at once, every phase but the
-//      first that is below a threshold in the company of all that stayed.
+//      refitted, until every phase left earns its place. With `prune` the first phase always
+//      stays: first, one at a time, the others that make the fit worse (a negative share); then,
+//      at once, every other phase below a threshold in the company of all that stayed.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
