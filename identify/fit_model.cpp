@@ -196,16 +196,21 @@ std::pair<Eigen::Index, Eigen::Index> Model::add_peaks(const Vec& p, Vec& yc, Ro
 
 
 // JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row (a point far from
-// every peak only has background derivatives) and, with `use`, the columns it does not mark. Each
-// entry sums the same terms in the same order whatever the mask.
+// every peak only has background derivatives) and, with `columns`, every other column. Each
+// entry sums the same terms in the same order whichever columns are asked for.
 void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g,
-                      const std::vector<char>* use) {
+                      const std::vector<int>* columns) {
   const auto np = static_cast<int>(J.cols());
   A.setZero(np, np);
   g.setZero(np);
   std::vector<int> cols;
-  for (int a = 0; a < np; ++a)
-    if (!use || (*use)[static_cast<std::size_t>(a)]) cols.push_back(a);
+  if (columns) {
+    cols = *columns;
+    std::sort(cols.begin(), cols.end());  // ascending: each row's pairs fill the lower triangle
+    cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+  } else {
+    for (int a = 0; a < np; ++a) cols.push_back(a);
+  }
   std::vector<int> nz;
   nz.reserve(cols.size());
   for (Eigen::Index i = 0; i < J.rows(); ++i) {
@@ -223,12 +228,6 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
     }
   }
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
-}
-
-std::vector<char> column_mask(int np, const std::vector<int>& columns) {
-  std::vector<char> m(static_cast<std::size_t>(np), 0);
-  for (int j : columns) m[static_cast<std::size_t>(j)] = 1;
-  return m;
 }
 
 // ---- Levenberg–Marquardt with box bounds ---------------------------------------------------
@@ -252,11 +251,10 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
   double lambda = 1e-3;
   Eigen::MatrixXd Afull;
   Vec gfull;
-  const std::vector<char> use = column_mask(static_cast<int>(p.size()), free);
   for (int it = 0; it < max_it; ++it) {
     out.iterations = it + 1;
     const Vec r = m.y - yc;
-    normal_equations(J, m.w, &r, Afull, gfull, &use);
+    normal_equations(J, m.w, &r, Afull, gfull, &free);
     std::vector<int> act;
     for (int j : free) {
       const bool at_lo = p[j] <= b.lo[j] && gfull[j] < 0, at_hi = p[j] >= b.hi[j] && gfull[j] > 0;
@@ -708,8 +706,7 @@ Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec
   const auto n = static_cast<Eigen::Index>(est.size());
   Eigen::MatrixXd Afull, A(n, n);
   Vec gdummy;
-  const std::vector<char> use = column_mask(static_cast<int>(np), est);
-  normal_equations(J, w, nullptr, Afull, gdummy, &use);
+  normal_equations(J, w, nullptr, Afull, gdummy, &est);
   for (Eigen::Index c = 0; c < n; ++c)
     for (Eigen::Index d = 0; d < n; ++d) A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
   const Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();

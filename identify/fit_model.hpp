@@ -97,12 +97,10 @@ struct Bounds {
   Vec lo, hi;
 };
 
-// JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row; with `use`, only the
-// entries of the columns it marks (the others stay 0).
+// JᵀWJ and JᵀW r in one pass over the rows, skipping the zeros of each row; with `columns`, only
+// their entries (the others stay 0).
 void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::MatrixXd& A, Vec& g,
-                      const std::vector<char>* use = nullptr);
-// A mask of np columns marking `columns`.
-std::vector<char> column_mask(int np, const std::vector<int>& columns);
+                      const std::vector<int>* columns = nullptr);
 
 struct LmOutcome {
   int iterations = 0;

@@ -230,20 +230,17 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_texture == 1);
   CHECK(o.profile_exponent == doctest::Approx(0.4));
   CHECK(o.mixture_max_reflections == 600);
-  o.min_lines_chi2_drop = 1.5;
-  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "min_lines_chi2_drop");
-  xrdid_options_init(&o);
-  o.mixture_selection = 2;
-  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_selection");
-  xrdid_options_init(&o);
-  o.mixture_first = -1;
-  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_first");
-  xrdid_options_init(&o);
-  o.mixture_cell_bound = 0.5;
-  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_cell_bound");
-  xrdid_options_init(&o);
-  o.mixture_max_reflections = -5;
-  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_max_reflections");
+  // Each mixture option out of range is refused with its field named.
+  auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
+    xrdid_options_init(&o);
+    set(o);
+    fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), field);
+  };
+  bad_mixture([](xrdid_options& x) { x.min_lines_chi2_drop = 1.5; }, "min_lines_chi2_drop");
+  bad_mixture([](xrdid_options& x) { x.mixture_selection = 2; }, "mixture_selection");
+  bad_mixture([](xrdid_options& x) { x.mixture_first = -1; }, "mixture_first");
+  bad_mixture([](xrdid_options& x) { x.mixture_cell_bound = 0.5; }, "mixture_cell_bound");
+  bad_mixture([](xrdid_options& x) { x.mixture_max_reflections = -5; }, "mixture_max_reflections");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
