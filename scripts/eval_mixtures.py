@@ -2,7 +2,7 @@
 """Scores `xrdid identify --mixture` on measured mixtures whose phases are named in the file name
 (Dara: `A_B_C.12-min.xrdml`; XRD-AutoAnalyzer: `A+B+C.xy`): per file, the named phases against
 the phases found, compared by composition (La(OH)3 = LaH3O3; polymorph suffixes such as -alpha
-ignored). Standard library only.
+ignored; NaAlO2-1.5H2O names one hydrate). Standard library only.
 
     scripts/eval_mixtures.py XRDID FILE... [--save runs.jsonl] [-- identify options]
     scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5] [--stepwise]
@@ -67,7 +67,12 @@ def named_phases(path):
         p = re.sub(r"-(alpha|beta|gamma|\d+)$", "", p)
         if p.endswith("-min"):
             continue
-        out.extend(q for q in p.split("-") if q)
+        for q in (q for q in p.split("-") if q):
+            m = re.fullmatch(r"(\d*\.?\d*)H2O", q)
+            if m and out:  # NaAlO2-1.5H2O: one hydrate, NaAlO2·1.5H2O, not a second phase
+                out[-1] += f"(H2O){m.group(1) or 1}"
+            else:
+                out.append(q)
     return out
 
 
@@ -103,6 +108,8 @@ def f1(named, hit, found):
 
 def choose(paths, folds, stepwise=False):
     runs = sorted((json.loads(line) for path in paths for line in open(path)), key=lambda r: r["file"])
+    for r in runs:  # the named phases as this script reads file names now
+        r["want"] = sorted({composition(n) for n in named_phases(Path(r["file"]))})
     grid = [(d, w, l) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
             for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
     tot = [0] * 6
