@@ -66,8 +66,8 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
       ->capture_default_str()->check(CLI::Range(1, 50));
   sub->add_option("--mixture-max-reflections", a->mopt.max_reflections,
-                  "--mixture: a further phase with more reflections than this in the fit range is not tried "
-                  "(0: no limit)")
+                  "--mixture: a further phase with more reflections than this in the fit range is not tried; "
+                  "the residual search's next rows within the limit take its place (0: no limit)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--mixture-first", a->mixture_first,
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cmath>
 #include <memory>
+#include <map>
 #include <set>
 
 #include "common/check.hpp"
@@ -141,6 +142,10 @@ std::vector<CandidateFit> fit_candidates(const Identifier& id, const xrd::Patter
   return out;
 }
 
+// A residual search lists this many times the candidates per step, so that rows over the
+// reflection limit can be replaced by the next ones within it.
+constexpr int kReplacementRows = 4;
+
 // Whether a library entry's fit would model more than mo.max_reflections reflections (an entry
 // that cannot be set up is left to the fit, which reports why).
 bool too_many_reflections(const Identifier& id, const xrd::Pattern& measured, std::size_t entry, const MixtureOptions& mo) {
@@ -212,21 +217,36 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
   // earns its place.
   res.note = "stopped at --max-phases";
+  // The residual searches list further rows to replace those over the reflection limit.
+  IdentifyOptions residual_opt = opt;
+  if (mo.max_reflections > 0) residual_opt.top = std::max(opt.top, kReplacementRows * mo.candidates);
+  std::map<std::size_t, bool> over_limit;  // entry → more fit reflections than the limit
   while (static_cast<int>(res.phases.size()) < mo.max_phases) {
     std::set<std::string> have_keys;
     for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
-    const IdentifyResult next = id.identify(residual_pattern(measured, cur), opt);
+    const IdentifyResult next = id.identify(residual_pattern(measured, cur), residual_opt);
     std::vector<PhaseStart> starts = starts_from(cur, cur.phases.size());
     starts.push_back(PhaseStart{});
+    // The search's best mo.candidates rows, a row over the reflection limit replaced by the next
+    // row within it (rows of phases already in the set are used up without being fitted).
     std::vector<const Candidate*> pool;
-    int too_large = 0;
+    int too_large = 0, used = 0;
     for (const Candidate& c : next.candidates) {
-      if (static_cast<int>(pool.size()) >= mo.candidates) break;
-      if (have_keys.count(phase_key(lib.entries[c.entry]))) continue;
-      if (mo.max_reflections > 0 && too_many_reflections(id, measured, c.entry, mo)) {
-        ++too_large;
+      if (used >= mo.candidates) break;
+      if (have_keys.count(phase_key(lib.entries[c.entry]))) {
+        ++used;
         continue;
       }
+      if (mo.max_reflections > 0) {
+        auto known = over_limit.find(c.entry);
+        if (known == over_limit.end())
+          known = over_limit.emplace(c.entry, too_many_reflections(id, measured, c.entry, mo)).first;
+        if (known->second) {
+          ++too_large;
+          continue;
+        }
+      }
+      ++used;
       pool.push_back(&c);
     }
     std::vector<const xrd::Crystal*> set;
@@ -271,6 +291,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   // lines_chi2_drop become what its removal from the final set would give back.
   enum class Stage { Negative, Thresholds, Report };
   Stage stage = mo.prune ? Stage::Negative : Stage::Thresholds;
+  std::vector<std::string> left_out;  // reduced formulas of the phases the backward rounds removed
   while (res.phases.size() > 1) {
     const std::size_t n = res.phases.size();
     std::vector<MixtureFit> without(n);
@@ -308,6 +329,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       return worst;
     };
     auto remove_one = [&](std::size_t i) {
+      left_out.push_back(lib.entries[res.phases[i].entry].reduced_formula);
       res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(i));
       crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(i));
       cur = std::move(without[i]);
@@ -336,11 +358,14 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     std::vector<const xrd::Crystal*> kept_set;
     std::vector<MixturePhase> kept_phases;
     std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
+    std::vector<std::string> pruned;
     for (std::size_t i = 0; i < n; ++i)
       if (!useless[i]) {
         kept_set.push_back(crystals[i].get());
         kept_phases.push_back(res.phases[i]);
         kept_crystals.push_back(crystals[i]);
+      } else {
+        pruned.push_back(lib.entries[res.phases[i].entry].reduced_formula);
       }
     MixtureFit refit;
     try {
@@ -354,8 +379,13 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       continue;
     }
     cur = std::move(refit);
+    left_out.insert(left_out.end(), pruned.begin(), pruned.end());
     res.phases = std::move(kept_phases);
     crystals = std::move(kept_crystals);
+  }
+  if (!left_out.empty()) {
+    res.note += "; then left out: ";
+    for (std::size_t k = 0; k < left_out.size(); ++k) res.note += (k ? ", " : "") + left_out[k];
   }
   if (res.phases.size() == 1) res.phases[0].chi2_drop = res.phases[0].lines_chi2_drop = 1.0;
   res.fit = std::move(cur);

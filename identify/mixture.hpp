@@ -55,8 +55,9 @@ struct MixtureOptions {
   double min_lines_chi2_drop = 0.4;
   // A further phase (not the first) with more reflections than this in the fit range is not
   // tried (0: no limit): a large low-symmetry cell spreads its intensity over thousands of weak
-  // lines that take up any misfit, and its joint fits cost seconds each. Between 10 and 100°
-  // (Cu Kα) every bundled phase has at most 361 (docs/results.md "Mixtures").
+  // lines that take up any misfit, and its joint fits cost seconds each. The residual search's
+  // next rows within the limit take its place (up to 4 × `candidates` rows deep). Between 10 and
+  // 100° (Cu Kα) every bundled phase has at most 361 (docs/results.md "Mixtures").
   int max_reflections = 600;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
@@ -92,7 +93,7 @@ struct MixtureResult {
   std::vector<UnexplainedPeak> unexplained;
   int fits = 0;        // joint fits tried
   double seconds = 0;
-  std::string note;    // why the search stopped
+  std::string note;    // why the forward search stopped, and the phases the backward rounds left out
   bool quantified = false;  // MixtureOptions::quant was active: `quant` holds its result
   Quantification quant;
 };

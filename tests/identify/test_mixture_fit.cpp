@@ -299,6 +299,14 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
   REQUIRE(sw.phases.size() == 2);
   CHECK(sw.phases[0].entry == r.phases[0].entry);
   CHECK(sw.phases[1].entry == r.phases[1].entry);
+  // A phase the forward search added and a threshold then removed is named in the note.
+  identify::MixtureOptions heavy;
+  heavy.min_weight_fraction = 0.5;
+  const identify::MixtureResult pruned = identify::identify_mixture(id, p, identify::IdentifyOptions{}, heavy);
+  REQUIRE(pruned.phases.size() == 1);
+  CHECK(lib.entries[pruned.phases[0].entry].id == "NaCl");
+  CHECK(pruned.note.find("then left out: Si") != std::string::npos);
+  CHECK(r.note.find("left out") == std::string::npos);
   // A pure phase stays one phase, pruned or stepwise.
   const xrd::Pattern pure = mixture({kLiF}, {1.0}, 30000, 22);
   for (const identify::MixtureOptions& mo : {identify::MixtureOptions{}, stepwise}) {
