@@ -358,14 +358,11 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     std::vector<const xrd::Crystal*> kept_set;
     std::vector<MixturePhase> kept_phases;
     std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
-    std::vector<std::string> pruned;
     for (std::size_t i = 0; i < n; ++i)
       if (!useless[i]) {
         kept_set.push_back(crystals[i].get());
         kept_phases.push_back(res.phases[i]);
         kept_crystals.push_back(crystals[i]);
-      } else {
-        pruned.push_back(lib.entries[res.phases[i].entry].reduced_formula);
       }
     MixtureFit refit;
     try {
@@ -379,7 +376,8 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       continue;
     }
     cur = std::move(refit);
-    left_out.insert(left_out.end(), pruned.begin(), pruned.end());
+    for (std::size_t i = 0; i < n; ++i)
+      if (useless[i]) left_out.push_back(lib.entries[res.phases[i].entry].reduced_formula);
     res.phases = std::move(kept_phases);
     crystals = std::move(kept_crystals);
   }
