@@ -28,6 +28,7 @@
 #include "nn/functional.hpp"
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
+#include "nn/ops/sgemm.hpp"
 
 using namespace xrdid::nn;
 
@@ -244,6 +245,31 @@ void BM_Conv1d_Bwd(benchmark::State& state) {
       ->UseRealTime()
 XRDID_CONV_SHAPES(BM_Conv1d_Fwd);
 XRDID_CONV_SHAPES(BM_Conv1d_Bwd);
+
+// The SGEMM of the CPU path alone, C (M x N) = A (M x K) * B (K x N), all row-major: the shape of
+// a 1x1 convolution of one sample (A the weight, B the input, N its length). One thread: run with
+// OMP_NUM_THREADS=1 to compare with BM_PeakFma_OneCore.
+void BM_Sgemm(benchmark::State& state) {
+  const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  Rng rng(6);
+  Tensor a = Tensor::empty({M, K}), b = Tensor::empty({K, N}), c = Tensor::empty({M, N});
+  init_uniform(a, 1.0, rng);
+  init_uniform(b, 1.0, rng);
+  for (auto _ : state) {
+    ops::detail::sgemm(false, false, M, N, K, a.data<float>(), K, b.data<float>(), N, c.data<float>(), N, false);
+    benchmark::DoNotOptimize(c.raw());
+  }
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Sgemm)
+    ->Args({1024, 24, 1024})   /* stage 6, batch 1 */
+    ->Args({1024, 47, 1024})   /* stage 5, batch 1 */
+    ->Args({400, 94, 400})     /* stage 4, batch 1 */
+    ->Args({400, 188, 400})    /* stage 3, batch 1 */
+    ->Args({160, 750, 160})    /* stage 1, batch 1 */
+    ->Args({1024, 752, 1024})  /* stage 5, batch 16 (samples side by side) */
+    ->Unit(benchmark::kMicrosecond);
 
 // Measured FP32 FMA throughput: 12 independent vector accumulators (enough to cover FMA latency x
 // issue width), no memory traffic. The widest FMA the CPU has (AVX-512, else AVX2 + FMA), chosen

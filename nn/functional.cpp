@@ -391,6 +391,20 @@ Var l2_normalize_rows(const Var& x, double eps) {
       "l2_normalize_rows");
 }
 
+Var cosine_rows(const Var& u, const Var& w, double eps) {
+  check_cpu_float(u, "cosine_rows");
+  check_cpu_float(w, "cosine_rows");
+  check_same_dtype(u, w, "cosine_rows");
+  XRDID_CHECK(u.value().ndim() == 2 && w.value().ndim() == 2 && u.dim(1) == w.dim(1),
+              "cosine_rows: " + shape_str(u.shape()) + " with " + shape_str(w.shape()));
+  XRDID_CHECK(!grad_enabled() || (!u.requires_grad() && !w.requires_grad()),
+              "cosine_rows: forward only (no gradient may be recorded)");
+  const std::int64_t N = u.dim(0), C = w.dim(0), D = u.dim(1);
+  Tensor y = Tensor::empty({N, C}, u.dtype());
+  XRDID_DISPATCH_FLOAT(u.dtype(), T, ops::cosine_rows_forward<T>(N, C, D, eps, cptr<T>(u), cptr<T>(w), y.data<T>()));
+  return Var(y);
+}
+
 // ---- heads and losses ---------------------------------------------------------------------
 namespace {
 Var margin_ce(const Var& c, const std::vector<std::int64_t>& labels, double s, double m, const char* name) {

@@ -59,6 +59,9 @@ Var reshape(const Var& x, Shape shape);
 Var linear(const Var& x, const Var& w, const Var& b);      // x (N,in), w (out,in), b (out)|undef
 Var matmul(const Var& a, const Var& b, bool trans_b = false);  // (M,K)x(K,N) or (M,K)x(N,K)^T
 Var l2_normalize_rows(const Var& x, double eps = 1e-12);   // x / max(||x_row||, eps)
+// Cosines (N, C) of unit rows u (N, D) with the rows of w (C, D): u w^T / max(||w_row||, eps),
+// without a normalised copy of w. Forward only: no input may need a gradient.
+Var cosine_rows(const Var& u, const Var& w, double eps = 1e-12);
 
 // ---- heads and losses (labels: one class index per row) ---------------------------------------
 // Mean softmax cross-entropy of logits (N, C), computed with log-sum-exp. -> scalar.

@@ -165,7 +165,10 @@ CosineHead::CosineHead(int num_classes, int dim, Rng& rng, DType dt) {
 }
 
 Var CosineHead::forward(const Var& e) const {
-  return F::matmul(F::l2_normalize_rows(e), F::l2_normalize_rows(weight), /*trans_b=*/true);
+  const Var u = F::l2_normalize_rows(e);
+  // Without a gradient to record (evaluation), the class weights are not copied normalised.
+  if (!grad_enabled() || (!e.requires_grad() && !weight.requires_grad())) return F::cosine_rows(u, weight);
+  return F::matmul(u, F::l2_normalize_rows(weight), /*trans_b=*/true);
 }
 
 ValueId CosineHead::append(OpList& ops, ValueId e) const {

@@ -1,4 +1,4 @@
-// Row-wise L2 normalisation; OpenMP over rows. The kernels (nn/ops/norm_kernels.inc) are
+// Row-wise L2 normalisation and row cosines; OpenMP over rows. The kernels (nn/ops/norm_kernels.inc) are
 // compiled for each CPU path and picked at run time (nn/ops/cpu_target.hpp).
 #include "nn/ops/norm.hpp"
 
@@ -25,10 +25,16 @@ void l2_normalize_rows_backward(std::int64_t R, std::int64_t D, double eps, cons
   XRDID_CPU_DISPATCH(cpu_path(), l2_normalize_rows_backward<T>, (R, D, eps, y, norm, dy, dx));
 }
 
+template <class T>
+void cosine_rows_forward(std::int64_t N, std::int64_t C, std::int64_t D, double eps, const T* u, const T* w, T* out) {
+  XRDID_CPU_DISPATCH(cpu_path(), cosine_rows_forward<T>, (N, C, D, eps, u, w, out));
+}
+
 #define XRDID_INST(T)                                                                                \
   template void l2_normalize_rows_forward<T>(std::int64_t, std::int64_t, double, const T*, T*, T*);   \
   template void l2_normalize_rows_backward<T>(std::int64_t, std::int64_t, double, const T*, const T*, \
-                                              const T*, T*);
+                                              const T*, T*);                                       \
+  template void cosine_rows_forward<T>(std::int64_t, std::int64_t, std::int64_t, double, const T*, const T*, T*);
 XRDID_INST(float)
 XRDID_INST(double)
 #undef XRDID_INST

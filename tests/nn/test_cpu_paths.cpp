@@ -196,3 +196,55 @@ TEST_CASE("CPU paths: the cosine head's float products (1 to 9 rows) and row nor
     XRDID_CHECK_CLOSE(std::vector<double>(dx.begin(), dx.end()), dx_ref, 1e-5, 1e-4);
   }
 }
+
+TEST_CASE("CPU paths: the cosine head's one-pass cosines match double; the head's forward without a gradient equals its graph") {
+  const std::int64_t C = 700, D = 300;
+  std::vector<double> w = rand_tensor({C, D}, 21).to_vector();
+  for (std::int64_t i = 0; i < D; ++i) w[5 * D + i] = 0.0;  // a zero class row: its cosines are 0 (norm clamped)
+  const std::vector<float> wf(w.begin(), w.end());
+  for (std::int64_t N : {1, 3, 4, 5, 16}) {
+    CAPTURE(N);
+    std::vector<double> u = rand_tensor({N, D}, 30 + static_cast<std::uint64_t>(N)).to_vector();
+    for (std::int64_t n = 0; n < N; ++n) {
+      double sq = 0;
+      for (std::int64_t i = 0; i < D; ++i) sq += u[n * D + i] * u[n * D + i];
+      for (std::int64_t i = 0; i < D; ++i) u[n * D + i] /= std::sqrt(sq);
+    }
+    std::vector<double> ref(static_cast<std::size_t>(N * C));
+    for (std::int64_t c = 0; c < C; ++c) {
+      double sq = 0;
+      for (std::int64_t i = 0; i < D; ++i) sq += w[c * D + i] * w[c * D + i];
+      for (std::int64_t n = 0; n < N; ++n) {
+        double dot = 0;
+        for (std::int64_t i = 0; i < D; ++i) dot += u[n * D + i] * w[c * D + i];
+        ref[n * C + c] = dot / std::max(std::sqrt(sq), 1e-12);
+      }
+    }
+    CHECK(ref[5] == 0.0);
+    const std::vector<float> uf(u.begin(), u.end());
+    for (CpuPath path : supported_paths()) {
+      CAPTURE(std::string(cpu_path_name(path)));
+      ScopedCpuPath on(path);
+      std::vector<float> out(ref.size(), std::nanf("")), out2(ref.size());
+      ops::cosine_rows_forward<float>(N, C, D, 1e-12, uf.data(), wf.data(), out.data());
+      ops::cosine_rows_forward<float>(N, C, D, 1e-12, uf.data(), wf.data(), out2.data());
+      CHECK(out == out2);
+      XRDID_CHECK_CLOSE(std::vector<double>(out.begin(), out.end()), ref, 1e-5, 1e-5);
+      std::vector<double> outd(ref.size(), std::nan(""));
+      ops::cosine_rows_forward<double>(N, C, D, 1e-12, u.data(), w.data(), outd.data());
+      XRDID_CHECK_CLOSE(outd, ref, 1e-12, 1e-12);
+    }
+  }
+  // CosineHead: the one-pass forward (no gradient) against normalise + matmul (gradient recorded).
+  Rng rng(3);
+  CosineHead head(50, 32, rng);
+  const Tensor e = rand_tensor({6, 32}, 40, -1, 1, DType::F32);
+  const Tensor graph = head.forward(Var(e, true)).value();
+  Tensor quick;
+  {
+    NoGradGuard ng;
+    quick = head.forward(Var(e, true)).value();
+  }
+  XRDID_CHECK_CLOSE(quick.to_vector(), graph.to_vector(), 1e-5, 1e-6);
+  CHECK_THROWS_AS(F::cosine_rows(Var(e, true), head.weight), std::runtime_error);
+}
