@@ -1,7 +1,8 @@
 // Single-precision GEMM for the CPU ops (internal to nn/ops), dispatched at run time
 // (nn/cpu_path.hpp): packed register-tile kernels with BLIS-style blocking (KC x NC panels of B,
-// MC x KC blocks of A) for AVX-512 (8 x 48) and AVX2 + FMA (6 x 16) in sgemm_x86.cpp, Eigen's
-// GEMM elsewhere. Serial: callers parallelise over independent output blocks. Deterministic per
+// MC x KC blocks of A) for AVX-512 (8 x 48; a C at most 32 columns wide is computed as its
+// transpose) and AVX2 + FMA (6 x 16) in sgemm_x86.cpp, Eigen's GEMM elsewhere. Serial:
+// callers parallelise over independent output blocks. Deterministic per
 // path: in the packed kernels the sum over k of every output element runs in order in KC-sized
 // chunks, whatever the call site's threading. docs/perf.md has the measured speeds.
 #pragma once

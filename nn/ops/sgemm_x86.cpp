@@ -65,24 +65,27 @@ struct Avx512 {
   static constexpr int MR = 8, NR = 48;
   static constexpr std::int64_t KC = 256, NC = 480, MC = 128;
 
-  __attribute__((target("avx512f"))) static void kernel(std::int64_t kc, const float* __restrict ap,
+  // A packed (ap[k*8 + i]), or read in place: a(i, k) = ap[i*as + k] (as = lda).
+  template <bool InPlace>
+  __attribute__((target("avx512f"))) static void kernel(std::int64_t kc, const float* __restrict ap, std::int64_t as,
                                                         const float* __restrict bp, float* c, std::int64_t ldc,
                                                         bool acc, int mr, int nr) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00, c20 = c00, c21 = c00,
            c22 = c00, c30 = c00, c31 = c00, c32 = c00, c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00,
            c52 = c00, c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    const std::int64_t ai = InPlace ? as : 1, ak = InPlace ? 1 : MR;
     for (std::int64_t k = 0; k < kc; ++k) {
       const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16), b2 = _mm512_load_ps(bp + 32);
       __m512 a;
 #define XRDID_SG_ROW(i)                         \
-  a = _mm512_set1_ps(ap[i]);                    \
+  a = _mm512_set1_ps(ap[i * ai]);               \
   c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0);    \
   c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1);    \
   c##i##2 = _mm512_fmadd_ps(a, b2, c##i##2);
       XRDID_SG_ROW(0) XRDID_SG_ROW(1) XRDID_SG_ROW(2) XRDID_SG_ROW(3)
       XRDID_SG_ROW(4) XRDID_SG_ROW(5) XRDID_SG_ROW(6) XRDID_SG_ROW(7)
 #undef XRDID_SG_ROW
-      ap += MR;
+      ap += ak;
       bp += NR;
     }
     alignas(64) float tmp[MR][NR];
@@ -118,21 +121,23 @@ struct Avx2 {
   static constexpr int MR = 6, NR = 16;
   static constexpr std::int64_t KC = 256, NC = 480, MC = 120;
 
-  __attribute__((target("avx2,fma"))) static void kernel(std::int64_t kc, const float* __restrict ap,
+  template <bool InPlace>
+  __attribute__((target("avx2,fma"))) static void kernel(std::int64_t kc, const float* __restrict ap, std::int64_t as,
                                                          const float* __restrict bp, float* c, std::int64_t ldc,
                                                          bool acc, int mr, int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const std::int64_t ai = InPlace ? as : 1, ak = InPlace ? 1 : MR;
     for (std::int64_t k = 0; k < kc; ++k) {
       const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
       __m256 a;
 #define XRDID_SG_ROW(i)                         \
-  a = _mm256_broadcast_ss(ap + i);              \
+  a = _mm256_broadcast_ss(ap + i * ai);         \
   c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);    \
   c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
       XRDID_SG_ROW(0) XRDID_SG_ROW(1) XRDID_SG_ROW(2) XRDID_SG_ROW(3) XRDID_SG_ROW(4) XRDID_SG_ROW(5)
 #undef XRDID_SG_ROW
-      ap += MR;
+      ap += ak;
       bp += NR;
     }
     alignas(32) float tmp[MR][NR];
@@ -178,6 +183,10 @@ __attribute__((always_inline)) inline void blocked(bool trans_a, bool trans_b, s
       for (std::int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
     return;
   }
+  // Full MR-row slivers of an untransposed A are read in place when C has at most 4 column
+  // panels (a 1x1 convolution over a short length: packing A would cost a good part of the
+  // product, and the rows stay in cache for the few panels).
+  const bool a_in_place = !trans_a && N <= 4 * NR;
   thread_local std::vector<float> abuf, bbuf;
   const std::int64_t nc_max = std::min(NC, (N + NR - 1) / NR * NR);
   float* bp0 = align64(bbuf, static_cast<std::size_t>(KC * nc_max));
@@ -224,6 +233,7 @@ __attribute__((always_inline)) inline void blocked(bool trans_a, bool trans_b, s
         for (std::int64_t i0 = 0; i0 < mc; i0 += MR) {
           const std::int64_t mr = std::min<std::int64_t>(MR, mc - i0);
           float* d = ap0 + i0 * kc;
+          if (a_in_place && mr == MR) continue;
           if (!trans_a && mr == MR) {
             const float* rows[MR];
             for (int i = 0; i < MR; ++i) rows[i] = A + (ic + i0 + i) * lda + pc;
@@ -249,7 +259,11 @@ __attribute__((always_inline)) inline void blocked(bool trans_a, bool trans_b, s
           const int nr = static_cast<int>(std::min<std::int64_t>(NR, nc - j0));
           for (std::int64_t i0 = 0; i0 < mc; i0 += MR) {
             const int mr = static_cast<int>(std::min<std::int64_t>(MR, mc - i0));
-            P::kernel(kc, ap0 + i0 * kc, bp0 + j0 * kc, C + (ic + i0) * ldc + jc + j0, ldc, acc, mr, nr);
+            float* c = C + (ic + i0) * ldc + jc + j0;
+            if (a_in_place && mr == MR)
+              P::template kernel<true>(kc, A + (ic + i0) * lda + pc, lda, bp0 + j0 * kc, c, ldc, acc, mr, nr);
+            else
+              P::template kernel<false>(kc, ap0 + i0 * kc, 0, bp0 + j0 * kc, c, ldc, acc, mr, nr);
           }
         }
       }
@@ -262,6 +276,22 @@ __attribute__((always_inline)) inline void blocked(bool trans_a, bool trans_b, s
 XRDID_TARGET_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
                                       const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
                                       std::int64_t ldc, bool accumulate) {
+  // A narrow C (a 1x1 convolution over 24 positions: N = 24 fills half of the 48-wide tile) is
+  // computed as its transpose C^T = op(B)^T op(A)^T, whose N rows fill 8-row slivers and whose M
+  // columns fill the tile, and copied back. Every element's sum over k runs in the same order as
+  // in the direct product (the products' factors swap places), so the bits are the same.
+  if (N <= 32 && M >= 2 * Avx512::NR) {
+    thread_local std::vector<float> tbuf;
+    if (tbuf.size() < static_cast<std::size_t>(M * N)) tbuf.resize(static_cast<std::size_t>(M * N));
+    float* t = tbuf.data();
+    if (accumulate)
+      for (std::int64_t i = 0; i < M; ++i)
+        for (std::int64_t j = 0; j < N; ++j) t[j * M + i] = C[i * ldc + j];
+    blocked<Avx512>(!trans_b, !trans_a, N, M, K, B, ldb, A, lda, t, M, accumulate);
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j) C[i * ldc + j] = t[j * M + i];
+    return;
+  }
   blocked<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 

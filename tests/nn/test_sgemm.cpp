@@ -2,7 +2,8 @@
 // path this machine supports (nn/cpu_path.hpp: avx512, avx2, portable), against a double
 // reference: shapes that are not multiples of the register tiles (8 x 48, 6 x 16) or the cache
 // blocks (KC 256, NC 480, MC 128 / 120), transposes, accumulation, row strides wider than the
-// rows, NaN propagation, and the XRDID_CPU choice.
+// rows, NaN propagation, the narrow products computed as their transposes, and the XRDID_CPU
+// choice.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -57,7 +58,8 @@ void run(CpuPath p, const Case& c, const std::vector<float>& A, const std::vecto
 
 TEST_CASE("sgemm matches a double-precision product on every supported CPU path") {
   const std::int64_t dims[][3] = {{1, 1, 1},    {5, 15, 3},    {6, 16, 8},     {7, 47, 5},    {8, 48, 16},
-                                  {9, 49, 257}, {13, 17, 31},  {121, 33, 513}, {17, 97, 600}, {130, 481, 300}};
+                                  {9, 49, 257}, {13, 17, 31},  {121, 33, 513}, {17, 97, 600}, {130, 481, 300},
+                                  {130, 24, 300}, {97, 1, 33},  {200, 32, 600}};
   for (CpuPath p : supported_paths())
     for (const auto& d : dims)
       for (int ta = 0; ta < 2; ++ta)
@@ -106,6 +108,38 @@ TEST_CASE("sgemm matches a double-precision product on every supported CPU path"
             // Deterministic: the same call gives the same bits.
             CHECK(std::memcmp(C.data(), C2.data(), C.size() * sizeof(float)) == 0);
           }
+}
+
+TEST_CASE("sgemm: a narrow product (computed as its transpose) gives the bits of the same columns of a wide one") {
+  // The packed paths (Eigen's blocking, on the portable path, may depend on N).
+  const std::int64_t M = 150, K = 700, Nn = 24, Nw = 64;
+  for (CpuPath p : supported_paths()) {
+    if (p == CpuPath::portable) continue;
+    for (int ta = 0; ta < 2; ++ta)
+      for (int acc = 0; acc < 2; ++acc) {
+        CAPTURE(std::string(cpu_path_name(p)));
+        CAPTURE(ta);
+        CAPTURE(acc);
+        const std::vector<float> A = rand_floats(static_cast<std::size_t>(M * K), 31);
+        const std::vector<float> B = rand_floats(static_cast<std::size_t>(K * Nw), 32);
+        const std::vector<float> C0 = rand_floats(static_cast<std::size_t>(M * Nw), 33);
+        std::vector<float> Cw = C0, Cn = C0;
+        const std::int64_t lda = ta ? M : K;
+        // The wide product (64 columns) and the narrow one over its first 24 (ldb = ldc = 64).
+        xrdid::nn::ops::detail::sgemm_on(p, ta != 0, false, M, Nw, K, A.data(), lda, B.data(), Nw, Cw.data(), Nw,
+                                         acc != 0);
+        xrdid::nn::ops::detail::sgemm_on(p, ta != 0, false, M, Nn, K, A.data(), lda, B.data(), Nw, Cn.data(), Nw,
+                                         acc != 0);
+        std::int64_t differ = 0, pad_changed = 0;
+        for (std::int64_t i = 0; i < M; ++i) {
+          for (std::int64_t j = 0; j < Nn; ++j) differ += std::memcmp(&Cw[i * Nw + j], &Cn[i * Nw + j], sizeof(float)) != 0;
+          for (std::int64_t j = Nn; j < Nw; ++j) pad_changed += Cn[i * Nw + j] != C0[i * Nw + j];
+        }
+        CHECK(differ == 0);
+        CHECK(pad_changed == 0);
+        CHECK(std::isfinite(Cn[0]));
+      }
+  }
 }
 
 TEST_CASE("sgemm propagates NaN from A and B, ignores C without accumulate, keeps it with") {
