@@ -122,9 +122,12 @@ void matmul_backward(const MatmulShape& s, const T* a, const T* b, const T* dc, 
 template <class T>
 void linear_forward(const LinearShape& s, const T* x, const T* w, const T* b, T* y) {
   // y (N,out) = x (N,in) * w^T: split over columns of y = rows of w, i.e. compute y^T blocks.
+  // Threaded when the products are many, or when w alone is large enough that reading it is the
+  // cost (one row of x: a squeeze-excitation layer at batch 1 streams 2 MB of weights).
   const std::int64_t nth = detail::max_threads();
   const double work = static_cast<double>(s.N) * s.in * s.out;
-  const std::int64_t nblk = work > 4e6 ? std::min<std::int64_t>(s.out, 4 * nth) : 1;
+  const bool par = work > 4e6 || static_cast<double>(s.in) * s.out >= 65536.0;
+  const std::int64_t nblk = par ? std::min<std::int64_t>(s.out, 4 * nth) : 1;
   const std::int64_t cb = (s.out + nblk - 1) / nblk;
   CMapR<T> X(x, s.N, s.in);
 #pragma omp parallel for schedule(dynamic) if (nblk > 1)
