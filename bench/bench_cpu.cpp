@@ -1,6 +1,7 @@
 // CPU benchmarks (Google Benchmark): Net1D "seed" inference and training steps, the hot
-// convolutions, the model-embedding search step, and a measured FP32 FMA peak (one core, and
-// all OpenMP threads) to express FLOP/s as a fraction of it.
+// convolutions and their SGEMM, the model-embedding search step, a measured FP32 FMA peak (one
+// core, and all OpenMP threads) to express FLOP/s as a fraction of it, and the memory read
+// bandwidth.
 //
 //   build/bench/bench_cpu                                   # everything (minutes on 2 cores)
 //   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
@@ -364,6 +365,33 @@ void BM_PeakFma_Threads(benchmark::State& state) {
   state.counters["threads"] = nth;
 }
 BENCHMARK(BM_PeakFma_Threads)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Memory read bandwidth on every OpenMP thread at once: the sum of a 256 MB array (far beyond
+// the caches), 16 independent partial sums per thread so that the adds keep up with the loads.
+// Bytes/s bounds the ops that stream their weights once (batch-1 inference: ~155 MB of seed
+// weights and head per query).
+void BM_ReadBandwidth_Threads(benchmark::State& state) {
+  const std::int64_t n = std::int64_t(1) << 26;
+  std::vector<float> a(static_cast<std::size_t>(n));
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) a[static_cast<std::size_t>(i)] = 1e-3f * static_cast<float>(i & 1023);
+  for (auto _ : state) {
+    float total = 0;
+#pragma omp parallel reduction(+ : total)
+    {
+      float part[16] = {};
+#pragma omp for schedule(static)
+      for (std::int64_t i = 0; i < n / 16; ++i)
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) part[j] += a[static_cast<std::size_t>(i * 16 + j)];
+      for (float v : part) total += v;
+    }
+    benchmark::DoNotOptimize(total);
+  }
+  state.counters["bytes/s"] = benchmark::Counter(4.0 * static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = omp_get_max_threads();
+}
+BENCHMARK(BM_ReadBandwidth_Threads)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
