@@ -78,6 +78,12 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "that make it worse and, at once, every later phase below a threshold) or 'stepwise' (stop at "
                   "the first phase below a threshold)")
       ->capture_default_str()->check(CLI::IsMember({"prune", "stepwise"}));
+  sub->add_option("--mixture-common-prior", a->mopt.common_prior,
+                  "--mixture, with --library: a phase outside the bundled library's common phases (formula and "
+                  "space group) is taken only when its fit's BIC is lower than the best common candidate's by "
+                  "more than this share (0: no preference)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
       ->capture_default_str()->check(CLI::Range(0.001, 0.19));
@@ -129,6 +135,16 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       std::cerr << "library: " << bundled.description << (lib_path.empty() ? "" : ", " + lib_path) << "\n";
     } else {
       lib = xrdid::xrd::load_library(a->library);
+      // The common phases of the mixture search: the bundled library's, when it is there.
+      if (a->mixture && a->mopt.common_prior > 0) {
+        const std::string common_path = xrdid::app::bundled_library_path();
+        if (!common_path.empty()) {
+          for (const auto& e : xrdid::xrd::load_library(common_path).entries)
+            a->mopt.common.insert(xrdid::identify::phase_key(e));
+          std::cerr << "common phases: " << a->mopt.common.size() << " (formula and space group) of " << common_path
+                    << "\n";
+        }
+      }
     }
     xrdid::identify::Identifier id(lib);
     id.set_library_path(lib_path);

@@ -13,11 +13,11 @@
 
 namespace xrdid::identify {
 
-namespace {
-
 std::string phase_key(const xrd::LibraryEntry& e) {
   return e.reduced_formula + "#" + std::to_string(e.spacegroup_number);
 }
+
+namespace {
 
 // The measured pattern with the fitted phases' peaks taken away (background kept), clipped at 0.
 xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f) {
@@ -156,11 +156,25 @@ bool too_many_reflections(const Identifier& id, const xrd::Pattern& measured, st
   }
 }
 
-// The fitted candidate with the lowest BIC (the first of equals), or nullptr when none fitted.
-const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried) {
+// Whether the common-phase prior applies to entry e (a preference is set and e is not common).
+bool rare(const xrd::Library& lib, std::size_t e, const MixtureOptions& mo) {
+  return mo.common_prior > 0 && !mo.common.empty() && !mo.common.count(phase_key(lib.entries[e]));
+}
+
+// The fitted candidate with the lowest BIC, a rare phase's raised by the share common_prior (the
+// first of equals), or nullptr when none fitted.
+const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried, const xrd::Library& lib,
+                               const MixtureOptions& mo) {
   const CandidateFit* best = nullptr;
-  for (const CandidateFit& t : tried)
-    if (t.ok && (!best || t.fit.bic < best->fit.bic)) best = &t;
+  double best_v = 0;
+  for (const CandidateFit& t : tried) {
+    if (!t.ok) continue;
+    const double v = t.fit.bic * (rare(lib, t.candidate->entry, mo) ? 1.0 + mo.common_prior : 1.0);
+    if (!best || v < best_v) {
+      best = &t;
+      best_v = v;
+    }
+  }
   return best;
 }
 
@@ -202,9 +216,16 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   std::vector<const Candidate*> starters;
   for (const Candidate& c : first.candidates)
     if (static_cast<int>(starters.size()) < (mo.first_by_fit ? mo.candidates : 1)) starters.push_back(&c);
+  // A rare best row: the best common row among the first mo.candidates is fitted beside it.
+  if (!mo.first_by_fit && rare(lib, starters.front()->entry, mo))
+    for (std::size_t i = 1; i < first.candidates.size() && static_cast<int>(i) < mo.candidates; ++i)
+      if (!rare(lib, first.candidates[i].entry, mo)) {
+        starters.push_back(&first.candidates[i]);
+        break;
+      }
   std::vector<CandidateFit> tried_first = fit_candidates(id, measured, {}, starters, mo.fit, {});
   res.fits += static_cast<int>(tried_first.size());
-  const CandidateFit* best_first = lowest_bic(tried_first);
+  const CandidateFit* best_first = lowest_bic(tried_first, lib, mo);
   std::string last_error;
   for (const CandidateFit& t : tried_first)
     if (!t.error.empty()) last_error = t.error;
@@ -253,7 +274,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     for (const auto& x : crystals) set.push_back(x.get());
     std::vector<CandidateFit> tried = fit_candidates(id, measured, set, pool, mo.fit, starts);
     res.fits += static_cast<int>(tried.size());
-    const CandidateFit* pick = lowest_bic(tried);
+    const CandidateFit* pick = lowest_bic(tried, lib, mo);
     const Candidate* best_c = pick ? pick->candidate : nullptr;
     if (!best_c) {
       res.note = pool.empty() && too_large > 0

@@ -208,6 +208,11 @@ if "$X" --help | grep -q identify; then
   contains "$T/err" "max-phases" "--max-phases above 8 is named"
   expect nz "identify --mixture-max-reflections -1" -- "$X" identify "$T/mix.xy" --mixture --mixture-max-reflections -1
   contains "$T/err" "mixture-max-reflections" "the bad --mixture-max-reflections is named"
+  expect 0 "identify --mixture-common-prior with --library" -- "$X" identify "$T/mix.xy" --library "$T/ph.xrdlib" \
+    --mixture --mixture-common-prior 0.05 --json
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--mixture-common-prior 0.05)"
+  expect nz "identify --mixture-common-prior -0.1" -- "$X" identify "$T/mix.xy" --mixture --mixture-common-prior -0.1
+  contains "$T/err" "mixture-common-prior" "the bad --mixture-common-prior is named"
   expect 0 "identify --min-lines-chi2-drop 0.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 0.5 --json
   contains "$T/out" '"lines_chi2_drop"' "mixture JSON has each phase's share over its own lines"
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--min-lines-chi2-drop 0.5)"
