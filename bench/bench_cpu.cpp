@@ -1,7 +1,7 @@
-// CPU benchmarks (Google Benchmark): Net1D "seed" inference and training steps, the hot
-// convolutions and their SGEMM, the model-embedding search step, a measured FP32 FMA peak (one
-// core, and all OpenMP threads) to express FLOP/s as a fraction of it, and the memory read
-// bandwidth.
+// CPU benchmarks (Google Benchmark): Net1D "seed" inference (tape and planned executor) and
+// training steps, the hot convolutions and their SGEMM, the model-embedding search step, a
+// measured FP32 FMA peak (one core, and all OpenMP threads) to express FLOP/s as a fraction of
+// it, and the memory read bandwidth.
 //
 //   build/bench/bench_cpu                                   # everything (minutes on 2 cores)
 //   build/bench/bench_cpu --benchmark_filter='Conv|Peak'    # ops only
@@ -26,6 +26,8 @@
 #endif
 
 #include "nn/cpu_path.hpp"
+#include "nn/exec/cpu_backend.hpp"
+#include "nn/exec/net1d_executor.hpp"
 #include "nn/functional.hpp"
 #include "nn/net1d.hpp"
 #include "nn/optim.hpp"
@@ -95,6 +97,29 @@ void BM_Net1D_Infer(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Net1D_Infer)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// The same through the inference-only planned executor on the CPU backend (what identification
+// with a model and the C API run): memory planned once, the grouped convolutions' weight layouts
+// kept between calls.
+void BM_Net1D_InferPlan(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  SeedModel m;
+  auto backend = exec::make_cpu_backend<float>();
+  exec::ExecutorOptions eo;
+  eo.inference_only = true;
+  exec::Net1DExecutor<float> ex(*backend, m.net, m.head, eo);
+  Tensor x = random_input(batch, m.cfg, 2);
+  std::vector<float> emb(static_cast<std::size_t>(batch) * static_cast<std::size_t>(m.cfg.embedding_dim()));
+  std::vector<float> cos(static_cast<std::size_t>(batch) * kClasses);
+  for (auto _ : state) {
+    ex.infer(x.data<float>(), batch, emb.data(), cos.data());
+    benchmark::DoNotOptimize(cos.data());
+  }
+  const double flops = net1d_forward_flops(m.cfg) * batch;
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Net1D_InferPlan)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 // One training step: zero_grad, train-mode forward (dropout on), CosFace, backward, Adam.
 void BM_Net1D_TrainStep(benchmark::State& state) {

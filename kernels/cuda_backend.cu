@@ -207,6 +207,9 @@ class CudaBackend final : public nn::exec::Backend<T>, public CountersSource {
 #undef XRDID_OP_CUSTOM
 #undef XRDID_WITH_STREAM
 
+  void conv1d_forward(const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) override {
+    cuda::conv1d_forward<T>(s, x, w, b, y, s_);
+  }
   void bn_swish_dropout_forward(const BatchNormShape& s, const T* x, const T* mean, const T* var, const T* gamma,
                                 const T* beta, double eps, bool drop, double p, SeedArg seed, T* y) override {
     cuda::bn_swish_dropout_forward<T>(s, x, mean, var, gamma, beta, eps, drop, p, seed, y, s_);

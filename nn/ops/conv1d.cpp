@@ -178,8 +178,12 @@ bool direct_dx_ok(const Conv1dShape& s) { return s.dilation == 1 && (s.C_in / s.
 #include "nn/ops/cpu_paths.inc"
 
 template <class T>
-void direct_forward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* b, T* y) {
-  XRDID_CPU_DISPATCH(path, direct_forward<T>, (s, x, w, b, y));
+void direct_forward(CpuPath path, const Conv1dShape& s, const T* x, const T* w, const T* laid, const T* b, T* y) {
+  XRDID_CPU_DISPATCH(path, direct_forward<T>, (s, x, w, laid, b, y));
+}
+template <class T>
+void direct_forward_pack(CpuPath path, const Conv1dShape& s, const T* w, T* laid) {
+  XRDID_CPU_DISPATCH(path, direct_forward_pack<T>, (s, w, laid));
 }
 template <class T>
 void direct_dx(CpuPath path, const Conv1dShape& s, const T* w, const T* dy, T* dx) {
@@ -452,9 +456,30 @@ void conv1d_forward_on(CpuPath path, const Conv1dShape& s, const T* x, const T* 
   if (is_pointwise(s))
     pointwise_forward(path, s, x, w, b, y);
   else if (direct_forward_ok(s))
-    direct_forward(path, s, x, w, b, y);
+    direct_forward(path, s, x, w, static_cast<const T*>(nullptr), b, y);
   else
     grouped_forward(s, x, w, b, y);
+}
+
+std::int64_t conv1d_forward_layout_size(const Conv1dShape& s) {
+  s.validate();
+  if (is_pointwise(s) || !direct_forward_ok(s)) return 0;
+  const std::int64_t S = s.stride, ntap = (s.K + S - 1) / S;
+  return s.C_out * S * (s.C_in / s.groups) * ntap;
+}
+
+template <class T>
+void conv1d_forward_layout(const Conv1dShape& s, const T* w, T* layout) {
+  if (conv1d_forward_layout_size(s) == 0)
+    throw std::invalid_argument("conv1d: this shape's forward reads the weights as they are");
+  direct_forward_pack(cpu_path(), s, w, layout);
+}
+
+template <class T>
+void conv1d_forward_laid_out(const Conv1dShape& s, const T* x, const T* layout, const T* b, T* y) {
+  if (conv1d_forward_layout_size(s) == 0)
+    throw std::invalid_argument("conv1d: this shape's forward reads the weights as they are");
+  direct_forward(cpu_path(), s, x, static_cast<const T*>(nullptr), layout, b, y);
 }
 
 template <class T>
@@ -488,6 +513,8 @@ void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, 
   template void conv1d_forward<T>(const Conv1dShape&, const T*, const T*, const T*, T*);                   \
   template void conv1d_backward<T>(const Conv1dShape&, const T*, const T*, const T*, T*, T*, T*);          \
   template void conv1d_forward_on<T>(CpuPath, const Conv1dShape&, const T*, const T*, const T*, T*);       \
+  template void conv1d_forward_layout<T>(const Conv1dShape&, const T*, T*);                                 \
+  template void conv1d_forward_laid_out<T>(const Conv1dShape&, const T*, const T*, const T*, T*);           \
   template void conv1d_backward_on<T>(CpuPath, const Conv1dShape&, const T*, const T*, const T*, T*, T*, T*);
 XRDID_INST(float)
 XRDID_INST(double)

@@ -44,6 +44,17 @@ template <class T>
 void conv1d_backward(const Conv1dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                      T* db);
 
+// Forward weights laid out once, for a caller that runs the same weights many times (an
+// inference plan; nn/exec/cpu_backend.cpp): the number of elements of the layout for shape s (0:
+// this shape's forward reads the weights as they are — the 1x1 GEMMs and im2col; otherwise the
+// direct kernel's tile order, which does not depend on N or L), the layout written from w, and
+// the forward that reads it instead of w: the same bits as conv1d_forward. On cpu_path().
+std::int64_t conv1d_forward_layout_size(const Conv1dShape& s);
+template <class T>
+void conv1d_forward_layout(const Conv1dShape& s, const T* w, T* layout);
+template <class T>
+void conv1d_forward_laid_out(const Conv1dShape& s, const T* x, const T* layout, const T* b, T* y);
+
 // The same on a given CPU path (nn/cpu_path.hpp; tests and benchmarks): the direct kernels and
 // the 1x1 GEMMs of that path. The path must be supported (cpu_supports). conv1d_forward and
 // conv1d_backward run on cpu_path().

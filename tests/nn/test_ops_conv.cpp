@@ -230,6 +230,45 @@ TEST_CASE("conv1d backward accumulates into dx, dw, db and honours nullptr") {
   }
 }
 
+TEST_CASE("conv1d forward from weights laid out once: the same bits as the forward; none for 1x1 and im2col") {
+  // Direct-kernel shapes: stride 1 and 2, K a multiple of the stride or not, 16 and 32 channels per
+  // group, with and without bias.
+  const Case cases[] = {{2, 64, 64, 47, 16, 1, 1, 4}, {3, 32, 64, 40, 3, 2, 1, 1}, {1, 256, 256, 24, 5, 2, 1, 8}};
+  std::uint64_t seed = 1200;
+  for (const Case& c : cases) {
+    CAPTURE(c.describe());
+    const Conv1dShape s = Conv1dShape::same(c.N, c.Ci, c.Co, c.L, c.K, c.stride, c.dil, c.groups);
+    const std::int64_t n = nn::ops::conv1d_forward_layout_size(s);
+    REQUIRE(n >= s.C_out * (s.C_in / s.groups) * s.K);  // every weight, taps past K padded with 0
+    const auto x = cast<float>(rand_tensor({s.N, s.C_in, s.L_in}, seed).to_vector());
+    const auto w = cast<float>(rand_tensor({s.C_out, s.C_in / s.groups, s.K}, seed + 1).to_vector());
+    const auto b = cast<float>(rand_tensor({s.C_out}, seed + 2).to_vector());
+    seed += 3;
+    std::vector<float> layout(static_cast<std::size_t>(n), std::nanf(""));
+    nn::ops::conv1d_forward_layout<float>(s, w.data(), layout.data());
+    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> y0(static_cast<std::size_t>(s.N * s.C_out * s.L_out), std::nanf(""));
+      std::vector<float> y1(y0.size(), std::nanf(""));
+      nn::ops::conv1d_forward<float>(s, x.data(), w.data(), bias, y0.data());
+      nn::ops::conv1d_forward_laid_out<float>(s, x.data(), layout.data(), bias, y1.data());
+      bool same = true;
+      for (std::size_t i = 0; i < y0.size(); ++i) same = same && std::isfinite(y1[i]) && y1[i] == y0[i];
+      CHECK(same);
+    }
+    // The layout does not depend on the batch or the length.
+    const Conv1dShape other = Conv1dShape::same(c.N + 3, c.Ci, c.Co, c.L + 17, c.K, c.stride, c.dil, c.groups);
+    CHECK(nn::ops::conv1d_forward_layout_size(other) == n);
+  }
+  for (const Case& c : {Case{2, 16, 32, 20, 1, 1, 1, 1}, Case{2, 4, 4, 9, 3, 2, 1, 2}, Case{2, 32, 32, 30, 3, 1, 2, 2}}) {
+    CAPTURE(c.describe());
+    const Conv1dShape s = Conv1dShape::same(c.N, c.Ci, c.Co, c.L, c.K, c.stride, c.dil, c.groups);
+    CHECK(nn::ops::conv1d_forward_layout_size(s) == 0);
+    std::vector<float> w(static_cast<std::size_t>(s.C_out * (s.C_in / s.groups) * s.K), 1.f), out(4);
+    CHECK_THROWS_WITH(nn::ops::conv1d_forward_layout<float>(s, w.data(), out.data()),
+                      doctest::Contains("reads the weights as they are"));
+  }
+}
+
 // Opt-in timing (not part of the normal run):  test_nn -tc="conv1d timing*" --no-skip
 TEST_CASE("conv1d timing at Net1D shapes" * doctest::skip()) {
   struct T {
