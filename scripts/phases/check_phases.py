@@ -98,6 +98,10 @@ EXPECT = {
     "Mn3O4_hausmannite":  ("Mn3O4", 28, 141, [36.09, 32.32], 1.93),
     "Bi2O3_beta":         ("Bi2O3", 20, 114, [27.94], 2.12),
     "K2SO4_arcanite":     ("K2SO4", 28, 62, [29.80, 30.80], 1.47),
+    # Li3PO4: the measured mixtures named Li3PO4 show 22.36, 23.25, 24.87 deg
+    # (Cu Ka1), the gamma form's (210), (011), (201); beta's lie 0.03-0.12 deg off.
+    "Li3PO4_beta":        ("Li3PO4", 16, 31, [22.33, 23.37], 1.54),
+    "Li3PO4_gamma":       ("Li3PO4", 32, 62, [22.35, 23.19], 1.535),
     "V2O5_shcherbinaite": ("V2O5", 14, 59, [20.26, 26.13], 1.58),
     "LiMnO2_orthorhombic": ("LiMnO2", 8, 59, [15.38, 24.78], 1.92),
     "SrCO3_strontianite": ("SrCO3", 20, 62, [25.17], 1.28),

@@ -24,6 +24,7 @@ HALL = {
     12: 63,    # C 1 2/m 1 (unique axis b, cell choice 1)
     14: 81,    # P 1 21/c 1 (unique axis b, cell choice 1)
     15: 90,    # C 1 2/c 1 (unique axis b, cell choice 1)
+    31: 155,   # P m n 21 (standard)
     59: 278,   # P m m n, origin choice 1 (gemmi/pymatgen default for the bare H-M symbol)
     62: 292,   # P n m a (standard)
     63: 298,   # C m c m (standard)
@@ -51,7 +52,7 @@ HALL = {
 # gemmi 0.5.7 and pymatgen (origin choice 1 where there are two; hexagonal
 # axes for R groups); the Hall symbol and the symop loop are authoritative.
 HM = {
-    12: "C 1 2/m 1", 14: "P 1 21/c 1", 15: "C 1 2/c 1", 59: "P m m n",
+    12: "C 1 2/m 1", 14: "P 1 21/c 1", 15: "C 1 2/c 1", 31: "P m n 21", 59: "P m m n",
     62: "P n m a", 63: "C m c m", 99: "P 4 m m", 114: "P -4 21 c",
     129: "P 4/n m m", 136: "P 42/m n m", 141: "I 41/a m d",
     154: "P 32 2 1", 166: "R -3 m", 167: "R -3 c", 176: "P 63/m",
@@ -501,6 +502,29 @@ phase("K2SO4_arcanite", "K2 O4 S", 62, (7.4760, 5.7630, 10.0710, 90, 90, 90),
       "Robinson, J. Phys. Chem. 62 (1958) 925 (COD 1200011, Pnam). Checked: "
       "S-O 1.46-1.49 A, K-O 2.72-2.93 A",
       mineral="arcanite", common="potassium sulfate")
+phase("Li3PO4_beta", "Li3 O4 P", 31, (6.1150, 5.2394, 4.8554, 90, 90, 90),
+      [("Li1", "Li", "0.24810", "0.32770", "0.98600", 1, 1.0),
+       ("Li2", "Li", "1/2", "0.84280", "0.98930", 1, 1.0),
+       ("P1", "P", "0", "0.82430", "0", 1, 0.4),
+       ("O1", "O", "0.20777", "0.68676", "0.89610", 1, 0.6),
+       ("O2", "O", "0", "0.10520", "0.90040", 1, 0.6),
+       ("O3", "O", "1/2", "0.18140", "0.81720", 1, 0.6)],
+      "Keffer, Mighell, Mauer, Swanson & Block, Inorg. Chem. 6 (1967) 119 "
+      "(low-temperature beta-Li3PO4, Pmn21, a = 6.115, b = 5.2394, "
+      "c = 4.8554 A; AMCSD 0012673)",
+      mineral="lithiophosphate", common="lithium phosphate, low-temperature form (beta)")
+phase("Li3PO4_gamma", "Li3 O4 P", 62, (10.4612, 6.1113, 4.9208, 90, 90, 90),
+      [("Li1", "Li", "0.16270", "0.50160", "-0.30080", 1, 1.0),
+       ("Li2", "Li", "0.42460", "3/4", "-0.20450", 1, 1.0),
+       ("P1", "P", "0.41150", "1/4", "-0.30790", 1, 0.4),
+       ("O1", "O", "0.34180", "0.04410", "-0.20540", 1, 0.6),
+       ("O2", "O", "0.05030", "1/4", "-0.29280", 1, 0.6),
+       ("O3", "O", "0.08960", "3/4", "-0.12230", 1, 0.6)],
+      "Wang, Chakoumakos, Sales, Kwak & Bates, J. Solid State Chem. 115 "
+      "(1995) 313 (gamma-Li3PO4, Pmnb: a = 6.1113, b = 10.4612, "
+      "c = 4.9208 A; AMCSD 0013843); transformed here to the standard Pnma "
+      "setting: (a,b,c)Pnma = (b,a,-c)Pmnb, (x,y,z)Pnma = (y,x,-z)Pmnb",
+      common="lithium phosphate, quenched high-temperature form (gamma)")
 phase("V2O5_shcherbinaite", "O5 V2", 59, (11.5120, 3.5640, 4.3680, 90, 90, 90),
       [("V1", "V", "0.35123", "0", "0.10860", 1, 0.5),
        ("O1", "O", "0.18090", "0", "0.99720", 1, 0.9),
