@@ -13,6 +13,7 @@
 #include "nn/exec/cpu_backend.hpp"
 #include "nn/exec/net1d_executor.hpp"
 #include "nn/functional.hpp"
+#include "common/worst.hpp"
 
 using namespace xrdid::nn;
 
@@ -54,7 +55,7 @@ double max_diff(const Tensor& a, const Tensor& b) {
   auto va = a.to_vector(), vb = b.to_vector();
   REQUIRE(va.size() == vb.size());
   double m = 0;
-  for (std::size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
+  for (std::size_t i = 0; i < va.size(); ++i) m = xrdid::testing::worse(m, std::abs(va[i] - vb[i]));
   return m;
 }
 
@@ -242,7 +243,8 @@ TEST_CASE("an inference-only executor embeds like the tape, keeps no optimiser s
   ForwardCtx ctx{false, 0, 0};
   Tensor e = net.forward(Var(xt), ctx).value();
   double d = 0;
-  for (std::size_t i = 0; i < ea.size(); ++i) d = std::max(d, std::abs(static_cast<double>(ea[i]) - e.item(static_cast<std::int64_t>(i))));
+  for (std::size_t i = 0; i < ea.size(); ++i)
+    d = xrdid::testing::worse(d, std::abs(static_cast<double>(ea[i]) - e.item(static_cast<std::int64_t>(i))));
   CHECK(d <= 1e-5);  // float, summation order of the same ops
   // The inference plan's memory is that of the largest block, far below the training plan's.
   CHECK(inf.plan_size(n, false) * 3 < full.plan_size(n, true));
@@ -298,7 +300,7 @@ TEST_CASE("the CPU backend keeps the convolution weights' layouts between infere
   double worst = 0;
   for (std::size_t i = 0; i < ne; ++i) {
     const double d = std::abs(static_cast<double>(changed[i]) - e.item(static_cast<std::int64_t>(i)));
-    worst = std::isfinite(d) && std::isfinite(worst) ? std::max(worst, d) : std::numeric_limits<double>::quiet_NaN();
+    worst = xrdid::testing::worse(worst, d);
   }
   CHECK(worst <= 1e-5);
 }
