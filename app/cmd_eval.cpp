@@ -1,5 +1,6 @@
 // `xrdid eval`: top-1/5/10 identification accuracy on measured patterns with known identity.
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -13,7 +14,7 @@
 namespace {
 
 struct EvalArgs {
-  std::string dir, cif_dir, library, model, perturb, ranks, candidates;
+  std::string dir, cif_dir, library, model, perturb, ranks, candidates, write_perturbed;
   std::vector<xrdid::identify::Method> methods{xrdid::identify::Method::Profile};
   bool verbose = false;
   xrdid::identify::IdentifyOptions opt;
@@ -58,6 +59,10 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                   "perturb every pattern first, e.g. strain=0.01,range=10:60,counts=300,shift=0.2,"
                   "displacement=0.2,hump=0.3,fluorescence=0.2,texture=2,impurity=0.2,noise=5,seed=1 "
                   "(robustness; augment/perturb.hpp)");
+  sub->add_option("--write-perturbed", a->write_perturbed,
+                  "also write every perturbed pattern to this folder as NAME.xy (created if needed; not the "
+                  "pattern folder), to score other programs on the same degraded data")
+      ->needs("--perturb");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
   sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1 per pattern (rank "
                                        "of the first hit, 0: not in the rows; the first two rows' scores; the first "
@@ -77,6 +82,15 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     xrdid::common::refuse_output_over_input(a->ranks, {a->library, a->model}, "--ranks");
     xrdid::common::require_output_folder(a->candidates, "--candidates");
     xrdid::common::refuse_output_over_input(a->candidates, {a->library, a->model}, "--candidates");
+    if (!a->write_perturbed.empty()) {
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      XRDID_CHECK(!fs::exists(a->write_perturbed, ec) || !fs::equivalent(a->write_perturbed, a->dir, ec),
+                  "--write-perturbed " + a->write_perturbed + " is the pattern folder; give another folder");
+      fs::create_directories(a->write_perturbed, ec);
+      XRDID_CHECK(fs::is_directory(a->write_perturbed), "--write-perturbed: cannot create the folder " +
+                                                            a->write_perturbed + (ec ? " (" + ec.message() + ")" : ""));
+    }
     std::vector<std::string> skipped;
     auto set = xrdid::identify::labeled_patterns(a->dir, a->cif_dir, &skipped);
     for (auto& s : skipped) std::cerr << "skipped " << s << "\n";
@@ -91,10 +105,12 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << "method    top-1    top-5   top-10   s/query\n";
     std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1\n";
     std::string candidates_jsonl;
-    for (auto& m : a->methods) {
+    for (std::size_t mi = 0; mi < a->methods.size(); ++mi) {
+      const auto m = a->methods[mi];
       auto opt = a->opt;
       opt.method = m;
-      auto s = xrdid::identify::evaluate_identification(id, set, opt, perturb);
+      // the same perturbed patterns for every method: written once
+      auto s = xrdid::identify::evaluate_identification(id, set, opt, perturb, mi == 0 ? a->write_perturbed : "");
       XRDID_CHECK(s.n > 0, "no pattern could be scored (" + std::to_string(s.failed) + " failed; first: " +
                                s.first_error + ")");
       std::cout << std::left << std::setw(8) << name(m) << std::right << std::fixed << std::setprecision(1) << std::setw(7)

@@ -26,6 +26,9 @@ inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
   sub->add_option("--strain-penalty", opt.strain_penalty,
                   "score penalty per unit |f - 1| of the lattice-scale search (prior for unstrained samples)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_flag("!--low-temperature", opt.room_temperature,
+                "also consider phases that are gases or liquids at room temperature (solid O2, N2, CO2, ice …), "
+                "for a sample measured cold");
   sub->add_flag("!--every-entry", opt.one_row_per_phase,
                 "list every library entry on its own row (default: entries of one phase share a row)");
   sub->add_option("--verify", opt.verify, "fit the best K rows to the measured pattern (cell, zero shift, peak "

@@ -66,13 +66,14 @@ xrd::Pattern impurity_phase(const xrd::Library& lib, const std::string& formula,
 }  // namespace
 
 EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
-                                  const augment::Perturbation& perturb) {
+                                  const augment::Perturbation& perturb, const std::string& perturbed_dir) {
   EvalScore s;
   s.method = opt.method;
   opt.top = std::max(opt.top, 10);
   const auto& lib = id.library();
   double h1 = 0, h5 = 0, h10 = 0;
   auto t0 = std::chrono::steady_clock::now();
+  std::string write_error;
   for (std::size_t k = 0; k < set.size(); ++k) {
     const LabeledPattern& lp = set[k];
     IdentifyResult r;
@@ -84,11 +85,20 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
       } else if (!perturb.empty()) {
         augment::apply_perturbation(p, perturb, k);
       }
-      r = id.identify(p, opt);
+      if (!perturbed_dir.empty()) {
+        p.source = lp.name + " perturbed: " + perturb.spec;
+        try {
+          io::write_xy(perturbed_dir + "/" + lp.name + ".xy", p);
+        } catch (const std::exception& e) {
+          write_error = e.what();  // ends the evaluation below, unlike a pattern that cannot be scored
+        }
+      }
+      if (write_error.empty()) r = id.identify(p, opt);
     } catch (const std::exception& e) {
       if (s.failed++ == 0) s.first_error = e.what();
       continue;
     }
+    XRDID_CHECK(write_error.empty(), write_error);
     ++s.n;
     auto hit = [&](const Candidate& c) {
       const auto& e = lib.entries[c.entry];

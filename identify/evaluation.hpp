@@ -44,8 +44,10 @@ struct EvalScore {
 };
 
 // Scores `opt.method` on every pattern of `set`, each first perturbed by `perturb` (see
-// augment/perturb.hpp; pattern k uses draws from (perturb.seed, k)).
+// augment/perturb.hpp; pattern k uses draws from (perturb.seed, k)). With `perturbed_dir`, every
+// perturbed pattern is also written there as NAME.xy (the folder must exist), so that other
+// programs can be scored on the same degraded data.
 EvalScore evaluate_identification(const Identifier& id, const std::vector<LabeledPattern>& set, IdentifyOptions opt,
-                                  const augment::Perturbation& perturb = {});
+                                  const augment::Perturbation& perturb = {}, const std::string& perturbed_dir = {});
 
 }  // namespace xrdid::identify

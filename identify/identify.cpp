@@ -3,6 +3,7 @@
 #include "identify/confidence.hpp"
 #include "identify/same_phase.hpp"
 #include "xrd/cif_reader.hpp"
+#include "xrd/phase_state.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -49,6 +50,8 @@ std::vector<P> find_peaks(const float* y, std::size_t n, double floor) {
 Identifier::Identifier(const xrd::Library& lib) : lib_(lib) {
   XRDID_CHECK(lib.size() > 0 && lib.n_points > 1, "the library is empty");
   compressed_references(IdentifyOptions{}.profile_exponent);
+  fluid_.resize(lib.size());
+  for (std::size_t i = 0; i < lib.size(); ++i) fluid_[i] = xrd::fluid_at_room_temperature(lib.entries[i].formula);
   ref_peaks_.resize(lib.size());
 #pragma omp parallel for schedule(dynamic, 32)
   for (std::size_t i = 0; i < lib.size(); ++i) ref_peaks_[i] = find_peaks<Peak>(lib.pattern(i), lib.n_points, 0.01);
@@ -174,6 +177,7 @@ xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const Identify
 }
 
 bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
+  if (opt.room_temperature && fluid_[e]) return false;
   const auto& el = lib_.entries[e].elements;
   for (auto& r : opt.require)
     if (!has(el, r)) return false;

@@ -38,6 +38,9 @@ struct IdentifyOptions {
   std::vector<std::string> require;   // every listed element must be present
   std::vector<std::string> exclude;   // none of these may be present
   std::vector<std::string> only;      // no element outside this list
+  // Skip phases that are gases or liquids at room temperature (solid O2, CO2, ice …;
+  // xrd/phase_state.hpp): false for a sample measured cold enough to hold them.
+  bool room_temperature = true;
   std::string background = "snip";    // snip | beads | none
   double max_shift_deg = 0.3;         // zero-shift search range (profile)
   // Lattice-scale search (profile): |f - 1| <= max_strain in steps of strain_step, 0 = off, and
@@ -162,6 +165,7 @@ class Identifier {
     float height;
   };
   std::vector<std::vector<Peak>> ref_peaks_;  // peaks of every library pattern (>= 1 % of max)
+  std::vector<char> fluid_;                   // per entry: xrd::fluid_at_room_temperature(formula)
   std::unique_ptr<nn::Net1D> net_;
   compute::DeviceOptions device_;
   std::unique_ptr<nn::CosineHead> exec_head_;  // the executor needs a head; embeddings ignore it

@@ -5,7 +5,9 @@
 #   env: XRDID (default build/xrdid); METHODS; PATTERNS and CIFS (default
 #        $XRDID_DATA/measured/rruff-opxrd and $XRDID_DATA/cif/rruff-opxrd); RANKS=DIR also
 #        writes each row's `eval --ranks` file as DIR/NN.csv (00 = unperturbed, in table order),
-#        for scripts/cv.py's pooled choice of a setting over all rows
+#        for scripts/cv.py's pooled choice of a setting over all rows; PEER=1 adds a column for
+#        the plain cosine search of scripts/peer_cosine.py on the same perturbed patterns
+#        (needs numpy; PYTHON, default /usr/bin/python3)
 set -euo pipefail
 [[ $# -ge 1 ]] || { echo "usage: scripts/eval_robustness.sh LIBRARY [MODEL] [-- extra eval options]" >&2; exit 2; }
 lib=$1
@@ -34,7 +36,12 @@ perturbs=(""
   "strain=0.0075,displacement=0.2,noise=5,hump=0.4,fluorescence=0.2,texture=2,range=10:50,impurity=0.2")
 printf '%-100s' "perturbation"
 for m in $M; do printf '%16s' "$m t1/t5"; done
+[[ -n ${PEER:-} ]] && printf '%16s' "peer t1/t5"
 echo
+if [[ -n ${PEER:-} ]]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+fi
 [[ -n ${RANKS:-} ]] && mkdir -p "$RANKS"
 row=0
 for p in "${perturbs[@]}"; do
@@ -42,11 +49,20 @@ for p in "${perturbs[@]}"; do
   [[ -n $model ]] && args+=(--model "$model")
   [[ -n $p ]] && args+=(--perturb "$p")
   [[ -n ${RANKS:-} ]] && args+=(--ranks "$(printf '%s/%02d.csv' "$RANKS" "$row")")
+  peer_dir=$P
+  if [[ -n ${PEER:-} && -n $p ]]; then
+    peer_dir=$tmp/$row
+    args+=(--write-perturbed "$peer_dir")
+  fi
   row=$((row + 1))
   out=$("$X" "${args[@]}" 2>/dev/null)
   printf '%-100s' "${p:-(none)}"
   for m in $M; do
     printf '%16s' "$(awk -v m="$m" '$1 == m { gsub("%", ""); printf "%.1f/%.1f", $2, $3 }' <<<"$out")"
   done
+  if [[ -n ${PEER:-} ]]; then
+    peer=$("${PYTHON:-/usr/bin/python3}" "$(dirname "$0")/peer_cosine.py" "$lib" "$peer_dir")
+    printf '%16s' "$(awk '$1 == "peer_cosine" { gsub("%", ""); printf "%.1f/%.1f", $2, $3 }' <<<"$peer")"
+  fi
   echo
 done

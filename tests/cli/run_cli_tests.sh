@@ -150,6 +150,22 @@ if "$X" --help | grep -q identify; then
   expect nz "eval when no pattern survives the perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
     --perturb range=200:300
   contains "$T/err" "no pattern could be scored" "nothing-scored message"
+  # The perturbed patterns written out, scored by the plain cosine search of scripts/peer_cosine.py.
+  expect 0 "eval --write-perturbed" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --perturb strain=0.005 \
+    --write-perturbed "$T/perturbed"
+  contains "$T/perturbed/NaCl.xy" "perturbed: strain=0.005" "the written pattern names its perturbation"
+  expect 0 "identify a written perturbed pattern" -- "$X" identify "$T/perturbed/NaCl.xy" --library "$T/ph.xrdlib"
+  contains "$T/out" "NaCl" "the written perturbed pattern is still NaCl"
+  expect 0 "peer_cosine.py on the perturbed patterns" -- /usr/bin/python3 "$ROOT/scripts/peer_cosine.py" \
+    "$T/ph.xrdlib" "$T/perturbed"
+  contains "$T/out" "peer_cosine  100.0%" "the plain cosine search finds NaCl"
+  expect nz "eval --write-perturbed without --perturb" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
+    --write-perturbed "$T/perturbed2"
+  cp "$T/labelled/NaCl.xy" "$T/nacl_before.xy"
+  expect nz "eval --write-perturbed into the pattern folder" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
+    --perturb strain=0.005 --write-perturbed "$T/labelled"
+  contains "$T/err" "is the pattern folder" "write-perturbed refuses the pattern folder"
+  if cmp -s "$T/labelled/NaCl.xy" "$T/nacl_before.xy"; then ok; else bad "the pattern folder was written to"; fi
   # Per-pattern ranks, and the cross-validated choice of a setting over folds (scripts/cv.py).
   expect 0 "eval --ranks" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --method profile peaks --ranks "$T/ranks.csv"
   contains "$T/ranks.csv" "NaCl,profile,1" "ranks CSV has the profile rank"

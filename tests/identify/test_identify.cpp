@@ -245,3 +245,22 @@ TEST_CASE("probabilities: the first row's margin over the next raises it, a lone
       CHECK(c.probability <= 1.0);
     }
 }
+
+TEST_CASE("phases that are gases or liquids at room temperature are skipped unless asked for") {
+  xrd::Library lib = tiny_library();
+  std::size_t nacl = lib.size();
+  for (std::size_t i = 0; i < lib.size(); ++i)
+    if (lib.entries[i].id == "NaCl") nacl = i;
+  REQUIRE(nacl < lib.size());
+  lib.entries[nacl].formula = "O8";  // as if the NaCl pattern were a structure of solid oxygen
+  identify::Identifier id(lib);
+  const xrd::Pattern m = measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1);
+  identify::IdentifyOptions opt;
+  const auto skipped = id.identify(m, opt);
+  CHECK(skipped.candidates.size() == 3);
+  for (const auto& c : skipped.candidates) CHECK(c.entry != nacl);
+  opt.room_temperature = false;
+  const auto cold = id.identify(m, opt);
+  REQUIRE(cold.candidates.size() == 4);
+  CHECK(cold.candidates[0].entry == nacl);
+}

@@ -316,8 +316,9 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
     CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
     CHECK(one.phases[0].lines_chi2_drop == 1.0);
   }
-  CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, identify::MixtureOptions{0}), doctest::Contains("max-phases"),
-                       std::exception);
+  identify::MixtureOptions none;
+  none.max_phases = 0;
+  CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, none), doctest::Contains("max-phases"), std::exception);
 }
 
 TEST_CASE("mixture search: the first phase from the search's best row finds the same set with fewer fits; "
