@@ -69,6 +69,14 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "--mixture: a further phase with more reflections than this in the fit range is not tried; "
                   "the residual search's next rows within the limit take its place (0: no limit)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--mixture-substitutes", a->mopt.substitutes,
+                  "--mixture: per phase found, fit this many of the best rows of its own pattern that share its "
+                  "crystal family with nearly its cell (a fit can stretch one onto the other's peaks) in its place; "
+                  "the best replaces it when it fits better by --mixture-substitute-drop (0: off)")
+      ->capture_default_str()->check(CLI::Range(0, 20));
+  sub->add_option("--mixture-substitute-drop", a->mopt.substitute_min_drop,
+                  "--mixture: a substitute replaces a phase when it lowers the BIC by at least this share")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--mixture-first", a->mixture_first,
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
                   "'search' (the search's best row, as without --mixture)")

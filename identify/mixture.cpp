@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <map>
 #include <set>
@@ -19,15 +20,17 @@ std::string phase_key(const xrd::LibraryEntry& e) {
 
 namespace {
 
-// The measured pattern with the fitted phases' peaks taken away (background kept), clipped at 0.
-xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f) {
+// The measured pattern with the fitted phases' peaks taken away (background kept), clipped at 0;
+// phase `keep` (none when out of range) keeps its peaks.
+xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f, std::size_t keep = SIZE_MAX) {
   xrd::Pattern r = measured;
   if (f.two_theta.empty()) return r;
   const auto it = std::lower_bound(measured.two_theta.begin(), measured.two_theta.end(), f.two_theta.front());
   const auto i0 = static_cast<std::size_t>(it - measured.two_theta.begin());
   for (std::size_t k = 0; k < f.two_theta.size() && i0 + k < r.size(); ++k) {
     double peaks = 0;
-    for (const PhaseShare& ph : f.phases) peaks += ph.contribution[k];
+    for (std::size_t j = 0; j < f.phases.size(); ++j)
+      if (j != keep) peaks += f.phases[j].contribution[k];
     r.intensity[i0 + k] = static_cast<float>(std::max(0.0, static_cast<double>(measured.intensity[i0 + k]) - peaks));
   }
   r.source = measured.source + " (residual)";
@@ -180,6 +183,30 @@ const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried, const xrd
 
 }  // namespace
 
+namespace {
+// Crystal families by space-group number: triclinic, monoclinic, orthorhombic, tetragonal,
+// trigonal and hexagonal (one family: hexagonal axes), cubic; 0 for none.
+int crystal_family(int sg) {
+  if (sg < 1 || sg > 230) return 0;
+  if (sg <= 2) return 1;
+  if (sg <= 15) return 2;
+  if (sg <= 74) return 3;
+  if (sg <= 142) return 4;
+  if (sg <= 194) return 5;
+  return 6;
+}
+}  // namespace
+
+bool interchangeable(const xrd::LibraryEntry& x, const xrd::LibraryEntry& y, double cell_bound) {
+  const int f = crystal_family(x.spacegroup_number);
+  if (f == 0 || f != crystal_family(y.spacegroup_number)) return false;
+  for (int k = 0; k < 3; ++k)
+    if (!(x.cell[k] > 0 && y.cell[k] > 0) || std::abs(x.cell[k] / y.cell[k] - 1.0) > cell_bound) return false;
+  for (int k = 3; k < 6; ++k)
+    if (!(std::abs(x.cell[k] - y.cell[k]) <= 2.0)) return false;
+  return true;
+}
+
 double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& without) {
   const std::size_t n = with.observed.size();
   if (k >= with.phases.size() || without.observed.size() != n || with.calculated.size() != n ||
@@ -242,6 +269,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   IdentifyOptions residual_opt = opt;
   if (mo.max_reflections > 0) residual_opt.top = std::max(opt.top, kReplacementRows * mo.candidates);
   std::map<std::size_t, bool> over_limit;  // entry → more fit reflections than the limit
+  std::vector<std::string> substituted;     // "HfO2 -> ZrO2": substitutes taken
   while (static_cast<int>(res.phases.size()) < mo.max_phases) {
     std::set<std::string> have_keys;
     for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
@@ -301,6 +329,54 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop, lines});
     crystals.push_back(pick->crystal);
     cur = pick->fit;
+  }
+  // Substitutes: each phase's pattern (the measured one less the other phases' peaks) is
+  // searched again, and its best rows that a fit could stretch onto the same peaks
+  // (interchangeable(): the same crystal family and nearly the same cell) are fitted in its
+  // place with the rest of the set, each from its CIF; the best replaces the phase when its fit
+  // lowers the BIC by at least the share substitute_min_drop. A member of a family found first (HfO2 for ZrO2, Dy2O3 for Y2O3, another
+  // spinel for Fe3O4) is stretched towards the measured phase's cell, and the forward search
+  // then never tries the right member.
+  for (std::size_t k = 0; mo.substitutes > 0 && k < res.phases.size(); ++k) {
+    std::set<std::string> have_keys;
+    for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
+    const xrd::LibraryEntry& now = lib.entries[res.phases[k].entry];
+    const IdentifyResult near = id.identify(residual_pattern(measured, cur, k), residual_opt);
+    std::vector<const Candidate*> pool;
+    for (const Candidate& c : near.candidates) {
+      if (static_cast<int>(pool.size()) >= mo.substitutes) break;
+      const xrd::LibraryEntry& e = lib.entries[c.entry];
+      if (have_keys.count(phase_key(e)) || !interchangeable(e, now, mo.fit.cell_bound)) continue;
+      if (mo.max_reflections > 0 && too_many_reflections(id, measured, c.entry, mo)) continue;
+      pool.push_back(&c);
+    }
+    if (pool.empty()) continue;
+    std::vector<const xrd::Crystal*> set;
+    for (std::size_t j = 0; j < crystals.size(); ++j)
+      if (j != k) set.push_back(crystals[j].get());
+    std::vector<PhaseStart> starts = starts_from(cur, k);
+    // A substitute starts where the phase it replaces ended: its refined cell (the two cells are
+    // alike), peak width and shape; the scales are then solved linearly and the texture is
+    // chosen afresh.
+    PhaseStart from;
+    from.scale = 1.0;
+    from.W = cur.phases[k].fwhm_w;
+    from.eta = cur.phases[k].eta;
+    from.cell = cur.phases[k].cell;
+    starts.push_back(from);
+    std::vector<CandidateFit> tried = fit_candidates(id, measured, set, pool, mo.fit, starts);
+    res.fits += static_cast<int>(tried.size());
+    const CandidateFit* pick = lowest_bic(tried, lib, mo);
+    if (!pick || !(pick->fit.bic < (1.0 - mo.substitute_min_drop) * cur.bic)) continue;
+    substituted.push_back(now.reduced_formula + " -> " + lib.entries[pick->candidate->entry].reduced_formula);
+    MixturePhase np{pick->candidate->entry, pick->candidate->same_phase, res.phases[k].chi2_drop,
+                    res.phases[k].lines_chi2_drop};
+    res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(k));
+    crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(k));
+    res.phases.push_back(np);  // the fit holds the new phase last
+    crystals.push_back(pick->crystal);
+    cur = pick->fit;
+    --k;  // the phase now at k has not been tried
   }
   // Backward: a phase that does not earn its place (its removal gives back less than
   // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
@@ -367,6 +443,70 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     }
     const std::size_t worst = below(false, useless);
     if (worst == n) break;
+    // A phase below a threshold beside an interchangeable partner: both can be stretched onto the
+    // same peaks, so each one's share judged in the other's company says little, and a refit
+    // without one starts the other from a state in which the two shared the peaks. Each of the
+    // two is refitted alone with the rest of the set, from its CIF (as a joining candidate), and
+    // the one with the worse fit leaves; the rounds go on with the better fit.
+    {
+      std::size_t pi = n, pj = n;
+      for (std::size_t i = 0; i < n && pi == n; ++i) {
+        if (!useless[i]) continue;
+        for (std::size_t j = 0; j < n; ++j)
+          // The partner may be below a threshold too (two that share the peaks would both leave).
+          // With prune the first phase (the search's best row) stays where it is: no pair with it.
+          if (j != i && fitted[j] && !(mo.prune && j == 0) &&
+              interchangeable(lib.entries[res.phases[i].entry], lib.entries[res.phases[j].entry], mo.fit.cell_bound)) {
+            pi = i;
+            pj = j;
+            break;
+          }
+      }
+      if (pi < n) {
+        // The set without both, then `keep` appended and fitted from its CIF.
+        auto alone = [&](std::size_t keep, std::size_t drop) {
+          std::vector<char> d(n, 0);
+          d[keep] = d[drop] = 1;
+          std::vector<PhaseStart> st = starts_from(cur, d);
+          std::vector<const xrd::Crystal*> set;
+          for (std::size_t k = 0; k < n; ++k)
+            if (!d[k]) set.push_back(crystals[k].get());
+          set.push_back(crystals[keep].get());
+          st.push_back(PhaseStart{});
+          MixtureFit f;
+          try {
+            f = fit_mixture(measured, set, mo.fit, st);
+          } catch (const std::exception&) {
+            f = MixtureFit{};
+          }
+          return f;
+        };
+        MixtureFit keep_i = alone(pi, pj);
+        MixtureFit keep_j = alone(pj, pi);
+        res.fits += 2;
+        const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
+        if (i_ok || j_ok) {
+          const bool keep_first = i_ok && (!j_ok || keep_i.chi2 <= keep_j.chi2);
+          const std::size_t keep = keep_first ? pi : pj, drop = keep_first ? pj : pi;
+          left_out.push_back(lib.entries[res.phases[drop].entry].reduced_formula);
+          MixturePhase kp = res.phases[keep];
+          std::shared_ptr<const xrd::Crystal> kc = crystals[keep];
+          std::vector<MixturePhase> phases;
+          std::vector<std::shared_ptr<const xrd::Crystal>> cr;
+          for (std::size_t k = 0; k < n; ++k)
+            if (k != keep && k != drop) {
+              phases.push_back(res.phases[k]);
+              cr.push_back(crystals[k]);
+            }
+          phases.push_back(kp);
+          cr.push_back(kc);
+          res.phases = std::move(phases);
+          crystals = std::move(cr);
+          cur = keep_first ? std::move(keep_i) : std::move(keep_j);
+          continue;
+        }
+      }
+    }
     if (!mo.prune) {
       remove_one(worst);
       continue;
@@ -401,6 +541,10 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       if (useless[i]) left_out.push_back(lib.entries[res.phases[i].entry].reduced_formula);
     res.phases = std::move(kept_phases);
     crystals = std::move(kept_crystals);
+  }
+  if (!substituted.empty()) {
+    res.note += "; substituted: ";
+    for (std::size_t k = 0; k < substituted.size(); ++k) res.note += (k ? ", " : "") + substituted[k];
   }
   if (!left_out.empty()) {
     res.note += "; then left out: ";

@@ -383,3 +383,38 @@ TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, 
   shorter.observed.pop_back();
   CHECK(identify::lines_chi2_drop(with_si, 1, shorter) == 0.0);
 }
+
+TEST_CASE("mixture search: interchangeable entries are those a joint fit can stretch onto each other") {
+  xrd::LibraryEntry zr, hf, other;
+  zr.spacegroup_number = hf.spacegroup_number = 14;
+  zr.cell = {5.1505, 5.2116, 5.3173, 90, 99.23, 90};  // ZrO2 and HfO2, baddeleyite type
+  hf.cell = {5.1156, 5.1722, 5.2948, 90, 99.18, 90};
+  CHECK(identify::interchangeable(zr, hf, 0.03));
+  CHECK(identify::interchangeable(hf, zr, 0.03));
+  CHECK_FALSE(identify::interchangeable(zr, hf, 0.005));  // 0.7 % apart in a and b
+  other = hf;
+  other.spacegroup_number = 15;  // another monoclinic group: the same family
+  CHECK(identify::interchangeable(zr, other, 0.03));
+  other.spacegroup_number = 62;  // orthorhombic
+  CHECK_FALSE(identify::interchangeable(zr, other, 0.03));
+  xrd::LibraryEntry y2o3, dy2o3;  // bixbyite Ia-3 and a cubic I2_13 description: one family
+  y2o3.spacegroup_number = 206;
+  dy2o3.spacegroup_number = 199;
+  y2o3.cell = {10.604, 10.604, 10.604, 90, 90, 90};
+  dy2o3.cell = {10.67, 10.67, 10.67, 90, 90, 90};
+  CHECK(identify::interchangeable(y2o3, dy2o3, 0.03));
+  dy2o3.spacegroup_number = 231;  // no such group
+  CHECK_FALSE(identify::interchangeable(y2o3, dy2o3, 0.03));
+  other = hf;
+  other.cell[4] = 102.0;  // β 2.8° apart
+  CHECK_FALSE(identify::interchangeable(zr, other, 0.03));
+  other = hf;
+  other.cell[2] = 0;  // no cell
+  CHECK_FALSE(identify::interchangeable(zr, other, 0.03));
+  other = hf;
+  other.cell[3] = std::nan("");
+  CHECK_FALSE(identify::interchangeable(zr, other, 0.03));
+  xrd::LibraryEntry none = zr;
+  none.spacegroup_number = 0;  // no space group: not known to be the same type
+  CHECK_FALSE(identify::interchangeable(none, none, 0.03));
+}
