@@ -269,6 +269,11 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   IdentifyOptions residual_opt = opt;
   if (mo.max_reflections > 0) residual_opt.top = std::max(opt.top, kReplacementRows * mo.candidates);
   std::map<std::size_t, bool> over_limit;  // entry → more fit reflections than the limit
+  auto too_large_entry = [&](std::size_t e) {
+    auto known = over_limit.find(e);
+    if (known == over_limit.end()) known = over_limit.emplace(e, too_many_reflections(id, measured, e, mo)).first;
+    return known->second;
+  };
   std::vector<std::string> substituted;     // "HfO2 -> ZrO2": substitutes taken
   while (static_cast<int>(res.phases.size()) < mo.max_phases) {
     std::set<std::string> have_keys;
@@ -286,14 +291,9 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
         ++used;
         continue;
       }
-      if (mo.max_reflections > 0) {
-        auto known = over_limit.find(c.entry);
-        if (known == over_limit.end())
-          known = over_limit.emplace(c.entry, too_many_reflections(id, measured, c.entry, mo)).first;
-        if (known->second) {
-          ++too_large;
-          continue;
-        }
+      if (mo.max_reflections > 0 && too_large_entry(c.entry)) {
+        ++too_large;
+        continue;
       }
       ++used;
       pool.push_back(&c);
@@ -347,7 +347,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       if (static_cast<int>(pool.size()) >= mo.substitutes) break;
       const xrd::LibraryEntry& e = lib.entries[c.entry];
       if (have_keys.count(phase_key(e)) || !interchangeable(e, now, mo.fit.cell_bound)) continue;
-      if (mo.max_reflections > 0 && too_many_reflections(id, measured, c.entry, mo)) continue;
+      if (mo.max_reflections > 0 && too_large_entry(c.entry)) continue;
       pool.push_back(&c);
     }
     if (pool.empty()) continue;

@@ -54,6 +54,10 @@ def read_xy(path):
     a = np.array(rows, dtype=float)
     if a.ndim != 2 or len(a) < 2:
         sys.exit(f"{path}: fewer than 2 data rows")
+    if not np.all(np.isfinite(a)):
+        sys.exit(f"{path}: a 2theta or intensity value is not a finite number")
+    if not np.all(np.diff(a[:, 0]) > 0):
+        sys.exit(f"{path}: 2theta does not increase from row to row")
     return a[:, 0], a[:, 1]
 
 
