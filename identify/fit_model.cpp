@@ -126,6 +126,16 @@ void Model::eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg) const {
   add_peaks(p, yc, J);
 }
 
+void Model::detect_uniform_step() {
+  step = 0.0;
+  if (x.size() < 2) return;
+  const double h = (x.back() - x.front()) / static_cast<double>(x.size() - 1);
+  if (!(h > 0)) return;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::abs(x[i] - (x.front() + static_cast<double>(i) * h)) > 1e-9 * h) return;
+  step = h;
+}
+
 std::pair<Eigen::Index, Eigen::Index> Model::add_peaks(const Vec& p, Vec& yc, RowMatrix* J) const {
   Eigen::Index lo = static_cast<Eigen::Index>(x.size()), hi = 0;
   const double S = p[kScale], Z = p[kZero], D = p[kDisp], U = p[kU], V = p[kV], W = p[kW], eta = p[kEta],
@@ -161,10 +171,33 @@ std::pair<Eigen::Index, Eigen::Index> Model::add_peaks(const Vec& p, Vec& yc, Ro
       const auto last = std::upper_bound(x.begin() + first, x.end(), pos + half) - x.begin();
       if (first < last) lo = std::min<Eigen::Index>(lo, first), hi = std::max<Eigen::Index>(hi, last);
       const double invH = 1.0 / H, gn = kGaussNorm * invH, ln = kLorentzNorm * invH;
+      // On a uniform grid (u_{i+1} = u_i + d) exp(−K u²) follows e_{i+1} = e_i·r_i,
+      // r_{i+1} = r_i·q with r_i = exp(−K(2u_i d + d²)) and q = exp(−2K d²); it is anchored afresh
+      // with exp() every kAnchor points so that rounding cannot build up.
+      constexpr Eigen::Index kAnchor = 64;
+      const double d = step * invH, q = step > 0 ? std::exp(-2.0 * kGaussK * d * d) : 0.0;
+      double e = 0.0, er = 0.0;
+      Eigen::Index next_anchor = first;
       for (auto i = first; i < last; ++i) {
         const double xd = x[static_cast<std::size_t>(i)] - pos;
         const double u = xd * invH, u2 = u * u;
-        const double G = u2 < 25.0 ? gn * std::exp(-kGaussK * u2) : 0.0;  // exp(−69) beyond
+        double G = 0.0;  // exp(−69) beyond |u| = 5
+        if (u2 < 25.0) {
+          if (step <= 0) {
+            G = gn * std::exp(-kGaussK * u2);
+          } else {
+            if (i >= next_anchor) {
+              e = std::exp(-kGaussK * u2);
+              er = std::exp(-kGaussK * (2.0 * u * d + d * d));
+              next_anchor = i + kAnchor;
+            }
+            G = gn * e;
+            e *= er;
+            er *= q;
+          }
+        } else {
+          next_anchor = i + 1;  // outside ±5 FWHM: anchor at the next point inside
+        }
         const double den = 1.0 / (1.0 + 4.0 * u2);
         const double L = ln * den;
         const double phi = eta * L + (1.0 - eta) * G;
@@ -211,21 +244,29 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
   } else {
     for (int a = 0; a < np; ++a) cols.push_back(a);
   }
-  std::vector<int> nz;
-  nz.reserve(cols.size());
+  // A row's nonzero columns as runs of consecutive indices [begin, end) (a phase's parameters,
+  // the background): the updates along a run are contiguous and vectorise, each entry still
+  // summed over the rows in order.
+  std::vector<std::pair<int, int>> runs;
+  runs.reserve(cols.size());
   for (Eigen::Index i = 0; i < J.rows(); ++i) {
     const double* row = J.row(i).data();
-    nz.clear();
-    for (int a : cols)
-      if (row[a] != 0.0) nz.push_back(a);
-    const double wi = w[i], wr = r ? wi * (*r)[i] : 0.0;
-    for (std::size_t ia = 0; ia < nz.size(); ++ia) {
-      const int a = nz[ia];
-      const double va = wi * row[a];
-      g[a] += row[a] * wr;
-      double* col = A.col(a).data();  // lower triangle, column a
-      for (std::size_t ib = ia; ib < nz.size(); ++ib) col[nz[ib]] += va * row[nz[ib]];
+    runs.clear();
+    for (int a : cols) {
+      if (row[a] == 0.0) continue;
+      if (!runs.empty() && runs.back().second == a) ++runs.back().second;
+      else runs.emplace_back(a, a + 1);
     }
+    const double wi = w[i], wr = r ? wi * (*r)[i] : 0.0;
+    for (std::size_t ra = 0; ra < runs.size(); ++ra)
+      for (int a = runs[ra].first; a < runs[ra].second; ++a) {
+        const double va = wi * row[a];
+        g[a] += row[a] * wr;
+        double* col = A.col(a).data();  // lower triangle, column a
+        for (int b = a; b < runs[ra].second; ++b) col[b] += va * row[b];
+        for (std::size_t rb = ra + 1; rb < runs.size(); ++rb)
+          for (int b = runs[rb].first; b < runs[rb].second; ++b) col[b] += va * row[b];
+      }
   }
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
 }
@@ -507,6 +548,7 @@ Setup make_setup(const xrd::Pattern& measured, const xrd::Crystal& crystal, cons
   Model& m = su.m;
   m.x.assign(measured.two_theta.begin() + static_cast<std::ptrdiff_t>(i0),
              measured.two_theta.begin() + static_cast<std::ptrdiff_t>(i1));
+  m.detect_uniform_step();
   const auto N = static_cast<Eigen::Index>(m.x.size());
   m.y.resize(N);
   m.w.resize(N);

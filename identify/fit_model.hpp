@@ -84,7 +84,12 @@ struct Model : LsqModel {
   double lambda[2] = {0, 0}, ratio[2] = {1, 0};
   int n_lines = 1, nc = 0, nb = 0, np = 0;
   double intensity_unit = 1.0;
+  // The step of x when x is uniform (within 1e-9 of a step at every point; 0 otherwise): the
+  // Gaussians are then evaluated by a recurrence instead of one exp per point.
+  double step = 0.0;
   int bg0() const { return kCell0 + nc; }
+  // Sets `step` from x.
+  void detect_uniform_step();
 
   // yc = model at p; with J, its N × np Jacobian (row-major); with bg, the background alone.
   void eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg = nullptr) const override;

@@ -37,6 +37,11 @@ xrd::Pattern residual_pattern(const xrd::Pattern& measured, const MixtureFit& f,
   return r;
 }
 
+// The W a later fit starts a phase with: U and V start at 0 there, so the phase keeps its FWHM at
+// the middle of the range (its own W alone can leave needle peaks, or none, when the refined U,
+// V were far from 0).
+double start_w(const PhaseShare& ph) { return ph.fwhm2_mid > 1e-6 ? ph.fwhm2_mid : ph.fwhm_w; }
+
 // Starting values for a joint fit from an earlier one's phases, leaving out those marked in
 // `drop` (indexed as f.phases; missing entries keep their phase); the shared zero shift goes with
 // the first.
@@ -47,7 +52,7 @@ std::vector<PhaseStart> starts_from(const MixtureFit& f, const std::vector<char>
     const PhaseShare& ph = f.phases[j];
     PhaseStart st;
     st.scale = ph.scale;
-    st.W = ph.fwhm_w;
+    st.W = start_w(ph);
     st.eta = ph.eta;
     st.cell = ph.cell;
     st.po_decided = true;
@@ -222,6 +227,384 @@ double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& 
   return before > 0 ? (before - after) / before : 0.0;
 }
 
+namespace {
+
+// The state of one mixture search: the phases found, their crystals (in the fit's order) and the
+// current joint fit, with the steps that change them.
+class MixtureSearch {
+ public:
+  MixtureSearch(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt, const MixtureOptions& mo)
+      : id_(id), lib_(id.library()), measured_(measured), opt_(opt), mo_(mo), residual_opt_(opt) {
+    // The residual searches list further rows to replace those over the reflection limit.
+    if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
+  }
+
+  void first_phase();
+  // Adds the residual search's best candidate when it earns its place; false when the forward
+  // search stops (res_.note says why).
+  bool add_phase();
+  void substitutes();
+  void backward();
+  MixtureResult finish(std::chrono::steady_clock::time_point t0);
+
+  std::size_t size() const { return res_.phases.size(); }
+
+ private:
+  const Identifier& id_;
+  const xrd::Library& lib_;
+  const xrd::Pattern& measured_;
+  const IdentifyOptions& opt_;
+  const MixtureOptions& mo_;
+  IdentifyOptions residual_opt_;
+  MixtureResult res_;
+  MixtureFit cur_;
+  std::vector<std::shared_ptr<const xrd::Crystal>> crystals_;
+  std::map<std::size_t, bool> over_limit_;  // entry → more fit reflections than the limit
+  std::vector<std::string> substituted_;    // "HfO2 -> ZrO2": substitutes taken
+  std::vector<std::string> left_out_;       // reduced formulas of the phases the backward rounds removed
+
+  bool too_large_entry(std::size_t e) {
+    auto known = over_limit_.find(e);
+    if (known == over_limit_.end()) known = over_limit_.emplace(e, too_many_reflections(id_, measured_, e, mo_)).first;
+    return known->second;
+  }
+  std::set<std::string> have_keys() const {
+    std::set<std::string> keys;
+    for (const MixturePhase& ph : res_.phases) keys.insert(phase_key(lib_.entries[ph.entry]));
+    return keys;
+  }
+  std::vector<const xrd::Crystal*> crystals_but(std::size_t skip) const {
+    std::vector<const xrd::Crystal*> set;
+    for (std::size_t j = 0; j < crystals_.size(); ++j)
+      if (j != skip) set.push_back(crystals_[j].get());
+    return set;
+  }
+  // Phase i leaves; `without` is the fit of the others.
+  void remove_one(std::size_t i, MixtureFit&& without) {
+    left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
+    res_.phases.erase(res_.phases.begin() + static_cast<std::ptrdiff_t>(i));
+    crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(i));
+    cur_ = std::move(without);
+  }
+  bool partner_round(const std::vector<char>& useless, const std::vector<char>& fitted);
+};
+
+// 1. The first phase: the search's best row, or the best single fit among its best rows.
+void MixtureSearch::first_phase() {
+  const IdentifyResult first = id_.identify(measured_, opt_);
+  XRDID_CHECK(!first.candidates.empty(), "no candidate phases" +
+                                             (first.note.empty() ? std::string() : " (" + first.note + ")"));
+  std::vector<const Candidate*> starters;
+  for (const Candidate& c : first.candidates)
+    if (static_cast<int>(starters.size()) < (mo_.first_by_fit ? mo_.candidates : 1)) starters.push_back(&c);
+  // A rare best row: the best common row among the first mo.candidates is fitted beside it.
+  if (!mo_.first_by_fit && rare(lib_, starters.front()->entry, mo_))
+    for (std::size_t i = 1; i < first.candidates.size() && static_cast<int>(i) < mo_.candidates; ++i)
+      if (!rare(lib_, first.candidates[i].entry, mo_)) {
+        starters.push_back(&first.candidates[i]);
+        break;
+      }
+  std::vector<CandidateFit> tried_first = fit_candidates(id_, measured_, {}, starters, mo_.fit, {});
+  res_.fits += static_cast<int>(tried_first.size());
+  const CandidateFit* best_first = lowest_bic(tried_first, lib_, mo_);
+  std::string last_error;
+  for (const CandidateFit& t : tried_first)
+    if (!t.error.empty()) last_error = t.error;
+  XRDID_CHECK(best_first != nullptr, "no candidate phase could be fitted" +
+                                         (last_error.empty() ? std::string() : " (" + last_error + ")"));
+  cur_ = best_first->fit;
+  res_.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0, 1.0});
+  crystals_.assign(1, best_first->crystal);
+  res_.note = "stopped at --max-phases";
+}
+
+// 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
+// earns its place.
+bool MixtureSearch::add_phase() {
+  const std::set<std::string> keys = have_keys();
+  const IdentifyResult next = id_.identify(residual_pattern(measured_, cur_), residual_opt_);
+  std::vector<PhaseStart> starts = starts_from(cur_, cur_.phases.size());
+  starts.push_back(PhaseStart{});
+  // The search's best mo.candidates rows, a row over the reflection limit replaced by the next
+  // row within it (rows of phases already in the set are used up without being fitted).
+  std::vector<const Candidate*> pool;
+  int too_large = 0, used = 0;
+  for (const Candidate& c : next.candidates) {
+    if (used >= mo_.candidates) break;
+    if (keys.count(phase_key(lib_.entries[c.entry]))) {
+      ++used;
+      continue;
+    }
+    if (mo_.max_reflections > 0 && too_large_entry(c.entry)) {
+      ++too_large;
+      continue;
+    }
+    ++used;
+    pool.push_back(&c);
+  }
+  std::vector<CandidateFit> tried = fit_candidates(id_, measured_, crystals_but(SIZE_MAX), pool, mo_.fit, starts);
+  res_.fits += static_cast<int>(tried.size());
+  const CandidateFit* pick = lowest_bic(tried, lib_, mo_);
+  const Candidate* best_c = pick ? pick->candidate : nullptr;
+  if (!best_c) {
+    res_.note = pool.empty() && too_large > 0
+                    ? "no further candidate with at most " + std::to_string(mo_.max_reflections) +
+                          " reflections (--mixture-max-reflections)"
+                    : "no further candidate could be fitted";
+    return false;
+  }
+  const MixtureFit& best = pick->fit;
+  const double drop = (cur_.chi2 - best.chi2) / cur_.chi2;
+  const double wf = best.phases.back().weight_fraction;
+  const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur_);
+  const bool earns = drop >= mo_.min_chi2_drop && lines >= mo_.min_lines_chi2_drop && wf >= mo_.min_weight_fraction;
+  // Pruned later, a phase joins while it lowers the BIC and fits its own lines better than the
+  // set without it did.
+  if (!(best.bic < cur_.bic) || (mo_.prune ? lines < 0 : !earns)) {
+    char why[240];
+    std::snprintf(why, sizeof why,
+                  "the next phase (%s) would remove %.1f %% of chi2 (%.1f %% over its lines) at %.1f %% by weight",
+                  lib_.entries[best_c->entry].reduced_formula.c_str(), 100 * drop, 100 * lines, 100 * wf);
+    res_.note = why;
+    return false;
+  }
+  res_.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop, lines});
+  crystals_.push_back(pick->crystal);
+  cur_ = pick->fit;
+  return true;
+}
+
+// Substitutes: each phase's pattern (the measured one less the other phases' peaks) is searched
+// again, and its best rows that a fit could stretch onto the same peaks (interchangeable(): the
+// same crystal family and nearly the same cell) are fitted in its place with the rest of the
+// set; the best replaces the phase when its fit lowers the BIC by at least the share
+// substitute_min_drop. A member of a family found first (HfO2 for ZrO2, Dy2O3 for Y2O3, another
+// spinel for Fe3O4) is stretched towards the measured phase's cell, and the forward search then
+// never tries the right member.
+void MixtureSearch::substitutes() {
+  for (std::size_t k = 0; mo_.substitutes > 0 && k < res_.phases.size(); ++k) {
+    const std::set<std::string> keys = have_keys();
+    const xrd::LibraryEntry& now = lib_.entries[res_.phases[k].entry];
+    const IdentifyResult near = id_.identify(residual_pattern(measured_, cur_, k), residual_opt_);
+    std::vector<const Candidate*> pool;
+    for (const Candidate& c : near.candidates) {
+      if (static_cast<int>(pool.size()) >= mo_.substitutes) break;
+      const xrd::LibraryEntry& e = lib_.entries[c.entry];
+      if (keys.count(phase_key(e)) || !interchangeable(e, now, mo_.fit.cell_bound)) continue;
+      if (mo_.max_reflections > 0 && too_large_entry(c.entry)) continue;
+      pool.push_back(&c);
+    }
+    if (pool.empty()) continue;
+    std::vector<PhaseStart> starts = starts_from(cur_, k);
+    // A substitute starts where the phase it replaces ended: its refined cell (the two cells are
+    // alike), peak width and shape; the scales are then solved linearly and the texture is
+    // chosen afresh.
+    PhaseStart from;
+    from.scale = 1.0;
+    from.W = start_w(cur_.phases[k]);
+    from.eta = cur_.phases[k].eta;
+    from.cell = cur_.phases[k].cell;
+    starts.push_back(from);
+    std::vector<CandidateFit> tried = fit_candidates(id_, measured_, crystals_but(k), pool, mo_.fit, starts);
+    res_.fits += static_cast<int>(tried.size());
+    const CandidateFit* pick = lowest_bic(tried, lib_, mo_);
+    if (!pick || !(pick->fit.bic < (1.0 - mo_.substitute_min_drop) * cur_.bic)) continue;
+    substituted_.push_back(now.reduced_formula + " -> " + lib_.entries[pick->candidate->entry].reduced_formula);
+    MixturePhase np{pick->candidate->entry, pick->candidate->same_phase, res_.phases[k].chi2_drop,
+                    res_.phases[k].lines_chi2_drop};
+    res_.phases.erase(res_.phases.begin() + static_cast<std::ptrdiff_t>(k));
+    crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(k));
+    res_.phases.push_back(np);  // the fit holds the new phase last
+    crystals_.push_back(pick->crystal);
+    cur_ = pick->fit;
+    --k;  // the phase now at k has not been tried
+  }
+}
+
+// A phase below a threshold beside an interchangeable partner: both can be stretched onto the
+// same peaks, so each one's share judged in the other's company says little, and a refit without
+// one starts the other from a state in which the two shared the peaks. Each of the two is refitted
+// alone with the rest of the set, from its CIF (as a joining candidate), and the one with the
+// worse fit leaves; true when a pair was settled so (the rounds go on with the better fit).
+bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::vector<char>& fitted) {
+  const std::size_t n = res_.phases.size();
+  std::size_t pi = n, pj = n;
+  for (std::size_t i = 0; i < n && pi == n; ++i) {
+    if (!useless[i]) continue;
+    for (std::size_t j = 0; j < n; ++j)
+      // The partner may be below a threshold too (two that share the peaks would both leave).
+      // With prune the first phase (the search's best row) stays where it is: no pair with it.
+      if (j != i && fitted[j] && !(mo_.prune && j == 0) &&
+          interchangeable(lib_.entries[res_.phases[i].entry], lib_.entries[res_.phases[j].entry], mo_.fit.cell_bound)) {
+        pi = i;
+        pj = j;
+        break;
+      }
+  }
+  if (pi == n) return false;
+  // The set without both, then `keep` appended and fitted from its CIF.
+  auto alone = [&](std::size_t keep, std::size_t drop) {
+    std::vector<char> d(n, 0);
+    d[keep] = d[drop] = 1;
+    std::vector<PhaseStart> st = starts_from(cur_, d);
+    std::vector<const xrd::Crystal*> set;
+    for (std::size_t k = 0; k < n; ++k)
+      if (!d[k]) set.push_back(crystals_[k].get());
+    set.push_back(crystals_[keep].get());
+    st.push_back(PhaseStart{});
+    MixtureFit f;
+    try {
+      f = fit_mixture(measured_, set, mo_.fit, st);
+    } catch (const std::exception&) {
+      f = MixtureFit{};
+    }
+    return f;
+  };
+  MixtureFit keep_i = alone(pi, pj);
+  MixtureFit keep_j = alone(pj, pi);
+  res_.fits += 2;
+  const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
+  if (!i_ok && !j_ok) return false;
+  const bool keep_first = i_ok && (!j_ok || keep_i.chi2 <= keep_j.chi2);
+  const std::size_t keep = keep_first ? pi : pj, drop = keep_first ? pj : pi;
+  left_out_.push_back(lib_.entries[res_.phases[drop].entry].reduced_formula);
+  std::vector<MixturePhase> phases;
+  std::vector<std::shared_ptr<const xrd::Crystal>> cr;
+  for (std::size_t k = 0; k < n; ++k)
+    if (k != keep && k != drop) {
+      phases.push_back(res_.phases[k]);
+      cr.push_back(crystals_[k]);
+    }
+  phases.push_back(res_.phases[keep]);
+  cr.push_back(crystals_[keep]);
+  res_.phases = std::move(phases);
+  crystals_ = std::move(cr);
+  cur_ = keep_first ? std::move(keep_i) : std::move(keep_j);
+  return true;
+}
+
+// Backward: a phase that does not earn its place (its removal gives back less than
+// min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
+// min_weight_fraction) leaves. Stepwise: the least useful first, one at a time, the rest
+// refitted, until every phase left earns its place. With `prune` the first phase (the search's
+// best row) always stays: first, one at a time, the other phases that make the fit worse (a
+// negative share of χ² or over their lines); then every other phase below a threshold at once,
+// judged in the company of all the phases that stayed, and the rest is refitted. Each phase's
+// chi2_drop and lines_chi2_drop become what its removal from the final set would give back.
+void MixtureSearch::backward() {
+  enum class Stage { Negative, Thresholds, Report };
+  Stage stage = mo_.prune ? Stage::Negative : Stage::Thresholds;
+  while (res_.phases.size() > 1) {
+    const std::size_t n = res_.phases.size();
+    std::vector<MixtureFit> without(n);
+    std::vector<char> fitted(n, 0);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        without[i] = fit_mixture(measured_, crystals_but(i), mo_.fit, starts_from(cur_, i));
+        fitted[i] = without[i].ok();
+      } catch (const std::exception&) {
+        // a set that cannot be fitted keeps its phase
+      }
+    }
+    res_.fits += static_cast<int>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!fitted[i]) continue;
+      res_.phases[i].chi2_drop = (without[i].chi2 - cur_.chi2) / without[i].chi2;  // share of the misfit phase i removes
+      res_.phases[i].lines_chi2_drop = lines_chi2_drop(cur_, i, without[i]);
+    }
+    // The phases below the thresholds (zero ones: those that make the fit worse), and the least
+    // useful of them.
+    auto below = [&](bool zero, std::vector<char>& useless) {
+      std::size_t worst = n;
+      for (std::size_t i = 0; i < n; ++i) {
+        const MixturePhase& ph = res_.phases[i];
+        useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
+                                        : ph.chi2_drop < mo_.min_chi2_drop || ph.lines_chi2_drop < mo_.min_lines_chi2_drop ||
+                                              cur_.phases[i].weight_fraction < mo_.min_weight_fraction);
+        if (mo_.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
+        if (useless[i] && (worst == n || ph.chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
+      }
+      return worst;
+    };
+    if (stage == Stage::Report) break;  // the final figures are set
+    std::vector<char> useless(n, 0);
+    if (stage == Stage::Negative) {
+      const std::size_t worst = below(true, useless);
+      if (worst < n) {
+        remove_one(worst, std::move(without[worst]));
+        continue;
+      }
+      stage = Stage::Thresholds;
+    }
+    const std::size_t worst = below(false, useless);
+    if (worst == n) break;
+    if (partner_round(useless, fitted)) continue;
+    if (!mo_.prune) {
+      remove_one(worst, std::move(without[worst]));
+      continue;
+    }
+    stage = Stage::Report;  // after this removal, one more round sets the final figures
+    if (std::count(useless.begin(), useless.end(), 1) == 1) {
+      remove_one(worst, std::move(without[worst]));
+      continue;
+    }
+    std::vector<const xrd::Crystal*> kept_set;
+    std::vector<MixturePhase> kept_phases;
+    std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!useless[i]) {
+        kept_set.push_back(crystals_[i].get());
+        kept_phases.push_back(res_.phases[i]);
+        kept_crystals.push_back(crystals_[i]);
+      }
+    MixtureFit refit;
+    try {
+      refit = fit_mixture(measured_, kept_set, mo_.fit, starts_from(cur_, useless));
+    } catch (const std::exception&) {
+      refit = MixtureFit{};
+    }
+    ++res_.fits;
+    if (!refit.ok()) {  // the smaller set cannot be fitted: remove the least useful phase alone
+      remove_one(worst, std::move(without[worst]));
+      continue;
+    }
+    cur_ = std::move(refit);
+    for (std::size_t i = 0; i < n; ++i)
+      if (useless[i]) left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
+    res_.phases = std::move(kept_phases);
+    crystals_ = std::move(kept_crystals);
+  }
+}
+
+MixtureResult MixtureSearch::finish(std::chrono::steady_clock::time_point t0) {
+  if (!substituted_.empty()) {
+    res_.note += "; substituted: ";
+    for (std::size_t k = 0; k < substituted_.size(); ++k) res_.note += (k ? ", " : "") + substituted_[k];
+  }
+  if (!left_out_.empty()) {
+    res_.note += "; then left out: ";
+    for (std::size_t k = 0; k < left_out_.size(); ++k) res_.note += (k ? ", " : "") + left_out_[k];
+  }
+  if (res_.phases.size() == 1) res_.phases[0].chi2_drop = res_.phases[0].lines_chi2_drop = 1.0;
+  res_.fit = std::move(cur_);
+  res_.unexplained = unexplained_peaks(res_.fit, mo_.unexplained_sigmas);
+  if (mo_.quant.active()) {
+    std::vector<const xrd::Crystal*> set;
+    std::vector<std::string> ids;
+    for (std::size_t k = 0; k < res_.phases.size(); ++k) {
+      set.push_back(crystals_[k].get());
+      ids.push_back(lib_.entries[res_.phases[k].entry].id);
+    }
+    res_.quant = quantify(res_.fit, set, ids, mo_.quant);
+    res_.quantified = true;
+  }
+  res_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::move(res_);
+}
+
+}  // namespace
+
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
                                const MixtureOptions& mo) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -233,338 +616,13 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
-  const xrd::Library& lib = id.library();
-  MixtureResult res;
-
-  // 1. The first phase: the search's best row, or the best single fit among its best rows.
-  const IdentifyResult first = id.identify(measured, opt);
-  XRDID_CHECK(!first.candidates.empty(), "no candidate phases" +
-                                             (first.note.empty() ? std::string() : " (" + first.note + ")"));
-  std::vector<const Candidate*> starters;
-  for (const Candidate& c : first.candidates)
-    if (static_cast<int>(starters.size()) < (mo.first_by_fit ? mo.candidates : 1)) starters.push_back(&c);
-  // A rare best row: the best common row among the first mo.candidates is fitted beside it.
-  if (!mo.first_by_fit && rare(lib, starters.front()->entry, mo))
-    for (std::size_t i = 1; i < first.candidates.size() && static_cast<int>(i) < mo.candidates; ++i)
-      if (!rare(lib, first.candidates[i].entry, mo)) {
-        starters.push_back(&first.candidates[i]);
-        break;
-      }
-  std::vector<CandidateFit> tried_first = fit_candidates(id, measured, {}, starters, mo.fit, {});
-  res.fits += static_cast<int>(tried_first.size());
-  const CandidateFit* best_first = lowest_bic(tried_first, lib, mo);
-  std::string last_error;
-  for (const CandidateFit& t : tried_first)
-    if (!t.error.empty()) last_error = t.error;
-  XRDID_CHECK(best_first != nullptr, "no candidate phase could be fitted" +
-                                         (last_error.empty() ? std::string() : " (" + last_error + ")"));
-  MixtureFit cur = best_first->fit;
-  res.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0, 1.0});
-  std::vector<std::shared_ptr<const xrd::Crystal>> crystals{best_first->crystal};
-
-  // 2–3. Search the residual, fit each new candidate jointly with the set, keep the best if it
-  // earns its place.
-  res.note = "stopped at --max-phases";
-  // The residual searches list further rows to replace those over the reflection limit.
-  IdentifyOptions residual_opt = opt;
-  if (mo.max_reflections > 0) residual_opt.top = std::max(opt.top, kReplacementRows * mo.candidates);
-  std::map<std::size_t, bool> over_limit;  // entry → more fit reflections than the limit
-  auto too_large_entry = [&](std::size_t e) {
-    auto known = over_limit.find(e);
-    if (known == over_limit.end()) known = over_limit.emplace(e, too_many_reflections(id, measured, e, mo)).first;
-    return known->second;
-  };
-  std::vector<std::string> substituted;     // "HfO2 -> ZrO2": substitutes taken
-  while (static_cast<int>(res.phases.size()) < mo.max_phases) {
-    std::set<std::string> have_keys;
-    for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
-    const IdentifyResult next = id.identify(residual_pattern(measured, cur), residual_opt);
-    std::vector<PhaseStart> starts = starts_from(cur, cur.phases.size());
-    starts.push_back(PhaseStart{});
-    // The search's best mo.candidates rows, a row over the reflection limit replaced by the next
-    // row within it (rows of phases already in the set are used up without being fitted).
-    std::vector<const Candidate*> pool;
-    int too_large = 0, used = 0;
-    for (const Candidate& c : next.candidates) {
-      if (used >= mo.candidates) break;
-      if (have_keys.count(phase_key(lib.entries[c.entry]))) {
-        ++used;
-        continue;
-      }
-      if (mo.max_reflections > 0 && too_large_entry(c.entry)) {
-        ++too_large;
-        continue;
-      }
-      ++used;
-      pool.push_back(&c);
-    }
-    std::vector<const xrd::Crystal*> set;
-    for (const auto& x : crystals) set.push_back(x.get());
-    std::vector<CandidateFit> tried = fit_candidates(id, measured, set, pool, mo.fit, starts);
-    res.fits += static_cast<int>(tried.size());
-    const CandidateFit* pick = lowest_bic(tried, lib, mo);
-    const Candidate* best_c = pick ? pick->candidate : nullptr;
-    if (!best_c) {
-      res.note = pool.empty() && too_large > 0
-                     ? "no further candidate with at most " + std::to_string(mo.max_reflections) +
-                           " reflections (--mixture-max-reflections)"
-                     : "no further candidate could be fitted";
-      break;
-    }
-    const MixtureFit& best = pick->fit;
-    const double drop = (cur.chi2 - best.chi2) / cur.chi2;
-    const double wf = best.phases.back().weight_fraction;
-    const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur);
-    const bool earns = drop >= mo.min_chi2_drop && lines >= mo.min_lines_chi2_drop && wf >= mo.min_weight_fraction;
-    // Pruned later, a phase joins while it lowers the BIC and fits its own lines better than the
-    // set without it did.
-    if (!(best.bic < cur.bic) || (mo.prune ? lines < 0 : !earns)) {
-      char why[240];
-      std::snprintf(why, sizeof why,
-                    "the next phase (%s) would remove %.1f %% of chi2 (%.1f %% over its lines) at %.1f %% by weight",
-                    lib.entries[best_c->entry].reduced_formula.c_str(), 100 * drop, 100 * lines, 100 * wf);
-      res.note = why;
-      break;
-    }
-    res.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop, lines});
-    crystals.push_back(pick->crystal);
-    cur = pick->fit;
+  MixtureSearch search(id, measured, opt, mo);
+  search.first_phase();
+  while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
   }
-  // Substitutes: each phase's pattern (the measured one less the other phases' peaks) is
-  // searched again, and its best rows that a fit could stretch onto the same peaks
-  // (interchangeable(): the same crystal family and nearly the same cell) are fitted in its
-  // place with the rest of the set, each from its CIF; the best replaces the phase when its fit
-  // lowers the BIC by at least the share substitute_min_drop. A member of a family found first (HfO2 for ZrO2, Dy2O3 for Y2O3, another
-  // spinel for Fe3O4) is stretched towards the measured phase's cell, and the forward search
-  // then never tries the right member.
-  for (std::size_t k = 0; mo.substitutes > 0 && k < res.phases.size(); ++k) {
-    std::set<std::string> have_keys;
-    for (const MixturePhase& ph : res.phases) have_keys.insert(phase_key(lib.entries[ph.entry]));
-    const xrd::LibraryEntry& now = lib.entries[res.phases[k].entry];
-    const IdentifyResult near = id.identify(residual_pattern(measured, cur, k), residual_opt);
-    std::vector<const Candidate*> pool;
-    for (const Candidate& c : near.candidates) {
-      if (static_cast<int>(pool.size()) >= mo.substitutes) break;
-      const xrd::LibraryEntry& e = lib.entries[c.entry];
-      if (have_keys.count(phase_key(e)) || !interchangeable(e, now, mo.fit.cell_bound)) continue;
-      if (mo.max_reflections > 0 && too_large_entry(c.entry)) continue;
-      pool.push_back(&c);
-    }
-    if (pool.empty()) continue;
-    std::vector<const xrd::Crystal*> set;
-    for (std::size_t j = 0; j < crystals.size(); ++j)
-      if (j != k) set.push_back(crystals[j].get());
-    std::vector<PhaseStart> starts = starts_from(cur, k);
-    // A substitute starts where the phase it replaces ended: its refined cell (the two cells are
-    // alike), peak width and shape; the scales are then solved linearly and the texture is
-    // chosen afresh.
-    PhaseStart from;
-    from.scale = 1.0;
-    from.W = cur.phases[k].fwhm_w;
-    from.eta = cur.phases[k].eta;
-    from.cell = cur.phases[k].cell;
-    starts.push_back(from);
-    std::vector<CandidateFit> tried = fit_candidates(id, measured, set, pool, mo.fit, starts);
-    res.fits += static_cast<int>(tried.size());
-    const CandidateFit* pick = lowest_bic(tried, lib, mo);
-    if (!pick || !(pick->fit.bic < (1.0 - mo.substitute_min_drop) * cur.bic)) continue;
-    substituted.push_back(now.reduced_formula + " -> " + lib.entries[pick->candidate->entry].reduced_formula);
-    MixturePhase np{pick->candidate->entry, pick->candidate->same_phase, res.phases[k].chi2_drop,
-                    res.phases[k].lines_chi2_drop};
-    res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(k));
-    crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(k));
-    res.phases.push_back(np);  // the fit holds the new phase last
-    crystals.push_back(pick->crystal);
-    cur = pick->fit;
-    --k;  // the phase now at k has not been tried
-  }
-  // Backward: a phase that does not earn its place (its removal gives back less than
-  // min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
-  // min_weight_fraction) leaves. Stepwise: the least useful first, one at a time, the rest
-  // refitted, until every phase left earns its place. With `prune` the first phase (the search's
-  // best row) always stays: first, one at a time, the other phases that make the fit worse (a
-  // negative share of χ² or over their lines); then every other phase below a threshold at once, judged in the company of
-  // all the phases that stayed, and the rest is refitted. Each phase's chi2_drop and
-  // lines_chi2_drop become what its removal from the final set would give back.
-  enum class Stage { Negative, Thresholds, Report };
-  Stage stage = mo.prune ? Stage::Negative : Stage::Thresholds;
-  std::vector<std::string> left_out;  // reduced formulas of the phases the backward rounds removed
-  while (res.phases.size() > 1) {
-    const std::size_t n = res.phases.size();
-    std::vector<MixtureFit> without(n);
-    std::vector<char> fitted(n, 0);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (std::size_t i = 0; i < n; ++i) {
-      std::vector<const xrd::Crystal*> set;
-      for (std::size_t j = 0; j < n; ++j)
-        if (j != i) set.push_back(crystals[j].get());
-      try {
-        without[i] = fit_mixture(measured, set, mo.fit, starts_from(cur, i));
-        fitted[i] = without[i].ok();
-      } catch (const std::exception&) {
-        // a set that cannot be fitted keeps its phase
-      }
-    }
-    res.fits += static_cast<int>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!fitted[i]) continue;
-      res.phases[i].chi2_drop = (without[i].chi2 - cur.chi2) / without[i].chi2;  // share of the misfit phase i removes
-      res.phases[i].lines_chi2_drop = lines_chi2_drop(cur, i, without[i]);
-    }
-    // The phases below the thresholds (zero ones: those that make the fit worse), and the least
-    // useful of them.
-    auto below = [&](bool zero, std::vector<char>& useless) {
-      std::size_t worst = n;
-      for (std::size_t i = 0; i < n; ++i) {
-        const MixturePhase& ph = res.phases[i];
-        useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
-                                        : ph.chi2_drop < mo.min_chi2_drop || ph.lines_chi2_drop < mo.min_lines_chi2_drop ||
-                                              cur.phases[i].weight_fraction < mo.min_weight_fraction);
-        if (mo.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
-        if (useless[i] && (worst == n || ph.chi2_drop < res.phases[worst].chi2_drop)) worst = i;
-      }
-      return worst;
-    };
-    auto remove_one = [&](std::size_t i) {
-      left_out.push_back(lib.entries[res.phases[i].entry].reduced_formula);
-      res.phases.erase(res.phases.begin() + static_cast<std::ptrdiff_t>(i));
-      crystals.erase(crystals.begin() + static_cast<std::ptrdiff_t>(i));
-      cur = std::move(without[i]);
-    };
-    if (stage == Stage::Report) break;  // the final figures are set
-    std::vector<char> useless(n, 0);
-    if (stage == Stage::Negative) {
-      const std::size_t worst = below(true, useless);
-      if (worst < n) {
-        remove_one(worst);
-        continue;
-      }
-      stage = Stage::Thresholds;
-    }
-    const std::size_t worst = below(false, useless);
-    if (worst == n) break;
-    // A phase below a threshold beside an interchangeable partner: both can be stretched onto the
-    // same peaks, so each one's share judged in the other's company says little, and a refit
-    // without one starts the other from a state in which the two shared the peaks. Each of the
-    // two is refitted alone with the rest of the set, from its CIF (as a joining candidate), and
-    // the one with the worse fit leaves; the rounds go on with the better fit.
-    {
-      std::size_t pi = n, pj = n;
-      for (std::size_t i = 0; i < n && pi == n; ++i) {
-        if (!useless[i]) continue;
-        for (std::size_t j = 0; j < n; ++j)
-          // The partner may be below a threshold too (two that share the peaks would both leave).
-          // With prune the first phase (the search's best row) stays where it is: no pair with it.
-          if (j != i && fitted[j] && !(mo.prune && j == 0) &&
-              interchangeable(lib.entries[res.phases[i].entry], lib.entries[res.phases[j].entry], mo.fit.cell_bound)) {
-            pi = i;
-            pj = j;
-            break;
-          }
-      }
-      if (pi < n) {
-        // The set without both, then `keep` appended and fitted from its CIF.
-        auto alone = [&](std::size_t keep, std::size_t drop) {
-          std::vector<char> d(n, 0);
-          d[keep] = d[drop] = 1;
-          std::vector<PhaseStart> st = starts_from(cur, d);
-          std::vector<const xrd::Crystal*> set;
-          for (std::size_t k = 0; k < n; ++k)
-            if (!d[k]) set.push_back(crystals[k].get());
-          set.push_back(crystals[keep].get());
-          st.push_back(PhaseStart{});
-          MixtureFit f;
-          try {
-            f = fit_mixture(measured, set, mo.fit, st);
-          } catch (const std::exception&) {
-            f = MixtureFit{};
-          }
-          return f;
-        };
-        MixtureFit keep_i = alone(pi, pj);
-        MixtureFit keep_j = alone(pj, pi);
-        res.fits += 2;
-        const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
-        if (i_ok || j_ok) {
-          const bool keep_first = i_ok && (!j_ok || keep_i.chi2 <= keep_j.chi2);
-          const std::size_t keep = keep_first ? pi : pj, drop = keep_first ? pj : pi;
-          left_out.push_back(lib.entries[res.phases[drop].entry].reduced_formula);
-          MixturePhase kp = res.phases[keep];
-          std::shared_ptr<const xrd::Crystal> kc = crystals[keep];
-          std::vector<MixturePhase> phases;
-          std::vector<std::shared_ptr<const xrd::Crystal>> cr;
-          for (std::size_t k = 0; k < n; ++k)
-            if (k != keep && k != drop) {
-              phases.push_back(res.phases[k]);
-              cr.push_back(crystals[k]);
-            }
-          phases.push_back(kp);
-          cr.push_back(kc);
-          res.phases = std::move(phases);
-          crystals = std::move(cr);
-          cur = keep_first ? std::move(keep_i) : std::move(keep_j);
-          continue;
-        }
-      }
-    }
-    if (!mo.prune) {
-      remove_one(worst);
-      continue;
-    }
-    stage = Stage::Report;  // after this removal, one more round sets the final figures
-    if (std::count(useless.begin(), useless.end(), 1) == 1) {
-      remove_one(worst);
-      continue;
-    }
-    std::vector<const xrd::Crystal*> kept_set;
-    std::vector<MixturePhase> kept_phases;
-    std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
-    for (std::size_t i = 0; i < n; ++i)
-      if (!useless[i]) {
-        kept_set.push_back(crystals[i].get());
-        kept_phases.push_back(res.phases[i]);
-        kept_crystals.push_back(crystals[i]);
-      }
-    MixtureFit refit;
-    try {
-      refit = fit_mixture(measured, kept_set, mo.fit, starts_from(cur, useless));
-    } catch (const std::exception&) {
-      refit = MixtureFit{};
-    }
-    ++res.fits;
-    if (!refit.ok()) {  // the smaller set cannot be fitted: remove the least useful phase alone
-      remove_one(worst);
-      continue;
-    }
-    cur = std::move(refit);
-    for (std::size_t i = 0; i < n; ++i)
-      if (useless[i]) left_out.push_back(lib.entries[res.phases[i].entry].reduced_formula);
-    res.phases = std::move(kept_phases);
-    crystals = std::move(kept_crystals);
-  }
-  if (!substituted.empty()) {
-    res.note += "; substituted: ";
-    for (std::size_t k = 0; k < substituted.size(); ++k) res.note += (k ? ", " : "") + substituted[k];
-  }
-  if (!left_out.empty()) {
-    res.note += "; then left out: ";
-    for (std::size_t k = 0; k < left_out.size(); ++k) res.note += (k ? ", " : "") + left_out[k];
-  }
-  if (res.phases.size() == 1) res.phases[0].chi2_drop = res.phases[0].lines_chi2_drop = 1.0;
-  res.fit = std::move(cur);
-  res.unexplained = unexplained_peaks(res.fit, mo.unexplained_sigmas);
-  if (mo.quant.active()) {
-    std::vector<const xrd::Crystal*> set;
-    std::vector<std::string> ids;
-    for (std::size_t k = 0; k < res.phases.size(); ++k) {
-      set.push_back(crystals[k].get());
-      ids.push_back(lib.entries[res.phases[k].entry].id);
-    }
-    res.quant = quantify(res.fit, set, ids, mo.quant);
-    res.quantified = true;
-  }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return res;
+  search.substitutes();
+  search.backward();
+  return search.finish(t0);
 }
 
 }  // namespace xrdid::identify

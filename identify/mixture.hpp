@@ -55,7 +55,7 @@ struct MixtureOptions {
   // A phase removes at least this share of the misfit over its own lines (lines_chi2_drop; chosen
   // with the other thresholds): a real minor phase explains the peaks it predicts, an invented
   // one predicts lines that are not there or only soaks up another phase's misfit.
-  double min_lines_chi2_drop = 0.4;
+  double min_lines_chi2_drop = 0.3;
   // A further phase (not the first) with more reflections than this in the fit range is not
   // tried (0: no limit): a large low-symmetry cell spreads its intensity over thousands of weak
   // lines that take up any misfit, and its joint fits cost seconds each. The residual search's

@@ -301,6 +301,12 @@ MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::
       const int j = jm.joint(f, kCell0 + k);
       p[j] = std::clamp(p[j] * strain_f, b.lo[j], b.hi[j]);
     }
+    // U and V are shared: beside a refined phase, this one starts with that phase's widths
+    // (FWHM² = U t² + V t + W). The refined U, V can be far from their defaults (a lone phase
+    // broadened to cover the others' peaks: V < 0 beside a large W), and the default W would
+    // then give this phase a FWHM² below zero, needle peaks that no refinement recovers.
+    const auto ref = static_cast<std::size_t>(std::find(placed.begin(), placed.end(), 1) - placed.begin());
+    if (ref < f) p[jm.joint(f, kW)] = std::clamp(p[jm.joint(ref, kW)], b.lo[jm.joint(f, kW)], b.hi[jm.joint(f, kW)]);
     placed[f] = 1;
   }
   joint_linear_start(jm, p, placed);
@@ -408,6 +414,8 @@ MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::
   store_agreement(ag, res);
   res.zero = p[0];
   res.displacement = p[1];
+  res.U = p[jm.joint(0, kU)];
+  res.V = p[jm.joint(0, kV)];
   if (lm.diverged || !std::isfinite(chi2) || !p.allFinite()) {
     res.status = FitStatus::Diverged;
     res.message = lm.message.empty() ? "non-finite result" : lm.message;
@@ -431,6 +439,8 @@ MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::
     ph.scale = p[jm.joint(f, kScale)];
     ph.scale_esd = std::sqrt(std::max(0.0, cov(jm.joint(f, kScale), jm.joint(f, kScale))));
     ph.fwhm_w = p[jm.joint(f, kW)];
+    const double t_mid = std::tan((m.x.front() + m.x.back()) / 4.0 * kDeg);
+    ph.fwhm2_mid = res.U * t_mid * t_mid + res.V * t_mid + ph.fwhm_w;
     ph.eta = p[jm.joint(f, kEta)];
     ph.cell_start = s.cell0;
     Vec pc(m.nc);

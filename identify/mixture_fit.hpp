@@ -49,6 +49,9 @@ struct PhaseShare {
   double mass_per_scale = 0.0;  // w ∝ scale × mass_per_scale ((ZMV) over the raw intensity unit)
   std::array<double, 6> cell{}, cell_esd{}, cell_start{};
   double fwhm_w = 0.0, eta = 0.0;  // Caglioti W (deg²) and pseudo-Voigt mixing
+  // FWHM² (deg²) at the middle of the fit range, U t² + V t + W with the shared U, V (t = tan θ):
+  // the W that gives a later fit, whose U and V start at 0, this phase's widths there.
+  double fwhm2_mid = 0.0;
   bool hit_bound = false;          // its scale or a cell parameter ended on a bound
   std::array<int, 3> po_direction{};  // March–Dollase direction (reciprocal); (0 0 0): none
   double po_r = 1.0, po_r_esd = 0.0;
@@ -64,6 +67,7 @@ struct MixtureFit {
   // derived from the weight fractions (identify/quantify.hpp).
   std::vector<double> scale_covariance;
   double zero = 0.0, displacement = 0.0;
+  double U = 0.0, V = 0.0;  // the shared Caglioti U, V (deg²)
   double rwp = 0.0, rexp = 0.0, gof = 0.0, chi2 = 0.0, bic = 0.0;
   int n_points = 0, n_parameters = 0, iterations = 0;
   double wavelength = 0.0, seconds = 0.0;
@@ -90,7 +94,9 @@ struct PhaseStart {
 };
 
 // Fits `phases` jointly. Without starts, the first phase should be the main one: each later
-// phase's cell is started by a coarse search over what the phases before it leave unexplained. Throws (XRDID_CHECK) on unusable input as fit_phase does, or without
+// phase's cell is started by a coarse search over what the phases before it leave unexplained,
+// and its W at the first started phase's (U and V are shared, so it starts with that phase's
+// widths; a start's W should be its PhaseShare::fwhm2_mid, as U and V start at 0). Throws (XRDID_CHECK) on unusable input as fit_phase does, or without
 // phases; a fit that runs away returns status Diverged with a message. `starts`, when given,
 // holds one entry per phase.
 MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,

@@ -183,7 +183,10 @@ def main():
                                    "seconds": q.get("mixture", {}).get("seconds"), "got": [
                 {"key": composition(p["reduced_formula"]), "name": p["reduced_formula"],
                  "chi2_drop": p["chi2_drop"], "lines_chi2_drop": p.get("lines_chi2_drop", 1.0),
-                 "weight_fraction": p["weight_fraction"]} for p in q.get("phases", [])]}) + "\n")
+                 "weight_fraction": p["weight_fraction"], "weight_fraction_esd": p.get("weight_fraction_esd"),
+                 "hit_bound": p.get("hit_bound"), "id": p.get("id"),
+                 "po_r": p.get("preferred_orientation", {}).get("r")} for p in q.get("phases", [])],
+                 "rwp": q.get("rwp"), "gof": q.get("mixture", {}).get("gof")}) + "\n")
             save.flush()
         if "mixture" in q:
             seconds.append(q["mixture"]["seconds"])

@@ -97,7 +97,7 @@ typedef struct {
   /* The fields below are read only when struct_size covers them: a caller whose struct ends at
    * standard_fraction gets their defaults. */
   double min_lines_chi2_drop;  /* mixtures: a phase removes at least this share of χ² over its own
-                                  lines (where its peaks exceed 2 counting σ; default 0.4) */
+                                  lines (where its peaks exceed 2 counting σ; default 0.3) */
   int mixture_selection;       /* mixtures: XRDID_SELECTION_* (default PRUNE) */
   int mixture_first;           /* mixtures: XRDID_FIRST_* (default SEARCH) */
   double mixture_cell_bound;   /* mixtures: each phase's cell lengths within ± this fraction of its

@@ -223,7 +223,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   o.max_phases = 9;
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases: expected 1 to 8");
   xrdid_options_init(&o);
-  CHECK(o.min_lines_chi2_drop == doctest::Approx(0.4));
+  CHECK(o.min_lines_chi2_drop == doctest::Approx(0.3));
   CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE);
   CHECK(o.mixture_first == XRDID_FIRST_SEARCH);
   CHECK(o.mixture_cell_bound == doctest::Approx(0.03));

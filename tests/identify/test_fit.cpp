@@ -1,6 +1,6 @@
 // Whole-pattern fitting: analytic Jacobian against finite differences, recovery of a known cell
 // strain and zero shift from synthetic Poisson-noise patterns, right vs wrong phase, bad input,
-// flagged fits, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
+// flagged fits, the Gaussians' recurrence on a uniform grid, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -11,6 +11,7 @@
 
 #include "common/data_dir.hpp"
 #include "identify/fit.hpp"
+#include "identify/fit_model.hpp"
 #include "io/pattern_io.hpp"
 #include "xrd/cif_reader.hpp"
 #include "xrd/render.hpp"
@@ -234,4 +235,29 @@ TEST_CASE("fit: refined cells of real RRUFF patterns agree with their CIFs") {
   }
   REQUIRE(tried >= 5);
   CHECK(close * 4 >= tried * 3);
+}
+
+TEST_CASE("fit: the Gaussians by recurrence on a uniform grid equal one exp per point") {
+  const xrd::Pattern p = synthetic("NaCl.cif", 0.003, 0.02, 5000, 3);
+  for (const char* cif : {"NaCl.cif", "P21c_symops.cif"}) {
+    CAPTURE(cif);
+    identify::fit_detail::Setup su = identify::fit_detail::make_setup(p, xrd::read_cif(kCif + cif), {});
+    REQUIRE(su.m.step > 0);  // 0.01° steps: uniform
+    identify::fit_detail::Model direct = su.m;
+    direct.step = 0.0;
+    su.p[identify::fit_detail::kW] = 0.02;  // wide peaks: windows of hundreds of points, several anchors
+    identify::fit_detail::Vec y1, y2;
+    identify::fit_detail::RowMatrix J1, J2;
+    su.m.eval(su.p, y1, &J1);
+    direct.eval(su.p, y2, &J2);
+    REQUIRE(y1.size() == y2.size());
+    REQUIRE(y1.allFinite());  // maxCoeff below would not see a NaN
+    REQUIRE(J1.allFinite());
+    CHECK((y1 - y2).cwiseAbs().maxCoeff() < 1e-12 * y2.cwiseAbs().maxCoeff());
+    CHECK((J1 - J2).cwiseAbs().maxCoeff() < 1e-12 * J2.cwiseAbs().maxCoeff());
+  }
+  // A grid with one point off the uniform spacing is evaluated point by point.
+  xrd::Pattern q = p;
+  q.two_theta[100] += 0.001;
+  CHECK(identify::fit_detail::make_setup(q, xrd::read_cif(kCif + "NaCl.cif"), {}).m.step == 0.0);
 }
