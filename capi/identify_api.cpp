@@ -55,15 +55,18 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
     xrdid_options_init(&defaults);
     return defaults;
   }
-  // A struct that ends at standard_fraction (the fields before the mixture-selection ones) keeps
-  // the defaults of the later fields.
-  constexpr std::size_t kShort = offsetof(xrdid_options, min_lines_chi2_drop);
-  XRDID_CHECK(options->struct_size == sizeof(xrdid_options) || options->struct_size == kShort,
-              "options were not set up by xrdid_options_init (struct_size " + std::to_string(options->struct_size) +
-                  ", expected " + std::to_string(sizeof(xrdid_options)) + ")");
-  if (options->struct_size == sizeof(xrdid_options)) return *options;
+  // A struct of an earlier layout — one that ends at standard_fraction (before the
+  // mixture-selection fields) or at profile_exponent (before low_temperature) — keeps the
+  // defaults of the later fields.
+  constexpr std::size_t kEnds[] = {offsetof(xrdid_options, min_lines_chi2_drop),
+                                   offsetof(xrdid_options, low_temperature)};
+  const std::size_t size = options->struct_size;
+  XRDID_CHECK(size == sizeof(xrdid_options) || size == kEnds[0] || size == kEnds[1],
+              "options were not set up by xrdid_options_init (struct_size " + std::to_string(size) + ", expected " +
+                  std::to_string(sizeof(xrdid_options)) + ")");
+  if (size == sizeof(xrdid_options)) return *options;
   xrdid_options_init(&defaults);
-  std::memcpy(static_cast<void*>(&defaults), static_cast<const void*>(options), kShort);
+  std::memcpy(static_cast<void*>(&defaults), static_cast<const void*>(options), size);
   defaults.struct_size = sizeof(xrdid_options);
   return defaults;
 }
@@ -99,6 +102,7 @@ id::IdentifyOptions search_options(const xrdid_options& o) {
   XRDID_CHECK(std::isfinite(o.profile_exponent) && o.profile_exponent > 0 && o.profile_exponent <= 1,
               "options.profile_exponent: expected more than 0, at most 1");
   s.profile_exponent = o.profile_exponent;
+  s.room_temperature = o.low_temperature == 0;
   return s;
 }
 
@@ -152,6 +156,9 @@ void xrdid_options_init(xrdid_options* options) {
   options->mixture_texture = m.fit.preferred_orientation ? 1 : 0;
   options->mixture_max_reflections = m.max_reflections;
   options->profile_exponent = s.profile_exponent;
+  options->low_temperature = s.room_temperature ? 0 : 1;
+  options->mixture_substitutes = m.substitutes;
+  options->mixture_substitute_drop = m.substitute_min_drop;
 }
 
 int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
@@ -226,6 +233,11 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     m.fit.preferred_orientation = o.mixture_texture != 0;
     XRDID_CHECK(o.mixture_max_reflections >= 0, "options.mixture_max_reflections: expected >= 0 (0: no limit)");
     m.max_reflections = o.mixture_max_reflections;
+    XRDID_CHECK(o.mixture_substitutes >= 0 && o.mixture_substitutes <= 20, "options.mixture_substitutes: expected 0 to 20");
+    m.substitutes = o.mixture_substitutes;
+    XRDID_CHECK(std::isfinite(o.mixture_substitute_drop) && o.mixture_substitute_drop >= 0 && o.mixture_substitute_drop <= 1,
+                "options.mixture_substitute_drop: expected 0 to 1");
+    m.substitute_min_drop = o.mixture_substitute_drop;
     XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
                 "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
     m.quant.brindley_size_um = o.brindley_size_um;

@@ -95,6 +95,9 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
     else if (k == "mixture_texture") o.mixture_texture = py::cast<bool>(v) ? 1 : 0;
     else if (k == "mixture_max_reflections") o.mixture_max_reflections = py::cast<int>(v);
     else if (k == "profile_exponent") o.profile_exponent = py::cast<double>(v);
+    else if (k == "low_temperature") o.low_temperature = py::cast<bool>(v) ? 1 : 0;
+    else if (k == "mixture_substitutes") o.mixture_substitutes = py::cast<int>(v);
+    else if (k == "mixture_substitute_drop") o.mixture_substitute_drop = py::cast<double>(v);
     else throw py::type_error("unknown option '" + k + "'");
   }
   return o;
@@ -284,7 +287,8 @@ PYBIND11_MODULE(xrdid, m) {
            py::arg("top") = 10, py::arg("model") = nullptr,
            "Ranks the library against a pattern; a list of dicts (the JSON candidate fields). Options as keywords: "
            "method, verify, every_entry, background, require, exclude, only, max_shift, max_strain, strain_step, "
-           "strain_penalty, noise_floor, hybrid_weight, min_probability, alpha2, alpha2_ratio, profile_exponent.")
+           "strain_penalty, noise_floor, hybrid_weight, min_probability, alpha2, alpha2_ratio, profile_exponent, "
+           "low_temperature (bool).")
       .def("identify_file", &Library::identify_file, py::arg("path"), py::arg("wavelength") = py::none(),
            py::arg("top") = 10, py::arg("model") = nullptr,
            "identify() of a pattern file with the wavelengths it states (else `wavelength`, else the library's), "
@@ -294,7 +298,7 @@ PYBIND11_MODULE(xrdid, m) {
            "Every phase of a mixture with its weight fraction: {'phases': [...], 'rwp': ...}. Options as identify, "
            "plus max_phases (1 to 8), min_chi2_drop, min_lines_chi2_drop, min_weight_fraction, mixture_selection "
            "('prune' | 'stepwise'), mixture_first ('search' | 'fit'), mixture_cell_bound, mixture_texture (bool), "
-           "mixture_max_reflections, "
+           "mixture_max_reflections, mixture_substitutes, mixture_substitute_drop, "
            "brindley_size (grain diameter, µm: Brindley's "
            "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "
            "'amorphous_fraction').");

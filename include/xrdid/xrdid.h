@@ -106,6 +106,14 @@ typedef struct {
   int mixture_max_reflections; /* mixtures: a further phase with more reflections in the fit range is
                                   not tried (default 600; 0: no limit) */
   double profile_exponent;     /* the profile search's compression exponent, in (0, 1] (default 0.4) */
+  /* Read only when struct_size covers them: a caller whose struct ends at profile_exponent gets
+   * their defaults. */
+  int low_temperature;         /* 1: also rank phases that are gases or liquids at room temperature
+                                  (solid O2, N2, CO2, ice …), for a sample measured cold (default 0) */
+  int mixture_substitutes;     /* mixtures: per phase found, fit this many alike rows of its own
+                                  pattern in its place (default 3; 0: off) */
+  double mixture_substitute_drop; /* mixtures: a substitute replaces a phase when it lowers the BIC
+                                     by at least this share (default 0.1) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

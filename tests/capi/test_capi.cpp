@@ -230,6 +230,9 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_texture == 1);
   CHECK(o.profile_exponent == doctest::Approx(0.4));
   CHECK(o.mixture_max_reflections == 600);
+  CHECK(o.low_temperature == 0);
+  CHECK(o.mixture_substitutes == 3);
+  CHECK(o.mixture_substitute_drop == doctest::Approx(0.1));
   // Each mixture option out of range is refused with its field named.
   auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
     xrdid_options_init(&o);
@@ -241,6 +244,8 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   bad_mixture([](xrdid_options& x) { x.mixture_first = -1; }, "mixture_first");
   bad_mixture([](xrdid_options& x) { x.mixture_cell_bound = 0.5; }, "mixture_cell_bound");
   bad_mixture([](xrdid_options& x) { x.mixture_max_reflections = -5; }, "mixture_max_reflections");
+  bad_mixture([](xrdid_options& x) { x.mixture_substitutes = 21; }, "mixture_substitutes");
+  bad_mixture([](xrdid_options& x) { x.mixture_substitute_drop = std::nan(""); }, "mixture_substitute_drop");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
@@ -251,6 +256,13 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   o.struct_size = offsetof(xrdid_options, min_lines_chi2_drop);  // a struct that ends at standard_fraction
   o.profile_exponent = -3;                                        // beyond it: not read
   CHECK(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr) > 0);
+  xrdid_options_init(&o);
+  o.struct_size = offsetof(xrdid_options, low_temperature);  // a struct that ends at profile_exponent
+  o.mixture_substitutes = -7;                                 // beyond it: not read
+  o.mixture_substitute_drop = std::nan("");
+  CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
+  o.profile_exponent = 0.0;  // inside it: read
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
   xrdid_options_init(&o);
   CHECK(o.brindley_size_um == 0.0);
   CHECK(o.standard == nullptr);

@@ -170,4 +170,12 @@ check(sorted(p["reduced_formula"] for p in sw["phases"]) == ["NiO", "ZnO"], f"st
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_selection="greedy"), "bad selection",
        "mixture_selection")
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, max_phases=9), "max_phases above 8", "1 to 8")
+# Substitutes and the room-temperature filter as the command line's switches.
+ns = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_substitutes=0, mixture_substitute_drop=0.2)
+check(sorted(p["reduced_formula"] for p in ns["phases"]) == ["NiO", "ZnO"], f"mixture without substitutes: {ns['phases']}")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_substitutes=21), "substitutes above 20", "0 to 20")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_substitute_drop=2), "substitute drop above 1",
+       "mixture_substitute_drop")
+check(lib.identify(grid, counts, low_temperature=True)[0]["reduced_formula"] in ("ZnO", "NiO"),
+      "low_temperature accepted")
 print("test_module: all passed")
