@@ -11,7 +11,8 @@ Prints one line per file and the totals: recall (named phases found), precision 
 that are named), files whose set is exactly right, files with exactly one phase found. A
 single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
-with their chi2_drop, lines_chi2_drop and weight_fraction; --choose takes such runs (made with
+with their chi2_drop, lines_chi2_drop, weight_fraction (and its ESD), hit_bound and March–Dollase
+r, and the fit's Rwp and GoF; --choose takes such runs (made with
 permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0) and
 chooses the three thresholds by k-fold cross-validation over the files (fold = file index mod k,
 files sorted by name; several files are pooled), maximising the F1 of recall and precision; it
