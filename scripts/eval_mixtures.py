@@ -5,7 +5,7 @@ the phases found, compared by composition (La(OH)3 = LaH3O3; polymorph suffixes 
 ignored; NaAlO2-1.5H2O names one hydrate). Standard library only.
 
     scripts/eval_mixtures.py XRDID FILE... [--save runs.jsonl] [-- identify options]
-    scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5] [--stepwise]
+    scripts/eval_mixtures.py --choose runs.jsonl... [--folds 5] [--stepwise] [--apply-to other.jsonl...]
 
 Prints one line per file and the totals: recall (named phases found), precision (found phases
 that are named), files whose set is exactly right, files with exactly one phase found. A
@@ -19,7 +19,9 @@ files sorted by name; several files are pooled), maximising the F1 of recall and
 prints the held-out estimate, with the share of single-phase files answered with one phase. A
 threshold triple keeps the first phase and every later one that passes all three (as
 --mixture-selection prune removes the others), or with --stepwise the phases up to the first
-that fails one (as --mixture-selection stepwise stops there).
+that fails one (as --mixture-selection stepwise stops there). --apply-to scores runs of the same
+files made otherwise (e.g. with another library) on each held-out fold, with the thresholds
+chosen on the other folds of the --choose runs.
 """
 import json
 import re
@@ -107,19 +109,31 @@ def f1(named, hit, found):
     return 2 * r * p / max(1e-12, r + p)
 
 
-def choose(paths, folds, stepwise=False):
+def load_runs(paths):
     runs = sorted((json.loads(line) for path in paths for line in open(path)), key=lambda r: r["file"])
     for r in runs:  # the named phases as this script reads file names now
         r["want"] = sorted({composition(n) for n in named_phases(Path(r["file"]))})
+    return runs
+
+
+def choose(paths, folds, stepwise=False, apply_to=()):
+    runs = load_runs(paths)
     grid = [(d, w, l) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
             for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
     tot = [0] * 6
     picks = []
+    # Runs of the same files made otherwise (another library): scored on each held-out fold with
+    # the thresholds chosen on the other folds of `paths`.
+    other = load_runs(apply_to) if apply_to else []
+    fold_of = {r["file"]: i % folds for i, r in enumerate(runs)}
+    other_tot = [0] * 6
     for k in range(folds):
         train = [r for i, r in enumerate(runs) if i % folds != k]
         test = [r for i, r in enumerate(runs) if i % folds == k]
         best = max(grid, key=lambda g: (f1(*score(train, *g, stepwise)[:3]), -g[0], -g[1], -g[2]))
         picks.append(best)
+        for i, v in enumerate(score([r for r in other if fold_of.get(r["file"]) == k], *best, stepwise)):
+            other_tot[i] += v
         for i, v in enumerate(score(test, *best, stepwise)):
             tot[i] += v
     named, hit, found, exact, single, single_one = tot
@@ -128,6 +142,12 @@ def choose(paths, folds, stepwise=False):
     print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
           f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %, "
           f"single-phase files answered with one phase {single_one}/{single} = {100 * single_one / max(1, single):.1f} %")
+    if other:
+        n, h, f, e, s1, s1o = other_tot
+        scored = sum(1 for r in other if r["file"] in fold_of)
+        print(f"applied to {', '.join(apply_to)} (held-out folds): recall {h}/{n} = {100 * h / max(1, n):.1f} %, "
+              f"precision {h}/{f} = {100 * h / max(1, f):.1f} %, exact sets {e}/{scored} = "
+              f"{100 * e / max(1, scored):.1f} %")
     n, h, f, e, s1, s1o = score(runs, *alld, stepwise)
     print(f"all files at {alld}: recall {100 * h / max(1, n):.1f} %, precision {100 * h / max(1, f):.1f} %, "
           f"exact sets {100 * e / max(1, len(runs)):.1f} %, one phase for a single phase {100 * s1o / max(1, s1):.1f} %")
@@ -160,7 +180,12 @@ def main():
         stepwise = "--stepwise" in args
         if stepwise:
             args.remove("--stepwise")
-        return choose(args[1:], folds, stepwise)
+        apply_to = []
+        if "--apply-to" in args:
+            i = args.index("--apply-to")
+            apply_to = args[i + 1:]
+            del args[i:]
+        return choose(args[1:], folds, stepwise, apply_to)
     if len(args) < 2:
         print(__doc__)
         return 2
