@@ -244,29 +244,21 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
   } else {
     for (int a = 0; a < np; ++a) cols.push_back(a);
   }
-  // A row's nonzero columns as runs of consecutive indices [begin, end) (a phase's parameters,
-  // the background): the updates along a run are contiguous and vectorise, each entry still
-  // summed over the rows in order.
-  std::vector<std::pair<int, int>> runs;
-  runs.reserve(cols.size());
+  std::vector<int> nz;
+  nz.reserve(cols.size());
   for (Eigen::Index i = 0; i < J.rows(); ++i) {
     const double* row = J.row(i).data();
-    runs.clear();
-    for (int a : cols) {
-      if (row[a] == 0.0) continue;
-      if (!runs.empty() && runs.back().second == a) ++runs.back().second;
-      else runs.emplace_back(a, a + 1);
-    }
+    nz.clear();
+    for (int a : cols)
+      if (row[a] != 0.0) nz.push_back(a);
     const double wi = w[i], wr = r ? wi * (*r)[i] : 0.0;
-    for (std::size_t ra = 0; ra < runs.size(); ++ra)
-      for (int a = runs[ra].first; a < runs[ra].second; ++a) {
-        const double va = wi * row[a];
-        g[a] += row[a] * wr;
-        double* col = A.col(a).data();  // lower triangle, column a
-        for (int b = a; b < runs[ra].second; ++b) col[b] += va * row[b];
-        for (std::size_t rb = ra + 1; rb < runs.size(); ++rb)
-          for (int b = runs[rb].first; b < runs[rb].second; ++b) col[b] += va * row[b];
-      }
+    for (std::size_t ia = 0; ia < nz.size(); ++ia) {
+      const int a = nz[ia];
+      const double va = wi * row[a];
+      g[a] += row[a] * wr;
+      double* col = A.col(a).data();  // lower triangle, column a
+      for (std::size_t ib = ia; ib < nz.size(); ++ib) col[nz[ib]] += va * row[nz[ib]];
+    }
   }
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
 }
