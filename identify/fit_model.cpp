@@ -358,8 +358,11 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
 // ---- coarse start ---------------------------------------------------------------------------
 // Grid search over the zero shift Z and an isotropic strain ε (all lengths × (1 + ε)) of the
 // score Σ_k √I_k · s(2θ_k(Z, ε)), s the net, square-root-compressed and smoothed pattern: it puts
-// Levenberg–Marquardt inside the basin of the right peak-to-peak assignment.
-std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitOptions& opt) {
+// Levenberg–Marquardt inside the basin of the right peak-to-peak assignment. With `shift` (the
+// zero shift and sample displacement other phases have fixed) the peaks move by Z + D cos θ and
+// only a small correction to Z (±0.04°) is searched beside ε.
+std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitOptions& opt,
+                                        const std::optional<std::pair<double, double>>& shift) {
   const std::size_t N = m.x.size();
   const double span = m.x.back() - m.x.front();
   const double step = span / static_cast<double>(N - 1);
@@ -392,6 +395,7 @@ std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitO
   struct St {
     double sth, wt;
   };
+  const double D = shift ? shift->second : 0.0;
   std::vector<St> st;
   for (const Reflection& rf : m.refl) {
     double Q = 0;
@@ -417,7 +421,8 @@ std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitO
     for (const St& k : st) {
       const double sv = k.sth * f;
       if (sv >= 1) continue;
-      acc += k.wt * interp(2.0 * std::asin(sv) / kDeg + Z);
+      const double th = std::asin(sv);
+      acc += k.wt * interp(2.0 * th / kDeg + Z + D * std::cos(th));
     }
     return acc;
   };
@@ -430,7 +435,10 @@ std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitO
         if (v > best) best = v, bestZ = Z, bestE = e;
       }
   };
-  scan(0.0, opt.zero_search, 0.02, 0.0, opt.cell_bound, 0.001);
+  if (shift)
+    scan(shift->first, 0.04, 0.02, 0.0, opt.cell_bound, 0.001);
+  else
+    scan(0.0, opt.zero_search, 0.02, 0.0, opt.cell_bound, 0.001);
   scan(bestZ, 0.02, 0.005, bestE, 0.001, 0.00025);
   return {bestZ, bestE};
 }

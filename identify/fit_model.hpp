@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -153,8 +154,11 @@ bool on_bound(const Vec& p, const Bounds& b, int j);
 void cell_with_esd(const CellModel& cm, const Vec& pc, const Eigen::MatrixXd& C, std::array<double, 6>& cell,
                    std::array<double, 6>& esd, Eigen::MatrixXd* jacobian = nullptr);
 
-// Grid search over the zero shift and an isotropic strain: (zero, strain) to start from.
-std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitOptions& opt);
+// Grid search over the zero shift and an isotropic strain: (zero, strain) to start from. With
+// `shift` (zero shift, sample displacement) known from other phases, the zero shift is searched
+// only near it.
+std::pair<double, double> coarse_search(const Model& m, const Vec& p, const FitOptions& opt,
+                                        const std::optional<std::pair<double, double>>& shift = std::nullopt);
 // Linear weighted least squares for the scale and the background at fixed other parameters.
 void linear_start(const Model& m, Vec& p);
 // March–Dollase along `dir` (a reciprocal-lattice vector), with the start metric.

@@ -294,7 +294,11 @@ MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::
         return {};
       }
     }
-    const auto [z, eps] = coarse_search(mm, s.p, opt);
+    // A later phase (or a first one whose start fixes the shift) moves with the zero shift and
+    // displacement already there: a free zero shift would let its peaks slide onto others'.
+    std::optional<std::pair<double, double>> known;
+    if (f > 0 || zero_given) known = std::make_pair(p[0], p[1]);
+    const auto [z, eps] = coarse_search(mm, s.p, opt, known);
     if (f == 0 && !zero_given) p[0] = z;
     const double strain_f = 1.0 / ((1 + eps) * (1 + eps));
     for (int k = 0; k < s.m.nc; ++k) {

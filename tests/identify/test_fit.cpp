@@ -1,6 +1,6 @@
 // Whole-pattern fitting: analytic Jacobian against finite differences, recovery of a known cell
 // strain and zero shift from synthetic Poisson-noise patterns, right vs wrong phase, bad input,
-// flagged fits, the Gaussians' recurrence on a uniform grid, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
+// flagged fits, the coarse start beside a known shift, the Gaussians' recurrence on a uniform grid, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -260,4 +260,29 @@ TEST_CASE("fit: the Gaussians by recurrence on a uniform grid equal one exp per 
   xrd::Pattern q = p;
   q.two_theta[100] += 0.001;
   CHECK(identify::fit_detail::make_setup(q, xrd::read_cif(kCif + "NaCl.cif"), {}).m.step == 0.0);
+}
+
+TEST_CASE("fit: the coarse start of a phase beside others keeps their zero shift and displacement") {
+  // NaCl's peaks strained by 1.2 % and moved by a zero shift of 0.1° and a displacement term of
+  // 0.3° cos θ: given that shift, the search finds the strain.
+  namespace fd = identify::fit_detail;
+  const xrd::Pattern p = synthetic("NaCl.cif", 0.0, 0.0, 5000, 3);
+  const identify::FitOptions opt;
+  fd::Setup su = fd::make_setup(p, xrd::read_cif(kCif + "NaCl.cif"), opt);
+  fd::Vec truth = su.p;
+  const double strain = 0.012;
+  for (int k = 0; k < su.m.nc; ++k) truth[fd::kCell0 + k] /= (1 + strain) * (1 + strain);
+  truth[fd::kZero] = 0.1;
+  truth[fd::kDisp] = 0.3;
+  fd::Vec y;
+  su.m.eval(truth, y, nullptr);
+  REQUIRE(y.allFinite());
+  REQUIRE(y.maxCoeff() > 0);
+  su.m.y = y.array() + 0.05 * y.maxCoeff();
+  const auto [z, eps] = fd::coarse_search(su.m, su.p, opt, std::make_pair(0.1, 0.3));
+  CHECK(std::abs(eps - strain) < 0.0005);
+  CHECK(std::abs(z - 0.1) <= 0.06 + 1e-12);  // a small correction only
+  // Without the displacement the peaks cannot be followed over the whole range.
+  const auto [z0, eps0] = fd::coarse_search(su.m, su.p, opt, std::make_pair(0.1, 0.0));
+  CHECK(std::abs(eps0 - strain) + std::abs(z0 - 0.1) > 0.002);
 }
