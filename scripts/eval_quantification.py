@@ -115,6 +115,12 @@ def split(path, folder):
     return 0
 
 
+def fraction(phase):
+    """A found phase's weight fraction: corrected for micro-absorption when the run was asked to
+    (--brindley-size), else the Hill-Howard one."""
+    return phase.get("brindley_weight_fraction", phase["weight_fraction"])
+
+
 def main():
     args = sys.argv[1:]
     if args[:1] == ["--split"] and len(args) == 3:
@@ -139,7 +145,7 @@ def main():
         got = {}
         for p in q.get("phases", []):
             k = composition(p["reduced_formula"])
-            got[k] = got.get(k, 0.0) + p["weight_fraction"]
+            got[k] = got.get(k, 0.0) + fraction(p)
         keys = {p["key"] for p in ref}
         named += len(ref)
         found += len(got)
@@ -151,7 +157,7 @@ def main():
                 err_found.append(abs(w - p["w"]))
             err_all.append(abs((w or 0.0) - p["w"]))
             cells.append(f"{p['formula'].replace(' ', '')} {100 * p['w']:.1f}/" + ("-" if w is None else f"{100 * w:.1f}"))
-        extra_found = [f"{q2['reduced_formula']}:{100 * q2['weight_fraction']:.1f}(x)" for q2 in q.get("phases", [])
+        extra_found = [f"{q2['reduced_formula']}:{100 * fraction(q2):.1f}(x)" for q2 in q.get("phases", [])
                        if composition(q2["reduced_formula"]) not in keys]
         print(f"{Path(f).name}: ref/found wt% " + ", ".join(cells) + ("  " + " ".join(extra_found) if extra_found else "")
               + f"  Rwp {q.get('rwp', float('nan')):.4f}")
