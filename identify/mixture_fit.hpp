@@ -93,12 +93,13 @@ struct PhaseStart {
   double po_r = 1.0;
 };
 
-// Fits `phases` jointly. Without starts, the first phase should be the main one: each later
-// phase's cell is started by a coarse search over what the phases before it leave unexplained
-// (its peaks moved by the zero shift and displacement already refined), and its W at the first started phase's (U and V are shared, so it starts with that phase's
-// widths; a start's W should be its PhaseShare::fwhm2_mid, as U and V start at 0). Throws (XRDID_CHECK) on unusable input as fit_phase does, or without
-// phases; a fit that runs away returns status Diverged with a message. `starts`, when given,
-// holds one entry per phase.
+// Fits `phases` jointly. Without starts, the first phase should be the main one: each later phase's
+// cell is started by a coarse search over what the phases before it leave unexplained (its peaks
+// moved by the zero shift and displacement already refined), and its W at the first started phase's
+// (U and V are shared, so it starts with that phase's widths; a start's W should be its
+// PhaseShare::fwhm2_mid, as U and V start at 0). Throws (XRDID_CHECK) on unusable input as
+// fit_phase does, or without phases; a fit that runs away returns status Diverged with a message.
+// `starts`, when given, holds one entry per phase.
 MixtureFit fit_mixture(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases,
                        const FitOptions& opt = {}, const std::vector<PhaseStart>& starts = {});
 
