@@ -64,15 +64,19 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                   "pattern folder), to score other programs on the same degraded data")
       ->needs("--perturb");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
-  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1 per pattern (rank "
-                                       "of the first hit, 0: not in the rows; the first two rows' scores; the first "
-                                       "row's probability and chance level) to this CSV, for scripts/cv.py and scripts/calibrate.py");
+  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1,volume1 per pattern "
+                                       "(rank of the first hit, 0: not in the rows; the first two rows' scores; the "
+                                       "first row's probability, chance level and cell volume change in %) to this CSV, for scripts/cv.py and scripts/calibrate.py");
   sub->add_option("--rows", a->opt.top, "rows ranked per pattern (at least 10)")->capture_default_str()
       ->check(CLI::Range(10, 1000));
   sub->add_option("--candidates", a->candidates,
                   "write every pattern's ranked rows (hit or not, scores, shift, lattice scale, and the fit "
                   "statistics of verified rows) to this file as JSON lines, for choosing a re-ranking by "
                   "cross-validation");
+  sub->add_option("--fit-rows", a->opt.fit_rows,
+                  "fit the best K rows to the measured pattern without reordering them (their fit statistics "
+                  "in --candidates; --verify reorders)")
+      ->check(CLI::Range(0, 50));
   sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {
@@ -103,7 +107,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
-    std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1\n";
+    std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1,volume1\n";
     std::string candidates_jsonl;
     for (std::size_t mi = 0; mi < a->methods.size(); ++mi) {
       const auto m = a->methods[mi];
@@ -120,8 +124,9 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
       for (const auto& r : s.ranks) {
-        char num[96];
-        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability, r.chance1);
+        char num[128];
+        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability, r.chance1,
+                      r.volume1);
         ranks_csv += r.name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(r.rank) + num;
         if (!a->candidates.empty()) candidates_jsonl += candidates_line(lib, r, m) + "\n";
       }

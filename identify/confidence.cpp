@@ -4,21 +4,35 @@
 #include <algorithm>
 #include <cmath>
 
+#include "identify/fit.hpp"
+#include "xrd/crystal.hpp"
+
 namespace xrdid::identify {
 
 // Fitted by scripts/calibrate.py on the shared RRUFF/opXRD patterns, once against the whole
-// shared library and once against it without the RRUFF/opXRD structures (docs/results.md).
+// shared library and once against it without the RRUFF/opXRD structures (docs/results.md). The
+// volume change weighs where the first row is fitted (profile, peaks, hybrid).
 // Hybrid scores are 0.9 × the profile score + 0.1 × the model's and take the profile's model.
 // The model method has no calibration of its own yet and no chance level: it takes the profile's
 // model fitted on score and margin alone.
 Calibration calibration(Method m) {
   switch (m) {
-    case Method::Peaks: return {-2.6787, 3.2707, 12.7466, 0.0};
+    case Method::Peaks: return {-0.8712, 1.4457, 12.3432, 0.0, -0.9800};
     case Method::Profile:
-    case Method::Hybrid: return {-11.9781, 14.2357, 14.0961, 3.7969};
+    case Method::Hybrid: return {-7.3870, 9.8468, 13.5922, 2.4633, -1.1560};
     case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0};
   }
   return {};
+}
+
+double volume_change(const Candidate& row) {
+  const FitResult* fit = row.fit && row.fit->ok() ? row.fit.get()
+                        : row.confidence_fit && row.confidence_fit->ok() ? row.confidence_fit.get() : nullptr;
+  if (fit) {
+    const double v = xrd::cell_volume(fit->cell), v0 = xrd::cell_volume(fit->cell_start);
+    if (v > 0 && v0 > 0 && std::isfinite(v) && std::isfinite(v0)) return 100.0 * std::log(v / v0);
+  }
+  return row.scale > 0 ? 300.0 * std::log(row.scale) : 0.0;
 }
 
 void assign_probabilities(std::vector<Candidate>& rows, Method m) {
@@ -37,8 +51,9 @@ void assign_probabilities(std::vector<Candidate>& rows, Method m) {
       best_taken = best_taken || is_best;
       margin = r.score - (is_best ? second : best);
     }
-    r.probability =
-        1.0 / (1.0 + std::exp(-(k.bias + k.w_score * r.score + k.w_margin * margin + k.w_chance * r.chance)));
+    const double volume = k.w_volume != 0.0 ? std::abs(volume_change(r)) : 0.0;
+    r.probability = 1.0 / (1.0 + std::exp(-(k.bias + k.w_score * r.score + k.w_margin * margin +
+                                             k.w_chance * r.chance + k.w_volume * volume)));
   }
 }
 

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <random>
 
 #include "augment/physics.hpp"
+#include "identify/confidence.hpp"
 #include "io/pattern_formats.hpp"
 #include "io/pattern_io.hpp"
 #include "xrd/cif_reader.hpp"
@@ -118,7 +120,8 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
     row.rank = first + 1;
     for (const Candidate& c : r.candidates) row.rows.emplace_back(hit(c), c);
     if (!r.candidates.empty())
-      row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability, row.chance1 = r.candidates[0].chance;
+      row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability, row.chance1 = r.candidates[0].chance,
+      row.volume1 = std::abs(volume_change(r.candidates[0]));
     if (r.candidates.size() > 1) row.score2 = r.candidates[1].score;
     s.ranks.push_back(row);
     h1 += first == 0;

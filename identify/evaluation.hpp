@@ -37,6 +37,7 @@ struct EvalScore {
     std::string name;
     int rank = 0;
     double score1 = 0, score2 = 0, probability = 0, chance1 = 0;
+    double volume1 = 0;  // the first row's volume_change (identify/confidence.hpp)
     // The first rows as ranked (every row when asked for): whether each is a hit, and the row.
     std::vector<std::pair<bool, Candidate>> rows;
   };

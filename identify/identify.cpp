@@ -473,15 +473,19 @@ void Identifier::fit_missing(const xrd::Pattern& measured, std::vector<Candidate
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t i = 0; i < n; ++i) {
     if (ranked[i].fit) continue;
-    auto fit = std::make_shared<FitResult>();
-    try {
-      *fit = fit_phase(measured, *crystal(ranked[i].entry));
-    } catch (const std::exception& e) {
-      fit->status = FitStatus::Diverged;
-      fit->message = e.what();
-    }
-    ranked[i].fit = std::move(fit);
+    ranked[i].fit = ranked[i].confidence_fit ? ranked[i].confidence_fit : fit_entry(measured, ranked[i].entry);
   }
+}
+
+std::shared_ptr<const FitResult> Identifier::fit_entry(const xrd::Pattern& measured, std::size_t entry) const {
+  auto fit = std::make_shared<FitResult>();
+  try {
+    *fit = fit_phase(measured, *crystal(entry));
+  } catch (const std::exception& e) {
+    fit->status = FitStatus::Diverged;
+    fit->message = e.what();
+  }
+  return fit;
 }
 
 // Fits each of the best k candidates to the measured pattern and orders them by the fit.
@@ -548,6 +552,8 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
   if (opt.one_row_per_phase) c = one_row_per_phase(c, rows);
   if (c.size() > rows) c.resize(rows);
   if (opt.method == Method::Profile || opt.method == Method::Hybrid) set_chance_levels(res.processed.intensity, mask, opt.profile_exponent, c);
+  if (opt.fit_first_row && calibration(opt.method).w_volume != 0.0 && !c.empty())
+    c.front().confidence_fit = fit_entry(measured, c.front().entry);
   assign_probabilities(c, opt.method);
   if (c.size() > static_cast<std::size_t>(opt.top)) c.resize(static_cast<std::size_t>(opt.top));
   if (opt.verify > 0) verify(measured, c, opt.verify);

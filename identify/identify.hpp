@@ -51,7 +51,10 @@ struct IdentifyOptions {
   double max_strain = 0.012;
   double strain_step = 0.002;
   double strain_penalty = 4.0;
-  double min_probability = 0.5;       // first row's probability below this -> no confident match
+  // First row's probability below this -> no confident match. Chosen by cross-validation nested in
+  // that of the calibration: the lowest threshold that answers at most 10 % of the queries whose
+  // phase is absent from the library as confident (docs/results.md "Calibrated confidence").
+  double min_probability = 0.35;
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 1.0;    // subtract this many local noise sigmas (denoise/cleanup.hpp)
   // Intensity compression y^e of query and references before the profile cosine, so that weak
@@ -61,6 +64,10 @@ struct IdentifyOptions {
   // Verification: the best `verify` rows are each fitted to the measured pattern (identify/fit.hpp)
   // and ranked among themselves by the fit (better_fit: converged first, then the lower BIC).
   int verify = 0;
+  // The first row is fitted to the measured pattern before the probabilities are set, where the
+  // method's calibration weighs how far its cell moved (identify/confidence.hpp); off for
+  // searches whose probabilities nobody reads (a mixture's residual searches).
+  bool fit_first_row = true;
   // For a report's whole-pattern fit picture: the best `fit_rows` rows get a fit too (rows the
   // verification already fitted keep theirs); their order stays as ranked.
   int fit_rows = 0;
@@ -81,7 +88,10 @@ struct Candidate {
   // profile, hybrid: the mean profile cosine with the reference moved 1–5° off its best zero
   // shift (at its lattice scale): how well the two match by chance (confidence.hpp)
   double chance = 0;
-  std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified
+  std::shared_ptr<const FitResult> fit;  // the whole-pattern fit, when verified or drawn
+  // The first row's whole-pattern fit made for its probability (fit_first_row; confidence.hpp
+  // volume_change), kept apart from `fit` so that the row is reported as verified only when asked.
+  std::shared_ptr<const FitResult> confidence_fit;
 };
 
 struct MixtureResult;  // identify/mixture.hpp
@@ -129,6 +139,8 @@ class Identifier {
   bool allowed(std::size_t entry, const IdentifyOptions& opt) const;
   void verify(const xrd::Pattern& measured, std::vector<Candidate>& ranked, int k) const;
   void fit_missing(const xrd::Pattern& measured, std::vector<Candidate>& ranked, std::size_t n) const;
+  // One entry fitted to the measured pattern; a fit that cannot be made comes back Diverged with why.
+  std::shared_ptr<const FitResult> fit_entry(const xrd::Pattern& measured, std::size_t entry) const;
   std::vector<Candidate> one_row_per_phase(const std::vector<Candidate>& ranked, std::size_t rows) const;
   // The compressed query on the reference axis for one lattice scale (profile search).
   struct ProfileVariant {

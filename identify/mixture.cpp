@@ -237,6 +237,7 @@ class MixtureSearch {
       : id_(id), lib_(id.library()), measured_(measured), opt_(opt), mo_(mo), residual_opt_(opt) {
     // The residual searches list further rows to replace those over the reflection limit.
     if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
+    residual_opt_.fit_first_row = false;
   }
 
   void first_phase();

@@ -9,12 +9,20 @@
 #include <ostream>
 #include <sstream>
 
+#include "identify/confidence.hpp"
 #include "identify/rietveld_panel.hpp"
 #include "io/svg_plot.hpp"
 
 namespace xrdid::identify {
 
 namespace {
+// The row's converged whole-pattern fit: verified or drawn, else the one made for its probability.
+const FitResult* fitted(const Candidate& c) {
+  if (c.fit && c.fit->ok()) return c.fit.get();
+  if (c.confidence_fit && c.confidence_fit->ok()) return c.confidence_fit.get();
+  return nullptr;
+}
+
 std::string esc(const std::string& s) { return io::xml_escape(s); }
 
 constexpr const char* kPhaseColours[] = {"#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -129,6 +137,10 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
       if (cand.fit) c.back()["fit"] = fit_to_json(*cand.fit, /*curves=*/false);
+      if (const FitResult* f = fitted(cand)) {
+        c.back()["fit_rwp"] = f->rwp;
+        c.back()["volume_change"] = volume_change(cand);
+      }
     }
     nlohmann::json qj = {{"file", r.file},
                          {"method", name(r.method)},
@@ -205,6 +217,10 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
+      if (const FitResult* f = fitted(c))
+        out << "      fit: Rwp " << std::setprecision(3) << f->rwp << ", GoF " << std::setprecision(2) << f->gof
+            << ", cell volume " << std::showpos << std::setprecision(2) << volume_change(c) << std::noshowpos
+            << " % from the reference" << (f->hit_bound ? " (a parameter on its bound)" : "") << "\n";
     }
     if (!r.note.empty()) out << "  (" << r.note << ")\n";
     if (r.mixture) {

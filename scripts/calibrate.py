@@ -3,18 +3,21 @@
 cross-validation over the committed folds of the measured patterns.
 
     scripts/calibrate.py PRESENT.csv ABSENT.csv [--folds data/folds/rruff-opxrd.csv] [--threshold 0.5]
+                         [--choose-threshold 0.1]
 
 PRESENT.csv and ABSENT.csv come from `xrdid eval ... --ranks` on the same patterns, the first with
 a library that holds their phases, the second with one that lacks their own structures (a hit
 there is the same phase from another collection). Every query gives one example per file: the
-first row's score s, margin m (s minus the second row's score) and chance level c (profile and
-hybrid; 0 for the other methods), labelled 1 when the first row is a hit.
-p = 1 / (1 + exp(-(b + w_s s + w_m m + w_c c))) is fitted by Newton's method (maximum
+first row's score s, margin m (s minus the second row's score), chance level c (profile and
+hybrid; 0 for the other methods) and cell volume change v (in %, from the first row's
+whole-pattern fit; identify/confidence.hpp), labelled 1 when the first row is a hit.
+p = 1 / (1 + exp(-(b + w_s s + w_m m + w_c c + w_v v))) is fitted by Newton's method (maximum
 likelihood with a small ridge); for every fold it is fitted on the other folds and applied to the
 held-out one. Printed per method: the cross-validated reliability table (predicted probability
 bins vs the fraction of hits), the share of queries answered "confident" (p >= threshold) when the
 phase is absent and among correct first rows, and the coefficients fitted on all data (the ones
-identify/confidence.cpp holds). Standard library only.
+identify/confidence.cpp holds). --choose-threshold also chooses the threshold inside each
+training set (nested cross-validation) and scores it on the held-out fold. Standard library only.
 """
 import argparse
 import csv
@@ -26,7 +29,7 @@ def rows(path):
     out = {}
     with open(path) as f:
         for r in csv.DictReader(f):
-            for k in ("score1", "score2", "chance1"):
+            for k in ("score1", "score2", "chance1", "volume1"):
                 if k not in r:
                     sys.exit(f"calibrate.py: {path} has no {k} column (write it with xrdid eval --ranks)")
             out.setdefault(r["method"], []).append(r)
@@ -35,7 +38,7 @@ def rows(path):
 
 def features(r):
     s1, s2 = float(r["score1"]), float(r["score2"])
-    return [1.0, s1, s1 - s2, float(r["chance1"])]
+    return [1.0, s1, s1 - s2, float(r["chance1"]), float(r["volume1"])]
 
 
 def sigmoid(z):
@@ -74,30 +77,58 @@ def solve(a, b):
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
+def held_out(data):
+    """Probabilities of every example from the model fitted on the other folds: (p, y, kind, rank)."""
+    held = []
+    for k in sorted(set(d[0] for d in data)):
+        w = fit([d[1] for d in data if d[0] != k], [d[2] for d in data if d[0] != k])
+        held += [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
+    return held
+
+
+def shares(held, t):
+    """(answered confident when the phase is absent, absent queries, correct first rows answered
+    confident, correct first rows) at threshold t."""
+    gone = [h for h in held if h[2] == "absent" and h[3] == "0"]
+    right = [h for h in held if h[2] == "present" and h[1] == 1.0]
+    return sum(h[0] >= t for h in gone), len(gone), sum(h[0] >= t for h in right), len(right)
+
+
+THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
+
+
+def choose_threshold(held, max_absent):
+    """The lowest threshold of THRESHOLDS whose share of absent phases answered confident is at
+    most max_absent (most correct answers kept confident)."""
+    for t in THRESHOLDS:
+        g, ng, _, _ = shares(held, t)
+        if g <= max_absent * ng:
+            return t
+    return THRESHOLDS[-1]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("present")
     ap.add_argument("absent")
     ap.add_argument("--folds", default="data/folds/rruff-opxrd.csv")
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--choose-threshold", type=float, metavar="SHARE",
+                    help="also choose the threshold, in a cross-validation nested in each training set, as the "
+                         "lowest that answers at most SHARE of the absent phases confident, and score it on the "
+                         "held-out fold")
     a = ap.parse_args()
     with open(a.folds) as f:
         fold = {r["name"]: int(r["fold"]) for r in csv.DictReader(f)}
     present, absent = rows(a.present), rows(a.absent)
     for method in sorted(set(present) & set(absent)):
-        data = []  # (fold, x, y, kind) kind: "present" or "absent"
+        data = []  # (fold, x, y, kind, rank) kind: "present" or "absent"
         for kind, table in (("present", present[method]), ("absent", absent[method])):
             for r in table:
                 if r["name"] not in fold:
                     continue
                 data.append((fold[r["name"]], features(r), 1.0 if r["rank"] == "1" else 0.0, kind, r["rank"]))
-        held = []  # (p, y, kind, rank)
-        for k in sorted(set(d[0] for d in data)):
-            train = [d for d in data if d[0] != k]
-            w = fit([d[1] for d in train], [d[2] for d in train])
-            for d in data:
-                if d[0] == k:
-                    held.append((sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]))
+        held = held_out(data)
         w_all = fit([d[1] for d in data], [d[2] for d in data])
         print(f"== {method}: {len(data)} examples, cross-validated over {len(set(d[0] for d in data))} folds")
         print(f"{'predicted':>12} {'queries':>8} {'mean p':>8} {'hits':>8}")
@@ -108,15 +139,26 @@ def main():
                 print(f"{lo:5.1f}-{min(hi, 1.0):<5.1f} {len(b):8d} {sum(h[0] for h in b) / len(b):8.3f} "
                       f"{sum(h[1] for h in b) / len(b):8.3f}")
         t = a.threshold
-        gone = [h for h in held if h[2] == "absent" and h[3] == "0"]
-        right = [h for h in held if h[2] == "present" and h[1] == 1.0]
-        conf_gone = sum(h[0] >= t for h in gone)
-        conf_right = sum(h[0] >= t for h in right)
-        print(f"phase absent (no hit in the top 10): {conf_gone}/{len(gone)} = "
-              f"{100.0 * conf_gone / max(1, len(gone)):.1f} % answered confident (p >= {t})")
-        print(f"correct first rows: {conf_right}/{len(right)} = {100.0 * conf_right / max(1, len(right)):.1f} % confident")
+        conf_gone, n_gone, conf_right, n_right = shares(held, t)
+        print(f"phase absent (no hit in the top 10): {conf_gone}/{n_gone} = "
+              f"{100.0 * conf_gone / max(1, n_gone):.1f} % answered confident (p >= {t})")
+        print(f"correct first rows: {conf_right}/{n_right} = {100.0 * conf_right / max(1, n_right):.1f} % confident")
+        if a.choose_threshold is not None:
+            tot, picks = [0, 0, 0, 0], []
+            for k in sorted(set(d[0] for d in data)):
+                train = [d for d in data if d[0] != k]
+                tk = choose_threshold(held_out(train), a.choose_threshold)
+                picks.append(tk)
+                w = fit([d[1] for d in train], [d[2] for d in train])
+                test = [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
+                tot = [u + v for u, v in zip(tot, shares(test, tk))]
+            g, ng, r, nr = tot
+            print(f"threshold chosen per fold (at most {100 * a.choose_threshold:.0f} % of absent phases confident "
+                  f"on the training folds): {picks}; on all data: {choose_threshold(held, a.choose_threshold)}")
+            print(f"  held out: phase absent {g}/{ng} = {100.0 * g / max(1, ng):.1f} % confident, correct first rows "
+                  f"{r}/{nr} = {100.0 * r / max(1, nr):.1f} % confident")
         print(f"coefficients (all data): bias {w_all[0]:.4f}  w_score {w_all[1]:.4f}  w_margin {w_all[2]:.4f}  "
-              f"w_chance {w_all[3]:.4f}")
+              f"w_chance {w_all[3]:.4f}  w_volume {w_all[4]:.4f}")
 
 
 if __name__ == "__main__":

@@ -246,6 +246,80 @@ TEST_CASE("probabilities: the first row's margin over the next raises it, a lone
     }
 }
 
+TEST_CASE("the first row's cell volume against the reference: from its fit, else from the lattice scale") {
+  using identify::Candidate;
+  using identify::FitResult;
+  using identify::FitStatus;
+  Candidate mono(0, 0.8);
+  auto f = std::make_shared<FitResult>();
+  f->status = FitStatus::Converged;
+  f->cell_start = {5, 6, 7, 90, 100, 90};
+  f->cell = {5.05, 6, 7, 90, 95, 90};
+  mono.confidence_fit = f;
+  const double want = 100.0 * std::log(1.01 * std::sin(95 * M_PI / 180) / std::sin(100 * M_PI / 180));
+  CHECK(identify::volume_change(mono) == doctest::Approx(want).epsilon(1e-12));
+  CHECK(want > 0.0);
+  // A verified fit (Candidate::fit) counts before the confidence fit.
+  auto g = std::make_shared<FitResult>(*f);
+  g->cell = {5, 6, 7, 90, 100, 90};
+  mono.fit = g;
+  CHECK(identify::volume_change(mono) == doctest::Approx(0.0));
+  // No converged fit, or one with a cell that is not a number: the lattice scale on three axes.
+  Candidate strained(0, 0.8, 0.0, 0.99);
+  CHECK(identify::volume_change(strained) == doctest::Approx(300.0 * std::log(0.99)));
+  auto diverged = std::make_shared<FitResult>(*f);
+  diverged->status = FitStatus::Diverged;
+  strained.confidence_fit = diverged;
+  CHECK(identify::volume_change(strained) == doctest::Approx(300.0 * std::log(0.99)));
+  auto nan_cell = std::make_shared<FitResult>(*f);
+  nan_cell->cell[0] = std::nan("");
+  strained.confidence_fit = nan_cell;
+  CHECK(identify::volume_change(strained) == doctest::Approx(300.0 * std::log(0.99)));
+  // The probability falls with the magnitude of the change, either sign.
+  const auto k = identify::calibration(identify::Method::Profile);
+  CHECK(k.w_volume < 0.0);
+  std::vector<Candidate> same{Candidate(0, 0.8, 0.0, 1.0), Candidate(1, 0.5)};
+  std::vector<Candidate> wider{Candidate(0, 0.8, 0.0, 1.01), Candidate(1, 0.5)};
+  std::vector<Candidate> narrower{Candidate(0, 0.8, 0.0, 1.0 / 1.01), Candidate(1, 0.5)};
+  for (auto* v : {&same, &wider, &narrower}) identify::assign_probabilities(*v, identify::Method::Profile);
+  CHECK(wider[0].probability < same[0].probability);
+  CHECK(wider[0].probability == doctest::Approx(narrower[0].probability));
+  const double z = k.bias + k.w_score * 0.8 + k.w_margin * 0.3 + k.w_volume * 300.0 * std::log(1.01);
+  CHECK(wider[0].probability == doctest::Approx(1.0 / (1.0 + std::exp(-z))));
+}
+
+TEST_CASE("identify fits the first row for its probability, reports its Rwp and volume change, and not as verified") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  identify::IdentifyOptions opt;
+  const auto m = measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1);
+  auto r = id.identify(m, opt);
+  REQUIRE(r.candidates.size() >= 2);
+  REQUIRE(lib.entries[r.candidates[0].entry].id == "NaCl");
+  REQUIRE(r.candidates[0].confidence_fit);
+  CHECK(r.candidates[0].confidence_fit->ok());
+  CHECK(!r.candidates[0].fit);
+  CHECK(std::abs(identify::volume_change(r.candidates[0])) < 0.3);  // its own cell
+  for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(!r.candidates[i].confidence_fit);
+  const auto j = identify::results_to_json({r}, lib)["queries"][0]["candidates"];
+  REQUIRE(j[0].contains("volume_change"));
+  CHECK(j[0]["volume_change"].get<double>() == doctest::Approx(identify::volume_change(r.candidates[0])));
+  CHECK(j[0]["fit_rwp"].get<double>() == doctest::Approx(r.candidates[0].confidence_fit->rwp));
+  CHECK(!j[0].contains("fit"));
+  CHECK(!j[1].contains("volume_change"));
+  // Verification takes the same fit instead of fitting again.
+  opt.verify = 1;
+  auto v = id.identify(m, opt);
+  REQUIRE(v.candidates[0].fit);
+  CHECK(v.candidates[0].fit.get() == v.candidates[0].confidence_fit.get());
+  // Off: no fit, and the probability from the lattice scale alone.
+  opt.verify = 0;
+  opt.fit_first_row = false;
+  auto off = id.identify(m, opt);
+  CHECK(!off.candidates[0].confidence_fit);
+  CHECK(std::isfinite(off.candidates[0].probability));
+}
+
 TEST_CASE("phases that are gases or liquids at room temperature are skipped unless asked for") {
   xrd::Library lib = tiny_library();
   std::size_t nacl = lib.size();
