@@ -252,10 +252,11 @@ bool better_fit(const FitResult& a, const FitResult& b) {
   return a.bic < b.bic;
 }
 
+nlohmann::json cell_to_json(const std::array<double, 6>& c) {
+  return nlohmann::json{{"a", c[0]}, {"b", c[1]}, {"c", c[2]}, {"alpha", c[3]}, {"beta", c[4]}, {"gamma", c[5]}};
+}
+
 nlohmann::json fit_to_json(const FitResult& r, bool curves) {
-  auto cell_json = [](const std::array<double, 6>& c) {
-    return nlohmann::json{{"a", c[0]}, {"b", c[1]}, {"c", c[2]}, {"alpha", c[3]}, {"beta", c[4]}, {"gamma", c[5]}};
-  };
   nlohmann::json j{{"phase", r.phase},
                    {"status", to_string(r.status)},
                    {"hit_bound", r.hit_bound},
@@ -271,9 +272,9 @@ nlohmann::json fit_to_json(const FitResult& r, bool curves) {
                    {"iterations", r.iterations},
                    {"seconds", r.seconds},
                    {"wavelength", r.wavelength},
-                   {"cell", cell_json(r.cell)},
-                   {"cell_esd", cell_json(r.cell_esd)},
-                   {"cell_start", cell_json(r.cell_start)}};
+                   {"cell", cell_to_json(r.cell)},
+                   {"cell_esd", cell_to_json(r.cell_esd)},
+                   {"cell_start", cell_to_json(r.cell_start)}};
   nlohmann::json ps = nlohmann::json::array();
   for (const FitParameter& p : r.parameters)
     ps.push_back({{"name", p.name},

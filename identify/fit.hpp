@@ -130,4 +130,7 @@ double fit_jacobian_check(const xrd::Pattern& measured, const xrd::Crystal& crys
 //  "two_theta","observed","calculated","background".
 nlohmann::json fit_to_json(const FitResult& r, bool curves);
 
+// A cell (a, b, c in Å; α, β, γ in degrees) as JSON: {"a", "b", "c", "alpha", "beta", "gamma"}.
+nlohmann::json cell_to_json(const std::array<double, 6>& cell);
+
 }  // namespace xrdid::identify

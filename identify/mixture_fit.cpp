@@ -546,9 +546,6 @@ double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<co
 }
 
 nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
-  auto cell_json = [](const std::array<double, 6>& c) {
-    return nlohmann::json{{"a", c[0]}, {"b", c[1]}, {"c", c[2]}, {"alpha", c[3]}, {"beta", c[4]}, {"gamma", c[5]}};
-  };
   nlohmann::json j{{"status", to_string(r.status)}, {"message", r.message},     {"rwp", r.rwp},
                    {"rexp", r.rexp},                {"gof", r.gof},             {"chi2", r.chi2},
                    {"bic", r.bic},                  {"n_points", r.n_points},   {"n_parameters", r.n_parameters},
@@ -562,8 +559,8 @@ nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
                      {"scale_esd", s.scale_esd},
                      {"weight_fraction", s.weight_fraction},
                      {"weight_fraction_esd", s.weight_fraction_esd},
-                     {"cell", cell_json(s.cell)},
-                     {"cell_esd", cell_json(s.cell_esd)},
+                     {"cell", cell_to_json(s.cell)},
+                     {"cell_esd", cell_to_json(s.cell_esd)},
                      {"hit_bound", s.hit_bound}};
     if (s.po_direction != std::array<int, 3>{0, 0, 0})
       e["preferred_orientation"] = {{"direction", s.po_direction}, {"r", s.po_r}, {"r_esd", s.po_r_esd}};

@@ -140,6 +140,8 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       if (const FitResult* f = fitted(cand)) {
         c.back()["fit_rwp"] = f->rwp;
         c.back()["volume_change"] = volume_change(cand);
+        c.back()["cell"] = cell_to_json(f->cell);
+        c.back()["cell_esd"] = cell_to_json(f->cell_esd);
       }
     }
     nlohmann::json qj = {{"file", r.file},

@@ -305,6 +305,9 @@ TEST_CASE("identify fits the first row for its probability, reports its Rwp and 
   REQUIRE(j[0].contains("volume_change"));
   CHECK(j[0]["volume_change"].get<double>() == doctest::Approx(identify::volume_change(r.candidates[0])));
   CHECK(j[0]["fit_rwp"].get<double>() == doctest::Approx(r.candidates[0].confidence_fit->rwp));
+  CHECK(j[0]["cell"]["a"].get<double>() == doctest::Approx(r.candidates[0].confidence_fit->cell[0]));
+  CHECK(j[0]["cell"]["a"].get<double>() == doctest::Approx(5.64).epsilon(0.01));  // NaCl
+  CHECK(j[0]["cell_esd"]["a"].get<double>() >= 0.0);
   CHECK(!j[0].contains("fit"));
   CHECK(!j[1].contains("volume_change"));
   // Verification takes the same fit instead of fitting again.
