@@ -62,6 +62,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--min-weight-fraction", a->mopt.min_weight_fraction,
                   "--mixture: a further phase must make at least this weight fraction")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--mixture-max-volume-change", a->mopt.max_volume_change,
+                  "--mixture: a further phase's refined cell volume must lie within this many per cent of its "
+                  "reference's (0: no limit)")
+      ->capture_default_str()->check(CLI::Range(0.0, 100.0));
   sub->add_option("--mixture-candidates", a->mopt.candidates,
                   "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
       ->capture_default_str()->check(CLI::Range(1, 50));

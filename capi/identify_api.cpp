@@ -56,12 +56,14 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
     return defaults;
   }
   // A struct of an earlier layout — one that ends at standard_fraction (before the
-  // mixture-selection fields) or at profile_exponent (before low_temperature) — keeps the
-  // defaults of the later fields.
+  // mixture-selection fields), at profile_exponent (before low_temperature) or at
+  // mixture_substitute_drop (before mixture_max_volume_change) — keeps the defaults of the later
+  // fields.
   constexpr std::size_t kEnds[] = {offsetof(xrdid_options, min_lines_chi2_drop),
-                                   offsetof(xrdid_options, low_temperature)};
+                                   offsetof(xrdid_options, low_temperature),
+                                   offsetof(xrdid_options, mixture_max_volume_change)};
   const std::size_t size = options->struct_size;
-  XRDID_CHECK(size == sizeof(xrdid_options) || size == kEnds[0] || size == kEnds[1],
+  XRDID_CHECK(size == sizeof(xrdid_options) || size == kEnds[0] || size == kEnds[1] || size == kEnds[2],
               "options were not set up by xrdid_options_init (struct_size " + std::to_string(size) + ", expected " +
                   std::to_string(sizeof(xrdid_options)) + ")");
   if (size == sizeof(xrdid_options)) return *options;
@@ -158,6 +160,7 @@ void xrdid_options_init(xrdid_options* options) {
   options->profile_exponent = s.profile_exponent;
   options->low_temperature = s.room_temperature ? 0 : 1;
   options->mixture_substitutes = m.substitutes;
+  options->mixture_max_volume_change = m.max_volume_change;
   options->mixture_substitute_drop = m.substitute_min_drop;
 }
 
@@ -238,6 +241,10 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     XRDID_CHECK(std::isfinite(o.mixture_substitute_drop) && o.mixture_substitute_drop >= 0 && o.mixture_substitute_drop <= 1,
                 "options.mixture_substitute_drop: expected 0 to 1");
     m.substitute_min_drop = o.mixture_substitute_drop;
+    XRDID_CHECK(std::isfinite(o.mixture_max_volume_change) && o.mixture_max_volume_change >= 0 &&
+                    o.mixture_max_volume_change <= 100,
+                "options.mixture_max_volume_change: expected 0 to 100 (0: no limit)");
+    m.max_volume_change = o.mixture_max_volume_change;
     XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
                 "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
     m.quant.brindley_size_um = o.brindley_size_um;

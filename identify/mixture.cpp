@@ -229,6 +229,11 @@ double lines_chi2_drop(const MixtureFit& with, std::size_t k, const MixtureFit& 
 
 namespace {
 
+// Whether a phase's cell moved further than `limit` per cent (0: no limit).
+bool cell_moved_too_far(const PhaseShare& s, double limit) {
+  return limit > 0 && !(std::abs(s.volume_change()) <= limit);
+}
+
 // The state of one mixture search: the phases found, their crystals (in the fit's order) and the
 // current joint fit, with the steps that change them.
 class MixtureSearch {
@@ -358,7 +363,8 @@ bool MixtureSearch::add_phase() {
   const double drop = (cur_.chi2 - best.chi2) / cur_.chi2;
   const double wf = best.phases.back().weight_fraction;
   const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur_);
-  const bool earns = drop >= mo_.min_chi2_drop && lines >= mo_.min_lines_chi2_drop && wf >= mo_.min_weight_fraction;
+  const bool earns = drop >= mo_.min_chi2_drop && lines >= mo_.min_lines_chi2_drop && wf >= mo_.min_weight_fraction &&
+                     !cell_moved_too_far(best.phases.back(), mo_.max_volume_change);
   // Pruned later, a phase joins while it lowers the BIC and fits its own lines better than the
   // set without it did.
   if (!(best.bic < cur_.bic) || (mo_.prune ? lines < 0 : !earns)) {
@@ -485,8 +491,8 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
 }
 
 // Backward: a phase that does not earn its place (its removal gives back less than
-// min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, or it makes less than
-// min_weight_fraction) leaves. Stepwise: the least useful first, one at a time, the rest
+// min_chi2_drop of the misfit or min_lines_chi2_drop over its lines, it makes less than
+// min_weight_fraction, or its cell volume moved by more than max_volume_change) leaves. Stepwise: the least useful first, one at a time, the rest
 // refitted, until every phase left earns its place. With `prune` the first phase (the search's
 // best row) always stays: first, one at a time, the other phases that make the fit worse (a
 // negative share of χ² or over their lines); then every other phase below a threshold at once,
@@ -522,7 +528,8 @@ void MixtureSearch::backward() {
         const MixturePhase& ph = res_.phases[i];
         useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
                                         : ph.chi2_drop < mo_.min_chi2_drop || ph.lines_chi2_drop < mo_.min_lines_chi2_drop ||
-                                              cur_.phases[i].weight_fraction < mo_.min_weight_fraction);
+                                              cur_.phases[i].weight_fraction < mo_.min_weight_fraction ||
+                                              cell_moved_too_far(cur_.phases[i], mo_.max_volume_change));
         if (mo_.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
         if (useless[i] && (worst == n || ph.chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
       }

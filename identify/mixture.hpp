@@ -12,12 +12,13 @@
 //      fits its own lines better than the set without it (lines_chi2_drop ≥ 0), up to
 //      `max_phases`; stepwise, only while it also takes at least `min_chi2_drop` of the
 //      remaining weighted misfit (χ²), `min_lines_chi2_drop` of the misfit over its own lines
-//      and `min_weight_fraction` of the sample, the search stopping at the first that does not;
+//      and `min_weight_fraction` of the sample with its cell volume within `max_volume_change`,
+//      the search stopping at the first that does not;
 //   4. backward: a phase below a threshold beside an interchangeable partner (interchangeable())
 //      makes the two be refitted each without the other, from its CIF, and the worse leaves;
 //      then a phase that does not earn its place (its removal gives back less than
-//      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, or it makes less than
-//      `min_weight_fraction`) leaves. Stepwise: the least useful first, one at a time, the rest
+//      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, it makes less than
+//      `min_weight_fraction`, or its cell volume moved by more than `max_volume_change`) leaves. Stepwise: the least useful first, one at a time, the rest
 //      refitted, until every phase left earns its place. With `prune` the first phase always
 //      stays: first, one at a time, the others that make the fit worse (a negative share); then,
 //      at once, every other phase below a threshold in the company of all that stayed.
@@ -51,7 +52,12 @@ struct MixtureOptions {
   // Chosen by 5-fold cross-validation over the development data's named mixtures pooled with
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
   double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²
-  double min_weight_fraction = 0.08;
+  double min_weight_fraction = 0.0;
+  // A further phase's refined cell volume lies within this many per cent of its reference's
+  // (|100 ln(V / V0)|; 0: no limit; chosen with the thresholds): a sample's own phase fits with
+  // its cell near the published one, a wrong phase only by stretching its cell onto another
+  // phase's peaks or misfit.
+  double max_volume_change = 1.5;
   // A phase removes at least this share of the misfit over its own lines (lines_chi2_drop; chosen
   // with the other thresholds): a real minor phase explains the peaks it predicts, an invented
   // one predicts lines that are not there or only soaks up another phase's misfit.

@@ -57,6 +57,8 @@ struct PhaseShare {
   double po_r = 1.0, po_r_esd = 0.0;
   std::vector<double> contribution;  // its calculated curve on the fit range, without background
   std::vector<FitReflection> reflections;
+  // 100 ln(V / V0): the refined cell's volume against the reference's (cell_start), in per cent.
+  double volume_change() const;
 };
 
 struct MixtureFit {

@@ -170,6 +170,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"chi2_drop", m.phases[k].chi2_drop},
                       {"lines_chi2_drop", m.phases[k].lines_chi2_drop},
                       {"hit_bound", s.hit_bound},
+                      {"volume_change", s.volume_change()},
                       {"source", entry_source(e)},
                       {"same_phase", same}});
         if (s.po_direction != std::array<int, 3>{0, 0, 0})

@@ -93,6 +93,7 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
       else throw py::value_error("mixture_first: expected search or fit, got '" + m + "'");
     } else if (k == "mixture_cell_bound") o.mixture_cell_bound = py::cast<double>(v);
     else if (k == "mixture_texture") o.mixture_texture = py::cast<bool>(v) ? 1 : 0;
+    else if (k == "mixture_max_volume_change") o.mixture_max_volume_change = py::cast<double>(v);
     else if (k == "mixture_max_reflections") o.mixture_max_reflections = py::cast<int>(v);
     else if (k == "profile_exponent") o.profile_exponent = py::cast<double>(v);
     else if (k == "low_temperature") o.low_temperature = py::cast<bool>(v) ? 1 : 0;
@@ -298,7 +299,7 @@ PYBIND11_MODULE(xrdid, m) {
            "Every phase of a mixture with its weight fraction: {'phases': [...], 'rwp': ...}. Options as identify, "
            "plus max_phases (1 to 8), min_chi2_drop, min_lines_chi2_drop, min_weight_fraction, mixture_selection "
            "('prune' | 'stepwise'), mixture_first ('search' | 'fit'), mixture_cell_bound, mixture_texture (bool), "
-           "mixture_max_reflections, mixture_substitutes, mixture_substitute_drop, "
+           "mixture_max_reflections, mixture_substitutes, mixture_substitute_drop, mixture_max_volume_change, "
            "brindley_size (grain diameter, µm: Brindley's "
            "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "
            "'amorphous_fraction').");

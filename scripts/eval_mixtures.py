@@ -11,13 +11,15 @@ Prints one line per file and the totals: recall (named phases found), precision 
 that are named), files whose set is exactly right, files with exactly one phase found. A
 single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
-with their chi2_drop, lines_chi2_drop, weight_fraction (and its ESD), hit_bound and March–Dollase
-r, and the fit's Rwp and GoF; --choose takes such runs (made with
-permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0) and
-chooses the three thresholds by k-fold cross-validation over the files (fold = file index mod k,
-files sorted by name; several files are pooled), maximising the F1 of recall and precision; it
-prints the held-out estimate, with the share of single-phase files answered with one phase. A
-threshold triple keeps the first phase and every later one that passes all three (as
+with their chi2_drop, lines_chi2_drop, weight_fraction (and its ESD), hit_bound, March–Dollase
+r and cell volume change, and the fit's Rwp and GoF; --choose takes such runs (made with
+permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0
+--mixture-max-volume-change 0) and chooses the three thresholds and the largest cell volume
+change (when every phase of the runs carries one) by k-fold cross-validation over the files
+(fold = file index mod k, files sorted by name; several files are pooled), maximising the F1 of
+recall and precision; it prints the held-out estimate, with the share of single-phase files
+answered with one phase. A set of thresholds keeps the first phase and every later one that
+passes all of them (as
 --mixture-selection prune removes the others), or with --stepwise the phases up to the first
 that fails one (as --mixture-selection stepwise stops there). --apply-to scores runs of the same
 files made otherwise (e.g. with another library) on each held-out fold, with the thresholds
@@ -79,17 +81,22 @@ def named_phases(path):
     return out
 
 
-def score(runs, t_drop, t_wf, t_lines=0.0, stepwise=False):
-    """Totals over runs when the phases below any threshold are left out (stepwise: the list
-    stops at the first): named phases, those found, phases found, exact sets, single-phase files,
-    those answered with one."""
+INF = float("inf")
+# Largest |cell volume change| (%) a further phase may have; INF: no limit.
+VOLUME_THRESHOLDS = (INF, 4.0, 3.0, 2.0, 1.5, 1.0, 0.75, 0.5)
+
+
+def score(runs, t_drop, t_wf, t_lines=0.0, t_volume=INF, stepwise=False):
+    """Totals over runs when the phases below any threshold (or whose cell volume moved by more
+    than t_volume per cent) are left out (stepwise: the list stops at the first): named phases,
+    those found, phases found, exact sets, single-phase files, those answered with one."""
     named = hit = found = exact = single = single_one = 0
     for r in runs:
         want = {tuple(map(tuple, w)) for w in r["want"]}
         got = []
         for k, g in enumerate(r["got"]):
             if k > 0 and (g["chi2_drop"] < t_drop or g["weight_fraction"] < t_wf or
-                          g.get("lines_chi2_drop", 1.0) < t_lines):
+                          g.get("lines_chi2_drop", 1.0) < t_lines or abs(g.get("volume_change") or 0.0) > t_volume):
                 if stepwise:
                     break
                 continue
@@ -118,8 +125,10 @@ def load_runs(paths):
 
 def choose(paths, folds, stepwise=False, apply_to=()):
     runs = load_runs(paths)
-    grid = [(d, w, l) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
-            for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
+    volumes = VOLUME_THRESHOLDS if all(g.get("volume_change") is not None for r in runs for g in r["got"]) else (INF,)
+    grid = [(d, w, l, v) for d in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
+            for w in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08) for l in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+            for v in volumes]
     tot = [0] * 6
     picks = []
     # Runs of the same files made otherwise (another library): scored on each held-out fold with
@@ -130,15 +139,16 @@ def choose(paths, folds, stepwise=False, apply_to=()):
     for k in range(folds):
         train = [r for i, r in enumerate(runs) if i % folds != k]
         test = [r for i, r in enumerate(runs) if i % folds == k]
-        best = max(grid, key=lambda g: (f1(*score(train, *g, stepwise)[:3]), -g[0], -g[1], -g[2]))
+        best = max(grid, key=lambda g: (f1(*score(train, *g, stepwise)[:3]), -g[0], -g[1], -g[2], g[3]))
         picks.append(best)
         for i, v in enumerate(score([r for r in other if fold_of.get(r["file"]) == k], *best, stepwise)):
             other_tot[i] += v
         for i, v in enumerate(score(test, *best, stepwise)):
             tot[i] += v
     named, hit, found, exact, single, single_one = tot
-    alld = max(grid, key=lambda g: (f1(*score(runs, *g, stepwise)[:3]), -g[0], -g[1], -g[2]))
-    print(f"chosen per fold (min chi2 drop, min weight fraction, min lines chi2 drop): {picks}; on all files: {alld}")
+    alld = max(grid, key=lambda g: (f1(*score(runs, *g, stepwise)[:3]), -g[0], -g[1], -g[2], g[3]))
+    print(f"chosen per fold (min chi2 drop, min weight fraction, min lines chi2 drop, max |volume change| %): {picks}; "
+          f"on all files: {alld}")
     print(f"cross-validated: recall {hit}/{named} = {100 * hit / max(1, named):.1f} %, precision {hit}/{found} = "
           f"{100 * hit / max(1, found):.1f} %, exact sets {exact}/{len(runs)} = {100 * exact / max(1, len(runs)):.1f} %, "
           f"single-phase files answered with one phase {single_one}/{single} = {100 * single_one / max(1, single):.1f} %")
@@ -211,7 +221,8 @@ def main():
                  "chi2_drop": p["chi2_drop"], "lines_chi2_drop": p.get("lines_chi2_drop", 1.0),
                  "weight_fraction": p["weight_fraction"], "weight_fraction_esd": p.get("weight_fraction_esd"),
                  "hit_bound": p.get("hit_bound"), "id": p.get("id"),
-                 "po_r": p.get("preferred_orientation", {}).get("r")} for p in q.get("phases", [])],
+                 "po_r": p.get("preferred_orientation", {}).get("r"),
+                 "volume_change": p.get("volume_change")} for p in q.get("phases", [])],
                  "rwp": q.get("rwp"), "gof": q.get("mixture", {}).get("gof")}) + "\n")
             save.flush()
         if "mixture" in q:

@@ -114,6 +114,10 @@ typedef struct {
                                   pattern in its place (default 3; 0: off) */
   double mixture_substitute_drop; /* mixtures: a substitute replaces a phase when it lowers the BIC
                                      by at least this share (default 0.1) */
+  /* Read only when struct_size covers it: a caller whose struct ends at mixture_substitute_drop
+   * gets its default. */
+  double mixture_max_volume_change; /* mixtures: a further phase's refined cell volume within this
+                                       many per cent of its reference's (default 1.5; 0: no limit) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

@@ -233,6 +233,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.low_temperature == 0);
   CHECK(o.mixture_substitutes == 3);
   CHECK(o.mixture_substitute_drop == doctest::Approx(0.1));
+  CHECK(o.mixture_max_volume_change == doctest::Approx(1.5));
   // Each mixture option out of range is refused with its field named.
   auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
     xrdid_options_init(&o);
@@ -246,11 +247,13 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   bad_mixture([](xrdid_options& x) { x.mixture_max_reflections = -5; }, "mixture_max_reflections");
   bad_mixture([](xrdid_options& x) { x.mixture_substitutes = 21; }, "mixture_substitutes");
   bad_mixture([](xrdid_options& x) { x.mixture_substitute_drop = std::nan(""); }, "mixture_substitute_drop");
+  bad_mixture([](xrdid_options& x) { x.mixture_max_volume_change = -1; }, "mixture_max_volume_change");
+  bad_mixture([](xrdid_options& x) { x.mixture_max_volume_change = std::nan(""); }, "mixture_max_volume_change");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
   xrdid_options_init(&o);
-  o.struct_size = sizeof o - 8;  // neither the full struct nor one that ends at standard_fraction
+  o.struct_size = sizeof o - 4;  // neither the full struct nor one of the earlier layouts
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "xrdid_options_init");
   xrdid_options_init(&o);
   o.struct_size = offsetof(xrdid_options, min_lines_chi2_drop);  // a struct that ends at standard_fraction
@@ -263,6 +266,12 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
   o.profile_exponent = 0.0;  // inside it: read
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
+  xrdid_options_init(&o);
+  o.struct_size = offsetof(xrdid_options, mixture_max_volume_change);  // ends at mixture_substitute_drop
+  o.mixture_max_volume_change = std::nan("");                           // beyond it: not read
+  CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
+  o.mixture_substitute_drop = 2.0;  // inside it: read
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_substitute_drop");
   xrdid_options_init(&o);
   CHECK(o.brindley_size_um == 0.0);
   CHECK(o.standard == nullptr);

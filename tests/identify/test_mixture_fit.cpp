@@ -269,6 +269,18 @@ TEST_CASE("mixture search: a further phase with more reflections than --mixture-
   CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, mo), doctest::Contains("reflection limit"), std::exception);
 }
 
+TEST_CASE("mixture fit: a phase's cell volume change is 100 ln(V / V0) of its refined cell against its reference's") {
+  identify::PhaseShare s;
+  s.cell_start = {5, 6, 7, 90, 100, 90};
+  s.cell = {5, 6.06, 7, 90, 100, 90};
+  CHECK(s.volume_change() == doctest::Approx(100.0 * std::log(1.01)));
+  s.cell = {5, 6, 7, 90, 95, 90};
+  CHECK(s.volume_change() == doctest::Approx(100.0 * std::log(std::sin(95 * M_PI / 180) / std::sin(100 * M_PI / 180))));
+  CHECK(s.volume_change() > 0.0);
+  s.cell = s.cell_start;
+  CHECK(s.volume_change() == doctest::Approx(0.0));
+}
+
 TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
   const xrd::Pattern p = mixture({kSi}, {1.0}, 1000, 2);
   CHECK_THROWS_WITH_AS(identify::fit_mixture(p, {}), doctest::Contains("no phases"), std::exception);
@@ -311,6 +323,20 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
   CHECK(lib.entries[pruned.phases[0].entry].id == "NaCl");
   CHECK(pruned.note.find("then left out: Si") != std::string::npos);
   CHECK(r.note.find("left out") == std::string::npos);
+  // Each phase's refined cell stays at its reference's volume; a further phase whose cell moved
+  // by more than the limit leaves (a limit below the fits' own scatter removes Si), 0: no limit.
+  for (const identify::PhaseShare& s : r.fit.phases) {
+    CHECK(std::isfinite(s.volume_change()));
+    CHECK(std::abs(s.volume_change()) < 0.1);
+  }
+  identify::MixtureOptions tight;
+  tight.max_volume_change = 1e-9;
+  const identify::MixtureResult moved = identify::identify_mixture(id, p, identify::IdentifyOptions{}, tight);
+  REQUIRE(moved.phases.size() == 1);
+  CHECK(lib.entries[moved.phases[0].entry].id == "NaCl");  // the first phase stays
+  CHECK(moved.note.find("then left out: Si") != std::string::npos);
+  tight.max_volume_change = 0.0;
+  CHECK(identify::identify_mixture(id, p, identify::IdentifyOptions{}, tight).phases.size() == 2);
   // A pure phase stays one phase, pruned or stepwise.
   const xrd::Pattern pure = mixture({kLiF}, {1.0}, 30000, 22);
   for (const identify::MixtureOptions& mo : {identify::MixtureOptions{}, stepwise}) {
