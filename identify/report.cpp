@@ -289,7 +289,8 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       << ")</p>\n";
     if (!r.confident) h << "<p class=\"warn\">No confident match: the first row's probability is below the threshold.</p>\n";
     if (!r.note.empty()) h << "<p class=\"warn\">" << esc(r.note) << "</p>\n";
-    h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>probability</th><th>shift (°)</th><th>source</th></tr>\n";
+    h << "<table><tr><th>rank</th><th>phase</th><th>space group</th><th>elements</th><th>score</th><th>probability</th><th>shift (°)</th>"
+         "<th title=\"the fitted cell's volume against the reference's, 100 ln(V/V0)\">cell volume (%)</th><th>source</th></tr>\n";
     int rank = 1;
     for (auto& c : r.candidates) {
       const auto& e = lib.entries[c.entry];
@@ -299,9 +300,11 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       std::snprintf(sc, sizeof sc, "%.4f", c.score);
       std::snprintf(pr, sizeof pr, "%.2f", c.probability);
       std::snprintf(sh, sizeof sh, "%+.2f", c.shift_deg);
+      char dv[32] = "–";  // rows without a fit
+      if (fitted(c)) std::snprintf(dv, sizeof dv, "%+.2f", volume_change(c));
       h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
         << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << pr << "</td><td>" << sh << "</td><td>"
-        << esc(e.id);
+        << dv << "</td><td>" << esc(e.id);
       for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
       h << "</td></tr>\n";
     }

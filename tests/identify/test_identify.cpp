@@ -310,6 +310,13 @@ TEST_CASE("identify fits the first row for its probability, reports its Rwp and 
   CHECK(j[0]["cell_esd"]["a"].get<double>() >= 0.0);
   CHECK(!j[0].contains("fit"));
   CHECK(!j[1].contains("volume_change"));
+  // The report's table gives it too, and a dash for rows without a fit.
+  const std::string html = identify::results_to_html({r}, lib);
+  char dv[48];
+  std::snprintf(dv, sizeof dv, "<td>%+.2f</td>", identify::volume_change(r.candidates[0]));
+  CHECK(html.find("cell volume (%)") != std::string::npos);
+  CHECK(html.find(dv) != std::string::npos);
+  CHECK(html.find("<td>–</td>") != std::string::npos);
   // Verification takes the same fit instead of fitting again.
   opt.verify = 1;
   auto v = id.identify(m, opt);
