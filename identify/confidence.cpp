@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "identify/fit.hpp"
-#include "xrd/crystal.hpp"
 
 namespace xrdid::identify {
 
@@ -25,12 +24,16 @@ Calibration calibration(Method m) {
   return {};
 }
 
+const FitResult* converged_fit(const Candidate& row) {
+  if (row.fit && row.fit->ok()) return row.fit.get();
+  if (row.confidence_fit && row.confidence_fit->ok()) return row.confidence_fit.get();
+  return nullptr;
+}
+
 double volume_change(const Candidate& row) {
-  const FitResult* fit = row.fit && row.fit->ok() ? row.fit.get()
-                        : row.confidence_fit && row.confidence_fit->ok() ? row.confidence_fit.get() : nullptr;
-  if (fit) {
-    const double v = xrd::cell_volume(fit->cell), v0 = xrd::cell_volume(fit->cell_start);
-    if (v > 0 && v0 > 0 && std::isfinite(v) && std::isfinite(v0)) return 100.0 * std::log(v / v0);
+  if (const FitResult* fit = converged_fit(row)) {
+    const double v = cell_volume_change(fit->cell, fit->cell_start);
+    if (std::isfinite(v)) return v;
   }
   return row.scale > 0 ? 300.0 * std::log(row.scale) : 0.0;
 }

@@ -26,6 +26,10 @@ struct Calibration {
 // sample's own phase with its cell nearly as published.
 double volume_change(const Candidate& row);
 
+// The row's converged whole-pattern fit: verified or drawn (Candidate::fit), else the one made
+// for its probability (Candidate::confidence_fit); nullptr when it has none.
+const FitResult* converged_fit(const Candidate& row);
+
 Calibration calibration(Method m);
 
 // Sets every row's probability (rows ranked best first, one row per phase). Identifier::identify

@@ -256,6 +256,12 @@ nlohmann::json cell_to_json(const std::array<double, 6>& c) {
   return nlohmann::json{{"a", c[0]}, {"b", c[1]}, {"c", c[2]}, {"alpha", c[3]}, {"beta", c[4]}, {"gamma", c[5]}};
 }
 
+double cell_volume_change(const std::array<double, 6>& cell, const std::array<double, 6>& reference) {
+  const double v = xrd::cell_volume(cell), v0 = xrd::cell_volume(reference);
+  if (!(v > 0 && v0 > 0 && std::isfinite(v) && std::isfinite(v0))) return std::nan("");
+  return 100.0 * std::log(v / v0);
+}
+
 nlohmann::json fit_to_json(const FitResult& r, bool curves) {
   nlohmann::json j{{"phase", r.phase},
                    {"status", to_string(r.status)},

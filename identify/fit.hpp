@@ -133,4 +133,8 @@ nlohmann::json fit_to_json(const FitResult& r, bool curves);
 // A cell (a, b, c in Å; α, β, γ in degrees) as JSON: {"a", "b", "c", "alpha", "beta", "gamma"}.
 nlohmann::json cell_to_json(const std::array<double, 6>& cell);
 
+// 100 ln(V / V0): a refined cell's volume against its reference's (the start), in per cent; NaN
+// when either volume is not a positive finite number.
+double cell_volume_change(const std::array<double, 6>& cell, const std::array<double, 6>& reference);
+
 }  // namespace xrdid::identify

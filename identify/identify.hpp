@@ -66,7 +66,7 @@ struct IdentifyOptions {
   int verify = 0;
   // The first row is fitted to the measured pattern before the probabilities are set, where the
   // method's calibration weighs how far its cell moved (identify/confidence.hpp); off for
-  // searches whose probabilities nobody reads (a mixture's residual searches).
+  // searches whose probabilities nobody reads (a mixture search's own).
   bool fit_first_row = true;
   // For a report's whole-pattern fit picture: the best `fit_rows` rows get a fit too (rows the
   // verification already fitted keep theirs); their order stays as ranked.

@@ -239,10 +239,13 @@ bool cell_moved_too_far(const PhaseShare& s, double limit) {
 class MixtureSearch {
  public:
   MixtureSearch(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt, const MixtureOptions& mo)
-      : id_(id), lib_(id.library()), measured_(measured), opt_(opt), mo_(mo), residual_opt_(opt) {
+      : id_(id), lib_(id.library()), measured_(measured), opt_(opt), mo_(mo) {
+    // The searches' rows are fitted by the search itself; their probabilities (and the fit made
+    // for them) are not read.
+    opt_.fit_first_row = false;
+    residual_opt_ = opt_;
     // The residual searches list further rows to replace those over the reflection limit.
     if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
-    residual_opt_.fit_first_row = false;
   }
 
   void first_phase();
@@ -259,7 +262,7 @@ class MixtureSearch {
   const Identifier& id_;
   const xrd::Library& lib_;
   const xrd::Pattern& measured_;
-  const IdentifyOptions& opt_;
+  IdentifyOptions opt_;
   const MixtureOptions& mo_;
   IdentifyOptions residual_opt_;
   MixtureResult res_;

@@ -18,8 +18,8 @@
 //      makes the two be refitted each without the other, from its CIF, and the worse leaves;
 //      then a phase that does not earn its place (its removal gives back less than
 //      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, it makes less than
-//      `min_weight_fraction`, or its cell volume moved by more than `max_volume_change`) leaves. Stepwise: the least useful first, one at a time, the rest
-//      refitted, until every phase left earns its place. With `prune` the first phase always
+//      `min_weight_fraction`, or its cell volume moved by more than `max_volume_change`) leaves.
+//      Stepwise: the least useful first, one at a time, the rest refitted, until every phase left earns its place. With `prune` the first phase always
 //      stays: first, one at a time, the others that make the fit worse (a negative share); then,
 //      at once, every other phase below a threshold in the company of all that stayed.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-

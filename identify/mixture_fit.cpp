@@ -545,9 +545,7 @@ double mixture_jacobian_check(const xrd::Pattern& measured, const std::vector<co
   return jacobian_check(jm, p);
 }
 
-double PhaseShare::volume_change() const {
-  return 100.0 * std::log(xrd::cell_volume(cell) / xrd::cell_volume(cell_start));
-}
+double PhaseShare::volume_change() const { return cell_volume_change(cell, cell_start); }
 
 nlohmann::json mixture_fit_to_json(const MixtureFit& r, bool curves) {
   nlohmann::json j{{"status", to_string(r.status)}, {"message", r.message},     {"rwp", r.rwp},

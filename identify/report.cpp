@@ -16,13 +16,6 @@
 namespace xrdid::identify {
 
 namespace {
-// The row's converged whole-pattern fit: verified or drawn, else the one made for its probability.
-const FitResult* fitted(const Candidate& c) {
-  if (c.fit && c.fit->ok()) return c.fit.get();
-  if (c.confidence_fit && c.confidence_fit->ok()) return c.confidence_fit.get();
-  return nullptr;
-}
-
 std::string esc(const std::string& s) { return io::xml_escape(s); }
 
 constexpr const char* kPhaseColours[] = {"#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -137,7 +130,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
       if (cand.fit) c.back()["fit"] = fit_to_json(*cand.fit, /*curves=*/false);
-      if (const FitResult* f = fitted(cand)) {
+      if (const FitResult* f = converged_fit(cand)) {
         c.back()["fit_rwp"] = f->rwp;
         c.back()["volume_change"] = volume_change(cand);
         c.back()["cell"] = cell_to_json(f->cell);
@@ -220,7 +213,7 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
-      if (const FitResult* f = fitted(c))
+      if (const FitResult* f = converged_fit(c))
         out << "      fit: Rwp " << std::setprecision(3) << f->rwp << ", GoF " << std::setprecision(2) << f->gof
             << ", cell volume " << std::showpos << std::setprecision(2) << volume_change(c) << std::noshowpos
             << " % from the reference" << (f->hit_bound ? " (a parameter on its bound)" : "") << "\n";
@@ -301,7 +294,7 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       std::snprintf(pr, sizeof pr, "%.2f", c.probability);
       std::snprintf(sh, sizeof sh, "%+.2f", c.shift_deg);
       char dv[32] = "–";  // rows without a fit
-      if (fitted(c)) std::snprintf(dv, sizeof dv, "%+.2f", volume_change(c));
+      if (converged_fit(c)) std::snprintf(dv, sizeof dv, "%+.2f", volume_change(c));
       h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
         << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << pr << "</td><td>" << sh << "</td><td>"
         << dv << "</td><td>" << esc(e.id);
