@@ -100,7 +100,8 @@ id::IdentifyOptions search_options(const xrdid_options& o) {
   s.strain_penalty = in(o.strain_penalty, 0, 1e6, "strain_penalty");
   s.noise_floor_sigmas = in(o.noise_floor_sigmas, 0, 20, "noise_floor_sigmas");
   s.hybrid_weight = in(o.hybrid_weight, 0, 1, "hybrid_weight");
-  s.min_probability = in(o.min_probability, 0, 1, "min_probability");
+  // negative: the method's calibrated threshold
+  s.min_probability = o.min_probability < 0 ? -1.0 : in(o.min_probability, 0, 1, "min_probability");
   XRDID_CHECK(std::isfinite(o.profile_exponent) && o.profile_exponent > 0 && o.profile_exponent <= 1,
               "options.profile_exponent: expected more than 0, at most 1");
   s.profile_exponent = o.profile_exponent;

@@ -13,15 +13,20 @@ namespace xrdid::identify {
 // volume change weighs where the first row is fitted (profile, peaks, hybrid).
 // Hybrid scores are 0.9 × the profile score + 0.1 × the model's and take the profile's model.
 // The model method has no calibration of its own yet and no chance level: it takes the profile's
-// model fitted on score and margin alone.
+// model fitted on score and margin alone, and the profile's threshold. Thresholds by
+// scripts/calibrate.py --choose-threshold 0.1.
 Calibration calibration(Method m) {
   switch (m) {
-    case Method::Peaks: return {-0.8712, 1.4457, 12.3432, 0.0, -0.9800};
+    case Method::Peaks: return {-0.8712, 1.4457, 12.3432, 0.0, -0.9800, 0.45};
     case Method::Profile:
-    case Method::Hybrid: return {-7.3870, 9.8468, 13.5922, 2.4633, -1.1560};
-    case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0};
+    case Method::Hybrid: return {-7.3870, 9.8468, 13.5922, 2.4633, -1.1560, 0.35};
+    case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0, 0.0, 0.35};
   }
   return {};
+}
+
+double confidence_threshold(const IdentifyOptions& opt) {
+  return opt.min_probability >= 0 ? opt.min_probability : calibration(opt.method).threshold;
 }
 
 const FitResult* converged_fit(const Candidate& row) {

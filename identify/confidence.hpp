@@ -13,8 +13,11 @@ namespace xrdid::identify {
 //                     + w_volume * volume))), where
 // margin = the row's score minus the best score of the other rows (> 0 for the first row only),
 // chance = Candidate::chance (0 where the method has none) and volume = |volume_change(row)|.
+// threshold: the method's default --min-probability, chosen with its coefficients (the lowest
+// probability that answers at most 10 % of the queries whose phase is absent as confident).
 struct Calibration {
   double bias = 0, w_score = 0, w_margin = 0, w_chance = 0, w_volume = 0;
+  double threshold = 0.5;
 };
 
 // How far the measured cell lies from the reference's: 100 ln(V / V0), in per cent of the
@@ -31,6 +34,10 @@ double volume_change(const Candidate& row);
 const FitResult* converged_fit(const Candidate& row);
 
 Calibration calibration(Method m);
+
+// The first row's probability at which the answer is confident: opt.min_probability, or where it
+// is negative (the default) the method's calibrated threshold.
+double confidence_threshold(const IdentifyOptions& opt);
 
 // Sets every row's probability (rows ranked best first, one row per phase). Identifier::identify
 // fits the first row before, where the method's calibration weighs the volume change.

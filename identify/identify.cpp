@@ -563,7 +563,7 @@ IdentifyResult Identifier::identify(const xrd::Pattern& measured, const Identify
       k.at_search_limit = (opt.max_shift_deg > 0 && std::abs(k.shift_deg) >= opt.max_shift_deg - 1e-9) ||
                           (opt.max_strain > 0 && std::abs(k.scale - 1.0) >= opt.max_strain - 1e-9);
   res.candidates = c;
-  res.confident = !c.empty() && c.front().probability >= opt.min_probability;
+  res.confident = !c.empty() && c.front().probability >= confidence_threshold(opt);
   return res;
 }
 

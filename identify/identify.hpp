@@ -51,10 +51,11 @@ struct IdentifyOptions {
   double max_strain = 0.012;
   double strain_step = 0.002;
   double strain_penalty = 4.0;
-  // First row's probability below this -> no confident match. Chosen by cross-validation nested in
-  // that of the calibration: the lowest threshold that answers at most 10 % of the queries whose
+  // First row's probability below this -> no confident match; negative (default): the method's
+  // calibrated threshold (identify/confidence.hpp: 0.35, peaks 0.45), chosen by cross-validation
+  // nested in that of the calibration as the lowest that answers at most 10 % of the queries whose
   // phase is absent from the library as confident (docs/results.md "Calibrated confidence").
-  double min_probability = 0.35;
+  double min_probability = -1.0;
   double hybrid_weight = 0.1;         // hybrid score = (1 - w) profile + w model (docs/results.md)
   double noise_floor_sigmas = 1.0;    // subtract this many local noise sigmas (denoise/cleanup.hpp)
   // Intensity compression y^e of query and references before the profile cosine, so that weak

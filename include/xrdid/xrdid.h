@@ -84,7 +84,8 @@ typedef struct {
   double strain_penalty;
   double noise_floor_sigmas;
   double hybrid_weight;        /* w of HYBRID */
-  double min_probability;      /* below this for the first row: no confident match */
+  double min_probability;      /* below this for the first row: no confident match (default -1:
+                                  the method's calibrated threshold, 0.35; PEAKS 0.45) */
   double alpha2_angstrom;      /* Kα2 of the measurement (0: a single wavelength) */
   double alpha2_ratio;         /* I(Kα2)/I(Kα1) */
   int max_phases;              /* mixtures: at most this many phases (default 5) */
@@ -167,7 +168,8 @@ XRDID_API int xrdid_identify(const xrdid_library* library, const xrdid_model* mo
                              const double* intensity, size_t n, double wavelength_angstrom, xrdid_candidate* out,
                              int max);
 /* The same with options (NULL: the defaults). *confident (may be NULL) is set to 1 when the first
- * row's probability reaches options->min_probability, else 0. */
+ * row's probability reaches the threshold (options->min_probability; negative: the method's
+ * calibrated one), else 0. */
 XRDID_API int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
                                 const double* intensity, size_t n, double wavelength_angstrom,
                                 const xrdid_options* options, xrdid_candidate* out, int max, int* confident);

@@ -223,6 +223,11 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   o.max_phases = 9;
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "max_phases: expected 1 to 8");
   xrdid_options_init(&o);
+  o.min_probability = 1.5;
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "min_probability: expected 0 to 1");
+  o.min_probability = std::nan("");
+  fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "min_probability");
+  xrdid_options_init(&o);
   CHECK(o.min_lines_chi2_drop == doctest::Approx(0.3));
   CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE);
   CHECK(o.mixture_first == XRDID_FIRST_SEARCH);
@@ -234,6 +239,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_substitutes == 3);
   CHECK(o.mixture_substitute_drop == doctest::Approx(0.1));
   CHECK(o.mixture_max_volume_change == doctest::Approx(1.5));
+  CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.
   auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
     xrdid_options_init(&o);
