@@ -17,7 +17,7 @@ namespace {
 
 struct FitArgs {
   std::string pattern, cif, block, wavelength, out;
-  double min = 0.0, max = 180.0, cell_bound = 0.03;
+  double min = 0.0, max = 180.0, cell_bound = 0.03, displacement_sigma = identify::FitOptions{}.displacement_sigma;
   int background = 6;
   bool json = false, curves = false, po = false, no_displacement = false;
 };
@@ -60,6 +60,7 @@ int run_fit(const FitArgs& a) {
   opt.background_terms = a.background;
   opt.preferred_orientation = a.po;
   opt.refine_displacement = !a.no_displacement;
+  opt.displacement_sigma = a.displacement_sigma;
   const identify::FitResult r = identify::fit_phase(p, crystal, opt);
   if (a.json) {
     const std::string content = identify::fit_to_json(r, a.curves).dump(2) + "\n";
@@ -91,6 +92,9 @@ std::function<int()> setup_fit(CLI::App* sub) {
   sub->add_option("--background", args->background, "Chebyshev background terms (1–12)")->capture_default_str();
   sub->add_flag("--preferred-orientation", args->po, "try March–Dollase texture along low-index directions");
   sub->add_flag("--no-displacement", args->no_displacement, "keep the sample displacement at zero");
+  sub->add_option("--displacement-sigma", args->displacement_sigma,
+                  "prior width of the sample displacement's peak shift D cos θ, degrees (0: no prior)")
+      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
   sub->add_flag("--json", args->json, "write JSON (parameters, agreement, reflections)");
   sub->add_flag("--curves", args->curves, "with --json: add the observed, calculated and background curves");
   sub->add_option("-o,--output", args->out, "JSON output file (default stdout); written atomically");

@@ -17,10 +17,10 @@ namespace xrdid::identify {
 // scripts/calibrate.py --choose-threshold 0.1.
 Calibration calibration(Method m) {
   switch (m) {
-    case Method::Peaks: return {-0.8712, 1.4457, 12.3432, 0.0, -0.9800, 0.45};
+    case Method::Peaks: return {-1.0323, 1.7208, 11.8145, 0.0, -0.8704, 0.45};
     case Method::Profile:
-    case Method::Hybrid: return {-7.3870, 9.8468, 13.5922, 2.4633, -1.1560, 0.35};
-    case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0, 0.0, 0.35};
+    case Method::Hybrid: return {-7.6057, 10.0526, 13.0279, 2.5453, -1.0964, 0.30};
+    case Method::Model: return {-9.2081, 11.4792, 15.0114, 0.0, 0.0, 0.30};
   }
   return {};
 }

@@ -51,6 +51,8 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   res.cell_start = cell0;
   res.crystal_system = cm.system;
 
+  if (opt.refine_displacement && opt.displacement_sigma > 0) m.priors.push_back({kDisp, 0.0, opt.displacement_sigma});
+
   // Coarse start, then the linear part.
   const auto [z_start, eps] = coarse_search(m, p, opt);
   p[kZero] = z_start;
@@ -85,7 +87,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   if (!lm.diverged && opt.preferred_orientation) {
     Vec yc0;
     m.eval(p, yc0, nullptr);
-    const double chi_none = m.chi2(yc0);
+    const double chi_none = m.objective(p, yc0);
     auto set_direction = [&](const std::array<int, 3>& dir) { set_po_direction(m, g0, dir); };
     std::vector<int> free_po = free2;
     free_po.push_back(kPoR);
@@ -102,7 +104,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
       iterations += o.iterations;
       Vec yq;
       m.eval(q, yq, nullptr);
-      const double c = m.chi2(yq);
+      const double c = m.objective(q, yq);
       if (!o.diverged && c < best_chi) best_chi = c, best_dir = di, best_p = q;
     }
     // Keep it when the BIC improves (Δχ² > ln N for one extra parameter).
@@ -136,7 +138,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
   }
 
   // ESDs from the inverse normal matrix of the refined parameters not on a bound.
-  const Eigen::MatrixXd cov = res.status != FitStatus::Diverged ? parameter_covariance(J, m.w, p, free_final, b, res.gof)
+  const Eigen::MatrixXd cov = res.status != FitStatus::Diverged ? parameter_covariance(J, m.w, p, free_final, b, res.gof, m.priors)
                                                                  : Eigen::MatrixXd::Zero(m.np, m.np);
   auto on_bound = [&](int j) { return fit_detail::on_bound(p, b, j); };
   std::vector<std::string> hit;

@@ -15,7 +15,8 @@
 //   Φ: pseudo-Voigt η L + (1 − η) G with one FWHM H, H² = U tan²θ + V tan θ + W (Caglioti,
 //     Paoletti & Ricci 1958), normalised G and L as in Thompson, Cox & Hastings (1987); each
 //     peak is evaluated on ±window_fwhm·H only (less for weak peaks, see FitOptions).
-// Least squares with weights w = 1/max(y_o, 1) (counting statistics on raw counts) by
+// Least squares with weights w = 1/max(y_o, 1) (counting statistics on raw counts) and a
+// Gaussian prior on D (FitOptions::displacement_sigma) by
 // Levenberg (1944) – Marquardt (1963) with analytic derivatives, started from a coarse search
 // over the zero shift and an isotropic cell strain. Agreement after Hill & Madsen / Toby (2006):
 // Rwp = √(Σ w (y_o − y_c)² / Σ w y_o²), Rexp = √((N − P) / Σ w y_o²), GoF = χ² / (N − P).
@@ -47,6 +48,11 @@ struct FitOptions {
   bool scale_window = true;          // … times √(relative intensity), at least 4 FWHM
   double min_relative_intensity = 2e-4;  // sticks weaker than this × the strongest are left out
   bool refine_displacement = true;   // D (cos θ shift)
+  // Gaussian prior D ~ N(0, displacement_sigma²), degrees (0: none). D moves every peak nearly
+  // as the zero shift does and, over a scan's range, as a change of cell does: without a prior
+  // Z and D drift apart in opposite directions (|D| up to 1°, a 2 mm displacement on a 240 mm
+  // goniometer) and carry the cell with them. 0.1° is 0.2 mm on 240 mm (docs/results.md).
+  double displacement_sigma = 0.1;
   bool refine_profile = true;        // U, V, W, η
   bool refine_b = true;              // overall B
   bool preferred_orientation = false;  // try March–Dollase along a few low-index directions

@@ -263,10 +263,19 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
 }
 
+void LsqModel::add_priors(const Vec& p, Eigen::MatrixXd& A, Vec* g, const std::vector<int>* columns) const {
+  for (const Prior& q : priors) {
+    if (columns && std::find(columns->begin(), columns->end(), q.index) == columns->end()) continue;
+    const double prec = 1.0 / (q.sigma * q.sigma);
+    A(q.index, q.index) += prec;
+    if (g) (*g)[q.index] += (q.mean - p[q.index]) * prec;
+  }
+}
+
 // ---- Levenberg–Marquardt with box bounds ---------------------------------------------------
 
-// Marquardt's form (JᵀWJ + λ diag(JᵀWJ)) δ = JᵀW(y − y_c), solved in the diagonally scaled
-// variables; steps are clipped to the bounds, and a parameter on a bound whose gradient points
+// Marquardt's form (JᵀWJ + λ diag(JᵀWJ)) δ = JᵀW(y − y_c) (with the model's priors), solved in
+// the diagonally scaled variables; steps are clipped to the bounds, and a parameter on a bound whose gradient points
 // outward is held for that iteration. λ falls ×3 after a successful step and rises ×4 after a
 // failed one.
 LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>& free, const Bounds& b, int max_it,
@@ -275,7 +284,7 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
   Vec yc, yt;
   RowMatrix J;
   m.eval(p, yc, &J);
-  double chi2 = m.chi2(yc);
+  double chi2 = m.objective(p, yc);
   if (!std::isfinite(chi2)) {
     out.diverged = true;
     out.message = "the model is not finite at the start";
@@ -288,6 +297,7 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
     out.iterations = it + 1;
     const Vec r = m.y - yc;
     normal_equations(J, m.w, &r, Afull, gfull, &free);
+    m.add_priors(p, Afull, &gfull, &free);
     std::vector<int> act;
     for (int j : free) {
       const bool at_lo = p[j] <= b.lo[j] && gfull[j] < 0, at_hi = p[j] >= b.hi[j] && gfull[j] > 0;
@@ -330,7 +340,7 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
         pt[j] = std::clamp(p[j] + dsc[c] * z[c], b.lo[j], b.hi[j]);
       }
       m.eval(pt, yt, nullptr);
-      const double ct = m.chi2(yt);
+      const double ct = m.objective(pt, yt);
       if (std::isfinite(ct) && ct < chi2) {
         accepted = true;
         chi2_new = ct;
@@ -738,7 +748,7 @@ bool on_bound(const Vec& p, const Bounds& b, int j) {
 }
 
 Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec& p, const std::vector<int>& free,
-                                     const Bounds& b, double gof) {
+                                     const Bounds& b, double gof, const std::vector<Prior>& priors) {
   const auto np = J.cols();
   Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(np, np);
   std::vector<int> est;
@@ -749,6 +759,8 @@ Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec
   Eigen::MatrixXd Afull, A(n, n);
   Vec gdummy;
   normal_equations(J, w, nullptr, Afull, gdummy, &est);
+  for (const Prior& q : priors)
+    if (std::find(est.begin(), est.end(), q.index) != est.end()) Afull(q.index, q.index) += 1.0 / (q.sigma * q.sigma);
   for (Eigen::Index c = 0; c < n; ++c)
     for (Eigen::Index d = 0; d < n; ++d) A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
   const Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();

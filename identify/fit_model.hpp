@@ -54,11 +54,28 @@ std::vector<double> project(const CellModel& m, const Metric& g, bool* exact);
 
 // A weighted least-squares model: observations y, weights w, and the model values (with their
 // Jacobian, and the background alone when asked) at parameters p.
+// Gaussian priors p_j ~ N(mean, sigma²) are pseudo-observations: the least squares minimise
+// χ² + Σ ((p_j − mean) / sigma)², and the agreement indices (Rwp, GoF, BIC) keep the data's χ².
+struct Prior {
+  int index = 0;
+  double mean = 0.0, sigma = 1.0;
+};
 struct LsqModel {
   Vec y, w;
+  std::vector<Prior> priors;
   virtual ~LsqModel() = default;
   virtual void eval(const Vec& p, Vec& yc, RowMatrix* J, Vec* bg = nullptr) const = 0;
   double chi2(const Vec& yc) const { return (w.array() * (y - yc).array().square()).sum(); }
+  double prior_chi2(const Vec& p) const {
+    double s = 0.0;
+    for (const Prior& q : priors) s += ((p[q.index] - q.mean) / q.sigma) * ((p[q.index] - q.mean) / q.sigma);
+    return s;
+  }
+  // What the least squares minimise: the data's χ² at yc = eval(p) plus the priors'.
+  double objective(const Vec& p, const Vec& yc) const { return chi2(yc) + prior_chi2(p); }
+  // Adds the priors of the parameters in `columns` (all when null) to the normal equations
+  // A = JᵀWJ and, when g is given, g = JᵀW(y − y_c) at p.
+  void add_priors(const Vec& p, Eigen::MatrixXd& A, Vec* g, const std::vector<int>* columns = nullptr) const;
 };
 
 // ---- the profile model -------------------------------------------------------------------
@@ -143,9 +160,10 @@ void store_agreement(const Agreement& a, Result& r) {
 double jacobian_check(const LsqModel& m, const Vec& p);
 
 // Covariance of the parameters (np × np, zero outside): the inverse normal matrix JᵀWJ over the
-// `free` parameters not on a bound (scaled pseudo-inverse), times `gof`.
+// `free` parameters not on a bound (scaled pseudo-inverse), times `gof`; `priors` add their
+// precision 1/sigma² to JᵀWJ.
 Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec& p, const std::vector<int>& free,
-                                     const Bounds& b, double gof);
+                                     const Bounds& b, double gof, const std::vector<Prior>& priors = {});
 // Whether p[j] sits on its bound (to 1e-9 relative).
 bool on_bound(const Vec& p, const Bounds& b, int j);
 

@@ -52,7 +52,7 @@ struct IdentifyOptions {
   double strain_step = 0.002;
   double strain_penalty = 4.0;
   // First row's probability below this -> no confident match; negative (default): the method's
-  // calibrated threshold (identify/confidence.hpp: 0.35, peaks 0.45), chosen by cross-validation
+  // calibrated threshold (identify/confidence.hpp: 0.3, peaks 0.45), chosen by cross-validation
   // nested in that of the calibration as the lowest that answers at most 10 % of the queries whose
   // phase is absent from the library as confident (docs/results.md "Calibrated confidence").
   double min_probability = -1.0;

@@ -1,8 +1,9 @@
 // Whole-pattern fitting: analytic Jacobian against finite differences, recovery of a known cell
-// strain and zero shift from synthetic Poisson-noise patterns, right vs wrong phase, bad input,
+// strain and zero shift from synthetic Poisson-noise patterns, priors as pseudo-observations, right vs wrong phase, bad input,
 // flagged fits, the coarse start beside a known shift, the Gaussians' recurrence on a uniform grid, and (with XRDID_DATA) refined cells of real RRUFF patterns against their CIFs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -102,6 +103,64 @@ TEST_CASE("fit: strain, zero shift and GoF recovered from Poisson-noise patterns
     CHECK(r.background.size() == r.calculated.size());
     CHECK(!r.reflections.empty());
   }
+}
+
+namespace {
+// y_i = p0 at every point: the weighted mean, pulled towards a prior's mean.
+struct ConstantModel : identify::fit_detail::LsqModel {
+  void eval(const identify::fit_detail::Vec& p, identify::fit_detail::Vec& yc, identify::fit_detail::RowMatrix* J,
+            identify::fit_detail::Vec* = nullptr) const override {
+    yc = identify::fit_detail::Vec::Constant(y.size(), p[0]);
+    if (J) *J = identify::fit_detail::RowMatrix::Ones(y.size(), 1);
+  }
+};
+}  // namespace
+
+TEST_CASE("fit: a Gaussian prior is a pseudo-observation of its parameter") {
+  using namespace identify::fit_detail;
+  ConstantModel m;
+  m.y = Vec::LinSpaced(10, 1.0, 10.0);  // mean 5.5
+  m.w = Vec::Constant(10, 0.5);         // Σw = 5
+  Bounds b{Vec::Constant(1, -100.0), Vec::Constant(1, 100.0)};
+  Vec p = Vec::Zero(1);
+  levenberg_marquardt(m, p, {0}, b, 50, 1e-14);
+  CHECK(p[0] == doctest::Approx(5.5).epsilon(1e-9));
+  m.priors.push_back({0, 0.0, 0.5});  // precision 4 against the data's 5
+  p[0] = 0.0;
+  const LmOutcome o = levenberg_marquardt(m, p, {0}, b, 50, 1e-14);
+  CHECK(o.converged);
+  CHECK(p[0] == doctest::Approx(5.0 * 5.5 / (5.0 + 4.0)).epsilon(1e-9));
+  Vec yc;
+  m.eval(p, yc, nullptr);
+  CHECK(m.objective(p, yc) == doctest::Approx(m.chi2(yc) + 4.0 * p[0] * p[0]));
+  // Its precision enters the covariance: 1 / (Σw + 1/σ²), times the GoF given.
+  RowMatrix J;
+  m.eval(p, yc, &J);
+  const Eigen::MatrixXd cov = parameter_covariance(J, m.w, p, {0}, b, 1.0, m.priors);
+  CHECK(cov(0, 0) == doctest::Approx(1.0 / 9.0));
+  CHECK(parameter_covariance(J, m.w, p, {0}, b, 1.0)(0, 0) == doctest::Approx(1.0 / 5.0));
+}
+
+TEST_CASE("fit: the displacement prior holds D near zero; Rwp and χ² stay the data's") {
+  const xrd::Pattern p = synthetic("NaCl.cif", 0.008, 0.1, 20000, 7);
+  const xrd::Crystal c = xrd::read_cif(kCif + "NaCl.cif");
+  identify::FitOptions tight;
+  tight.displacement_sigma = 1e-4;
+  const identify::FitResult r = identify::fit_phase(p, c, tight);
+  REQUIRE(r.status == identify::FitStatus::Converged);
+  CHECK(std::abs(r.parameter("displacement")->value) < 1e-3);
+  CHECK(std::abs(r.parameter("zero")->value - 0.1) < 0.01);
+  CHECK(std::abs(r.cell[0] / (c.a * 1.008) - 1) < 5e-4);
+  const identify::FitResult d = identify::fit_phase(p, c);  // default prior, 0.1°
+  REQUIRE(d.status == identify::FitStatus::Converged);
+  CHECK(identify::FitOptions{}.displacement_sigma == doctest::Approx(0.1));
+  CHECK(std::abs(d.parameter("displacement")->value) < 0.05);
+  CHECK(std::abs(d.cell[0] / (c.a * 1.008) - 1) < 5e-4);
+  // The reported χ² is Σ w (y_o − y_c)² over the fitted points, w = 1 / max(y_o, 1): no prior term.
+  double chi2 = 0.0;
+  for (std::size_t i = 0; i < d.observed.size(); ++i)
+    chi2 += (d.observed[i] - d.calculated[i]) * (d.observed[i] - d.calculated[i]) / std::max(d.observed[i], 1.0);
+  CHECK(d.chi2 == doctest::Approx(chi2).epsilon(1e-6));
 }
 
 TEST_CASE("fit: the right phase fits clearly better than a wrong one") {
