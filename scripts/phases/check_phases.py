@@ -92,6 +92,7 @@ EXPECT = {
     "GeO2_quartz":        ("GeO2", 9, 154, [25.95], 1.737),
     "MnCO3_rhodochrosite": ("MnCO3", 30, 167, [31.36], 1.286),
     "La_OH_3":            ("LaO3", 8, 176, [15.66, 27.96], 2.56),
+    "Nb2O5_TT":           ("Nb1O2.5", 4, 191, [28.5], 1.9625),  # pymatgen writes the partial occupancy
     "GeO2_rutile":        ("GeO2", 6, 136, [28.66], 1.872),
     "MnO2_pyrolusite":    ("MnO2", 6, 136, [28.68], 1.88),
     "MnF2":               ("MnF2", 6, 136, [25.83], 2.10),

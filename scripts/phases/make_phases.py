@@ -38,6 +38,7 @@ HALL = {
     167: 460,  # R -3 c, hexagonal axes
     176: 470,  # P 63/m
     186: 480,  # P 63 m c
+    191: 485,  # P 6/m m m
     194: 488,  # P 63/m m c
     206: 502,  # I a -3
     216: 512,  # F -4 3 m
@@ -56,7 +57,7 @@ HM = {
     62: "P n m a", 63: "C m c m", 99: "P 4 m m", 114: "P -4 21 c",
     129: "P 4/n m m", 136: "P 42/m n m", 141: "I 41/a m d",
     154: "P 32 2 1", 166: "R -3 m", 167: "R -3 c", 176: "P 63/m",
-    186: "P 63 m c", 194: "P 63/m m c", 206: "I a -3", 216: "F -4 3 m",
+    186: "P 63 m c", 191: "P 6/m m m", 194: "P 63/m m c", 206: "I a -3", 216: "F -4 3 m",
     221: "P m -3 m", 225: "F m -3 m", 227: "F d -3 m", 229: "I m -3 m",
 }
 
@@ -362,6 +363,27 @@ phase("MnCO3_rhodochrosite", "C Mn O3", 167, hexa(4.7901, 15.6940),
       "of Effenberger, Mereiter & Zemann, Z. Kristallogr. 156 (1981) 233; "
       "checked: C-O 1.289 A",
       mineral="rhodochrosite", common="manganese(II) carbonate")
+phase("Nb2O5_TT", "Nb2 O5", 191, hexa(3.6070, 3.9250),
+      [("Nb1", "Nb", "0", "0", "0", 1, 1.0),
+       ("O1", "O", "0", "0", "1/2", 1, 1.0),
+       ("O2", "O", "1/3", "2/3", "0", 0.75, 1.0)],
+      "the pseudo-hexagonal cell of TT-Nb2O5 (powder diffraction file "
+      "28-317: a = 3.607, c = 3.925 A), the subcell of the low-temperature "
+      "T and TT forms whose lines commercial Nb2O5 powders show (22.6, "
+      "28.5, 36.7, 46.2, 50.6, 55.2 deg for Cu Ka)",
+      common="niobium pentoxide, TT form (averaged subcell)",
+      notes=["An averaged structure, not a refinement: Nb on the hexagonal "
+             "lattice, O bridging Nb along c (Nb-O 1.96 A) and 3/4 of the "
+             "trigonal sites in the Nb layer (Nb-O 2.08 A, about five "
+             "equatorial O per Nb, as in the pentagonal bipyramids of "
+             "T-Nb2O5), occupancies from the composition NbO2.5. It "
+             "reproduces the strong lines' positions and roughly their "
+             "intensities; the superstructure's weak lines and the "
+             "splitting of the orthorhombic T form (28.4/28.9 deg) are "
+             "absent, so its weight fractions are approximate",
+             "B_iso = 1.0 for every site stands for the positional "
+             "disorder of the averaged sites"],
+      b_note="# B_iso chosen, not refined (see above).")
 phase("La_OH_3", "H3 La O3", 176, hexa(6.5280, 3.8580),
       [("La1", "La", "1/3", "2/3", "1/4", 1, 0.5),
        ("O1", "O", "0.3950", "0.0850", "1/4", 1, 0.8)],
