@@ -263,7 +263,8 @@ void normal_equations(const RowMatrix& J, const Vec& w, const Vec* r, Eigen::Mat
   A.triangularView<Eigen::StrictlyUpper>() = A.transpose();
 }
 
-void LsqModel::add_priors(const Vec& p, Eigen::MatrixXd& A, Vec* g, const std::vector<int>* columns) const {
+void add_priors(const std::vector<Prior>& priors, const Vec& p, Eigen::MatrixXd& A, Vec* g,
+                const std::vector<int>* columns) {
   for (const Prior& q : priors) {
     if (columns && std::find(columns->begin(), columns->end(), q.index) == columns->end()) continue;
     const double prec = 1.0 / (q.sigma * q.sigma);
@@ -297,7 +298,7 @@ LmOutcome levenberg_marquardt(const LsqModel& m, Vec& p, const std::vector<int>&
     out.iterations = it + 1;
     const Vec r = m.y - yc;
     normal_equations(J, m.w, &r, Afull, gfull, &free);
-    m.add_priors(p, Afull, &gfull, &free);
+    add_priors(m.priors, p, Afull, &gfull, &free);
     std::vector<int> act;
     for (int j : free) {
       const bool at_lo = p[j] <= b.lo[j] && gfull[j] < 0, at_hi = p[j] >= b.hi[j] && gfull[j] > 0;
@@ -759,8 +760,7 @@ Eigen::MatrixXd parameter_covariance(const RowMatrix& J, const Vec& w, const Vec
   Eigen::MatrixXd Afull, A(n, n);
   Vec gdummy;
   normal_equations(J, w, nullptr, Afull, gdummy, &est);
-  for (const Prior& q : priors)
-    if (std::find(est.begin(), est.end(), q.index) != est.end()) Afull(q.index, q.index) += 1.0 / (q.sigma * q.sigma);
+  add_priors(priors, p, Afull, nullptr, &est);
   for (Eigen::Index c = 0; c < n; ++c)
     for (Eigen::Index d = 0; d < n; ++d) A(d, c) = Afull(est[static_cast<std::size_t>(d)], est[static_cast<std::size_t>(c)]);
   const Vec d = A.diagonal().cwiseMax(1e-300).cwiseSqrt().cwiseInverse();

@@ -60,6 +60,10 @@ struct Prior {
   int index = 0;
   double mean = 0.0, sigma = 1.0;
 };
+// Adds the priors of the parameters in `columns` (all when null) to the normal equations
+// A = JᵀWJ (their precision 1/sigma²) and, when g is given, to g = JᵀW(y − y_c) at p.
+void add_priors(const std::vector<Prior>& priors, const Vec& p, Eigen::MatrixXd& A, Vec* g,
+                const std::vector<int>* columns = nullptr);
 struct LsqModel {
   Vec y, w;
   std::vector<Prior> priors;
@@ -68,14 +72,14 @@ struct LsqModel {
   double chi2(const Vec& yc) const { return (w.array() * (y - yc).array().square()).sum(); }
   double prior_chi2(const Vec& p) const {
     double s = 0.0;
-    for (const Prior& q : priors) s += ((p[q.index] - q.mean) / q.sigma) * ((p[q.index] - q.mean) / q.sigma);
+    for (const Prior& q : priors) {
+      const double z = (p[q.index] - q.mean) / q.sigma;
+      s += z * z;
+    }
     return s;
   }
   // What the least squares minimise: the data's χ² at yc = eval(p) plus the priors'.
   double objective(const Vec& p, const Vec& yc) const { return chi2(yc) + prior_chi2(p); }
-  // Adds the priors of the parameters in `columns` (all when null) to the normal equations
-  // A = JᵀWJ and, when g is given, g = JᵀW(y − y_c) at p.
-  void add_priors(const Vec& p, Eigen::MatrixXd& A, Vec* g, const std::vector<int>* columns = nullptr) const;
 };
 
 // ---- the profile model -------------------------------------------------------------------
