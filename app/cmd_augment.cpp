@@ -100,11 +100,11 @@ int run_augment(const AugmentArgs& a) {
 std::function<int()> xrdid::cli::setup_augment(CLI::App* sub) {
   auto a = std::make_shared<AugmentArgs>();
   sub->add_option("IN", a->in, "input CIF")->required();
-  sub->add_option("-n,--count", a->n, "number of variants")->capture_default_str()->check(CLI::Range(1, 100000));
+  sub->add_option("-n,--count", a->n, "number of variants")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(1, 100000));
   sub->add_option("-o,--output", a->out_dir, "output folder (created): variant_000.xy, …")->required();
   sub->add_option("--seed", a->seed, "random seed (variant i uses a seed mixed from it and i)")->capture_default_str();
   sub->add_option("--range", a->range, "2θ range START,STOP in degrees (grid excludes STOP)")->capture_default_str();
-  sub->add_option("--step", a->step, "2θ step in degrees")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--step", a->step, "2θ step in degrees")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   sub->add_flag("--plot", a->plot, "also write variants.svg: the clean pattern and the variants, offset");
   return std::function<int()>([a] { return run_augment(*a); });
 }

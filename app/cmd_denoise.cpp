@@ -40,23 +40,23 @@ std::function<int()> xrdid::cli::setup_denoise(CLI::App* sub) {
   sub->add_option("--method", a->method, "beads | snip")->capture_default_str()->check(CLI::IsMember({"beads", "snip"}));
   sub->add_option("--plot", a->plot, "write an SVG plot of the input, baseline and peak signal");
   sub->add_option("--d", a->d, "BEADS filter order 2d: 1 (default, recommended) or 2")->check(CLI::IsMember({1, 2}));
-  sub->add_option("--fc", a->fc, "BEADS high-pass cut-off in cycles/sample (default: 2θ step / 8°)")->check(CLI::Range(1e-6, 0.499));
+  sub->add_option("--fc", a->fc, "BEADS high-pass cut-off in cycles/sample (default: 2θ step / 8°)")->check(xrdid::cli::kFinite)->check(CLI::Range(1e-6, 0.499));
   sub->add_option("--period", a->period_deg, "BEADS baseline period in degrees 2θ, sets fc = step/period (default 8)")
-      ->check(CLI::PositiveNumber)->excludes("--fc");
-  sub->add_option("--r", a->r, "BEADS asymmetry ratio (default " + std::to_string(def.r) + ")")->check(CLI::PositiveNumber);
-  sub->add_option("--lam0", a->lam0, "BEADS λ0 on x, for the pattern scaled to max 100 (default 0.2)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--lam1", a->lam1, "BEADS λ1 on the 1st derivative (default 2)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--lam2", a->lam2, "BEADS λ2 on the 2nd derivative (default 2)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--iterations", a->iterations, "BEADS MM iterations (default 15)")->check(CLI::Range(1, 1000));
+      ->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber)->excludes("--fc");
+  sub->add_option("--r", a->r, "BEADS asymmetry ratio (default " + std::to_string(def.r) + ")")->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
+  sub->add_option("--lam0", a->lam0, "BEADS λ0 on x, for the pattern scaled to max 100 (default 0.2)")->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
+  sub->add_option("--lam1", a->lam1, "BEADS λ1 on the 1st derivative (default 2)")->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
+  sub->add_option("--lam2", a->lam2, "BEADS λ2 on the 2nd derivative (default 2)")->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
+  sub->add_option("--iterations", a->iterations, "BEADS MM iterations (default 15)")->check(xrdid::cli::kFinite)->check(CLI::Range(1, 1000));
   sub->add_option("--penalty", a->penalty, "BEADS derivative penalty: l1v1 | l1v2")->capture_default_str()->check(CLI::IsMember({"l1v1", "l1v2"}));
   sub->add_flag("--no-extend", a->no_extend, "BEADS: no sigmoid edge extension");
   sub->add_option("--extend-sigma", a->extend_sigma, "BEADS edge extension: sigmoid scale in samples, 10σ per side (default 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   sub->add_option("--eps", a->eps, "BEADS ε0 = ε1 smoothing constants (default 1e-3; docs/method.md §6.4 gives 1e-6, too small to reproduce on XRD data)")
-      ->check(CLI::PositiveNumber);
+      ->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   sub->add_option("--time-runs", a->time_runs, "also time the baseline step: best CPU time of this many runs, printed to stderr")
-      ->check(CLI::Range(0, 100000));
-  sub->add_option("--snip-iterations", a->snip.iterations, "SNIP largest half-window in samples")->capture_default_str()->check(CLI::Range(1, 100000));
+      ->check(xrdid::cli::kFinite)->check(CLI::Range(0, 100000));
+  sub->add_option("--snip-iterations", a->snip.iterations, "SNIP largest half-window in samples")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(1, 100000));
   sub->add_flag("--no-lls", a->no_lls, "SNIP: no log-log-sqrt transform");
   return std::function<int()>([a] {
     namespace io = xrdid::io;

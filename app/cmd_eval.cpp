@@ -68,7 +68,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                                        "(rank of the first hit, 0: not in the rows; the first two rows' scores; the "
                                        "first row's probability, chance level and cell volume change in %) to this CSV, for scripts/cv.py and scripts/calibrate.py");
   sub->add_option("--rows", a->opt.top, "rows ranked per pattern (at least 10)")->capture_default_str()
-      ->check(CLI::Range(10, 1000));
+      ->check(xrdid::cli::kFinite)->check(CLI::Range(10, 1000));
   sub->add_option("--candidates", a->candidates,
                   "write every pattern's ranked rows (hit or not, scores, shift, lattice scale, and the fit "
                   "statistics of verified rows) to this file as JSON lines, for choosing a re-ranking by "
@@ -76,7 +76,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
   sub->add_option("--fit-rows", a->opt.fit_rows,
                   "fit the best K rows to the measured pattern without reordering them (their fit statistics "
                   "in --candidates; --verify reorders)")
-      ->check(CLI::Range(0, 50));
+      ->check(xrdid::cli::kFinite)->check(CLI::Range(0, 50));
   sub->add_option("--device", a->dev.device, "where the model computes embeddings: cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   return std::function<int()>([a] {

@@ -94,7 +94,7 @@ std::function<int()> setup_fit(CLI::App* sub) {
   sub->add_flag("--no-displacement", args->no_displacement, "keep the sample displacement at zero");
   sub->add_option("--displacement-sigma", args->displacement_sigma,
                   "prior width of the sample displacement's peak shift D cos θ, degrees (0: no prior)")
-      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 10.0));
   sub->add_flag("--json", args->json, "write JSON (parameters, agreement, reflections)");
   sub->add_flag("--curves", args->curves, "with --json: add the observed, calculated and background curves");
   sub->add_option("-o,--output", args->out, "JSON output file (default stdout); written atomically");

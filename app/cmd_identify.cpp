@@ -38,7 +38,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   add_choice(sub, "--method", a->opt.method, "method", xrdid::identify::kMethodNames,
              "model | profile | hybrid ((1-w) profile + w model) | peaks (peak-list figure of merit)")
       ->default_str(std::string(name(a->opt.method)));
-  sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--top", a->opt.top, "candidates to list")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   auto* req = sub->add_option("--require", "elements that must be present, e.g. Li or Li,O");
   auto* exc = sub->add_option("--exclude", "elements that must be absent, e.g. Pb,Cd");
   auto* only = sub->add_option("--only", "elements allowed (nothing else), e.g. Li,Mn,O");
@@ -46,42 +46,42 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--min-probability", a->opt.min_probability,
                   "below this probability of the first row the answer is 'no confident match' "
                   "(default: the method's calibrated threshold)")
-      ->default_str("0.3; peaks 0.45")->check(CLI::Range(0.0, 1.0));
+      ->default_str("0.3; peaks 0.45")->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--mixture", a->mixture, "also find every phase of a mixture and its weight fraction (joint "
                                          "whole-pattern fit; JSON: phases, rwp)");
   sub->add_option("--max-phases", a->mopt.max_phases, "--mixture: at most this many phases (1 to 8)")
-      ->capture_default_str()->check(CLI::Range(1, 8));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(1, 8));
   sub->add_option("--min-chi2-drop", a->mopt.min_chi2_drop,
                   "--mixture: a further phase must remove at least this share of the weighted misfit")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--min-lines-chi2-drop", a->mopt.min_lines_chi2_drop,
                   "--mixture: a further phase must remove at least this share of the weighted misfit over its own "
                   "lines (where its peaks exceed 2 counting sigma)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--min-weight-fraction", a->mopt.min_weight_fraction,
                   "--mixture: a further phase must make at least this weight fraction")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--mixture-max-volume-change", a->mopt.max_volume_change,
                   "--mixture: a further phase's refined cell volume must lie within this many per cent of its "
                   "reference's (0: no limit)")
-      ->capture_default_str()->check(CLI::Range(0.0, 100.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 100.0));
   sub->add_option("--mixture-candidates", a->mopt.candidates,
                   "--mixture: rows of each search (the pattern's, then each residual's) that are fitted")
-      ->capture_default_str()->check(CLI::Range(1, 50));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(1, 50));
   sub->add_option("--mixture-max-reflections", a->mopt.max_reflections,
                   "--mixture: a further phase with more reflections than this in the fit range is not tried; "
                   "the residual search's next rows within the limit take its place (0: no limit)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--mixture-substitutes", a->mopt.substitutes,
                   "--mixture: per phase found, fit this many of the best rows of its own pattern that share its "
                   "crystal family with nearly its cell (a fit can stretch one onto the other's peaks) in its place; "
                   "the best replaces it when it fits better by --mixture-substitute-drop (0: off)")
-      ->capture_default_str()->check(CLI::Range(0, 20));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0, 20));
   sub->add_option("--mixture-substitute-drop", a->mopt.substitute_min_drop,
                   "--mixture: a substitute replaces a phase when it lowers the BIC by at least this share")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--mixture-first", a->mixture_first,
                   "--mixture: the first phase: 'fit' (the lowest BIC of the search's best rows fitted alone) or "
                   "'search' (the search's best row, as without --mixture)")
@@ -96,10 +96,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "space group) is taken only when its fit's BIC is lower than the best common candidate's by "
                   "more than this share (0: no preference)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
-      ->capture_default_str()->check(CLI::Range(0.001, 0.19));
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.001, 0.19));
   sub->add_flag("--mixture-texture,!--no-mixture-texture", a->mopt.fit.preferred_orientation,
                 "--mixture: March–Dollase preferred orientation per phase in the joint fit (default: on)");
   sub->add_option("--brindley-size", a->mopt.quant.brindley_size_um,
@@ -113,7 +113,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_flag("--json", a->json, "print JSON instead of the text table");
   sub->add_option("--report", a->report, "write a self-contained HTML report");
   sub->add_option("--report-fits", a->report_fits, "whole-pattern fits drawn in the report: the best N rows "
-                                                   "(0: none)")->capture_default_str()->check(CLI::NonNegativeNumber);
+                                                   "(0: none)")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->device, "where the model computes embeddings: cpu | cuda (the profile and "
                                          "peak searches run on the CPU)")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -191,18 +191,18 @@ std::function<int()> setup_library(CLI::App* sub) {
                  build->add_option("--symprec", args->symprec,
                                    "space-group detection tolerance in Å (0 = " + std::to_string(xrd::kSymmetryTolerance).substr(0, 4) + ")")
                      ->capture_default_str()
-                     ->check(CLI::Range(0.0, 1.0));
+                     ->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
                  auto* info = sub->add_subcommand("info", "Describe a library file");
                  info->add_option("lib", args->info_path, "library file")->required();
                  auto* group = info->add_flag("--group-duplicates", args->group_duplicates,
                                               "count identities: same reduced formula + space group + near-identical pattern");
                  info->add_option("--min-cosine", args->min_cosine, "pattern cosine needed to group (with --group-duplicates)")
                      ->capture_default_str()
-                     ->check(CLI::Range(-1.0, 1.0))
+                     ->check(xrdid::cli::kFinite)->check(CLI::Range(-1.0, 1.0))
                      ->needs(group);
                  info->add_option("--max-shift", args->max_shift, "2θ zero-shift search in degrees (with --group-duplicates)")
                      ->capture_default_str()
-                     ->check(CLI::Range(0.0, 90.0))
+                     ->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 90.0))
                      ->needs(group);
                  return std::function<int()>([args, build, info] {
                    if (build->parsed()) return run_build(*args);

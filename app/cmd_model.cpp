@@ -22,11 +22,11 @@ std::function<int()> xrdid::cli::setup_model(CLI::App* sub) {
   sub->add_option("--config", a->config, "seed | compact | tiny | path to a JSON config")->capture_default_str();
   sub->add_option("--bench", a->bench, "time steps: infer (eval forward + head) or train (forward, CosFace, "
                                        "backward, Adam)")->check(CLI::IsMember({"infer", "train"}));
-  sub->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--classes", a->opt.classes, "classes of the cosine head")->capture_default_str()->check(CLI::Range(2, 1 << 24));
-  sub->add_option("--threads", a->opt.threads, "OpenMP threads (0: all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--steps", a->opt.steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--warmup", a->opt.warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
+  sub->add_option("--classes", a->opt.classes, "classes of the cosine head")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(2, 1 << 24));
+  sub->add_option("--threads", a->opt.threads, "OpenMP threads (0: all cores)")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
+  sub->add_option("--steps", a->opt.steps, "timed steps")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
+  sub->add_option("--warmup", a->opt.warmup, "untimed warm-up steps")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->opt.device.device, "cpu | cuda (with --bench)")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   add_choice(sub, "--engine", a->opt.engine, "engine", xrdid::train::kEngineNames, "tape | planned | auto (with --bench)")

@@ -35,9 +35,9 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
   sub->add_option("-o,--output", a->opt.out, "model file to write (best validation epoch); the checkpoint is "
                                              "MODEL.ckpt, the curve learning_curve.csv beside it")->required();
   sub->add_option("--config", a->opt.config, "Net1D config: seed | compact | tiny | JSON file")->capture_default_str();
-  sub->add_option("--epochs", a->opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--lr", a->opt.lr, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--epochs", a->opt.epochs, "epochs")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
+  sub->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
+  sub->add_option("--lr", a->opt.lr, "learning rate")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   sub->add_option("--schedule", a->opt.schedule, "learning-rate schedule")->capture_default_str()
       ->check(CLI::IsMember({"constant", "cosine", "step"}));
   add_choice(sub, "--loss", a->opt.loss, "loss", xrdid::nn::kLossNames, "training loss (cosface: --scale, --margin; softmax: CE on the raw cosines)")
@@ -53,16 +53,16 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
       ->capture_default_str()->check(CLI::IsMember({"seed", "measured", "none"}));
   sub->add_option("--input-exponent", a->opt.input_exponent,
                   "with --augment measured: model inputs raised to this power (0.4 compresses intensities like "
-                  "the profile search)")->capture_default_str()->check(CLI::Range(0.01, 1.0));
+                  "the profile search)")->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.01, 1.0));
   sub->add_option("--split", a->opt.split, "random (seed: over spectra) | group (by structure)")->capture_default_str()
       ->check(CLI::IsMember({"random", "group"}));
   sub->add_option("--copies", a->sim.copies, "simulated copies per structure (random Debye-Waller B)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::PositiveNumber);
   sub->add_option("--identity", a->sim.identity, "class identity: formula+sg | formula | cif")->capture_default_str()
       ->check(CLI::IsMember({"formula+sg", "formula", "cif"}));
   sub->add_option("--seed", a->opt.seed, "random seed (data, split, init, augmentation, dropout)")->capture_default_str();
   sub->add_option("--threads", a->opt.threads, "CPU threads (0: all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--device", a->opt.device.device, "cpu | cuda")->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   add_choice(sub, "--engine", a->opt.engine, "engine", xrdid::train::kEngineNames,
@@ -71,10 +71,10 @@ std::function<int()> xrdid::cli::setup_train(CLI::App* sub) {
   sub->add_flag("--tf32", a->opt.device.tf32, "cuda: TF32 tensor-core GEMMs (faster, ~1e-3 relative rounding)");
   sub->add_flag("!--no-graphs", a->opt.device.graphs, "cuda: launch every kernel instead of replaying CUDA graphs");
   sub->add_option("--patience", a->opt.patience, "stop when validation top-1 has not improved for N epochs (0: never)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--max-time", a->opt.max_seconds, "stop after the epoch that ends past this many seconds of training "
                                                     "(0: no limit; --resume continues)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(xrdid::cli::kFinite)->check(CLI::NonNegativeNumber);
   sub->add_option("--plot", a->plot, "write the learning curve as SVG");
   sub->add_flag("--resume", a->opt.resume, "continue from MODEL.ckpt exactly where it stopped");
   sub->add_flag("!--no-progress", a->opt.progress, "no progress bar");

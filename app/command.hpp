@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/finite.hpp"
 #include "common/check.hpp"
 
 namespace xrdid::cli {

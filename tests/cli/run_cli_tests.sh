@@ -221,6 +221,13 @@ if "$X" --help | grep -q identify; then
   expect nz "identify --mixture-cell-bound 0.5" -- "$X" identify "$T/mix.xy" --mixture --mixture-cell-bound 0.5
   expect nz "identify --max-phases 0" -- "$X" identify "$T/mix.xy" --mixture --max-phases 0
   contains "$T/err" "max-phases" "the bad --max-phases is named"
+  # A number option given nan or inf is refused by name (CLI11's range checks alone let nan through).
+  expect nz "identify --min-probability nan" -- "$X" identify "$T/mix.xy" --min-probability nan
+  contains "$T/err" "min-probability: Value nan is not a finite number" "nan named as not finite"
+  expect nz "identify --noise-floor inf" -- "$X" identify "$T/mix.xy" --noise-floor inf
+  contains "$T/err" "noise-floor: Value inf is not a finite number" "inf named as not finite"
+  expect nz "fit --displacement-sigma nan" -- "$X" fit "$T/mix.xy" --cif "$ROOT/data/phases/NaCl.cif" --displacement-sigma nan
+  contains "$T/err" "displacement-sigma: Value nan is not a finite number" "fit's nan named as not finite"
   expect nz "identify --max-phases 9" -- "$X" identify "$T/mix.xy" --mixture --max-phases 9
   contains "$T/err" "max-phases" "--max-phases above 8 is named"
   expect nz "identify --mixture-max-reflections -1" -- "$X" identify "$T/mix.xy" --mixture --mixture-max-reflections -1
