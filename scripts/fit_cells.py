@@ -66,6 +66,8 @@ def sources(mapping):
 
 def table(rows, src):
     n = len(rows)
+    if n == 0:
+        sys.exit("fit_cells.py: no fits to tabulate")
     conv = sum(r["status"] == "converged" for r in rows)
     bound = sum(bool(r.get("hit_bound")) for r in rows)
     print(f"patterns {n}: converged {conv}, not converged {n - conv}, a parameter at its bound {bound}")
@@ -97,8 +99,11 @@ def main(argv):
     if argv[:1] == ["--load"]:
         if len(argv) < 2:
             sys.exit(__doc__)
-        with open(argv[1]) as f:
-            rows = [json.loads(line) for line in f if line.strip()]
+        try:
+            with open(argv[1]) as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError) as e:
+            sys.exit(f"fit_cells.py: {argv[1]}: {e}")
         mapping = argv[3] if len(argv) > 3 and argv[2] == "--mapping" else None
         table(rows, sources(mapping))
         return
@@ -116,6 +121,9 @@ def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
     xrdid, pattern_dir, cif_dir = argv
+    for d in (pattern_dir, cif_dir):
+        if not os.path.isdir(d):
+            sys.exit(f"fit_cells.py: {d}: not a folder")
     rows = run(xrdid, pattern_dir, cif_dir, extra)
     if save:
         with open(save, "w") as f:
