@@ -64,9 +64,10 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                   "pattern folder), to score other programs on the same degraded data")
       ->needs("--perturb");
   sub->add_flag("-v,--verbose", a->verbose, "list the misses");
-  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1,volume1 per pattern "
+  sub->add_option("--ranks", a->ranks, "write name,method,rank,score1,score2,probability,chance1,volume1,reference_fill per pattern "
                                        "(rank of the first hit, 0: not in the rows; the first two rows' scores; the "
-                                       "first row's probability, chance level and cell volume change in %) to this CSV, for scripts/cv.py and scripts/calibrate.py");
+                                       "first row's probability, chance level and cell volume change in %; how much of "
+                                       "its cell the true CIF's atoms would fill, below 0.5: the CIF lacks atoms) to this CSV, for scripts/cv.py and scripts/calibrate.py");
   sub->add_option("--rows", a->opt.top, "rows ranked per pattern (at least 10)")->capture_default_str()
       ->check(xrdid::cli::kFinite)->check(CLI::Range(10, 1000));
   sub->add_option("--candidates", a->candidates,
@@ -107,7 +108,7 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
     std::cout << set.size() << " labelled patterns, library of " << lib.size() << " entries"
               << (perturb.empty() ? std::string() : ", perturbed: " + perturb.spec) << "\n";
     std::cout << "method    top-1    top-5   top-10   s/query\n";
-    std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1,volume1\n";
+    std::string ranks_csv = "name,method,rank,score1,score2,probability,chance1,volume1,reference_fill\n";
     std::string candidates_jsonl;
     for (std::size_t mi = 0; mi < a->methods.size(); ++mi) {
       const auto m = a->methods[mi];
@@ -121,12 +122,17 @@ std::function<int()> xrdid::cli::setup_eval(CLI::App* sub) {
                 << s.top1 << "% " << std::setw(7) << s.top5 << "% " << std::setw(7) << s.top10 << "% " << std::setw(9)
                 << std::setprecision(3) << s.seconds_per_query << (s.failed ? "  (" + std::to_string(s.failed) + " failed, first: " + s.first_error + ")" : "")
                 << "\n";
+      if (s.n_complete < s.n)
+        std::cout << "  (complete CIFs) " << std::setprecision(1) << s.complete_top1 << "% " << std::setw(7)
+                  << s.complete_top5 << "% " << std::setw(7) << s.complete_top10 << "%   " << s.n_complete << " of " << s.n
+                  << " patterns: the others' CIFs probably lack atoms (fill below " << xrdid::xrd::kMinPlausibleFill
+                  << ")\n";
       if (a->verbose)
         for (auto& x : s.misses) std::cout << "  miss " << x << "\n";
       for (const auto& r : s.ranks) {
         char num[128];
-        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", r.score1, r.score2, r.probability, r.chance1,
-                      r.volume1);
+        std::snprintf(num, sizeof num, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.4f\n", r.score1, r.score2, r.probability, r.chance1,
+                      r.volume1, r.reference_fill);
         ranks_csv += r.name + "," + std::string(xrdid::identify::name(m)) + "," + std::to_string(r.rank) + num;
         if (!a->candidates.empty()) candidates_jsonl += candidates_line(lib, r, m) + "\n";
       }

@@ -72,22 +72,23 @@ int run_build(const LibraryArgs& a) {
   std::fprintf(stderr, "library: %zu entries, %zu points each, written to %s; %zu CIFs skipped\n", lib.size(),
                lib.n_points, a.out.c_str(), skipped.size());
   for (const auto& s : skipped) std::fprintf(stderr, "  skipped %s\n", s.reason.c_str());
-  // Built, but probably wrong: a density no real crystal has means the CIF lacks atoms or
-  // symmetry operations, and its simulated pattern has the wrong intensities.
+  // Built, but probably wrong: a cell its atoms would fill less than half of means the CIF lacks
+  // atoms or symmetry operations, and its simulated pattern has the wrong intensities.
   std::size_t light = 0;
-  for (const auto& e : lib.entries) light += e.density > 0 && e.density < xrd::kMinPlausibleDensity;
+  for (const auto& e : lib.entries) light += e.incomplete();
   if (light) {
-    std::fprintf(stderr, "warning: %zu entries have a density below %.1f g/cm3: their CIFs probably lack atoms or "
-                         "symmetry operations, so their simulated intensities are wrong:\n",
-                 light, xrd::kMinPlausibleDensity);
+    std::fprintf(stderr, "warning: %zu entries hold atoms that would fill less than %.1f of their cells: their CIFs "
+                         "probably lack atoms or symmetry operations, so their simulated intensities are wrong:\n",
+                 light, xrd::kMinPlausibleFill);
     std::size_t shown = 0;
     for (const auto& e : lib.entries)
-      if (e.density > 0 && e.density < xrd::kMinPlausibleDensity && shown++ < 10)
-        std::fprintf(stderr, "  %s: %s, %s%s, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(), e.spacegroup.c_str(),
+      if (e.incomplete() && shown++ < 10)
+        std::fprintf(stderr, "  %s: %s, %s%s, fill %.2f, %.2f g/cm3\n", e.source.c_str(), e.formula.c_str(),
+                     e.spacegroup.c_str(),
                      e.declared_spacegroup_number != e.spacegroup_number
                          ? (" (declared " + (e.declared_spacegroup.empty() ? std::string("none") : e.declared_spacegroup) + ")").c_str()
                          : "",
-                     e.density);
+                     e.fill, e.density);
     if (light > 10) std::fprintf(stderr, "  ... and %zu more\n", light - 10);
   }
   return 0;

@@ -15,6 +15,8 @@
 
 namespace xrdid::identify {
 
+bool LabeledPattern::incomplete_reference() const { return fill > 0 && fill < xrd::kMinPlausibleFill; }
+
 std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir_in,
                                              std::vector<std::string>* skipped) {
   namespace fs = std::filesystem;
@@ -41,6 +43,7 @@ std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::
       xrd::Crystal c = xrd::read_cif(cif.string());
       lp.reduced_formula = xrd::reduced_formula(c);
       lp.spacegroup_number = c.spacegroup_number;
+      lp.fill = xrd::atom_volume_fill(c);
       out.push_back(lp);
     } catch (const std::exception& e) {
       if (skipped) skipped->push_back(lp.name + ": " + e.what());
@@ -73,7 +76,7 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
   s.method = opt.method;
   opt.top = std::max(opt.top, 10);
   const auto& lib = id.library();
-  double h1 = 0, h5 = 0, h10 = 0;
+  double h1 = 0, h5 = 0, h10 = 0, c1 = 0, c5 = 0, c10 = 0;
   auto t0 = std::chrono::steady_clock::now();
   std::string write_error;
   for (std::size_t k = 0; k < set.size(); ++k) {
@@ -118,6 +121,7 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
     EvalScore::Rank row;
     row.name = lp.name;
     row.rank = first + 1;
+    row.reference_fill = lp.fill;
     for (const Candidate& c : r.candidates) row.rows.emplace_back(hit(c), c);
     if (!r.candidates.empty())
       row.score1 = r.candidates[0].score, row.probability = r.candidates[0].probability, row.chance1 = r.candidates[0].chance,
@@ -127,6 +131,12 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
     h1 += first == 0;
     h5 += first >= 0 && first < 5;
     h10 += first >= 0 && first < 10;
+    if (!lp.incomplete_reference()) {
+      ++s.n_complete;
+      c1 += first == 0;
+      c5 += first >= 0 && first < 5;
+      c10 += first >= 0 && first < 10;
+    }
     if (first != 0 && !r.candidates.empty()) {
       const auto& e = lib.entries[r.candidates[0].entry];
       s.misses.push_back(lp.name + ": got " + e.reduced_formula + " (" + std::to_string(e.spacegroup_number) +
@@ -137,6 +147,10 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
   s.top1 = 100.0 * h1 / n;
   s.top5 = 100.0 * h5 / n;
   s.top10 = 100.0 * h10 / n;
+  const double nc = std::max<double>(1.0, static_cast<double>(s.n_complete));
+  s.complete_top1 = 100.0 * c1 / nc;
+  s.complete_top5 = 100.0 * c5 / nc;
+  s.complete_top10 = 100.0 * c10 / nc;
   s.seconds_per_query = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
   return s;
 }

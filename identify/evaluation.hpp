@@ -16,6 +16,10 @@ struct LabeledPattern {
   std::string name;             // file stem
   std::string reduced_formula;  // of the true structure
   int spacegroup_number = 0;
+  double fill = 0;              // xrd::atom_volume_fill of the true structure
+  // Its CIF probably lacks atoms (below xrd::kMinPlausibleFill): the pattern's label is a
+  // structure whose simulated intensities are wrong.
+  bool incomplete_reference() const;
 };
 
 // Pairs every pattern file in `dir` (io::is_pattern_file: structure CIFs are not patterns) with
@@ -29,6 +33,9 @@ struct EvalScore {
   std::size_t n = 0, failed = 0;
   std::string first_error;          // message of the first pattern that could not be scored
   double top1 = 0, top5 = 0, top10 = 0;  // %
+  // The same over the patterns whose true CIF is complete (LabeledPattern::incomplete_reference false).
+  std::size_t n_complete = 0;
+  double complete_top1 = 0, complete_top5 = 0, complete_top10 = 0;  // %
   double seconds_per_query = 0;
   std::vector<std::string> misses;  // "NAME: got FORMULA (SG)"
   // Per scored pattern: its name, the rank of the first hit (1 = top, 0 = not in the rows), the
@@ -36,6 +43,7 @@ struct EvalScore {
   struct Rank {
     std::string name;
     int rank = 0;
+    double reference_fill = 0;  // LabeledPattern::fill
     double score1 = 0, score2 = 0, probability = 0, chance1 = 0;
     double volume1 = 0;  // the first row's volume_change (identify/confidence.hpp)
     // The first rows as ranked (every row when asked for): whether each is a hit, and the row.

@@ -125,7 +125,8 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       c.push_back({{"rank", rank++}, {"id", e.id}, {"formula", e.formula}, {"reduced_formula", e.reduced_formula},
                    {"spacegroup_number", e.spacegroup_number}, {"score", cand.score},
                    {"probability", cand.probability}, {"chance", cand.chance}, {"shift_deg", cand.shift_deg},
-                   {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", entry_source(e)}});
+                   {"scale", cand.scale}, {"at_search_limit", cand.at_search_limit}, {"source", entry_source(e)},
+                   {"reference_fill", e.fill}, {"reference_incomplete", e.incomplete()}});
       nlohmann::json same = nlohmann::json::array();
       for (std::size_t k : cand.same_phase) same.push_back(lib.entries[k].id);
       c.back()["same_phase"] = same;
@@ -165,6 +166,7 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
                       {"hit_bound", s.hit_bound},
                       {"volume_change", s.volume_change()},
                       {"source", entry_source(e)},
+                      {"reference_incomplete", e.incomplete()},
                       {"same_phase", same}});
         if (s.po_direction != std::array<int, 3>{0, 0, 0})
           ph.back()["preferred_orientation"] = {{"direction", s.po_direction}, {"r", s.po_r}, {"r_esd", s.po_r_esd}};
@@ -213,6 +215,9 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
+      if (e.incomplete())
+        out << "      reference: its atoms would fill " << std::setprecision(2) << e.fill
+            << " of its cell; the CIF probably lacks atoms, so its simulated intensities are wrong\n";
       if (const FitResult* f = converged_fit(c))
         out << "      fit: Rwp " << std::setprecision(3) << f->rwp << ", GoF " << std::setprecision(2) << f->gof
             << ", cell volume " << std::showpos << std::setprecision(2) << volume_change(c) << std::noshowpos
@@ -298,6 +303,12 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
       h << "<tr><td>" << rank++ << "</td><td>" << esc(e.reduced_formula) << "</td><td>" << esc(e.spacegroup) << " ("
         << e.spacegroup_number << ")</td><td>" << esc(els) << "</td><td>" << sc << "</td><td>" << pr << "</td><td>" << sh << "</td><td>"
         << dv << "</td><td>" << esc(e.id);
+      if (e.incomplete()) {
+        char fl[32];
+        std::snprintf(fl, sizeof fl, "%.2f", e.fill);
+        h << " <span class=\"warn\" title=\"its atoms would fill " << fl
+          << " of its cell: the CIF probably lacks atoms, so its simulated intensities are wrong\">(CIF lacks atoms?)</span>";
+      }
       for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
       h << "</td></tr>\n";
     }

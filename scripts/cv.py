@@ -11,7 +11,9 @@ cross-validated estimate, printed with a 95 % Wilson interval beside every setti
 figures. A setting given several RANKS.csv (comma-separated: the same setting run on the patterns
 as measured and under perturbations, `eval --perturb`, listed in the same order for every
 setting) is scored on all of them pooled, each pattern in its fold in every run, and the held-out
-estimate is also printed per run. Standard library only.
+estimate is also printed per run. `--complete-only` leaves out the patterns whose true CIF
+probably lacks atoms (the ranks' reference_fill column below 0.5, xrd/crystal.hpp), in the choice
+and in the estimate. Standard library only.
 """
 import argparse
 import csv
@@ -38,11 +40,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", default="data/folds/rruff-opxrd.csv")
     ap.add_argument("--method", help="only rows of this method (default: the only one in each file)")
+    ap.add_argument("--complete-only", action="store_true",
+                    help="only patterns whose true CIF is complete (reference_fill >= 0.5)")
     ap.add_argument("settings", nargs="+", metavar="LABEL=RANKS.csv")
     a = ap.parse_args()
     with open(a.folds) as f:
         fold = {row["name"]: int(row["fold"]) for row in csv.DictReader(f)}
     table = []  # (label, {(run, name): rank})
+    incomplete = set()
     n_runs = 0
     for item in a.settings:
         label, _, path = item.partition("=")
@@ -60,11 +65,17 @@ def main():
                     if a.method and row["method"] != a.method:
                         continue
                     run_ranks[row["name"]] = int(row["rank"])
+                    if a.complete_only:
+                        if "reference_fill" not in row:
+                            sys.exit(f"cv.py: {p} has no reference_fill column (--complete-only)")
+                        if 0 < float(row["reference_fill"]) < 0.5:
+                            incomplete.add(row["name"])
             missing = sorted(set(fold) - set(run_ranks))
             if missing:
                 sys.exit(f"cv.py: {p} lacks {len(missing)} patterns of the folds (e.g. {missing[0]})")
             ranks.update({(run, n): r for n, r in run_ranks.items()})
         table.append((label, ranks))
+    fold = {n: k for n, k in fold.items() if n not in incomplete}
     names = sorted((run, n) for run in range(n_runs) for n in fold)
     k_folds = sorted(set(fold.values()))
     print(f"{len(fold)} patterns, {n_runs} run(s) each, {len(k_folds)} folds, {len(table)} settings")

@@ -51,6 +51,14 @@ double density_g_cm3(const Crystal& c) {
   return v > 0 ? mass / (v * kAvogadroPerA3) : 0.0;
 }
 
+double atom_volume_fill(const Crystal& c) {
+  double filled = 0;
+  for (const Site& s : c.sites)
+    if (s.z != 1) filled += s.occ * atomic_volume(s.z);
+  const double v = c.volume();
+  return v > 0 ? filled / v : 0.0;
+}
+
 namespace {
 
 // Elements ordered by electronegativity (those without one last), ties by symbol.

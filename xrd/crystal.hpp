@@ -63,12 +63,19 @@ std::string cell_formula(const Crystal& c);
 std::string reduced_formula(const Crystal& c);
 // Density in g/cm³ from the full cell's occupancies and standard atomic weights.
 double density_g_cm3(const Crystal& c);
-// Below this a structure is almost surely incomplete (atoms or symmetry operations missing from
-// its CIF, as in the shared data's P1 "asymmetric unit only" files: SiO_1 holds 1 Si and 1 O in
-// quartz's cell, 0.65 g/cm³). Real crystals this light exist (solid He 0.21, Li 0.53 is above,
-// open frameworks) but are rare. Measured over the 2,761 shared CIFs: 38 entries below 0.5, all
-// but 4 (three solid-helium cells, a copper framework) such broken files.
-constexpr double kMinPlausibleDensity = 0.5;
+// How much of the cell its atoms would fill at the volumes they take in their elemental solids:
+// Σ occupancy × atomic_volume(Z) over the sites other than H / cell volume (H is left out: CIFs
+// often omit it, and it adds little volume in compounds). Oxides and silicates lie near 2 (an
+// oxygen takes less room than in solid O2), metals and alloys near 1. A CIF that lists only
+// part of its cell's atoms (an asymmetric unit declared P 1, symmetry operations missing) fills
+// less: SiO_1 of the development data, 1 Si and 1 O in quartz's cell, 0.43; quartz itself 2.2.
+// 0 for a cell without volume.
+double atom_volume_fill(const Crystal& c);
+// Below this a structure's CIF almost surely lacks atoms, and its simulated intensities are
+// wrong. Of the 2,761 development CIFs, 114 (4.1 %) fall below it, most of them
+// P 1 files of the benchmark and RRUFF/opXRD collections with formulas such as "SiO", "FeWO2" or "C"
+// (docs/results.md, "References that lack atoms").
+constexpr double kMinPlausibleFill = 0.5;
 // Distinct element symbols, sorted alphabetically.
 std::vector<std::string> elements_of(const Crystal& c);
 

@@ -53,7 +53,13 @@ constexpr double kMass[kMaxZ] = {
     231.04, 238.03, 237.0, 244.0, 243.0, 247.0, 247.0, 251.0,
 };
 
+constexpr double kVolume[kMaxZ] = {
+#include "xrd/atomic_volume.inc"
+};
+
 }  // namespace
+
+double atomic_volume(int z) { return z < 1 || z > kMaxZ ? 0.0 : kVolume[z - 1]; }
 
 double atomic_mass(int z) {
   if (z < 1 || z > kMaxZ) return kNaN;

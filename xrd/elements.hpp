@@ -18,6 +18,9 @@ std::string_view element_symbol(int z);
 double electronegativity(int z);
 // Standard atomic weight in g/mol (NaN outside 1..kMaxZ).
 double atomic_mass(int z);
+// Volume per atom (Å³) of the element as its own solid at room temperature (from its molar
+// volume, xrd/atomic_volume.inc); 0 where unknown (At, Fr) or outside 1..kMaxZ.
+double atomic_volume(int z);
 
 // (a_i, b_i) pairs, a in Å and b in Å², of pymatgen's atomic_scattering_params.json.
 struct ScatteringCoeffs {

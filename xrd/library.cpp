@@ -17,6 +17,7 @@
 
 #include "common/json_value.hpp"
 #include "xrd/cif_reader.hpp"
+#include "xrd/crystal.hpp"
 #include "xrd/export.hpp"
 #include "xrd/symmetry.hpp"
 
@@ -72,6 +73,8 @@ void check_entry_paths(const LibraryEntry& e) {
 }
 
 }  // namespace
+
+bool LibraryEntry::incomplete() const { return fill > 0 && fill < kMinPlausibleFill; }
 
 std::vector<double> Library::grid() const {
   std::vector<double> g(n_points);
@@ -142,6 +145,7 @@ Library build_library(const std::vector<std::pair<std::string, std::string>>& ci
       e.cell = {c.a, c.b, c.c, c.alpha, c.beta, c.gamma};
       e.n_sites = static_cast<int>(c.sites.size());
       e.density = density_g_cm3(c);
+      e.fill = atom_volume_fill(c);
       ok[i] = 1;
     } catch (const std::exception& ex) {
       errors[i] = ex.what();
@@ -205,7 +209,8 @@ void save_library(const Library& lib, const std::string& path) {
                    {"detected_spacegroup_number", e.detected_spacegroup_number},
                    {"cell", e.cell},
                    {"n_sites", e.n_sites},
-                   {"density", std::round(e.density * 1e4) / 1e4}});
+                   {"density", std::round(e.density * 1e4) / 1e4},
+                   {"fill", std::round(e.fill * 1e4) / 1e4}});
   meta["entries"] = arr;
   const std::string meta_text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
@@ -316,6 +321,7 @@ Library load_library(std::istream& in, const std::string& path, bool patterns) {
       std::copy(cell.begin(), cell.end(), e.cell.begin());
       e.n_sites = common::json_number_or<int>(j, "n_sites", 0, "entry");
       e.density = common::json_number_or<double>(j, "density", 0.0, "entry");
+      e.fill = common::json_number_or<double>(j, "fill", 0.0, "entry");
       check_entry_paths(e);
       lib.entries.push_back(std::move(e));
     }

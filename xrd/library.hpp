@@ -29,6 +29,9 @@ struct LibraryEntry {
   std::array<double, 6> cell{};  // a, b, c (Å), α, β, γ (°)
   int n_sites = 0;               // sites in the full cell
   double density = 0;            // g/cm³ (0: unknown, a library written before it was stored)
+  double fill = 0;               // atom_volume_fill (xrd/crystal.hpp; 0: unknown, as density)
+  // Whether the CIF probably lacks atoms (fill known and below kMinPlausibleFill).
+  bool incomplete() const;
 };
 
 struct Library {

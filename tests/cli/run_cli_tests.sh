@@ -76,13 +76,13 @@ fi
 # Library, training, identification on the bundled phases (tiny settings).
 if "$X" --help | grep -q identify; then
   expect 0 "library build of the bundled phases" -- "$X" library build "$ROOT/data/phases" -o "$T/ph.xrdlib"
-  ! grep -q "^warning" "$T/err" && ok || bad "the bundled phases drew a density warning"
+  ! grep -q "^warning" "$T/err" && ok || bad "the bundled phases drew an incomplete-CIF warning"
   mkdir -p "$T/light" && cp "$ROOT/data/phases/NaCl.cif" "$T/light/"
   printf 'data_na\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n_symmetry_space_group_name_H-M %s\nloop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\n' "'P 1'" >"$T/light/Na_only.cif"
   expect 0 "library build with an incomplete CIF" -- "$X" library build "$T/light" -o "$T/light.xrdlib"
-  contains "$T/err" "1 entries have a density below 0.5" "incomplete CIF draws the density warning"
-  contains "$T/err" "Na_only.cif: Na1, P m -3 m (declared P 1), 0.21" \
-    "the warning names the file, its detected and declared space group and its density"
+  contains "$T/err" "1 entries hold atoms that would fill less than 0.5 of their cells" "incomplete CIF draws the warning"
+  contains "$T/err" "Na_only.cif: Na1, P m -3 m (declared P 1), fill 0.22, 0.21 g/cm3" \
+    "the warning names the file, its detected and declared space group, its fill and its density"
   expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
     --copies 2 --no-progress
   [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"
@@ -111,6 +111,14 @@ if "$X" --help | grep -q identify; then
   expect 0 "identify --wavelength" -- "$X" identify "$T/nacl.xy" --library "$T/ph.xrdlib" --wavelength CuKa --json
   contains "$T/out" '"wavelength_from": "--wavelength option"' "JSON says where the wavelength came from"
   contains "$T/out" '"at_search_limit"' "JSON flags a shift or scale at its search limit"
+  contains "$T/out" '"reference_incomplete": false' "JSON says a complete reference is complete"
+  expect 0 "identify against a library with an incomplete CIF" -- "$X" identify "$T/nacl.xy" --library "$T/light.xrdlib" \
+    --top 2 --json
+  contains "$T/out" '"reference_incomplete": true' "JSON flags the reference whose CIF lacks atoms"
+  expect 0 "identify against it, text" -- "$X" identify "$T/nacl.xy" --library "$T/light.xrdlib" --top 2 \
+    --report "$T/light.html"
+  contains "$T/light.html" "(CIF lacks atoms?)" "the report marks the reference whose CIF lacks atoms"
+  contains "$T/out" "would fill 0.22 of its cell; the CIF probably lacks atoms" "text flags the reference whose CIF lacks atoms"
   expect nz "identify with a CIF as the library" -- "$X" identify "$T/nacl.xy" --library "$ROOT/data/phases/NaCl.cif"
   contains "$T/err" "but a CIF" "CIF-as-library message"
   # Whole-pattern fit of one phase, and verification of the best rows by such fits.
@@ -146,6 +154,13 @@ if "$X" --help | grep -q identify; then
   cp "$ROOT/data/phases/NaCl.cif" "$T/labelled/NaCl.cif"
   expect 0 "eval a labelled folder" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --perturb strain=0.005
   contains "$T/out" "100.0%" "eval finds NaCl under 0.5 % strain"
+  ! grep -q "complete CIFs" "$T/out" && ok || bad "eval reports a complete-CIF subset when every label is complete"
+  mkdir -p "$T/labelled2" && cp "$T/labelled/"* "$T/labelled2/" && cp "$T/nacl.xy" "$T/labelled2/Na_only.xy"
+  cp "$T/light/Na_only.cif" "$T/labelled2/"
+  expect 0 "eval with a label that lacks atoms" -- "$X" eval "$T/labelled2" --library "$T/ph.xrdlib" --ranks "$T/r2.csv"
+  contains "$T/out" "(complete CIFs) 100.0%" "eval scores the patterns with complete labels apart"
+  contains "$T/out" "1 of 2 patterns" "eval counts the patterns with complete labels"
+  contains "$T/r2.csv" "Na_only,profile,0,.*,0.2" "the ranks file gives each label's fill"
   expect nz "eval with an unknown perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" --perturb twist=1
   contains "$T/err" "unknown perturbation 'twist'" "unknown perturbation message"
   expect nz "eval when no pattern survives the perturbation" -- "$X" eval "$T/labelled" --library "$T/ph.xrdlib" \
@@ -177,6 +192,12 @@ if "$X" --help | grep -q identify; then
   expect 0 "cv.py" -- python3 "$ROOT/scripts/cv.py" --folds "$T/folds.csv" good="$T/good.csv" other="$T/other.csv"
   contains "$T/out" "fold 0: chose other" "cv.py chooses on the other fold (equal top-1, better top-5)"
   contains "$T/out" "cross-validated estimate: top-1 50.0 %" "cv.py held-out estimate"
+  printf 'name,method,rank,reference_fill\nA,profile,1,1.5\nB,profile,2,0.3\nC,profile,1,2\nD,profile,0,0.2\n' >"$T/fill.csv"
+  expect 0 "cv.py --complete-only" -- python3 "$ROOT/scripts/cv.py" --complete-only --folds "$T/folds.csv" f="$T/fill.csv"
+  contains "$T/out" "cross-validated estimate: top-1 100.0 %" "cv.py --complete-only leaves out the labels that lack atoms"
+  expect nz "cv.py --complete-only without the column" -- python3 "$ROOT/scripts/cv.py" --complete-only --folds "$T/folds.csv" \
+    g="$T/good.csv"
+  contains "$T/err" "no reference_fill column" "cv.py --complete-only message"
   printf 'name,method,rank\nA,profile,1\n' >"$T/short.csv"
   expect nz "cv.py with a ranks file lacking patterns" -- python3 "$ROOT/scripts/cv.py" --folds "$T/folds.csv" x="$T/short.csv"
   contains "$T/err" "lacks 3 patterns" "cv.py missing-pattern message"

@@ -27,6 +27,8 @@ TEST_CASE("a labelled folder pairs patterns with their NAME.cif and takes no str
   REQUIRE(set.size() == 1);
   CHECK(set[0].name == "NaCl");
   CHECK(set[0].reduced_formula == "NaCl");
+  CHECK(set[0].fill == doctest::Approx(1.52).epsilon(0.02));  // a complete NaCl cell
+  CHECK_FALSE(set[0].incomplete_reference());
   REQUIRE(skipped.size() == 1);
   CHECK(skipped[0].rfind("mix: the pattern mix.cif is its own NAME.cif", 0) == 0);
 
@@ -39,5 +41,16 @@ TEST_CASE("a labelled folder pairs patterns with their NAME.cif and takes no str
   REQUIRE(set2.size() == 1);  // NaCl.xy has no label there
   CHECK(set2[0].name == "mix");
   CHECK(set2[0].pattern_path == (dir / "mix.cif").string());
+
+  // A label that lists only part of its cell's atoms is flagged: its simulated intensities are wrong.
+  std::ofstream(labels / "mix.cif", std::ios::trunc)
+      << "data_asu\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n"
+         "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+         "_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
+         "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\nCl1 Cl 0.5 0.5 0.5\n";
+  const auto set3 = identify::labeled_patterns(dir.string(), labels.string(), &skipped);
+  REQUIRE(set3.size() == 1);
+  CHECK(set3[0].fill == doctest::Approx(set[0].fill / 4).epsilon(0.01));
+  CHECK(set3[0].incomplete_reference());
   fs::remove_all(dir);
 }

@@ -247,5 +247,15 @@ TEST_CASE("density of complete structures, and of one that lost its symmetry") {
   const double d = density_g_cm3(read_cif(path));
   CHECK(d == doctest::Approx(2.165 / 4).epsilon(0.01));  // one formula unit of four
   CHECK(d < 1.0);
+  // The volume its atoms would fill as elemental solids: an element's own crystal fills its cell
+  // (Si: 8 atoms of 20.03 Å³ in 160.2 Å³), NaCl 4 × (39.5 + 28.9) Å³ in 179.4 Å³, and the
+  // asymmetric unit alone a quarter of that, below the plausible limit.
+  CHECK(atom_volume_fill(read_cif(data("Si.cif"))) == doctest::Approx(1.0).epsilon(0.02));
+  const double nacl = atom_volume_fill(read_cif(data("NaCl.cif")));
+  CHECK(nacl == doctest::Approx(4 * (39.49 + 28.88) / (5.64 * 5.64 * 5.64)).epsilon(0.02));
+  CHECK(nacl > kMinPlausibleFill);
+  const double asu = atom_volume_fill(read_cif(path));
+  CHECK(asu == doctest::Approx(nacl / 4).epsilon(0.01));
+  CHECK(asu < kMinPlausibleFill);
   std::filesystem::remove(path);
 }
