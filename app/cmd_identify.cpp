@@ -46,7 +46,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
   sub->add_option("--min-probability", a->opt.min_probability,
                   "below this probability of the first row the answer is 'no confident match' "
                   "(default: the method's calibrated threshold)")
-      ->default_str("0.3; peaks 0.45")->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
+      ->default_str("0.25; peaks 0.45")->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
   sub->add_option("--wavelength", a->wavelength, "wavelength of the measurement when the file does not say "
                                                  "(name or Å; default: the library's)");
   sub->add_flag("--mixture", a->mixture, "also find every phase of a mixture and its weight fraction (joint "

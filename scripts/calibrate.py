@@ -3,7 +3,7 @@
 cross-validation over the committed folds of the measured patterns.
 
     scripts/calibrate.py PRESENT.csv ABSENT.csv [--folds data/folds/rruff-opxrd.csv] [--threshold 0.5]
-                         [--choose-threshold 0.1]
+                         [--choose-threshold 0.1] [--complete-only]
 
 PRESENT.csv and ABSENT.csv come from `xrdid eval ... --ranks` on the same patterns, the first with
 a library that holds their phases, the second with one that lacks their own structures (a hit
@@ -16,7 +16,9 @@ likelihood with a small ridge); for every fold it is fitted on the other folds a
 held-out one. Printed per method: the cross-validated reliability table (predicted probability
 bins vs the fraction of hits), the share of queries answered "confident" (p >= threshold) when the
 phase is absent and among correct first rows, and the coefficients fitted on all data (the ones
-identify/confidence.cpp holds). --choose-threshold also chooses the threshold inside each
+identify/confidence.cpp holds). --complete-only leaves out the patterns whose true CIF probably
+lacks atoms (reference_fill below 0.5); --train-complete-only fits the coefficients and chooses
+the threshold without them, and scores every pattern. --choose-threshold also chooses the threshold inside each
 training set (nested cross-validation) and scores it on the held-out fold. Standard library only.
 """
 import argparse
@@ -25,13 +27,15 @@ import math
 import sys
 
 
-def rows(path):
+def rows(path, need_fill=False, complete_only=False):
     out = {}
     with open(path) as f:
         for r in csv.DictReader(f):
-            for k in ("score1", "score2", "chance1", "volume1"):
+            for k in ("score1", "score2", "chance1", "volume1") + (("reference_fill",) if need_fill else ()):
                 if k not in r:
                     sys.exit(f"calibrate.py: {path} has no {k} column (write it with xrdid eval --ranks)")
+            if complete_only and 0 < float(r["reference_fill"]) < 0.5:
+                continue
             out.setdefault(r["method"], []).append(r)
     return out
 
@@ -77,13 +81,24 @@ def solve(a, b):
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
+def trusted(data):
+    """The examples a model is fitted on and a threshold chosen on (see --train-complete-only)."""
+    return [d for d in data if d[5]]
+
+
 def held_out(data):
     """Probabilities of every example from the model fitted on the other folds: (p, y, kind, rank)."""
     held = []
     for k in sorted(set(d[0] for d in data)):
-        w = fit([d[1] for d in data if d[0] != k], [d[2] for d in data if d[0] != k])
+        train = trusted([d for d in data if d[0] != k])
+        w = fit([d[1] for d in train], [d[2] for d in train])
         held += [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
     return held
+
+
+def sorted_like(data):
+    """The examples in held_out's order (fold by fold)."""
+    return [d for k in sorted(set(d[0] for d in data)) for d in data if d[0] == k]
 
 
 def shares(held, t):
@@ -113,6 +128,11 @@ def main():
     ap.add_argument("absent")
     ap.add_argument("--folds", default="data/folds/rruff-opxrd.csv")
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--complete-only", action="store_true",
+                    help="only patterns whose true CIF is complete (the reference_fill column >= 0.5)")
+    ap.add_argument("--train-complete-only", action="store_true",
+                    help="fit the coefficients and choose the threshold on the patterns whose true CIF is complete, "
+                         "and score every pattern")
     ap.add_argument("--choose-threshold", type=float, metavar="SHARE",
                     help="also choose the threshold, in a cross-validation nested in each training set, as the "
                          "lowest that answers at most SHARE of the absent phases confident, and score it on the "
@@ -120,17 +140,22 @@ def main():
     a = ap.parse_args()
     with open(a.folds) as f:
         fold = {r["name"]: int(r["fold"]) for r in csv.DictReader(f)}
-    present, absent = rows(a.present), rows(a.absent)
+    need_fill = a.complete_only or a.train_complete_only
+    present, absent = rows(a.present, need_fill, a.complete_only), rows(a.absent, need_fill, a.complete_only)
     for method in sorted(set(present) & set(absent)):
-        data = []  # (fold, x, y, kind, rank) kind: "present" or "absent"
+        data = []  # (fold, x, y, kind, rank, trusted) kind: "present" or "absent"
         for kind, table in (("present", present[method]), ("absent", absent[method])):
             for r in table:
                 if r["name"] not in fold:
                     continue
-                data.append((fold[r["name"]], features(r), 1.0 if r["rank"] == "1" else 0.0, kind, r["rank"]))
+                complete = not (0 < float(r.get("reference_fill") or 0) < 0.5)
+                data.append((fold[r["name"]], features(r), 1.0 if r["rank"] == "1" else 0.0, kind, r["rank"],
+                             complete or not a.train_complete_only))
         held = held_out(data)
-        w_all = fit([d[1] for d in data], [d[2] for d in data])
+        w_all = fit([d[1] for d in trusted(data)], [d[2] for d in trusted(data)])
         print(f"== {method}: {len(data)} examples, cross-validated over {len(set(d[0] for d in data))} folds")
+        if a.train_complete_only:
+            print(f"fitted on the {len(trusted(data))} examples whose true CIF is complete, scored on all")
         print(f"{'predicted':>12} {'queries':>8} {'mean p':>8} {'hits':>8}")
         edges = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001]
         for lo, hi in zip(edges, edges[1:]):
@@ -147,14 +172,16 @@ def main():
             tot, picks = [0, 0, 0, 0], []
             for k in sorted(set(d[0] for d in data)):
                 train = [d for d in data if d[0] != k]
-                tk = choose_threshold(held_out(train), a.choose_threshold)
+                inner = held_out(train)
+                tk = choose_threshold([h for h, d in zip(inner, sorted_like(train)) if d[5]], a.choose_threshold)
                 picks.append(tk)
-                w = fit([d[1] for d in train], [d[2] for d in train])
+                w = fit([d[1] for d in trusted(train)], [d[2] for d in trusted(train)])
                 test = [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
                 tot = [u + v for u, v in zip(tot, shares(test, tk))]
             g, ng, r, nr = tot
+            all_t = choose_threshold([h for h, d in zip(held, sorted_like(data)) if d[5]], a.choose_threshold)
             print(f"threshold chosen per fold (at most {100 * a.choose_threshold:.0f} % of absent phases confident "
-                  f"on the training folds): {picks}; on all data: {choose_threshold(held, a.choose_threshold)}")
+                  f"on the training folds): {picks}; on all data: {all_t}")
             print(f"  held out: phase absent {g}/{ng} = {100.0 * g / max(1, ng):.1f} % confident, correct first rows "
                   f"{r}/{nr} = {100.0 * r / max(1, nr):.1f} % confident")
         print(f"coefficients (all data): bias {w_all[0]:.4f}  w_score {w_all[1]:.4f}  w_margin {w_all[2]:.4f}  "

@@ -85,7 +85,7 @@ typedef struct {
   double noise_floor_sigmas;
   double hybrid_weight;        /* w of HYBRID */
   double min_probability;      /* below this for the first row: no confident match (default -1:
-                                  the method's calibrated threshold, 0.3; PEAKS 0.45) */
+                                  the method's calibrated threshold, 0.25; PEAKS 0.45) */
   double alpha2_angstrom;      /* Kα2 of the measurement (0: a single wavelength) */
   double alpha2_ratio;         /* I(Kα2)/I(Kα1) */
   int max_phases;              /* mixtures: at most this many phases (default 5) */

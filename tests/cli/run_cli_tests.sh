@@ -198,6 +198,23 @@ if "$X" --help | grep -q identify; then
   expect nz "cv.py --complete-only without the column" -- python3 "$ROOT/scripts/cv.py" --complete-only --folds "$T/folds.csv" \
     g="$T/good.csv"
   contains "$T/err" "no reference_fill column" "cv.py --complete-only message"
+  { echo "name,method,rank,score1,score2,probability,chance1,volume1,reference_fill"
+    echo "A,profile,1,0.9,0.5,0,0.1,0.1,1.5"; echo "B,profile,1,0.8,0.6,0,0.1,0.2,0.3"
+    echo "C,profile,2,0.6,0.55,0,0.2,1.5,2"; echo "D,profile,1,0.85,0.4,0,0.1,0.1,1.2"; } >"$T/present.csv"
+  { echo "name,method,rank,score1,score2,probability,chance1,volume1,reference_fill"
+    echo "A,profile,0,0.5,0.45,0,0.3,2,1.5"; echo "B,profile,0,0.9,0.5,0,0.1,0.1,0.3"
+    echo "C,profile,0,0.55,0.5,0,0.3,3,2"; echo "D,profile,0,0.5,0.48,0,0.3,2.5,1.2"; } >"$T/absent.csv"
+  expect 0 "calibrate.py --train-complete-only" -- python3 "$ROOT/scripts/calibrate.py" --folds "$T/folds.csv" \
+    --train-complete-only "$T/present.csv" "$T/absent.csv"
+  contains "$T/out" "fitted on the 6 examples whose true CIF is complete, scored on all" \
+    "calibrate.py fits on the complete-CIF examples"
+  contains "$T/out" "== profile: 8 examples" "calibrate.py --train-complete-only scores every example"
+  expect 0 "calibrate.py --complete-only" -- python3 "$ROOT/scripts/calibrate.py" --folds "$T/folds.csv" --complete-only \
+    "$T/present.csv" "$T/absent.csv"
+  contains "$T/out" "== profile: 6 examples" "calibrate.py --complete-only leaves out the labels that lack atoms"
+  expect nz "calibrate.py --complete-only without the column" -- python3 "$ROOT/scripts/calibrate.py" \
+    --folds "$T/folds.csv" --complete-only "$T/good.csv" "$T/good.csv"
+  contains "$T/err" "no score1 column" "calibrate.py names the missing column"
   printf 'name,method,rank\nA,profile,1\n' >"$T/short.csv"
   expect nz "cv.py with a ranks file lacking patterns" -- python3 "$ROOT/scripts/cv.py" --folds "$T/folds.csv" x="$T/short.csv"
   contains "$T/err" "lacks 3 patterns" "cv.py missing-pattern message"

@@ -249,12 +249,12 @@ TEST_CASE("probabilities: the first row's margin over the next raises it, a lone
 TEST_CASE("the confidence threshold: the method's calibrated one unless the user sets one") {
   identify::IdentifyOptions o;
   CHECK(o.min_probability < 0.0);
-  CHECK(identify::confidence_threshold(o) == doctest::Approx(0.3));
+  CHECK(identify::confidence_threshold(o) == doctest::Approx(0.25));
   o.method = identify::Method::Peaks;
   CHECK(identify::confidence_threshold(o) == doctest::Approx(0.45));
   CHECK(identify::confidence_threshold(o) == identify::calibration(identify::Method::Peaks).threshold);
   o.method = identify::Method::Hybrid;
-  CHECK(identify::confidence_threshold(o) == doctest::Approx(0.3));
+  CHECK(identify::confidence_threshold(o) == doctest::Approx(0.25));
   o.min_probability = 0.9;
   CHECK(identify::confidence_threshold(o) == doctest::Approx(0.9));
   o.min_probability = 0.0;  // every answer confident
