@@ -31,6 +31,9 @@ inline void add_search_options(CLI::App* sub, identify::IdentifyOptions& opt) {
   sub->add_flag("!--low-temperature", opt.room_temperature,
                 "also consider phases that are gases or liquids at room temperature (solid O2, N2, CO2, ice …), "
                 "for a sample measured cold");
+  sub->add_flag("--skip-incomplete", opt.skip_incomplete,
+                "leave out library entries whose CIF probably lacks atoms (their atoms would fill less than half "
+                "of their cell: wrong simulated intensities)");
   sub->add_flag("!--every-entry", opt.one_row_per_phase,
                 "list every library entry on its own row (default: entries of one phase share a row)");
   sub->add_option("--verify", opt.verify, "fit the best K rows to the measured pattern (cell, zero shift, peak "

@@ -41,6 +41,10 @@ struct IdentifyOptions {
   // Skip phases that are gases or liquids at room temperature (solid O2, CO2, ice …;
   // xrd/phase_state.hpp): false for a sample measured cold enough to hold them.
   bool room_temperature = true;
+  // Skip library entries whose CIF probably lacks atoms (xrd::LibraryEntry::incomplete(): their
+  // simulated intensities are wrong). Off for a single-phase search (docs/results.md "References
+  // that lack atoms"); a mixture search skips them unless MixtureOptions::incomplete_references.
+  bool skip_incomplete = false;
   std::string background = "snip";    // snip | beads | none
   double max_shift_deg = 0.3;         // zero-shift search range (profile)
   // Lattice-scale search (profile): |f - 1| <= max_strain in steps of strain_step, 0 = off, and
@@ -52,7 +56,7 @@ struct IdentifyOptions {
   double strain_step = 0.002;
   double strain_penalty = 4.0;
   // First row's probability below this -> no confident match; negative (default): the method's
-  // calibrated threshold (identify/confidence.hpp: 0.3, peaks 0.45), chosen by cross-validation
+  // calibrated threshold (identify/confidence.hpp: 0.25, peaks 0.45), chosen by cross-validation
   // nested in that of the calibration as the lowest that answers at most 10 % of the queries whose
   // phase is absent from the library as confident (docs/results.md "Calibrated confidence").
   double min_probability = -1.0;

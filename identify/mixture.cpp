@@ -627,6 +627,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
+  if (!mo.incomplete_references) opt.skip_incomplete = true;
   MixtureSearch search(id, measured, opt, mo);
   search.first_phase();
   while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {

@@ -117,8 +117,20 @@ if "$X" --help | grep -q identify; then
   contains "$T/out" '"reference_incomplete": true' "JSON flags the reference whose CIF lacks atoms"
   expect 0 "identify against it, text" -- "$X" identify "$T/nacl.xy" --library "$T/light.xrdlib" --top 2 \
     --report "$T/light.html"
-  contains "$T/light.html" "(CIF lacks atoms?)" "the report marks the reference whose CIF lacks atoms"
   contains "$T/out" "would fill 0.22 of its cell; the CIF probably lacks atoms" "text flags the reference whose CIF lacks atoms"
+  contains "$T/light.html" "(CIF lacks atoms?)" "the report marks the reference whose CIF lacks atoms"
+  expect 0 "identify --skip-incomplete" -- "$X" identify "$T/nacl.xy" --library "$T/light.xrdlib" --top 2 --json \
+    --skip-incomplete
+  ! grep -q '"reference_incomplete": true' "$T/out" && ok || bad "--skip-incomplete listed the reference that lacks atoms"
+  contains "$T/out" '"reduced_formula": "NaCl"' "--skip-incomplete keeps the complete reference"
+  "$X" simulate "$T/light/Na_only.cif" --range 10,80 -o "$T/na.xy" >/dev/null 2>&1
+  phases() { python3 -c 'import json, sys; print(" ".join(p["id"] for p in json.load(open(sys.argv[1]))["queries"][0]["phases"]))' "$1"; }
+  expect 0 "identify --mixture with a reference that lacks atoms" -- "$X" identify "$T/na.xy" --library "$T/light.xrdlib" \
+    --mixture --json
+  [[ $(phases "$T/out") == NaCl ]] && ok || bad "a mixture took the reference that lacks atoms: $(phases "$T/out")"
+  expect 0 "identify --mixture --mixture-incomplete" -- "$X" identify "$T/na.xy" --library "$T/light.xrdlib" \
+    --mixture --mixture-incomplete --json
+  [[ $(phases "$T/out") == Na_only ]] && ok || bad "--mixture-incomplete did not let the reference join: $(phases "$T/out")"
   expect nz "identify with a CIF as the library" -- "$X" identify "$T/nacl.xy" --library "$ROOT/data/phases/NaCl.cif"
   contains "$T/err" "but a CIF" "CIF-as-library message"
   # Whole-pattern fit of one phase, and verification of the best rows by such fits.
