@@ -166,6 +166,13 @@ int run_info(const LibraryArgs& a) {
   }
   std::printf("space groups %zu distinct; elements %zu distinct\n", by_sg.size(), by_el.size());
   print_symmetry_summary(lib);
+  std::size_t unknown = 0, incomplete = 0;
+  for (const auto& e : lib.entries) unknown += e.fill <= 0, incomplete += e.incomplete();
+  if (unknown == lib.size())
+    std::printf("fill        not recorded (a library written before it was: rebuild it)\n");
+  else
+    std::printf("fill        %zu entries hold atoms that would fill less than %.1f of their cells (their CIFs probably "
+                "lack atoms)\n", incomplete, xrd::kMinPlausibleFill);
   const std::size_t show = std::min<std::size_t>(lib.size(), 10);
   for (std::size_t i = 0; i < show; ++i)
     std::printf("  %-40s %-16s %s\n", lib.entries[i].id.c_str(), lib.entries[i].reduced_formula.c_str(),

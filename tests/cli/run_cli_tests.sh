@@ -83,6 +83,8 @@ if "$X" --help | grep -q identify; then
   contains "$T/err" "1 entries hold atoms that would fill less than 0.5 of their cells" "incomplete CIF draws the warning"
   contains "$T/err" "Na_only.cif: Na1, P m -3 m (declared P 1), fill 0.22, 0.21 g/cm3" \
     "the warning names the file, its detected and declared space group, its fill and its density"
+  expect 0 "library info of a library with an incomplete CIF" -- "$X" library info "$T/light.xrdlib"
+  contains "$T/out" "fill        1 entries hold atoms that would fill less than 0.5" "library info counts the incomplete CIFs"
   expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
     --copies 2 --no-progress
   [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"
