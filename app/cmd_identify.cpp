@@ -80,8 +80,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "the best replaces it when it fits better by --mixture-substitute-drop (0: off)")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0, 20));
   sub->add_flag("--mixture-incomplete", a->mopt.incomplete_references,
-                "--mixture: let library entries whose CIF probably lacks atoms join a mixture (default: left out, "
-                "their wrong intensities take up other phases' misfit)");
+                "--mixture: let library entries whose CIF probably lacks atoms join a mixture as further phases "
+                "(default: only as the first, the search's best row; their wrong intensities take up other "
+                "phases' misfit)");
   sub->add_option("--mixture-substitute-drop", a->mopt.substitute_min_drop,
                   "--mixture: a substitute replaces a phase when it lowers the BIC by at least this share")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));

@@ -43,7 +43,8 @@ struct IdentifyOptions {
   bool room_temperature = true;
   // Skip library entries whose CIF probably lacks atoms (xrd::LibraryEntry::incomplete(): their
   // simulated intensities are wrong). Off for a single-phase search (docs/results.md "References
-  // that lack atoms"); a mixture search skips them unless MixtureOptions::incomplete_references.
+  // that lack atoms"); a mixture's further phases skip them unless
+  // MixtureOptions::incomplete_references.
   bool skip_incomplete = false;
   std::string background = "snip";    // snip | beads | none
   double max_shift_deg = 0.3;         // zero-shift search range (profile)

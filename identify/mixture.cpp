@@ -244,6 +244,9 @@ class MixtureSearch {
     // for them) are not read.
     opt_.fit_first_row = false;
     residual_opt_ = opt_;
+    // Further phases and substitutes: no references whose CIF lacks atoms (the first phase is the
+    // search's best row, as single-phase identify answers it).
+    if (!mo.incomplete_references) residual_opt_.skip_incomplete = true;
     // The residual searches list further rows to replace those over the reflection limit.
     if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
   }
@@ -627,7 +630,6 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
-  if (!mo.incomplete_references) opt.skip_incomplete = true;
   MixtureSearch search(id, measured, opt, mo);
   search.first_phase();
   while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {

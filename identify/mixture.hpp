@@ -79,9 +79,11 @@ struct MixtureOptions {
   int substitutes = 3;
   double substitute_min_drop = 0.1;
   // Let library entries whose CIF probably lacks atoms (xrd::LibraryEntry::incomplete()) join a
-  // mixture. Off: with wrong intensities such an entry takes up the lines other phases leave
+  // mixture as further phases or substitutes (the first phase, the search's best row, may always
+  // be one). Off: with wrong intensities such an entry takes up the lines other phases leave
   // unexplained (on the development data's mixtures with every development CIF, 33 of the 99
-  // wrong phases of a permissive search and none of the 177 right ones; docs/results.md "Mixtures").
+  // wrong phases of a permissive search and none of the 177 right ones, none of them a first
+  // phase; docs/results.md "Mixtures").
   bool incomplete_references = false;
   // Common phases, as phase_key()s (the bundled library's, when another library is searched). A
   // candidate outside them is taken only when its fit's BIC is lower than the best fitted common

@@ -125,14 +125,23 @@ if "$X" --help | grep -q identify; then
     --skip-incomplete
   ! grep -q '"reference_incomplete": true' "$T/out" && ok || bad "--skip-incomplete listed the reference that lacks atoms"
   contains "$T/out" '"reduced_formula": "NaCl"' "--skip-incomplete keeps the complete reference"
-  "$X" simulate "$T/light/Na_only.cif" --range 10,80 -o "$T/na.xy" >/dev/null 2>&1
+  # A mixture of NaCl and a minor phase known only from a CIF that lacks atoms (1 Si in a 4 Å cell).
+  mkdir -p "$T/light2" && cp "$ROOT/data/phases/NaCl.cif" "$T/light2/"
+  printf 'data_si\n_cell_length_a 4.0\n_cell_length_b 4.0\n_cell_length_c 4.0\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n_symmetry_space_group_name_H-M %s\nloop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nSi1 Si 0 0 0\n' "'P 1'" >"$T/light2/Si_only.cif"
+  "$X" library build "$T/light2" -o "$T/light2.xrdlib" >/dev/null 2>&1
+  "$X" simulate "$T/light2/Si_only.cif" --range 10,80 -o "$T/sio.xy" >/dev/null 2>&1
+  paste "$T/nacl.xy" "$T/sio.xy" | awk '!/^#/ { printf "%s %.3f\n", $1, 50 + 60 * $2 + 10 * $4 }' >"$T/mix2.xy"
   phases() { python3 -c 'import json, sys; print(" ".join(p["id"] for p in json.load(open(sys.argv[1]))["queries"][0]["phases"]))' "$1"; }
-  expect 0 "identify --mixture with a reference that lacks atoms" -- "$X" identify "$T/na.xy" --library "$T/light.xrdlib" \
-    --mixture --json
-  [[ $(phases "$T/out") == NaCl ]] && ok || bad "a mixture took the reference that lacks atoms: $(phases "$T/out")"
-  expect 0 "identify --mixture --mixture-incomplete" -- "$X" identify "$T/na.xy" --library "$T/light.xrdlib" \
+  expect 0 "identify --mixture with a minor phase whose CIF lacks atoms" -- "$X" identify "$T/mix2.xy" \
+    --library "$T/light2.xrdlib" --mixture --json
+  [[ $(phases "$T/out") == NaCl ]] && ok || bad "a reference that lacks atoms joined a mixture: $(phases "$T/out")"
+  expect 0 "identify --mixture --mixture-incomplete" -- "$X" identify "$T/mix2.xy" --library "$T/light2.xrdlib" \
     --mixture --mixture-incomplete --json
-  [[ $(phases "$T/out") == Na_only ]] && ok || bad "--mixture-incomplete did not let the reference join: $(phases "$T/out")"
+  [[ $(phases "$T/out") == "NaCl Si_only" ]] && ok || bad "--mixture-incomplete kept the reference out: $(phases "$T/out")"
+  "$X" simulate "$T/light/Na_only.cif" --range 10,80 -o "$T/na.xy" >/dev/null 2>&1
+  expect 0 "identify --mixture whose best row lacks atoms" -- "$X" identify "$T/na.xy" --library "$T/light.xrdlib" \
+    --mixture --json
+  [[ $(phases "$T/out") == Na_only ]] && ok || bad "the first phase is not the search's best row: $(phases "$T/out")"
   expect nz "identify with a CIF as the library" -- "$X" identify "$T/nacl.xy" --library "$ROOT/data/phases/NaCl.cif"
   contains "$T/err" "but a CIF" "CIF-as-library message"
   # Whole-pattern fit of one phase, and verification of the best rows by such fits.
