@@ -68,12 +68,12 @@ double density_g_cm3(const Crystal& c);
 // often omit it, and it adds little volume in compounds). Oxides and silicates lie near 2 (an
 // oxygen takes less room than in solid O2), metals and alloys near 1. A CIF that lists only
 // part of its cell's atoms (an asymmetric unit declared P 1, symmetry operations missing) fills
-// less: SiO_1 of the development data, 1 Si and 1 O in quartz's cell, 0.43; quartz itself 2.2.
+// less: SiO_1 of the development data, 1 Si and 1 O in quartz's cell, 0.43; quartz itself 2.1.
 // 0 for a cell without volume.
 double atom_volume_fill(const Crystal& c);
 // Below this a structure's CIF almost surely lacks atoms, and its simulated intensities are
 // wrong. Of the 2,761 development CIFs, 114 (4.1 %) fall below it, most of them
-// P 1 files of the benchmark and RRUFF/opXRD collections with formulas such as "SiO", "FeWO2" or "C"
+// P 1 files of the benchmark and RRUFF/opXRD collections with formulas such as "SiO", "Sb2S3" or "C"
 // (docs/results.md, "References that lack atoms").
 constexpr double kMinPlausibleFill = 0.5;
 // Distinct element symbols, sorted alphabetically.
