@@ -15,7 +15,7 @@
 
 namespace xrdid::identify {
 
-bool LabeledPattern::incomplete_reference() const { return fill > 0 && fill < xrd::kMinPlausibleFill; }
+bool LabeledPattern::incomplete_reference() const { return xrd::lacks_atoms(fill); }
 
 std::vector<LabeledPattern> labeled_patterns(const std::string& dir, const std::string& cif_dir_in,
                                              std::vector<std::string>* skipped) {

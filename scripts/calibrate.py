@@ -87,18 +87,14 @@ def trusted(data):
 
 
 def held_out(data):
-    """Probabilities of every example from the model fitted on the other folds: (p, y, kind, rank)."""
+    """Probabilities of every example from the model fitted on the other folds:
+    (p, y, kind, rank, trusted)."""
     held = []
     for k in sorted(set(d[0] for d in data)):
         train = trusted([d for d in data if d[0] != k])
         w = fit([d[1] for d in train], [d[2] for d in train])
-        held += [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
+        held += [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4], d[5]) for d in data if d[0] == k]
     return held
-
-
-def sorted_like(data):
-    """The examples in held_out's order (fold by fold)."""
-    return [d for k in sorted(set(d[0] for d in data)) for d in data if d[0] == k]
 
 
 def shares(held, t):
@@ -173,13 +169,13 @@ def main():
             for k in sorted(set(d[0] for d in data)):
                 train = [d for d in data if d[0] != k]
                 inner = held_out(train)
-                tk = choose_threshold([h for h, d in zip(inner, sorted_like(train)) if d[5]], a.choose_threshold)
+                tk = choose_threshold([h for h in inner if h[4]], a.choose_threshold)
                 picks.append(tk)
                 w = fit([d[1] for d in trusted(train)], [d[2] for d in trusted(train)])
                 test = [(sigmoid(sum(x * y for x, y in zip(w, d[1]))), d[2], d[3], d[4]) for d in data if d[0] == k]
                 tot = [u + v for u, v in zip(tot, shares(test, tk))]
             g, ng, r, nr = tot
-            all_t = choose_threshold([h for h, d in zip(held, sorted_like(data)) if d[5]], a.choose_threshold)
+            all_t = choose_threshold([h for h in held if h[4]], a.choose_threshold)
             print(f"threshold chosen per fold (at most {100 * a.choose_threshold:.0f} % of absent phases confident "
                   f"on the training folds): {picks}; on all data: {all_t}")
             print(f"  held out: phase absent {g}/{ng} = {100.0 * g / max(1, ng):.1f} % confident, correct first rows "

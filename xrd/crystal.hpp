@@ -76,6 +76,8 @@ double atom_volume_fill(const Crystal& c);
 // P 1 files of the benchmark and RRUFF/opXRD collections with formulas such as "SiO", "Sb2S3" or "C"
 // (docs/results.md, "References that lack atoms").
 constexpr double kMinPlausibleFill = 0.5;
+// Whether a fill says the CIF probably lacks atoms: known (> 0) and below kMinPlausibleFill.
+constexpr bool lacks_atoms(double fill) { return fill > 0 && fill < kMinPlausibleFill; }
 // Distinct element symbols, sorted alphabetically.
 std::vector<std::string> elements_of(const Crystal& c);
 

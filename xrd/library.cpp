@@ -74,7 +74,7 @@ void check_entry_paths(const LibraryEntry& e) {
 
 }  // namespace
 
-bool LibraryEntry::incomplete() const { return fill > 0 && fill < kMinPlausibleFill; }
+bool LibraryEntry::incomplete() const { return lacks_atoms(fill); }
 
 std::vector<double> Library::grid() const {
   std::vector<double> g(n_points);
