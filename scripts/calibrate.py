@@ -34,6 +34,11 @@ def rows(path, need_fill=False, complete_only=False):
             for k in ("score1", "score2", "chance1", "volume1") + (("reference_fill",) if need_fill else ()):
                 if k not in r:
                     sys.exit(f"calibrate.py: {path} has no {k} column (write it with xrdid eval --ranks)")
+            if need_fill:
+                try:
+                    float(r["reference_fill"])
+                except ValueError:
+                    sys.exit(f"calibrate.py: {path}: reference_fill of {r['name']} is not a number")
             if complete_only and 0 < float(r["reference_fill"]) < 0.5:
                 continue
             out.setdefault(r["method"], []).append(r)

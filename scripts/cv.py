@@ -68,7 +68,11 @@ def main():
                     if a.complete_only:
                         if "reference_fill" not in row:
                             sys.exit(f"cv.py: {p} has no reference_fill column (--complete-only)")
-                        if 0 < float(row["reference_fill"]) < 0.5:
+                        try:
+                            fill = float(row["reference_fill"])
+                        except ValueError:
+                            sys.exit(f"cv.py: {p}: reference_fill of {row['name']} is not a number")
+                        if 0 < fill < 0.5:
                             incomplete.add(row["name"])
             missing = sorted(set(fold) - set(run_ranks))
             if missing:

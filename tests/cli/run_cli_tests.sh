@@ -221,6 +221,10 @@ if "$X" --help | grep -q identify; then
   expect nz "cv.py --complete-only without the column" -- python3 "$ROOT/scripts/cv.py" --complete-only --folds "$T/folds.csv" \
     g="$T/good.csv"
   contains "$T/err" "no reference_fill column" "cv.py --complete-only message"
+  printf 'name,method,rank,reference_fill\nA,profile,1,abc\nB,profile,1,1\nC,profile,1,1\nD,profile,1,1\n' >"$T/badfill.csv"
+  expect nz "cv.py --complete-only with a fill that is not a number" -- python3 "$ROOT/scripts/cv.py" --complete-only \
+    --folds "$T/folds.csv" b="$T/badfill.csv"
+  contains "$T/err" "reference_fill of A is not a number" "cv.py names the bad fill"
   { echo "name,method,rank,score1,score2,probability,chance1,volume1,reference_fill"
     echo "A,profile,1,0.9,0.5,0,0.1,0.1,1.5"; echo "B,profile,1,0.8,0.6,0,0.1,0.2,0.3"
     echo "C,profile,2,0.6,0.55,0,0.2,1.5,2"; echo "D,profile,1,0.85,0.4,0,0.1,0.1,1.2"; } >"$T/present.csv"
