@@ -105,12 +105,16 @@ EvalScore evaluate_identification(const Identifier& id, const std::vector<Labele
     }
     XRDID_CHECK(write_error.empty(), write_error);
     ++s.n;
-    auto hit = [&](const Candidate& c) {
-      const auto& e = lib.entries[c.entry];
+    auto entry_hit = [&](std::size_t k) {
+      const auto& e = lib.entries[k];
       const std::string& eid = e.id;
       const bool same_file = eid == lp.name || (eid.size() > lp.name.size() &&
                                                 eid.compare(eid.size() - lp.name.size() - 1, std::string::npos, "/" + lp.name) == 0);
       return same_file || (e.reduced_formula == lp.reduced_formula && e.spacegroup_number == lp.spacegroup_number);
+    };
+    // A row is right when any of its sources is: the row is one phase (identify/same_phase.hpp).
+    auto hit = [&](const Candidate& c) {
+      return entry_hit(c.entry) || std::any_of(c.same_phase.begin(), c.same_phase.end(), entry_hit);
     };
     int first = -1;
     for (std::size_t k = 0; k < r.candidates.size(); ++k)

@@ -1,29 +1,64 @@
 // One row per phase (see same_phase.hpp).
 #include "identify/same_phase.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 
 #include "xrd/library_groups.hpp"
+#include "xrd/symmetry.hpp"
 
 namespace xrdid::identify {
 
 namespace {
 
+// The same lattice within the tolerance, in any order of the axes: a CIF's setting (Pnma or
+// Pbnm, the monoclinic axis b or c) permutes a, b, c and their angles together; an angle and
+// its supplement (an axis pointing the other way) count as the same.
 bool same_cell(const std::array<double, 6>& x, const std::array<double, 6>& y, const SamePhaseTolerance& tol) {
-  for (int i = 0; i < 3; ++i)
-    if (!(x[i] > 0 && y[i] > 0) || std::abs(x[i] - y[i]) > tol.cell_rel * std::max(x[i], y[i])) return false;
-  for (int i = 3; i < 6; ++i)
-    if (!(std::abs(x[i] - y[i]) <= tol.angle_deg)) return false;
-  return true;
+  static constexpr int kOrders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  for (const auto& p : kOrders) {
+    bool same = true;
+    for (int i = 0; i < 3 && same; ++i) {
+      const double u = x[p[i]], v = y[i], au = x[3 + p[i]], av = y[3 + i];
+      same = u > 0 && v > 0 && std::abs(u - v) <= tol.cell_rel * std::max(u, v) &&
+             std::min(std::abs(au - av), std::abs(180.0 - au - av)) <= tol.angle_deg;
+    }
+    if (same) return true;
+  }
+  return false;
+}
+
+bool same_group(int a, int b) { return a == b || (a > 0 && xrd::enantiomorph(a) == b); }
+
+// The elements of an entry other than hydrogen (which X-ray structures often leave out).
+std::vector<std::string> heavy_elements(const xrd::LibraryEntry& e) {
+  std::vector<std::string> out;
+  for (const auto& el : e.elements)
+    if (el != "H" && el != "D") out.push_back(el);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
 
+bool partial_record(const xrd::LibraryEntry& e) {
+  if (e.declared_spacegroup_number > 1) return false;
+  int right = 0;
+  for (int i = 3; i < 6; ++i) right += std::abs(e.cell[i] - 90.0) < 0.01;
+  return e.incomplete() || (e.spacegroup_number == 1 && right >= 2);
+}
+
 bool same_phase(const xrd::Library& lib, std::size_t a, std::size_t b, const SamePhaseTolerance& tol) {
   const auto& ea = lib.entries[a];
   const auto& eb = lib.entries[b];
-  if (ea.spacegroup_number != eb.spacegroup_number) return false;
+  const bool ra = partial_record(ea), rb = partial_record(eb);
+  if (ra != rb) {
+    const auto el = heavy_elements(ea);
+    return !el.empty() && el == heavy_elements(eb) && same_cell(ea.cell, eb.cell, tol);
+  }
+  if (!same_group(ea.spacegroup_number, eb.spacegroup_number)) return false;
   if (xrd::composition_key(ea.reduced_formula) != xrd::composition_key(eb.reduced_formula)) return false;
   if (same_cell(ea.cell, eb.cell, tol)) return true;
   if (lib.patterns.empty() || lib.two_theta_step <= 0) return false;

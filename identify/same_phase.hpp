@@ -1,6 +1,9 @@
 // One row per phase: library entries that are the same phase (the same composition and space
-// group, and the same cell within a tolerance or a near-identical pattern) are listed as one
-// candidate with all its sources, so the top rows of a ranking are different answers.
+// group — or its enantiomorph, which gives the same powder pattern — and the same cell within a
+// tolerance or a near-identical pattern) are listed as one candidate with all its sources, so the
+// top rows of a ranking are different answers. A CIF that records a phase only in part (an
+// asymmetric unit written in P 1: partial_record) is the same phase as a structure of the same
+// elements and the same cell.
 #pragma once
 #include <cstddef>
 #include <vector>
@@ -15,6 +18,13 @@ struct SamePhaseTolerance {
   double min_cosine = 0.95;     // or: patterns this alike over a small zero-shift search
   double max_shift_deg = 0.1;
 };
+
+// Whether an entry's CIF records a phase only in part: it declares P 1 (or no group) and either
+// probably lacks atoms (LibraryEntry::incomplete), or its atoms show no symmetry (P 1 for spglib
+// too) although its cell has two right angles — a triclinic structure's cell has none. Such a
+// file is usually one asymmetric unit of a structure of higher symmetry, written without its
+// symmetry operations.
+bool partial_record(const xrd::LibraryEntry& e);
 
 // True when entries a and b of `lib` are the same phase under `tol`.
 bool same_phase(const xrd::Library& lib, std::size_t a, std::size_t b, const SamePhaseTolerance& tol = {});

@@ -83,4 +83,14 @@ DetectedSpaceGroup detect_space_group(const Crystal& c, double tolerance) {
   return out;
 }
 
+int enantiomorph(int number) {
+  static constexpr int kPairs[][2] = {{76, 78},   {91, 95},   {92, 96},   {144, 145}, {151, 153}, {152, 154},
+                                      {169, 170}, {171, 172}, {178, 179}, {180, 181}, {212, 213}};
+  for (const auto& p : kPairs) {
+    if (p[0] == number) return p[1];
+    if (p[1] == number) return p[0];
+  }
+  return 0;
+}
+
 }  // namespace xrdid::xrd

@@ -29,4 +29,8 @@ struct DetectedSpaceGroup {
 // `tolerance` ≤ 0 uses kSymmetryTolerance. Thread-safe (spglib calls are serialised).
 DetectedSpaceGroup detect_space_group(const Crystal& c, double tolerance = 0);
 
+// The other group of an enantiomorphic pair (International Tables: the 11 pairs such as P 31 21
+// and P 32 21), or 0 for any other number. The two hands of a structure give one powder pattern.
+int enantiomorph(int number);
+
 }  // namespace xrdid::xrd

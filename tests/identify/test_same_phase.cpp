@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "identify/same_phase.hpp"
+#include "xrd/symmetry.hpp"
 
 using namespace xrdid;
 
@@ -40,6 +41,54 @@ TEST_CASE("same_phase: formula (as composition), space group and cell") {
   auto nan_cell = lib;
   nan_cell.entries[1].cell[0] = std::nan("");
   CHECK_FALSE(identify::same_phase(nan_cell, 0, 1));
+}
+
+TEST_CASE("same_phase: either hand of a chiral group, any order of the axes") {
+  xrd::Library lib;
+  lib.entries = {entry("quartz_154", "SiO2", 154, 4.913, 5.405), entry("quartz_152", "SiO2", 152, 4.916, 5.409),
+                 entry("berlinite_152", "AlPO4", 152, 4.94, 10.95), entry("P3121_other", "SiO2", 151, 4.913, 5.405),
+                 entry("pnma", "Mg2SiO4", 62, 10.19, 0), entry("pbnm", "Mg2SiO4", 62, 4.75, 0)};
+  for (auto& e : lib.entries) e.cell[5] = 120;
+  lib.entries[4].cell = {10.19, 5.98, 4.75, 90, 90, 90};
+  lib.entries[5].cell = {4.75, 10.19, 5.98, 90, 90, 90};
+  CHECK(identify::same_phase(lib, 0, 1));        // P 32 21 and P 31 21: one powder pattern
+  CHECK_FALSE(identify::same_phase(lib, 1, 2));  // another composition
+  CHECK_FALSE(identify::same_phase(lib, 0, 3));  // 151 is 153's enantiomorph, not 154's
+  CHECK(identify::same_phase(lib, 4, 5));        // Pnma and Pbnm cells of one structure
+  lib.entries[5].cell[1] = 10.9;
+  CHECK_FALSE(identify::same_phase(lib, 4, 5));  // no order of the axes matches
+  CHECK(xrd::enantiomorph(152) == 154);
+  CHECK(xrd::enantiomorph(154) == 152);
+  CHECK(xrd::enantiomorph(212) == 213);
+  CHECK(xrd::enantiomorph(225) == 0);
+  CHECK(xrd::enantiomorph(0) == 0);
+}
+
+TEST_CASE("same_phase: an asymmetric unit written in P 1 is the structure it was cut from") {
+  // Monticellite, CaMgSiO4 in Pnma, and a file of the same mineral holding one formula unit
+  // without its symmetry operations (a quarter of the atoms; reduced formula and axes differ).
+  xrd::Library lib;
+  lib.entries = {entry("monticellite_62", "CaMgSiO4", 62, 11.105), entry("record_1", "CaMgSiO3", 1, 4.8295),
+                 entry("olivine_62", "Mg2SiO4", 62, 11.105), entry("triclinic_1", "CaMgSiO3", 1, 4.8295)};
+  lib.entries[0].cell = {11.105, 6.381, 4.821, 90, 90, 90};
+  lib.entries[1].cell = {4.8295, 6.3872, 11.1083, 90, 90, 90};
+  lib.entries[2].cell = lib.entries[0].cell;
+  lib.entries[3].cell = {4.8295, 6.3872, 11.1083, 92.1, 97.3, 90};
+  lib.entries[0].elements = lib.entries[1].elements = lib.entries[3].elements = {"Ca", "Mg", "O", "Si"};
+  lib.entries[2].elements = {"Mg", "O", "Si"};
+  for (auto& e : lib.entries) e.fill = 2.0;
+  lib.entries[1].fill = lib.entries[3].fill = 0.51;
+  CHECK(identify::partial_record(lib.entries[1]));   // P 1 in an orthorhombic cell
+  CHECK_FALSE(identify::partial_record(lib.entries[0]));
+  CHECK_FALSE(identify::partial_record(lib.entries[3]));  // a triclinic cell: it may be complete
+  CHECK(identify::same_phase(lib, 0, 1));
+  CHECK(identify::same_phase(lib, 1, 0));
+  CHECK_FALSE(identify::same_phase(lib, 2, 1));  // other elements
+  lib.entries[3].fill = 0.3;                      // lacks atoms: a record of the structure too
+  CHECK(identify::partial_record(lib.entries[3]));
+  CHECK_FALSE(identify::same_phase(lib, 0, 3));  // but not of this cell
+  lib.entries[1].cell[0] = std::nan("");
+  CHECK_FALSE(identify::same_phase(lib, 0, 1));
 }
 
 TEST_CASE("rows_by_phase: five rows are five phases, every source listed") {
