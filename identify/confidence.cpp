@@ -18,9 +18,9 @@ namespace xrdid::identify {
 // scripts/calibrate.py --choose-threshold 0.1.
 Calibration calibration(Method m) {
   switch (m) {
-    case Method::Peaks: return {-1.3617, 2.3545, 15.4291, 0.0, -0.8261, 0.45};
+    case Method::Peaks: return {-1.3205, 2.3828, 15.8385, 0.0, -0.8594, 0.45};
     case Method::Profile:
-    case Method::Hybrid: return {-8.3714, 11.8531, 19.5901, 1.0591, -1.5143, 0.25};
+    case Method::Hybrid: return {-9.4020, 13.3523, 24.2177, 1.5393, -1.8254, 0.25};
     case Method::Model: return {-11.3013, 14.2928, 18.9984, 0.0, 0.0, 0.25};
   }
   return {};
