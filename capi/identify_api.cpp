@@ -1,7 +1,9 @@
 // libxrdid: ranking a library against a pattern, and the phases of a mixture.
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <xrdid/xrdid.h>
@@ -109,6 +111,49 @@ id::IdentifyOptions search_options(const xrdid_options& o) {
   return s;
 }
 
+id::MixtureOptions mixture_options(const xrdid_options& o) {
+  id::MixtureOptions m;
+  XRDID_CHECK(o.max_phases >= 1 && o.max_phases <= 8, "options.max_phases: expected 1 to 8");
+  XRDID_CHECK(std::isfinite(o.min_chi2_drop) && o.min_chi2_drop >= 0 && o.min_chi2_drop <= 1,
+              "options.min_chi2_drop: expected 0 to 1");
+  XRDID_CHECK(std::isfinite(o.min_weight_fraction) && o.min_weight_fraction >= 0 && o.min_weight_fraction <= 1,
+              "options.min_weight_fraction: expected 0 to 1");
+  m.max_phases = o.max_phases;
+  m.min_chi2_drop = o.min_chi2_drop;
+  m.min_weight_fraction = o.min_weight_fraction;
+  XRDID_CHECK(std::isfinite(o.min_lines_chi2_drop) && o.min_lines_chi2_drop >= 0 && o.min_lines_chi2_drop <= 1,
+              "options.min_lines_chi2_drop: expected 0 to 1");
+  m.min_lines_chi2_drop = o.min_lines_chi2_drop;
+  XRDID_CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE || o.mixture_selection == XRDID_SELECTION_STEPWISE,
+              "options.mixture_selection: expected XRDID_SELECTION_PRUNE or XRDID_SELECTION_STEPWISE");
+  m.prune = o.mixture_selection == XRDID_SELECTION_PRUNE;
+  XRDID_CHECK(o.mixture_first == XRDID_FIRST_SEARCH || o.mixture_first == XRDID_FIRST_FIT,
+              "options.mixture_first: expected XRDID_FIRST_SEARCH or XRDID_FIRST_FIT");
+  m.first_by_fit = o.mixture_first == XRDID_FIRST_FIT;
+  XRDID_CHECK(std::isfinite(o.mixture_cell_bound) && o.mixture_cell_bound >= 0.001 && o.mixture_cell_bound <= 0.19,
+              "options.mixture_cell_bound: expected 0.001 to 0.19");
+  m.fit.cell_bound = o.mixture_cell_bound;
+  m.fit.preferred_orientation = o.mixture_texture != 0;
+  XRDID_CHECK(o.mixture_max_reflections >= 0, "options.mixture_max_reflections: expected >= 0 (0: no limit)");
+  m.max_reflections = o.mixture_max_reflections;
+  XRDID_CHECK(o.mixture_substitutes >= 0 && o.mixture_substitutes <= 20, "options.mixture_substitutes: expected 0 to 20");
+  m.substitutes = o.mixture_substitutes;
+  XRDID_CHECK(std::isfinite(o.mixture_substitute_drop) && o.mixture_substitute_drop >= 0 && o.mixture_substitute_drop <= 1,
+              "options.mixture_substitute_drop: expected 0 to 1");
+  m.substitute_min_drop = o.mixture_substitute_drop;
+  XRDID_CHECK(std::isfinite(o.mixture_max_volume_change) && o.mixture_max_volume_change >= 0 &&
+                  o.mixture_max_volume_change <= 100,
+              "options.mixture_max_volume_change: expected 0 to 100 (0: no limit)");
+  m.max_volume_change = o.mixture_max_volume_change;
+  XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
+              "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
+  m.quant.brindley_size_um = o.brindley_size_um;
+  if (o.standard != nullptr) m.quant.standard = o.standard;
+  m.quant.standard_fraction = o.standard_fraction;
+  id::check_quant_options(m.quant);
+  return m;
+}
+
 void fill(xrdid_candidate& out, int rank, const id::Candidate& c, const xrdid::xrd::LibraryEntry& e) {
   out = xrdid_candidate{};
   out.rank = rank;
@@ -195,6 +240,36 @@ int xrdid_identify(const xrdid_library* library, const xrdid_model* model, const
   return xrdid_identify_ex(library, model, two_theta, intensity, n, wavelength_angstrom, &o, out, max, nullptr);
 }
 
+char* xrdid_identify_json(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
+                          const double* intensity, size_t n, double wavelength_angstrom, const xrdid_options* options,
+                          int max, int mixture) {
+  return guarded<char*>(nullptr, [&] {
+    XRDID_CHECK(library != nullptr, "xrdid_identify_json: library is NULL");
+    XRDID_CHECK(max >= 1, "xrdid_identify_json: max must be >= 1, got " + std::to_string(max));
+    xrdid_options defaults;
+    const xrdid_options& o = options_or_defaults(options, defaults);
+    id::IdentifyOptions s = search_options(o);
+    XRDID_CHECK(!id::uses_model(s.method) || model != nullptr,
+                "xrdid_identify_json: method " + std::string(id::name(s.method)) + " needs a model");
+    XRDID_CHECK(!mixture || !id::uses_model(s.method),
+                "xrdid_identify_json: the mixture search uses the profile or peaks method");
+    const id::MixtureOptions m = mixture ? mixture_options(o) : id::MixtureOptions{};
+    s.top = max;
+    const auto p = pattern_from("xrdid_identify_json", two_theta, intensity, n, wavelength_angstrom, o);
+    const id::Identifier& ident = library->identifier(id::uses_model(s.method) ? model : nullptr);
+    id::IdentifyResult r = ident.identify(p, s);
+    r.wavelength_from = "caller";
+    if (mixture) r.mixture = std::make_shared<const id::MixtureResult>(id::identify_mixture(ident, p, s, m));
+    const std::string text = id::results_to_json({r}, library->library)["queries"][0].dump();
+    char* out = static_cast<char*>(std::malloc(text.size() + 1));
+    XRDID_CHECK(out != nullptr, "xrdid_identify_json: out of memory");
+    std::memcpy(out, text.c_str(), text.size() + 1);
+    return out;
+  });
+}
+
+void xrdid_free(void* p) { std::free(p); }
+
 int xrdid_identify_mixture(const xrdid_library* library, const double* two_theta, const double* intensity, size_t n,
                            double wavelength_angstrom, const xrdid_options* options, xrdid_phase* out, int max,
                            double* rwp) {
@@ -213,45 +288,7 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     const xrdid_options& o = options_or_defaults(options, defaults);
     id::IdentifyOptions s = search_options(o);
     XRDID_CHECK(!id::uses_model(s.method), "xrdid_identify_mixture: the mixture search uses the profile or peaks method");
-    id::MixtureOptions m;
-    XRDID_CHECK(o.max_phases >= 1 && o.max_phases <= 8, "options.max_phases: expected 1 to 8");
-    XRDID_CHECK(std::isfinite(o.min_chi2_drop) && o.min_chi2_drop >= 0 && o.min_chi2_drop <= 1,
-                "options.min_chi2_drop: expected 0 to 1");
-    XRDID_CHECK(std::isfinite(o.min_weight_fraction) && o.min_weight_fraction >= 0 && o.min_weight_fraction <= 1,
-                "options.min_weight_fraction: expected 0 to 1");
-    m.max_phases = o.max_phases;
-    m.min_chi2_drop = o.min_chi2_drop;
-    m.min_weight_fraction = o.min_weight_fraction;
-    XRDID_CHECK(std::isfinite(o.min_lines_chi2_drop) && o.min_lines_chi2_drop >= 0 && o.min_lines_chi2_drop <= 1,
-                "options.min_lines_chi2_drop: expected 0 to 1");
-    m.min_lines_chi2_drop = o.min_lines_chi2_drop;
-    XRDID_CHECK(o.mixture_selection == XRDID_SELECTION_PRUNE || o.mixture_selection == XRDID_SELECTION_STEPWISE,
-                "options.mixture_selection: expected XRDID_SELECTION_PRUNE or XRDID_SELECTION_STEPWISE");
-    m.prune = o.mixture_selection == XRDID_SELECTION_PRUNE;
-    XRDID_CHECK(o.mixture_first == XRDID_FIRST_SEARCH || o.mixture_first == XRDID_FIRST_FIT,
-                "options.mixture_first: expected XRDID_FIRST_SEARCH or XRDID_FIRST_FIT");
-    m.first_by_fit = o.mixture_first == XRDID_FIRST_FIT;
-    XRDID_CHECK(std::isfinite(o.mixture_cell_bound) && o.mixture_cell_bound >= 0.001 && o.mixture_cell_bound <= 0.19,
-                "options.mixture_cell_bound: expected 0.001 to 0.19");
-    m.fit.cell_bound = o.mixture_cell_bound;
-    m.fit.preferred_orientation = o.mixture_texture != 0;
-    XRDID_CHECK(o.mixture_max_reflections >= 0, "options.mixture_max_reflections: expected >= 0 (0: no limit)");
-    m.max_reflections = o.mixture_max_reflections;
-    XRDID_CHECK(o.mixture_substitutes >= 0 && o.mixture_substitutes <= 20, "options.mixture_substitutes: expected 0 to 20");
-    m.substitutes = o.mixture_substitutes;
-    XRDID_CHECK(std::isfinite(o.mixture_substitute_drop) && o.mixture_substitute_drop >= 0 && o.mixture_substitute_drop <= 1,
-                "options.mixture_substitute_drop: expected 0 to 1");
-    m.substitute_min_drop = o.mixture_substitute_drop;
-    XRDID_CHECK(std::isfinite(o.mixture_max_volume_change) && o.mixture_max_volume_change >= 0 &&
-                    o.mixture_max_volume_change <= 100,
-                "options.mixture_max_volume_change: expected 0 to 100 (0: no limit)");
-    m.max_volume_change = o.mixture_max_volume_change;
-    XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
-                "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
-    m.quant.brindley_size_um = o.brindley_size_um;
-    if (o.standard != nullptr) m.quant.standard = o.standard;
-    m.quant.standard_fraction = o.standard_fraction;
-    id::check_quant_options(m.quant);
+    const id::MixtureOptions m = mixture_options(o);
     const auto p = pattern_from("xrdid_identify_mixture", two_theta, intensity, n, wavelength_angstrom, o);
     const id::MixtureResult r = id::identify_mixture(library->identifier(nullptr), p, s, m);
     const int rows = static_cast<int>(std::min<std::size_t>(r.phases.size(), static_cast<std::size_t>(max)));

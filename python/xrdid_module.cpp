@@ -6,7 +6,7 @@
 //   tt, y = xrdid.simulate("LiF.cif", wavelength=1.5406)   # a path, CIF text, or a pymatgen Structure
 //   tt, y, wl = xrdid.read_pattern("sample.xrdml")
 //
-// Rows are dicts with the fields of `xrdid identify --json`. Every failure of the C API raises
+// Rows are dicts with the fields of `xrdid identify --json`'s candidates (docs/formats.md). Every failure of the C API raises
 // ValueError with its message. identify releases the GIL: threads may share one Library.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -147,31 +147,16 @@ class Library {
   py::list rank(const std::vector<double>& x, const std::vector<double>& y, double wavelength, const xrdid_options& o,
                 int top, const Model* model) const {
     if (top < 1) throw py::value_error("top must be >= 1");
-    std::vector<xrdid_candidate> rows(static_cast<std::size_t>(top));
-    int n = 0;
+    char* text = nullptr;
     {
       py::gil_scoped_release unlocked;
-      n = xrdid_identify_ex(handle_.get(), model ? model->handle.get() : nullptr, x.data(), y.data(), x.size(),
-                            wavelength, &o, rows.data(), top, nullptr);
+      text = xrdid_identify_json(handle_.get(), model ? model->handle.get() : nullptr, x.data(), y.data(), x.size(),
+                                 wavelength, &o, top, 0);
     }
-    if (n < 0) raise_last_error();
-    py::list out;
-    for (int k = 0; k < n; ++k) {
-      const xrdid_candidate& c = rows[static_cast<std::size_t>(k)];
-      py::dict d;
-      d["rank"] = c.rank;
-      d["id"] = std::string(c.id);
-      d["formula"] = std::string(c.formula);
-      d["reduced_formula"] = std::string(c.reduced_formula);
-      d["spacegroup_number"] = c.spacegroup_number;
-      d["score"] = c.score;
-      d["probability"] = c.probability;
-      d["shift_deg"] = c.shift_deg;
-      d["scale"] = c.lattice_scale;
-      d["source"] = std::string(c.source);
-      out.append(d);
-    }
-    return out;
+    if (text == nullptr) raise_last_error();
+    const std::unique_ptr<char, void (*)(void*)> owned(text, &xrdid_free);
+    const py::object query = py::module_::import("json").attr("loads")(py::str(text));
+    return py::list(query["candidates"]);
   }
 
  public:

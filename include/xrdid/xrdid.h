@@ -174,6 +174,20 @@ XRDID_API int xrdid_identify_ex(const xrdid_library* library, const xrdid_model*
                                 const double* intensity, size_t n, double wavelength_angstrom,
                                 const xrdid_options* options, xrdid_candidate* out, int max, int* confident);
 
+/* The ranking of xrdid_identify_ex as the JSON of `xrdid identify --json` for this one pattern:
+ * the object of its "queries" array, with every field docs/formats.md lists (each row's
+ * probability, same_phase, reference_fill and reference_incomplete, the first row's fitted cell,
+ * "confident", the wavelength), "file" being "pattern" and "wavelength_from" "caller". With
+ * mixture != 0 it also holds the mixture's "phases" and "mixture" (as `--mixture`; the profile or
+ * peaks method only). Returns NUL-terminated UTF-8 text to release with xrdid_free, or NULL on
+ * failure (a mixture search that fails fails the call). */
+XRDID_API char* xrdid_identify_json(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
+                                    const double* intensity, size_t n, double wavelength_angstrom,
+                                    const xrdid_options* options, int max, int mixture);
+
+/* Releases what xrdid_identify_json returned (NULL: nothing). */
+XRDID_API void xrdid_free(void* p);
+
 /* Every phase of a mixture and its weight fraction (search of the residual, joint whole-pattern
  * fit; `xrdid identify --mixture`). The library's CIFs must be readable. Writes at most max
  * phases; returns their number, or -1 on failure. *rwp (may be NULL) gets the joint fit's Rwp. */

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <xrdid/xrdid.h>
 
 namespace {
@@ -79,6 +81,66 @@ TEST_CASE("capi: the bundled library ranks a simulated ZnO pattern first") {
   REQUIRE(xrdid_identify(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, one, 1) == 1);
   CHECK(std::string(one[0].id) == rows[0].id);
   CHECK(one[1].rank == 0x7f7f7f7f);  // untouched
+}
+
+TEST_CASE("capi: the JSON of a ranking is `xrdid identify --json`'s query, rows as xrdid_identify_ex's") {
+  Library L;
+  REQUIRE(L.lib);
+  const Grid g = zno_pattern();
+  xrdid_options o;
+  xrdid_options_init(&o);
+  xrdid_candidate rows[5];
+  int confident = -1;
+  REQUIRE(xrdid_identify_ex(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, rows, 5, &confident) == 5);
+  char* text = xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 5, 0);
+  REQUIRE_MESSAGE(text != nullptr, last_error());
+  const auto q = nlohmann::json::parse(text);
+  xrdid_free(text);
+  CHECK(q.at("confident").get<bool>() == (confident == 1));
+  CHECK(q.at("wavelength_from") == "caller");
+  CHECK(q.at("wavelength_angstrom").get<double>() == doctest::Approx(1.5406));
+  CHECK_FALSE(q.contains("phases"));
+  const auto& c = q.at("candidates");
+  REQUIRE(c.size() == 5);
+  for (int k = 0; k < 5; ++k) {
+    CHECK(c[k].at("id") == rows[k].id);
+    CHECK(c[k].at("rank") == k + 1);
+    CHECK(c[k].at("score").get<double>() == rows[k].score);
+    CHECK(c[k].at("probability").get<double>() == rows[k].probability);
+    CHECK(c[k].at("same_phase").is_array());
+    CHECK(c[k].at("reference_fill").get<double>() > 0.5);
+    CHECK(c[k].at("reference_incomplete") == false);
+  }
+  CHECK(c[0].at("cell").at("a").get<double>() == doctest::Approx(3.25).epsilon(0.02));  // the first row is fitted
+  CHECK(c[0].at("fit_rwp").get<double>() < 0.2);
+
+  // With the mixture search: its phases and joint fit as `--mixture` writes them.
+  char* mix = xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 3, 1);
+  REQUIRE_MESSAGE(mix != nullptr, last_error());
+  const auto m = nlohmann::json::parse(mix);
+  xrdid_free(mix);
+  REQUIRE(m.at("phases").size() >= 1);
+  CHECK(m.at("phases")[0].at("reduced_formula") == "ZnO");
+  CHECK(m.at("phases")[0].at("weight_fraction").get<double>() > 0.9);
+  CHECK(m.at("mixture").at("rwp").get<double>() < 0.2);
+  CHECK(m.at("candidates").size() == 3);
+
+  // Refused with NULL and one message.
+  auto refused = [&](char* t, const char* needle) {
+    CHECK(t == nullptr);
+    xrdid_free(t);
+    CHECK_MESSAGE(last_error().find(needle) != std::string::npos, last_error());
+  };
+  refused(xrdid_identify_json(nullptr, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 5, 0), "library is NULL");
+  refused(xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 0, 0), "max must be >= 1");
+  refused(xrdid_identify_json(L.lib, nullptr, nullptr, g.y.data(), g.tt.size(), 1.5406, &o, 5, 0), "NULL");
+  refused(xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), -1.0, &o, 5, 0), "wavelength");
+  o.method = XRDID_METHOD_MODEL;
+  refused(xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 5, 0), "needs a model");
+  xrdid_options_init(&o);
+  o.max_phases = 9;
+  refused(xrdid_identify_json(L.lib, nullptr, g.tt.data(), g.y.data(), g.tt.size(), 1.5406, &o, 5, 1), "1 to 8");
+  xrdid_free(nullptr);
 }
 
 TEST_CASE("capi: options change the search") {

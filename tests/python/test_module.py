@@ -70,8 +70,9 @@ grid = np.arange(10, 80, 0.02)
 _, zno = xrdid.simulate(cif, wavelength=1.5406, two_theta=grid)
 rows = lib.identify(grid, zno + 20.0, wavelength=1.5406, top=5)
 check(len(rows) == 5 and rows[0]["rank"] == 1, "5 rows")
-check(set(rows[0]) == {"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "probability",
-                       "shift_deg", "scale", "source"}, "row fields as the JSON's candidates")
+check({"rank", "id", "formula", "reduced_formula", "spacegroup_number", "score", "probability", "shift_deg", "scale",
+       "source", "same_phase", "reference_fill", "reference_incomplete", "chance", "cell"} <= set(rows[0]),
+      "row fields as the JSON's candidates")
 check(rows[0]["reduced_formula"] == "ZnO" and rows[0]["spacegroup_number"] == 186,
       f"ZnO first ({rows[0]['id']}, score {rows[0]['score']:.3f})")
 check(all(math.isfinite(r["score"]) for r in rows), "finite scores")
@@ -96,6 +97,10 @@ check(wl is None and len(t2) == len(grid), "read_pattern: arrays, no wavelength 
 mine = lib.identify(t2, y2, wavelength=1.5406, top=5)
 check([(r["id"], round(r["score"], 6)) for r in mine] == [(c["id"], round(c["score"], 6)) for c in cli],
       "same ids and scores as `xrdid identify --json`")
+check([sorted(r) for r in mine] == [sorted(c) for c in cli]
+      and [(r["same_phase"], round(r["probability"], 6)) for r in mine]
+      == [(c["same_phase"], round(c["probability"], 6)) for c in cli],
+      "every field of `xrdid identify --json`'s rows, the same sources and probabilities")
 cli_default = json.loads(subprocess.run([program, "identify", path, "--top", "5", "--json"], check=True,
                                         capture_output=True, text=True).stdout)["queries"][0]["candidates"]
 from_file = lib.identify_file(path, top=5)
