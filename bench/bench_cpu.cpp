@@ -121,6 +121,27 @@ void BM_Net1D_InferPlan(benchmark::State& state) {
 }
 BENCHMARK(BM_Net1D_InferPlan)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
+// The embedding alone (no cosines asked for, so the executor skips the head): what the model
+// search of identification runs for a query and for the library.
+void BM_Net1D_EmbedPlan(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  SeedModel m;
+  auto backend = exec::make_cpu_backend<float>();
+  exec::ExecutorOptions eo;
+  eo.inference_only = true;
+  exec::Net1DExecutor<float> ex(*backend, m.net, m.head, eo);
+  Tensor x = random_input(batch, m.cfg, 2);
+  std::vector<float> emb(static_cast<std::size_t>(batch) * static_cast<std::size_t>(m.cfg.embedding_dim()));
+  for (auto _ : state) {
+    ex.infer(x.data<float>(), batch, emb.data(), nullptr);
+    benchmark::DoNotOptimize(emb.data());
+  }
+  const double flops = net1d_forward_flops(m.cfg) * batch;
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Net1D_EmbedPlan)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
 // One training step: zero_grad, train-mode forward (dropout on), CosFace, backward, Adam.
 void BM_Net1D_TrainStep(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(0));

@@ -2,6 +2,7 @@
 // fused pair) per op.
 #include "nn/exec/bound_op.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace xrdid::nn::exec {
@@ -32,9 +33,12 @@ std::string op_label(const char* direction, const BoundOp<T>& s) {
 }
 
 template <class T>
-void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training) {
+void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training,
+                 std::size_t n_ops) {
   const bool prof = be.profiling();
-  for (const auto& s : ops) {
+  const std::size_t end = std::min(n_ops, ops.size());
+  for (std::size_t i = 0; i < end; ++i) {
+    const auto& s = ops[i];
     const OpDesc& op = *s.op;
     const std::int64_t count = s.rows * s.cols;
     if (prof) be.mark(op_label("fwd", s));
@@ -112,8 +116,10 @@ void backward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std:
 
 template std::string op_label<float>(const char*, const BoundOp<float>&);
 template std::string op_label<double>(const char*, const BoundOp<double>&);
-template void forward_ops<float>(Backend<float>&, const std::vector<BoundOp<float>>&, const std::uint64_t*, bool);
-template void forward_ops<double>(Backend<double>&, const std::vector<BoundOp<double>>&, const std::uint64_t*, bool);
+template void forward_ops<float>(Backend<float>&, const std::vector<BoundOp<float>>&, const std::uint64_t*, bool,
+                                 std::size_t);
+template void forward_ops<double>(Backend<double>&, const std::vector<BoundOp<double>>&, const std::uint64_t*, bool,
+                                  std::size_t);
 template void backward_ops<float>(Backend<float>&, const std::vector<BoundOp<float>>&, const std::uint64_t*);
 template void backward_ops<double>(Backend<double>&, const std::vector<BoundOp<double>>&, const std::uint64_t*);
 

@@ -113,8 +113,11 @@ BoundOp<T> bind_op(const OpList& list, const OpDesc& op, const std::vector<Buf<T
 template <class T>
 std::string op_label(const char* direction, const BoundOp<T>& s);
 
+// forward_ops runs the first `n_ops` ops (all by default): an embedding needs the network's ops,
+// not the head's after them.
 template <class T>
-void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training);
+void forward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base, bool training,
+                 std::size_t n_ops = static_cast<std::size_t>(-1));
 template <class T>
 void backward_ops(Backend<T>& be, const std::vector<BoundOp<T>>& ops, const std::uint64_t* seed_base);
 

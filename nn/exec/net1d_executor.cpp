@@ -81,6 +81,7 @@ Net1DExecutor<T>::Net1DExecutor(Backend<T>& backend, Net1D& net, CosineHead& hea
   // The one description of the computation: the modules append their ops.
   x_id_ = ops_.input(net.config().in_channels, L_);
   emb_id_ = net.append(ops_, x_id_);
+  backbone_ops_ = ops_.ops().size();
   cos_id_ = head.append(ops_, emb_id_);
   XRDID_CHECK(ops_.value(emb_id_).C == D_, "executor: the network's output is not the embedding width");
   // Parameters no op reads (the batch norms a configuration skips: the first block's bn1, all of
@@ -433,16 +434,20 @@ void Net1DExecutor<T>::infer(const float* x, std::int64_t n, float* embedding, f
   Plan& p = plan(n, false);
   const std::int64_t cnt = n * net_.config().in_channels * L_;
   for (std::int64_t i = 0; i < cnt; ++i) p.hx[i] = static_cast<T>(x[i]);
+  // Without cosines asked for, the head's ops (normalising every class weight, the product with
+  // them) are not run: an embedding is the network's output. Its own recording on a backend
+  // that records ("embed:n" beside "eval:n").
+  const bool head = cosines != nullptr;
   be_.run(
-      "eval:" + std::to_string(n),
+      (head ? "eval:" : "embed:") + std::to_string(n),
       [&] {
         const bool prof = be_.profiling();
         if (prof) be_.mark("upload");
         be_.upload(p.x.v, p.hx, static_cast<std::size_t>(cnt) * sizeof(T));
-        forward_ops(be_, p.steps, &p.scal->seed, false);
+        forward_ops(be_, p.steps, &p.scal->seed, false, head ? p.steps.size() : backbone_ops_);
         if (prof) be_.mark("download");
         be_.download(p.hemb, p.emb.v, static_cast<std::size_t>(n * D_) * sizeof(T));
-        be_.download(p.hcos, p.cos.v, static_cast<std::size_t>(n * C_) * sizeof(T));
+        if (head) be_.download(p.hcos, p.cos.v, static_cast<std::size_t>(n * C_) * sizeof(T));
         if (prof) be_.mark("");
       },
       scratch_);

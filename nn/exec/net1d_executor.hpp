@@ -71,7 +71,7 @@ class Net1DExecutor {
   // dropout base seed (ForwardCtx::seed) and learning rate. Returns the loss and the top-k.
   StepResult train_step(const float* x, const std::int64_t* labels, std::int64_t n, std::uint64_t seed, double lr);
   // Eval-mode forward of n rows: embeddings (n, D) and/or cosines (n, C) into host memory
-  // (nullptr: not wanted).
+  // (nullptr: not wanted; without cosines the head is not run).
   void infer(const float* x, std::int64_t n, float* embedding, float* cosines);
 
   std::int64_t input_length() const { return L_; }
@@ -100,6 +100,7 @@ class Net1DExecutor {
   Loss loss_;
   OpList ops_;  // Net1D + head, appended by the modules
   ValueId x_id_ = -1, emb_id_ = -1, cos_id_ = -1;
+  std::size_t backbone_ops_ = 0;  // ops_'s first ops, the network's: they end at emb_id_
   std::int64_t L_ = 0, C_ = 0, D_ = 0;
   std::int64_t steps_ = 0;  // Adam steps taken (bias correction)
 

@@ -246,6 +246,20 @@ TEST_CASE("an inference-only executor embeds like the tape, keeps no optimiser s
   for (std::size_t i = 0; i < ea.size(); ++i)
     d = xrdid::testing::worse(d, std::abs(static_cast<double>(ea[i]) - e.item(static_cast<std::int64_t>(i))));
   CHECK(d <= 1e-5);  // float, summation order of the same ops
+  // Without cosines the head is not run; the embedding is the same, bit for bit, as with them.
+  std::vector<float> cos(static_cast<std::size_t>(n * 3), std::nanf(""));
+  std::fill(eb.begin(), eb.end(), std::nanf(""));
+  inf.infer(x.data(), n, eb.data(), cos.data());
+  bool same = true, finite = true;
+  for (std::size_t i = 0; i < ea.size(); ++i) same = same && ea[i] == eb[i];
+  for (float c : cos) finite = finite && std::isfinite(c) && std::abs(c) <= 1.0001f;
+  CHECK(same);
+  CHECK(finite);
+  std::fill(ea.begin(), ea.end(), std::nanf(""));
+  inf.infer(x.data(), n, ea.data(), nullptr);  // after the cosines' run: its own plan steps again
+  same = true;
+  for (std::size_t i = 0; i < ea.size(); ++i) same = same && ea[i] == eb[i];
+  CHECK(same);
   // The inference plan's memory is that of the largest block, far below the training plan's.
   CHECK(inf.plan_size(n, false) * 3 < full.plan_size(n, true));
   std::vector<std::int64_t> y(n, 0);
