@@ -100,8 +100,9 @@ BENCHMARK(BM_Net1D_Infer)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRe
 
 // The same through the inference-only planned executor on the CPU backend (what identification
 // with a model and the C API run): memory planned once, the grouped convolutions' weight layouts
-// kept between calls.
-void BM_Net1D_InferPlan(benchmark::State& state) {
+// kept between calls. With cosines (InferPlan) or the embedding alone (EmbedPlan: the executor
+// skips the head, as the model search of identification runs it for a query and the library).
+void net1d_plan(benchmark::State& state, bool cosines) {
   const int batch = static_cast<int>(state.range(0));
   SeedModel m;
   auto backend = exec::make_cpu_backend<float>();
@@ -112,34 +113,17 @@ void BM_Net1D_InferPlan(benchmark::State& state) {
   std::vector<float> emb(static_cast<std::size_t>(batch) * static_cast<std::size_t>(m.cfg.embedding_dim()));
   std::vector<float> cos(static_cast<std::size_t>(batch) * kClasses);
   for (auto _ : state) {
-    ex.infer(x.data<float>(), batch, emb.data(), cos.data());
+    ex.infer(x.data<float>(), batch, emb.data(), cosines ? cos.data() : nullptr);
+    benchmark::DoNotOptimize(emb.data());
     benchmark::DoNotOptimize(cos.data());
   }
   const double flops = net1d_forward_flops(m.cfg) * batch;
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_Net1D_InferPlan(benchmark::State& state) { net1d_plan(state, true); }
+void BM_Net1D_EmbedPlan(benchmark::State& state) { net1d_plan(state, false); }
 BENCHMARK(BM_Net1D_InferPlan)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-
-// The embedding alone (no cosines asked for, so the executor skips the head): what the model
-// search of identification runs for a query and for the library.
-void BM_Net1D_EmbedPlan(benchmark::State& state) {
-  const int batch = static_cast<int>(state.range(0));
-  SeedModel m;
-  auto backend = exec::make_cpu_backend<float>();
-  exec::ExecutorOptions eo;
-  eo.inference_only = true;
-  exec::Net1DExecutor<float> ex(*backend, m.net, m.head, eo);
-  Tensor x = random_input(batch, m.cfg, 2);
-  std::vector<float> emb(static_cast<std::size_t>(batch) * static_cast<std::size_t>(m.cfg.embedding_dim()));
-  for (auto _ : state) {
-    ex.infer(x.data<float>(), batch, emb.data(), nullptr);
-    benchmark::DoNotOptimize(emb.data());
-  }
-  const double flops = net1d_forward_flops(m.cfg) * batch;
-  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["samples/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
-}
 BENCHMARK(BM_Net1D_EmbedPlan)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 // One training step: zero_grad, train-mode forward (dropout on), CosFace, backward, Adam.
