@@ -71,8 +71,12 @@ std::vector<PhaseRow> rows_by_phase(const xrd::Library& lib, const std::vector<s
   std::vector<PhaseRow> out;
   for (std::size_t pos = 0; pos < ranked.size(); ++pos) {
     bool listed = false;
+    // A row led by a partial record takes no complete structure: that one keeps a row of its own
+    // (a record's cell can match two polymorphs, which would then share the record's row).
+    const bool complete = !partial_record(lib.entries[ranked[pos]]);
     for (auto& row : out)
-      if (same_phase(lib, ranked[row.position], ranked[pos], tol)) {
+      if (!(complete && partial_record(lib.entries[ranked[row.position]])) &&
+          same_phase(lib, ranked[row.position], ranked[pos], tol)) {
         row.also.push_back(pos);
         listed = true;
         break;

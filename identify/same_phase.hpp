@@ -36,7 +36,9 @@ struct PhaseRow {
 
 // Walks `ranked` (library entry indices, best first) and returns at most `rows` rows, each the
 // best-ranked entry of a phase not yet listed; every later entry of a listed phase is added to
-// that row's `also`, whether it ranks above or below the last row.
+// that row's `also`, whether it ranks above or below the last row. A partial record joins the
+// row of the complete structure it records; a complete structure ranked below a partial record
+// of it keeps a row of its own.
 std::vector<PhaseRow> rows_by_phase(const xrd::Library& lib, const std::vector<std::size_t>& ranked, std::size_t rows,
                                     const SamePhaseTolerance& tol = {});
 

@@ -87,6 +87,15 @@ TEST_CASE("same_phase: an asymmetric unit written in P 1 is the structure it was
   lib.entries[3].fill = 0.3;                      // lacks atoms: a record of the structure too
   CHECK(identify::partial_record(lib.entries[3]));
   CHECK_FALSE(identify::same_phase(lib, 0, 3));  // but not of this cell
+  // In a ranking: the record joins the complete structure's row; ranked first, it leads a row
+  // of its own and the structure keeps its own.
+  const auto joined = identify::rows_by_phase(lib, {0, 2, 1}, 5);
+  REQUIRE(joined.size() == 2);
+  CHECK(joined[0].also == std::vector<std::size_t>{2});
+  const auto apart = identify::rows_by_phase(lib, {1, 0, 2}, 5);
+  REQUIRE(apart.size() == 3);
+  CHECK(apart[0].also.empty());
+  CHECK(apart[1].position == 1);
   lib.entries[1].cell[0] = std::nan("");
   CHECK_FALSE(identify::same_phase(lib, 0, 1));
 }
