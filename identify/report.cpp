@@ -11,6 +11,7 @@
 
 #include "identify/confidence.hpp"
 #include "identify/rietveld_panel.hpp"
+#include "identify/same_phase.hpp"
 #include "io/svg_plot.hpp"
 
 namespace xrdid::identify {
@@ -215,6 +216,17 @@ void print_results(const std::vector<IdentifyResult>& results, const xrd::Librar
       out << "  " << e.id;
       if (!c.same_phase.empty()) out << " (+" << c.same_phase.size() << " of this phase)";
       out << "\n";
+      if (!c.same_phase.empty()) {
+        // The other entries of the row by name; a partial record says so (identify/same_phase.hpp).
+        constexpr std::size_t kNamed = 4;
+        out << "      same phase:";
+        for (std::size_t k = 0; k < c.same_phase.size() && k < kNamed; ++k) {
+          const auto& o = lib.entries[c.same_phase[k]];
+          out << (k ? ", " : " ") << o.id << (partial_record(o) ? " (a P 1 record of part of the structure)" : "");
+        }
+        if (c.same_phase.size() > kNamed) out << " ... and " << c.same_phase.size() - kNamed << " more";
+        out << "\n";
+      }
       if (e.incomplete())
         out << "      reference: its atoms would fill " << std::setprecision(2) << e.fill
             << " of its cell; the CIF probably lacks atoms, so its simulated intensities are wrong\n";
@@ -309,7 +321,8 @@ std::string results_to_html(const std::vector<IdentifyResult>& results, const xr
         h << " <span class=\"warn\" title=\"its atoms would fill " << fl
           << " of its cell: the CIF probably lacks atoms, so its simulated intensities are wrong\">(CIF lacks atoms?)</span>";
       }
-      for (std::size_t k : c.same_phase) h << "<br/>" << esc(lib.entries[k].id);
+      for (std::size_t k : c.same_phase)
+        h << "<br/>" << esc(lib.entries[k].id) << (partial_record(lib.entries[k]) ? " (P 1 record of part of the structure)" : "");
       h << "</td></tr>\n";
     }
     h << "</table>\n" << rietveld_panel(r, lib);

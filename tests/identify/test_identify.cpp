@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <sstream>
 
 #include "augment/perturb.hpp"
 #include "identify/confidence.hpp"
@@ -205,6 +206,10 @@ TEST_CASE("entries of one phase share a row: the top rows are different answers,
   for (std::size_t i = 1; i < r.candidates.size(); ++i) CHECK(r.candidates[i].same_phase.empty());
   const auto j = identify::results_to_json({r}, lib);
   CHECK(j["queries"][0]["candidates"][0]["same_phase"].size() == 1);
+  std::ostringstream text;
+  identify::print_results({r}, lib, text);
+  const std::string other = lib.entries[r.candidates[0].same_phase[0]].id;
+  CHECK(text.str().find("(+1 of this phase)\n      same phase: " + other + "\n") != std::string::npos);
 
   opt.one_row_per_phase = false;  // --every-entry
   auto every = id.identify(measure(d + "NaCl.cif", 0.0), opt);
