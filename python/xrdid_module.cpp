@@ -160,54 +160,33 @@ class Library {
   }
 
  public:
+  // The phases of a mixture with every field of `xrdid identify --mixture --json` (docs/formats.md):
+  // {"phases": [...], "rwp": ..., "mixture": {...}}, and with a standard "amorphous_fraction(_esd)"
+  // (of the spiked sample).
   py::dict identify_mixture(const Array& two_theta, const Array& intensity, double wavelength,
                             const py::kwargs& kw) const {
     std::vector<std::string> keep;
     const xrdid_options o = options_from(kw, keep);
     const std::vector<double> x = as_vector(two_theta, "two_theta"), y = as_vector(intensity, "intensity");
     if (x.size() != y.size()) throw py::value_error("two_theta and intensity differ in length");
-    std::vector<xrdid_phase> phases(10);
-    std::vector<xrdid_phase_quant> quant(phases.size());
-    double rwp = 0, amorphous = 0, amorphous_esd = 0;
-    int n = 0;
+    char* text = nullptr;
     {
       py::gil_scoped_release unlocked;
-      n = xrdid_identify_mixture_quant(handle_.get(), x.data(), y.data(), x.size(), wavelength, &o, phases.data(),
-                                       quant.data(), static_cast<int>(phases.size()), &rwp, &amorphous,
-                                       &amorphous_esd);
+      // 5 rows: the single-phase search's default, which the mixture search starts from.
+      text = xrdid_identify_json(handle_.get(), nullptr, x.data(), y.data(), x.size(), wavelength, &o, 5, 1);
     }
-    const bool brindley = o.brindley_size_um > 0, standard = o.standard != nullptr;
-    if (n < 0) raise_last_error();
-    py::list list;
-    for (int k = 0; k < n; ++k) {
-      const xrdid_phase& p = phases[static_cast<std::size_t>(k)];
-      py::dict d;
-      d["id"] = std::string(p.id);
-      d["formula"] = std::string(p.formula);
-      d["reduced_formula"] = std::string(p.reduced_formula);
-      d["spacegroup_number"] = p.spacegroup_number;
-      d["weight_fraction"] = p.weight_fraction;
-      d["weight_fraction_esd"] = p.weight_fraction_esd;
-      d["source"] = std::string(p.source);
-      const xrdid_phase_quant& q = quant[static_cast<std::size_t>(k)];
-      if (brindley) {
-        d["mu_per_cm"] = q.mu_per_cm;
-        d["brindley_tau"] = q.brindley_tau;
-        d["brindley_weight_fraction"] = q.brindley_weight_fraction;
-        d["brindley_weight_fraction_esd"] = q.brindley_weight_fraction_esd;
-      }
-      if (standard) {
-        d["absolute_fraction"] = q.absolute_fraction;
-        d["absolute_fraction_esd"] = q.absolute_fraction_esd;
-      }
-      list.append(d);
-    }
+    if (text == nullptr) raise_last_error();
+    const std::unique_ptr<char, void (*)(void*)> owned(text, &xrdid_free);
+    const py::dict query = py::module_::import("json").attr("loads")(py::str(text));
+    const py::dict mixture = query["mixture"];
     py::dict out;
-    out["phases"] = list;
-    out["rwp"] = rwp;
-    if (standard) {
-      out["amorphous_fraction"] = amorphous;
-      out["amorphous_fraction_esd"] = amorphous_esd;
+    out["phases"] = query["phases"];
+    out["rwp"] = mixture["rwp"];
+    out["mixture"] = mixture;
+    if (o.standard != nullptr && mixture.contains("quantification")) {
+      const py::dict q = mixture["quantification"];
+      out["amorphous_fraction"] = q["amorphous_fraction"];
+      out["amorphous_fraction_esd"] = q["amorphous_fraction_esd"];
     }
     return out;
   }

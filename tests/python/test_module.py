@@ -159,6 +159,18 @@ found = sorted(p["reduced_formula"] for p in mix["phases"])
 check(found == ["NiO", "ZnO"], f"mixture: {found}, Rwp {mix['rwp']:.3f}")
 check(abs(sum(p["weight_fraction"] for p in mix["phases"]) - 1) < 1e-9
       and all(p["weight_fraction_esd"] > 0 for p in mix["phases"]), "weight fractions sum to 1, with ESDs")
+check(all({"cell", "cell_esd", "chi2_drop", "volume_change", "same_phase", "reference_incomplete"} <= set(p)
+          for p in mix["phases"]) and mix["mixture"]["rwp"] == mix["rwp"] and "unexplained_peaks" in mix["mixture"],
+      "mixture phases and joint fit with the JSON's fields")
+mix_path = os.path.join(work, "mix_py.xy")
+with open(mix_path, "w") as f:
+    for a, b in zip(grid, counts):
+        f.write(f"{a:.4f} {b:.1f}\n")
+cli_mix = json.loads(subprocess.run([program, "identify", mix_path, "--wavelength", "1.5406", "--mixture", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)["queries"][0]
+check([(p["id"], round(p["weight_fraction"], 6)) for p in mix["phases"]]
+      == [(p["id"], round(p["weight_fraction"], 6)) for p in cli_mix["phases"]],
+      "mixture: the same phases and fractions as `xrdid identify --mixture --json`")
 # Quantification: ZnO as the internal standard at 30 %, Brindley for 5 µm grains.
 q = lib.identify_mixture(grid, counts, wavelength=1.5406, standard="ZnO", standard_fraction=0.3, brindley_size=5)
 check("amorphous_fraction" in q and q["amorphous_fraction_esd"] > 0, f"amorphous fraction: {q.get('amorphous_fraction')}")
