@@ -274,6 +274,11 @@ class MixtureSearch {
   std::map<std::size_t, bool> over_limit_;  // entry → more fit reflections than the limit
   std::vector<std::string> substituted_;    // "HfO2 -> ZrO2": substitutes taken
   std::vector<std::string> left_out_;       // reduced formulas of the phases the backward rounds removed
+  // Where the first phase (the search's best row) sits in res_.phases: with prune it always
+  // stays. A substitute that replaces it is a phase the mixture search chose, judged as the
+  // further phases are (kNoFirst: none is protected then).
+  static constexpr std::size_t kNoFirst = static_cast<std::size_t>(-1);
+  std::size_t first_ = 0;
 
   bool too_large_entry(std::size_t e) {
     auto known = over_limit_.find(e);
@@ -296,8 +301,10 @@ class MixtureSearch {
     left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
     res_.phases.erase(res_.phases.begin() + static_cast<std::ptrdiff_t>(i));
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (first_ != kNoFirst && i < first_) --first_;
     cur_ = std::move(without);
   }
+  bool protected_first(std::size_t i) const { return mo_.prune && i == first_; }
   bool partner_round(const std::vector<char>& useless, const std::vector<char>& fitted);
 };
 
@@ -429,6 +436,8 @@ void MixtureSearch::substitutes() {
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(k));
     res_.phases.push_back(np);  // the fit holds the new phase last
     crystals_.push_back(pick->crystal);
+    if (k == first_) first_ = kNoFirst;
+    else if (first_ != kNoFirst && k < first_) --first_;
     cur_ = pick->fit;
     --k;  // the phase now at k has not been tried
   }
@@ -447,7 +456,7 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
     for (std::size_t j = 0; j < n; ++j)
       // The partner may be below a threshold too (two that share the peaks would both leave).
       // With prune the first phase (the search's best row) stays where it is: no pair with it.
-      if (j != i && fitted[j] && !(mo_.prune && j == 0) &&
+      if (j != i && fitted[j] && !protected_first(j) &&
           interchangeable(lib_.entries[res_.phases[i].entry], lib_.entries[res_.phases[j].entry], mo_.fit.cell_bound)) {
         pi = i;
         pj = j;
@@ -490,6 +499,7 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
     }
   phases.push_back(res_.phases[keep]);
   cr.push_back(crystals_[keep]);
+  if (first_ != kNoFirst) first_ -= (keep < first_ ? 1 : 0) + (drop < first_ ? 1 : 0);  // neither is the first phase
   res_.phases = std::move(phases);
   crystals_ = std::move(cr);
   cur_ = keep_first ? std::move(keep_i) : std::move(keep_j);
@@ -536,7 +546,7 @@ void MixtureSearch::backward() {
                                         : ph.chi2_drop < mo_.min_chi2_drop || ph.lines_chi2_drop < mo_.min_lines_chi2_drop ||
                                               cur_.phases[i].weight_fraction < mo_.min_weight_fraction ||
                                               cell_moved_too_far(cur_.phases[i], mo_.max_volume_change));
-        if (mo_.prune && i == 0) useless[i] = 0;  // the search's best row stays, as identify answers it
+        if (protected_first(i)) useless[i] = 0;  // the search's best row stays, as identify answers it
         if (useless[i] && (worst == n || ph.chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
       }
       return worst;
@@ -566,8 +576,10 @@ void MixtureSearch::backward() {
     std::vector<const xrd::Crystal*> kept_set;
     std::vector<MixturePhase> kept_phases;
     std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
+    std::size_t first = kNoFirst;
     for (std::size_t i = 0; i < n; ++i)
       if (!useless[i]) {
+        if (i == first_) first = kept_phases.size();
         kept_set.push_back(crystals_[i].get());
         kept_phases.push_back(res_.phases[i]);
         kept_crystals.push_back(crystals_[i]);
@@ -588,6 +600,7 @@ void MixtureSearch::backward() {
       if (useless[i]) left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
     res_.phases = std::move(kept_phases);
     crystals_ = std::move(kept_crystals);
+    first_ = first;
   }
 }
 

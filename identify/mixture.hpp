@@ -20,7 +20,8 @@
 //      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, it makes less than
 //      `min_weight_fraction`, or its cell volume moved by more than `max_volume_change`) leaves.
 //      Stepwise: the least useful first, one at a time, the rest refitted, until every phase left earns its place. With `prune` the first phase always
-//      stays: first, one at a time, the others that make the fit worse (a negative share); then,
+//      stays (unless a substitute replaced it: that one is judged as the further phases are):
+//      first, one at a time, the others that make the fit worse (a negative share); then,
 //      at once, every other phase below a threshold in the company of all that stayed.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
