@@ -11,6 +11,7 @@
 
 #include "app/command.hpp"
 #include "common/atomic_file.hpp"
+#include "identify/same_phase.hpp"
 #include "xrd/crystal.hpp"
 #include "xrd/library.hpp"
 #include "xrd/library_groups.hpp"
@@ -173,6 +174,11 @@ int run_info(const LibraryArgs& a) {
   else
     std::printf("fill        %zu entries hold atoms that would fill less than %.1f of their cells (their CIFs probably "
                 "lack atoms)\n", incomplete, xrd::kMinPlausibleFill);
+  std::size_t partial = 0;
+  for (const auto& e : lib.entries) partial += identify::partial_record(e);
+  std::printf("records     %zu entries declare P 1 and record only part of a structure (atoms missing, or atoms "
+              "without symmetry in a cell with two right angles); identify lists them in the row of that structure\n",
+              partial);
   const std::size_t show = std::min<std::size_t>(lib.size(), 10);
   for (std::size_t i = 0; i < show; ++i)
     std::printf("  %-40s %-16s %s\n", lib.entries[i].id.c_str(), lib.entries[i].reduced_formula.c_str(),

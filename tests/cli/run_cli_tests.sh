@@ -85,6 +85,8 @@ if "$X" --help | grep -q identify; then
     "the warning names the file, its detected and declared space group, its fill and its density"
   expect 0 "library info of a library with an incomplete CIF" -- "$X" library info "$T/light.xrdlib"
   contains "$T/out" "fill        1 entries hold atoms that would fill less than 0.5" "library info counts the incomplete CIFs"
+  contains "$T/out" "records     1 entries declare P 1 and record only part of a structure" \
+    "library info counts the partial records"
   expect 0 "train tiny for 1 epoch" -- "$X" train "$ROOT/data/phases" -o "$T/m.safetensors" --config tiny --epochs 1 \
     --copies 2 --no-progress
   [[ -s $T/m.safetensors && -s $T/m.safetensors.ckpt && -s $T/learning_curve.csv ]] && ok || bad "train wrote no model/ckpt/curve"
