@@ -274,11 +274,10 @@ class MixtureSearch {
   std::map<std::size_t, bool> over_limit_;  // entry → more fit reflections than the limit
   std::vector<std::string> substituted_;    // "HfO2 -> ZrO2": substitutes taken
   std::vector<std::string> left_out_;       // reduced formulas of the phases the backward rounds removed
-  // Where the first phase (the search's best row) sits in res_.phases: with prune it always
-  // stays. A substitute that replaces it is a phase the mixture search chose, judged as the
-  // further phases are (kNoFirst: none is protected then).
-  static constexpr std::size_t kNoFirst = static_cast<std::size_t>(-1);
-  std::size_t first_ = 0;
+  // The library entry of the first phase (the search's best row): with prune it always stays,
+  // wherever the fit holds it. A substitute that replaces it is another entry, a phase the
+  // mixture search chose, judged as the further phases are.
+  std::size_t first_entry_ = 0;
 
   bool too_large_entry(std::size_t e) {
     auto known = over_limit_.find(e);
@@ -301,10 +300,9 @@ class MixtureSearch {
     left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
     res_.phases.erase(res_.phases.begin() + static_cast<std::ptrdiff_t>(i));
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (first_ != kNoFirst && i < first_) --first_;
     cur_ = std::move(without);
   }
-  bool protected_first(std::size_t i) const { return mo_.prune && i == first_; }
+  bool protected_first(std::size_t i) const { return mo_.prune && res_.phases[i].entry == first_entry_; }
   bool partner_round(const std::vector<char>& useless, const std::vector<char>& fitted);
 };
 
@@ -333,6 +331,7 @@ void MixtureSearch::first_phase() {
                                          (last_error.empty() ? std::string() : " (" + last_error + ")"));
   cur_ = best_first->fit;
   res_.phases.assign(1, MixturePhase{best_first->candidate->entry, best_first->candidate->same_phase, 1.0, 1.0});
+  first_entry_ = best_first->candidate->entry;
   crystals_.assign(1, best_first->crystal);
   res_.note = "stopped at --max-phases";
 }
@@ -436,8 +435,6 @@ void MixtureSearch::substitutes() {
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(k));
     res_.phases.push_back(np);  // the fit holds the new phase last
     crystals_.push_back(pick->crystal);
-    if (k == first_) first_ = kNoFirst;
-    else if (first_ != kNoFirst && k < first_) --first_;
     cur_ = pick->fit;
     --k;  // the phase now at k has not been tried
   }
@@ -499,7 +496,6 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
     }
   phases.push_back(res_.phases[keep]);
   cr.push_back(crystals_[keep]);
-  if (first_ != kNoFirst) first_ -= (keep < first_ ? 1 : 0) + (drop < first_ ? 1 : 0);  // neither is the first phase
   res_.phases = std::move(phases);
   crystals_ = std::move(cr);
   cur_ = keep_first ? std::move(keep_i) : std::move(keep_j);
@@ -576,10 +572,8 @@ void MixtureSearch::backward() {
     std::vector<const xrd::Crystal*> kept_set;
     std::vector<MixturePhase> kept_phases;
     std::vector<std::shared_ptr<const xrd::Crystal>> kept_crystals;
-    std::size_t first = kNoFirst;
     for (std::size_t i = 0; i < n; ++i)
       if (!useless[i]) {
-        if (i == first_) first = kept_phases.size();
         kept_set.push_back(crystals_[i].get());
         kept_phases.push_back(res_.phases[i]);
         kept_crystals.push_back(crystals_[i]);
@@ -600,7 +594,6 @@ void MixtureSearch::backward() {
       if (useless[i]) left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
     res_.phases = std::move(kept_phases);
     crystals_ = std::move(kept_crystals);
-    first_ = first;
   }
 }
 

@@ -40,6 +40,13 @@ std::vector<double> as_vector(const Array& a, const char* name) {
   return std::vector<double>(a.data(), a.data() + a.size());
 }
 
+// The query object xrdid_identify_json returned (NULL: its error raised), parsed and released.
+py::dict parse_query(char* text) {
+  if (text == nullptr) raise_last_error();
+  const std::unique_ptr<char, void (*)(void*)> owned(text, &xrdid_free);
+  return py::module_::import("json").attr("loads")(py::str(text));
+}
+
 // Keyword options -> xrdid_options (names as `xrdid identify`'s options, with underscores).
 xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep) {
   xrdid_options o;
@@ -153,10 +160,7 @@ class Library {
       text = xrdid_identify_json(handle_.get(), model ? model->handle.get() : nullptr, x.data(), y.data(), x.size(),
                                  wavelength, &o, top, 0);
     }
-    if (text == nullptr) raise_last_error();
-    const std::unique_ptr<char, void (*)(void*)> owned(text, &xrdid_free);
-    const py::object query = py::module_::import("json").attr("loads")(py::str(text));
-    return py::list(query["candidates"]);
+    return py::list(parse_query(text)["candidates"]);
   }
 
  public:
@@ -175,9 +179,7 @@ class Library {
       // 5 rows: the single-phase search's default, which the mixture search starts from.
       text = xrdid_identify_json(handle_.get(), nullptr, x.data(), y.data(), x.size(), wavelength, &o, 5, 1);
     }
-    if (text == nullptr) raise_last_error();
-    const std::unique_ptr<char, void (*)(void*)> owned(text, &xrdid_free);
-    const py::dict query = py::module_::import("json").attr("loads")(py::str(text));
+    const py::dict query = parse_query(text);
     const py::dict mixture = query["mixture"];
     py::dict out;
     out["phases"] = query["phases"];
