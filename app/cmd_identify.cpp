@@ -101,6 +101,18 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "more than this share (0: no preference)")
       ->capture_default_str()
       ->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--mixture-common-candidates", a->mopt.common_candidates,
+                  "--mixture, with --library: each residual is searched again over the bundled library's common "
+                  "phases alone, and its best this many rows are fitted beside the search's best rows (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20));
+  sub->add_option("--mixture-texture-range", a->mopt.fit.mixture_po_range,
+                  "--mixture: each phase's March–Dollase r stays within [1/R, R]")
+      ->capture_default_str()
+      ->check(xrdid::cli::kFinite)->check(CLI::Range(1.0, 10.0));
+  sub->add_flag("--mixture-readmit,!--no-mixture-readmit", a->mopt.readmit,
+               "--mixture: after pruning, fit each pruned phase again beside the phases kept and take back the "
+               "best that passes the thresholds, one at a time");
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.001, 0.19));
@@ -153,7 +165,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
     } else {
       lib = xrdid::xrd::load_library(a->library);
       // The common phases of the mixture search: the bundled library's, when it is there.
-      if (a->mixture && a->mopt.common_prior > 0) {
+      if (a->mixture && (a->mopt.common_prior > 0 || a->mopt.common_candidates > 0)) {
         const std::string common_path = xrdid::app::bundled_library_path();
         if (!common_path.empty()) {
           for (const auto& e : xrdid::xrd::load_library(common_path).entries)

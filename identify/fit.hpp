@@ -56,6 +56,10 @@ struct FitOptions {
   bool refine_profile = true;        // U, V, W, η
   bool refine_b = true;              // overall B
   bool preferred_orientation = false;  // try March–Dollase along a few low-index directions
+  // A mixture's joint fits keep each phase's March–Dollase r within [1/R, R] for this R: beyond, a
+  // phase's intensities could be bent to fit peaks that are not its own (a single phase's fit
+  // keeps r within [0.3, 3]).
+  double mixture_po_range = 2.0;
   int max_iterations = 60;           // Levenberg–Marquardt iterations per stage
   double tolerance = 1e-6;           // stop when χ² falls by less than this fraction
 };

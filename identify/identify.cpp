@@ -179,6 +179,7 @@ xrd::Pattern Identifier::preprocess(const xrd::Pattern& measured, const Identify
 bool Identifier::allowed(std::size_t e, const IdentifyOptions& opt) const {
   if (opt.room_temperature && fluid_[e]) return false;
   if (opt.skip_incomplete && lib_.entries[e].incomplete()) return false;
+  if (opt.entries && (e >= opt.entries->size() || !(*opt.entries)[e])) return false;
   const auto& el = lib_.entries[e].elements;
   for (auto& r : opt.require)
     if (!has(el, r)) return false;

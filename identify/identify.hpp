@@ -46,6 +46,9 @@ struct IdentifyOptions {
   // that lack atoms"); a mixture's further phases skip them unless
   // MixtureOptions::incomplete_references.
   bool skip_incomplete = false;
+  // Search only the library entries whose flag is set here (one per entry; empty: all). The
+  // mixture search uses it to search the common phases on their own.
+  std::shared_ptr<const std::vector<char>> entries;
   std::string background = "snip";    // snip | beads | none
   double max_shift_deg = 0.3;         // zero-shift search range (profile)
   // Lattice-scale search (profile): |f - 1| <= max_strain in steps of strain_step, 0 = off, and

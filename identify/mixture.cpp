@@ -249,6 +249,17 @@ class MixtureSearch {
     if (!mo.incomplete_references) residual_opt_.skip_incomplete = true;
     // The residual searches list further rows to replace those over the reflection limit.
     if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
+    // The common phases on their own (entries whose formula and space group are common).
+    if (mo.common_candidates > 0 && !mo.common.empty()) {
+      auto flags = std::make_shared<std::vector<char>>(lib_.size(), 0);
+      for (std::size_t e = 0; e < lib_.size(); ++e) (*flags)[e] = mo.common.count(phase_key(lib_.entries[e])) > 0;
+      // A library of common phases only: the residual search is already theirs.
+      if (std::find(flags->begin(), flags->end(), 0) != flags->end()) {
+        common_opt_ = residual_opt_;
+        common_opt_.entries = std::move(flags);
+        common_opt_.top = std::max(opt.top, kReplacementRows * mo.common_candidates);
+      }
+    }
   }
 
   void first_phase();
@@ -257,6 +268,7 @@ class MixtureSearch {
   bool add_phase();
   void substitutes();
   void backward();
+  bool readmit();
   MixtureResult finish(std::chrono::steady_clock::time_point t0);
 
   std::size_t size() const { return res_.phases.size(); }
@@ -268,12 +280,15 @@ class MixtureSearch {
   IdentifyOptions opt_;
   const MixtureOptions& mo_;
   IdentifyOptions residual_opt_;
+  IdentifyOptions common_opt_;  // residual_opt_ over the common phases only (entries set), when asked for
   MixtureResult res_;
   MixtureFit cur_;
   std::vector<std::shared_ptr<const xrd::Crystal>> crystals_;
   std::map<std::size_t, bool> over_limit_;  // entry → more fit reflections than the limit
   std::vector<std::string> substituted_;    // "HfO2 -> ZrO2": substitutes taken
   std::vector<std::string> left_out_;       // reduced formulas of the phases the backward rounds removed
+  // The phases pruned below a threshold together (prune), which readmit() may take back.
+  std::vector<MixturePhase> pruned_;
   // The library entry of the first phase (the search's best row): with prune it always stays,
   // wherever the fit holds it. A substitute that replaces it is another entry, a phase the
   // mixture search chose, judged as the further phases are.
@@ -303,6 +318,15 @@ class MixtureSearch {
     cur_ = std::move(without);
   }
   bool protected_first(std::size_t i) const { return mo_.prune && res_.phases[i].entry == first_entry_; }
+  // Whether the last phase of `with` (the set's fit cur_ with one phase more) passes the
+  // thresholds a further phase must pass.
+  bool earns_place(const MixtureFit& with) const {
+    const std::size_t k = with.phases.size() - 1;
+    return (cur_.chi2 - with.chi2) / cur_.chi2 >= mo_.min_chi2_drop &&
+           lines_chi2_drop(with, k, cur_) >= mo_.min_lines_chi2_drop &&
+           with.phases[k].weight_fraction >= mo_.min_weight_fraction &&
+           !cell_moved_too_far(with.phases[k], mo_.max_volume_change);
+  }
   bool partner_round(const std::vector<char>& useless, const std::vector<char>& fitted);
 };
 
@@ -360,6 +384,22 @@ bool MixtureSearch::add_phase() {
     ++used;
     pool.push_back(&c);
   }
+  // The best common rows of the residual not among those, fitted beside them.
+  IdentifyResult common_next;
+  if (common_opt_.entries) {
+    common_next = id_.identify(residual_pattern(measured_, cur_), common_opt_);
+    std::set<std::string> in_pool;
+    for (const Candidate* c : pool) in_pool.insert(phase_key(lib_.entries[c->entry]));
+    int added = 0;
+    for (const Candidate& c : common_next.candidates) {
+      if (added >= mo_.common_candidates) break;
+      const std::string key = phase_key(lib_.entries[c.entry]);
+      if (keys.count(key) || in_pool.count(key)) continue;
+      if (mo_.max_reflections > 0 && too_large_entry(c.entry)) continue;
+      ++added;
+      pool.push_back(&c);
+    }
+  }
   std::vector<CandidateFit> tried = fit_candidates(id_, measured_, crystals_but(SIZE_MAX), pool, mo_.fit, starts);
   res_.fits += static_cast<int>(tried.size());
   const CandidateFit* pick = lowest_bic(tried, lib_, mo_);
@@ -375,8 +415,7 @@ bool MixtureSearch::add_phase() {
   const double drop = (cur_.chi2 - best.chi2) / cur_.chi2;
   const double wf = best.phases.back().weight_fraction;
   const double lines = lines_chi2_drop(best, best.phases.size() - 1, cur_);
-  const bool earns = drop >= mo_.min_chi2_drop && lines >= mo_.min_lines_chi2_drop && wf >= mo_.min_weight_fraction &&
-                     !cell_moved_too_far(best.phases.back(), mo_.max_volume_change);
+  const bool earns = earns_place(best);
   // Pruned later, a phase joins while it lowers the BIC and fits its own lines better than the
   // set without it did.
   if (!(best.bic < cur_.bic) || (mo_.prune ? lines < 0 : !earns)) {
@@ -591,10 +630,52 @@ void MixtureSearch::backward() {
     }
     cur_ = std::move(refit);
     for (std::size_t i = 0; i < n; ++i)
-      if (useless[i]) left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
+      if (useless[i]) {
+        left_out_.push_back(lib_.entries[res_.phases[i].entry].reduced_formula);
+        pruned_.push_back(res_.phases[i]);
+      }
     res_.phases = std::move(kept_phases);
     crystals_ = std::move(kept_crystals);
   }
+}
+
+// Readmission, after pruning: phases that share lines (two alike structures, or a phase and
+// another's misfit) each give back little of the misfit beside the other, and pruning removes
+// them together, the real one with the invented one. Each pruned phase is fitted again beside
+// the phases kept; the one with the lowest BIC that passes the thresholds a further phase must
+// pass comes back, and so on while one does. True when one came back.
+bool MixtureSearch::readmit() {
+  bool any = false;
+  while (!pruned_.empty() && static_cast<int>(res_.phases.size()) < mo_.max_phases) {
+    std::vector<Candidate> back(pruned_.size());
+    std::vector<const Candidate*> pool;
+    for (std::size_t j = 0; j < pruned_.size(); ++j) {
+      back[j].entry = pruned_[j].entry;
+      back[j].same_phase = pruned_[j].same_phase;
+      pool.push_back(&back[j]);
+    }
+    std::vector<PhaseStart> starts = starts_from(cur_, cur_.phases.size());
+    starts.push_back(PhaseStart{});
+    std::vector<CandidateFit> tried = fit_candidates(id_, measured_, crystals_but(SIZE_MAX), pool, mo_.fit, starts);
+    res_.fits += static_cast<int>(tried.size());
+    const CandidateFit* pick = nullptr;
+    for (const CandidateFit& t : tried)
+      if (t.ok && t.fit.bic < cur_.bic && earns_place(t.fit) && (!pick || t.fit.bic < pick->fit.bic)) pick = &t;
+    if (!pick) break;
+    const std::size_t j = static_cast<std::size_t>(pick->candidate - back.data());
+    const double drop = (cur_.chi2 - pick->fit.chi2) / cur_.chi2;
+    res_.phases.push_back(MixturePhase{back[j].entry, back[j].same_phase, drop,
+                                       lines_chi2_drop(pick->fit, pick->fit.phases.size() - 1, cur_)});
+    crystals_.push_back(pick->crystal);
+    cur_ = pick->fit;
+    const std::string name = lib_.entries[back[j].entry].reduced_formula;
+    const auto named = std::find(left_out_.begin(), left_out_.end(), name);
+    if (named != left_out_.end()) left_out_.erase(named);
+    pruned_.erase(pruned_.begin() + static_cast<std::ptrdiff_t>(j));
+    any = true;
+  }
+  pruned_.clear();
+  return any;
 }
 
 MixtureResult MixtureSearch::finish(std::chrono::steady_clock::time_point t0) {
@@ -642,6 +723,8 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   }
   search.substitutes();
   search.backward();
+  // Phases taken back are judged again with the set (no second readmission).
+  if (mo.readmit && search.readmit()) search.backward();
   return search.finish(t0);
 }
 

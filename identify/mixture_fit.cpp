@@ -91,6 +91,7 @@ struct JointSetup {
 void make_joint(const xrd::Pattern& measured, const std::vector<const xrd::Crystal*>& phases, const FitOptions& opt,
                 JointSetup& js) {
   XRDID_CHECK(!phases.empty(), "mixture fit: no phases given");
+  XRDID_CHECK(opt.mixture_po_range >= 1.0, "mixture fit: the March–Dollase range R must be >= 1");
   for (const xrd::Crystal* c : phases) {
     XRDID_CHECK(c != nullptr, "mixture fit: a phase is missing");
     js.su.push_back(make_setup(measured, *c, opt));
@@ -121,10 +122,9 @@ void make_joint(const xrd::Pattern& measured, const std::vector<const xrd::Cryst
       js.b.lo[j] = s.b.lo[k];
       js.b.hi[j] = s.b.hi[k];
     }
-    // March–Dollase r within [0.5, 2]: beyond, a phase's intensities could be bent to fit peaks
-    // that are not its own.
-    js.b.lo[jm.joint(f, kPoR)] = 0.5;
-    js.b.hi[jm.joint(f, kPoR)] = 2.0;
+    // March–Dollase r within [1/R, R] (FitOptions::mixture_po_range).
+    js.b.lo[jm.joint(f, kPoR)] = 1.0 / opt.mixture_po_range;
+    js.b.hi[jm.joint(f, kPoR)] = opt.mixture_po_range;
   }
 }
 

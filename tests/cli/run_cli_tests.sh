@@ -304,6 +304,14 @@ if "$X" --help | grep -q identify; then
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--mixture-common-prior 0.05)"
   expect nz "identify --mixture-common-prior -0.1" -- "$X" identify "$T/mix.xy" --mixture --mixture-common-prior -0.1
   contains "$T/err" "mixture-common-prior" "the bad --mixture-common-prior is named"
+  expect 0 "identify --mixture-common-candidates with --library" -- "$X" identify "$T/mix.xy" --library "$T/ph.xrdlib" \
+    --mixture --mixture-common-candidates 2 --mixture-readmit --mixture-texture-range 3 --json
+  contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--mixture-common-candidates 2)"
+  contains "$T/err" "common phases:" "the common phases searched are named"
+  expect nz "identify --mixture-common-candidates 21" -- "$X" identify "$T/mix.xy" --mixture --mixture-common-candidates 21
+  contains "$T/err" "mixture-common-candidates" "the bad --mixture-common-candidates is named"
+  expect nz "identify --mixture-texture-range 0.5" -- "$X" identify "$T/mix.xy" --mixture --mixture-texture-range 0.5
+  contains "$T/err" "mixture-texture-range" "the bad --mixture-texture-range is named"
   expect 0 "identify --min-lines-chi2-drop 0.5" -- "$X" identify "$T/mix.xy" --mixture --min-lines-chi2-drop 0.5 --json
   contains "$T/out" '"lines_chi2_drop"' "mixture JSON has each phase's share over its own lines"
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's second phase is found (--min-lines-chi2-drop 0.5)"

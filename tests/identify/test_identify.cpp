@@ -368,3 +368,28 @@ TEST_CASE("phases that are gases or liquids at room temperature are skipped unle
   REQUIRE(cold.candidates.size() == 4);
   CHECK(cold.candidates[0].entry == nacl);
 }
+
+TEST_CASE("a search can be restricted to flagged library entries") {
+  const xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  const xrd::Pattern m = measure(XRDID_TEST_DATA "/cif/NaCl.cif", 0.1);
+  identify::IdentifyOptions opt;
+  opt.top = 10;
+  auto flags = std::make_shared<std::vector<char>>(lib.size(), 1);
+  std::size_t nacl = lib.size();
+  for (std::size_t i = 0; i < lib.size(); ++i)
+    if (lib.entries[i].id == "NaCl") nacl = i;
+  REQUIRE(nacl < lib.size());
+  (*flags)[nacl] = 0;
+  opt.entries = flags;
+  const auto without = id.identify(m, opt);
+  CHECK(without.candidates.size() == lib.size() - 1);
+  for (const auto& c : without.candidates) CHECK(c.entry != nacl);
+  // Entries beyond the flags are not searched either.
+  opt.entries = std::make_shared<std::vector<char>>(std::vector<char>{1});
+  const auto first_only = id.identify(m, opt);
+  REQUIRE(first_only.candidates.size() == 1);
+  CHECK(first_only.candidates[0].entry == 0);
+  opt.entries.reset();
+  CHECK(id.identify(m, opt).candidates.front().entry == nacl);
+}

@@ -385,6 +385,61 @@ TEST_CASE("mixture search: the first phase from the search's best row finds the 
   CHECK(serial.fit.chi2 == a.fit.chi2);
 }
 
+TEST_CASE("mixture search: the best common rows of each residual are fitted beside its best rows, chosen by BIC alone") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 24);
+  identify::MixtureOptions plain;
+  plain.candidates = 1;  // each residual search's best row only
+  const identify::MixtureResult a = identify::identify_mixture(id, p, {}, plain);
+  // The common phases: only the wrong P 2_1/c structure. Fitted beside each residual's best row,
+  // it adds a fit per step and is never chosen.
+  identify::MixtureOptions with_common = plain;
+  for (const auto& e : lib.entries)
+    if (e.id == "P21c") with_common.common.insert(identify::phase_key(e));
+  REQUIRE(with_common.common.size() == 1);
+  with_common.common_candidates = 1;
+  const identify::MixtureResult b = identify::identify_mixture(id, p, {}, with_common);
+  REQUIRE(a.phases.size() == 2);
+  REQUIRE(b.phases.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) CHECK(a.phases[k].entry == b.phases[k].entry);
+  CHECK(lib.entries[b.phases[1].entry].id == "Si");
+  CHECK(b.fits > a.fits);
+  CHECK(b.fit.chi2 == a.fit.chi2);
+  // No common phases: nothing changes.
+  identify::MixtureOptions no_common = plain;
+  no_common.common_candidates = 3;
+  CHECK(identify::identify_mixture(id, p, {}, no_common).fits == a.fits);
+}
+
+TEST_CASE("mixture search: phases pruned together are fitted again beside those kept, and one that passes comes back") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  const xrd::Pattern p = mixture({kNaCl, kSi, kLiF}, {0.4, 0.3, 0.3}, 30000, 25);
+  // Beside NaCl and each other, Si and LiF make 30 wt% each, below a floor of 35 %: pruned
+  // together. Beside NaCl alone, either makes about 43 %.
+  identify::MixtureOptions mo;
+  mo.min_weight_fraction = 0.35;
+  const identify::MixtureResult pruned = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(pruned.phases.size() == 1);
+  CHECK(lib.entries[pruned.phases[0].entry].id == "NaCl");
+  mo.readmit = true;
+  const identify::MixtureResult back = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(back.phases.size() == 2);
+  CHECK(lib.entries[back.phases[0].entry].id == "NaCl");
+  const std::string second = lib.entries[back.phases[1].entry].id;
+  CHECK((second == "Si" || second == "LiF"));
+  CHECK(back.fit.phases[1].weight_fraction > 0.35);
+  CHECK(back.fits > pruned.fits);
+  // The one that came back is no longer named as left out; the other still is.
+  CHECK(back.note.find("left out: " + std::string(second == "Si" ? "LiF" : "Si")) != std::string::npos);
+  CHECK(back.note.find(second == "Si" ? "Si" : "LiF", back.note.find("left out")) == std::string::npos);
+}
+
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.95, 0.05}, 30000, 31);
   const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
