@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@
 struct xrdid_library {
   xrdid::xrd::Library library;
   std::string path;
+  // The common phases of the mixture search (identify::MixtureOptions::common): the bundled
+  // library's formula and space-group keys when this is another library and the bundled one is
+  // found; empty otherwise.
+  std::set<std::string> common;
   std::unique_ptr<xrdid::identify::Identifier> plain;
   mutable std::mutex models_mutex;
   mutable std::map<std::uint64_t, std::unique_ptr<xrdid::identify::Identifier>> with_model;  // by model serial

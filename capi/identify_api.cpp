@@ -1,4 +1,5 @@
 // libxrdid: ranking a library against a pattern, and the phases of a mixture.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
@@ -58,14 +59,15 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
     return defaults;
   }
   // A struct of an earlier layout — one that ends at standard_fraction (before the
-  // mixture-selection fields), at profile_exponent (before low_temperature) or at
-  // mixture_substitute_drop (before mixture_max_volume_change) — keeps the defaults of the later
-  // fields.
+  // mixture-selection fields), at profile_exponent (before low_temperature), at
+  // mixture_substitute_drop (before mixture_max_volume_change) or at mixture_max_volume_change
+  // (before mixture_common_candidates) — keeps the defaults of the later fields.
   constexpr std::size_t kEnds[] = {offsetof(xrdid_options, min_lines_chi2_drop),
                                    offsetof(xrdid_options, low_temperature),
-                                   offsetof(xrdid_options, mixture_max_volume_change)};
+                                   offsetof(xrdid_options, mixture_max_volume_change),
+                                   offsetof(xrdid_options, mixture_common_candidates)};
   const std::size_t size = options->struct_size;
-  XRDID_CHECK(size == sizeof(xrdid_options) || size == kEnds[0] || size == kEnds[1] || size == kEnds[2],
+  XRDID_CHECK(size == sizeof(xrdid_options) || std::find(std::begin(kEnds), std::end(kEnds), size) != std::end(kEnds),
               "options were not set up by xrdid_options_init (struct_size " + std::to_string(size) + ", expected " +
                   std::to_string(sizeof(xrdid_options)) + ")");
   if (size == sizeof(xrdid_options)) return *options;
@@ -145,6 +147,14 @@ id::MixtureOptions mixture_options(const xrdid_options& o) {
                   o.mixture_max_volume_change <= 100,
               "options.mixture_max_volume_change: expected 0 to 100 (0: no limit)");
   m.max_volume_change = o.mixture_max_volume_change;
+  XRDID_CHECK(o.mixture_common_candidates >= 0 && o.mixture_common_candidates <= 20,
+              "options.mixture_common_candidates: expected 0 to 20");
+  m.common_candidates = o.mixture_common_candidates;
+  XRDID_CHECK(o.mixture_readmit == 0 || o.mixture_readmit == 1, "options.mixture_readmit: expected 0 or 1");
+  m.readmit = o.mixture_readmit != 0;
+  XRDID_CHECK(std::isfinite(o.mixture_texture_range) && o.mixture_texture_range >= 1 && o.mixture_texture_range <= 10,
+              "options.mixture_texture_range: expected 1 to 10");
+  m.fit.mixture_po_range = o.mixture_texture_range;
   XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
               "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
   m.quant.brindley_size_um = o.brindley_size_um;
@@ -208,6 +218,9 @@ void xrdid_options_init(xrdid_options* options) {
   options->mixture_substitutes = m.substitutes;
   options->mixture_max_volume_change = m.max_volume_change;
   options->mixture_substitute_drop = m.substitute_min_drop;
+  options->mixture_common_candidates = m.common_candidates;
+  options->mixture_readmit = m.readmit ? 1 : 0;
+  options->mixture_texture_range = m.fit.mixture_po_range;
 }
 
 int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,
@@ -253,7 +266,8 @@ char* xrdid_identify_json(const xrdid_library* library, const xrdid_model* model
                 "xrdid_identify_json: method " + std::string(id::name(s.method)) + " needs a model");
     XRDID_CHECK(!mixture || !id::uses_model(s.method),
                 "xrdid_identify_json: the mixture search uses the profile or peaks method");
-    const id::MixtureOptions m = mixture ? mixture_options(o) : id::MixtureOptions{};
+    id::MixtureOptions m = mixture ? mixture_options(o) : id::MixtureOptions{};
+    m.common = library->common;
     s.top = max;
     const auto p = pattern_from("xrdid_identify_json", two_theta, intensity, n, wavelength_angstrom, o);
     const id::Identifier& ident = library->identifier(id::uses_model(s.method) ? model : nullptr);
@@ -288,7 +302,8 @@ int xrdid_identify_mixture_quant(const xrdid_library* library, const double* two
     const xrdid_options& o = options_or_defaults(options, defaults);
     id::IdentifyOptions s = search_options(o);
     XRDID_CHECK(!id::uses_model(s.method), "xrdid_identify_mixture: the mixture search uses the profile or peaks method");
-    const id::MixtureOptions m = mixture_options(o);
+    id::MixtureOptions m = mixture_options(o);
+    m.common = library->common;
     const auto p = pattern_from("xrdid_identify_mixture", two_theta, intensity, n, wavelength_angstrom, o);
     const id::MixtureResult r = id::identify_mixture(library->identifier(nullptr), p, s, m);
     const int rows = static_cast<int>(std::min<std::size_t>(r.phases.size(), static_cast<std::size_t>(max)));

@@ -11,6 +11,7 @@
 #include "capi/c_boundary.hpp"
 #include "capi/handles.hpp"
 #include "common/check.hpp"
+#include "identify/mixture.hpp"
 
 #ifndef XRDID_VERSION_STRING
 #define XRDID_VERSION_STRING "0.0.0"
@@ -74,6 +75,16 @@ xrdid_library* xrdid_library_open(const char* path) {
     XRDID_CHECK(lib->library.size() > 0, lib->path + ": the library has no entries");
     lib->plain = std::make_unique<xrdid::identify::Identifier>(lib->library);
     lib->plain->set_library_path(lib->path);
+    // The common phases, as `xrdid identify --library` takes them.
+    std::string bundled;
+    try {
+      bundled = bundled_library_path();
+    } catch (const std::exception&) {
+      bundled.clear();  // none: no common phases
+    }
+    std::error_code ec;
+    if (!bundled.empty() && fs::weakly_canonical(lib->path, ec).string() != bundled)
+      for (const auto& e : xrdid::xrd::load_library(bundled).entries) lib->common.insert(xrdid::identify::phase_key(e));
     return lib.release();
   });
 }

@@ -119,6 +119,14 @@ typedef struct {
    * gets its default. */
   double mixture_max_volume_change; /* mixtures: a further phase's refined cell volume within this
                                        many per cent of its reference's (default 1.5; 0: no limit) */
+  /* Read only when struct_size covers them: a caller whose struct ends at
+   * mixture_max_volume_change gets their defaults. */
+  int mixture_common_candidates; /* mixtures, a library other than the bundled one: each residual is
+                                    searched again over the bundled library's common phases and its
+                                    best this many rows are fitted too (0: off) */
+  int mixture_readmit;           /* mixtures: 1: phases pruned together are fitted again beside those
+                                    kept, and the best that passes the thresholds comes back */
+  double mixture_texture_range;  /* mixtures: each phase's March–Dollase r within [1/R, R] */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

@@ -301,6 +301,9 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_substitutes == 3);
   CHECK(o.mixture_substitute_drop == doctest::Approx(0.1));
   CHECK(o.mixture_max_volume_change == doctest::Approx(1.5));
+  CHECK(o.mixture_common_candidates == 0);
+  CHECK(o.mixture_readmit == 0);
+  CHECK(o.mixture_texture_range == doctest::Approx(2.0));
   CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.
   auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
@@ -317,6 +320,10 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   bad_mixture([](xrdid_options& x) { x.mixture_substitute_drop = std::nan(""); }, "mixture_substitute_drop");
   bad_mixture([](xrdid_options& x) { x.mixture_max_volume_change = -1; }, "mixture_max_volume_change");
   bad_mixture([](xrdid_options& x) { x.mixture_max_volume_change = std::nan(""); }, "mixture_max_volume_change");
+  bad_mixture([](xrdid_options& x) { x.mixture_common_candidates = -1; }, "mixture_common_candidates");
+  bad_mixture([](xrdid_options& x) { x.mixture_readmit = 2; }, "mixture_readmit");
+  bad_mixture([](xrdid_options& x) { x.mixture_texture_range = 0.5; }, "mixture_texture_range");
+  bad_mixture([](xrdid_options& x) { x.mixture_texture_range = std::nan(""); }, "mixture_texture_range");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
@@ -340,6 +347,13 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
   o.mixture_substitute_drop = 2.0;  // inside it: read
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_substitute_drop");
+  xrdid_options_init(&o);
+  o.struct_size = offsetof(xrdid_options, mixture_common_candidates);  // ends at mixture_max_volume_change
+  o.mixture_texture_range = std::nan("");                               // beyond it: not read
+  o.mixture_readmit = 7;
+  CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
+  o.mixture_max_volume_change = -1.0;  // inside it: read
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_max_volume_change");
   xrdid_options_init(&o);
   CHECK(o.brindley_size_um == 0.0);
   CHECK(o.standard == nullptr);
