@@ -112,7 +112,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->check(xrdid::cli::kFinite)->check(CLI::Range(1.0, 10.0));
   sub->add_flag("--mixture-readmit,!--no-mixture-readmit", a->mopt.readmit,
                "--mixture: after pruning, fit each pruned phase again beside the phases kept and take back the "
-               "best that passes the thresholds, one at a time");
+               "best that passes the thresholds, one at a time (default: on)");
   sub->add_option("--mixture-cell-bound", a->mopt.fit.cell_bound,
                   "--mixture: each phase's cell lengths within ± this fraction of its CIF cell")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.001, 0.19));

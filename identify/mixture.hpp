@@ -100,12 +100,14 @@ struct MixtureOptions {
   // a large library, entries of unusual chemistry and large cells fill the residual search's
   // first rows, and a common phase whose lines are left (anatase beside Bi2O3 and LiCoO2) is
   // never tried. Chosen as the candidates, by the lowest BIC, with no preference. 0: off; no
-  // effect without `common` or when every library entry is common.
-  int common_candidates = 0;
+  // effect without `common` or when every library entry is common. 2, and readmit below, chosen
+  // by cross-validation over the development data's mixtures and single phases with the library
+  // of every development CIF and the bundled phases (docs/results.md "Mixtures").
+  int common_candidates = 2;
   // After pruning, each pruned phase is fitted again beside the phases kept, and the best that
   // passes the thresholds comes back, one at a time (phases that share lines are pruned
   // together: Li2MnO3 beside an Li2TiO3 that took up part of its lines).
-  bool readmit = false;
+  bool readmit = true;
   double unexplained_sigmas = 6.0;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).

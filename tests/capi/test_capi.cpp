@@ -301,8 +301,8 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_substitutes == 3);
   CHECK(o.mixture_substitute_drop == doctest::Approx(0.1));
   CHECK(o.mixture_max_volume_change == doctest::Approx(1.5));
-  CHECK(o.mixture_common_candidates == 0);
-  CHECK(o.mixture_readmit == 0);
+  CHECK(o.mixture_common_candidates == 2);
+  CHECK(o.mixture_readmit == 1);
   CHECK(o.mixture_texture_range == doctest::Approx(2.0));
   CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.

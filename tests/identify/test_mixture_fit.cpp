@@ -393,6 +393,7 @@ TEST_CASE("mixture search: the best common rows of each residual are fitted besi
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 24);
   identify::MixtureOptions plain;
   plain.candidates = 1;  // each residual search's best row only
+  plain.common_candidates = 0;
   const identify::MixtureResult a = identify::identify_mixture(id, p, {}, plain);
   // The common phases: only the wrong P 2_1/c structure. Fitted beside each residual's best row,
   // it adds a fit per step and is never chosen.
@@ -424,6 +425,7 @@ TEST_CASE("mixture search: phases pruned together are fitted again beside those 
   // together. Beside NaCl alone, either makes about 43 %.
   identify::MixtureOptions mo;
   mo.min_weight_fraction = 0.35;
+  mo.readmit = false;
   const identify::MixtureResult pruned = identify::identify_mixture(id, p, {}, mo);
   REQUIRE(pruned.phases.size() == 1);
   CHECK(lib.entries[pruned.phases[0].entry].id == "NaCl");
