@@ -32,6 +32,40 @@ bool same_cell(const std::array<double, 6>& x, const std::array<double, 6>& y, c
 
 bool same_group(int a, int b) { return a == b || (a > 0 && xrd::enantiomorph(a) == b); }
 
+// The best cosine of library pattern a with pattern b whose d-spacings are scaled by f, |f − 1| ≤
+// max_rel in steps of 0.001: one lattice in two settings (a centred cell and its primitive one,
+// hexagonal and rhombohedral axes) whose cells also differ by up to max_rel, which neither a
+// comparison of the cells nor the zero-shift cosine matches.
+double scaled_cosine(const xrd::Library& lib, std::size_t a, std::size_t b, double max_rel) {
+  const float* pa = lib.pattern(a);
+  const float* pb = lib.pattern(b);
+  const std::size_t n = lib.n_points;
+  const double lambda = lib.wavelength.alpha1, deg = M_PI / 180.0;
+  double aa = 0;
+  for (std::size_t i = 0; i < n; ++i) aa += double(pa[i]) * pa[i];
+  if (!(aa > 0) || !(lambda > 0)) return 0.0;
+  double best = 0;
+  const int steps = static_cast<int>(std::floor(max_rel / 0.001 + 1e-9));
+  for (int k = -steps; k <= steps; ++k) {
+    const double f = 1.0 + 0.001 * k;  // a line of b at d appears at f·d
+    double ab = 0, bb = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double tt = lib.two_theta_start + lib.two_theta_step * static_cast<double>(i);
+      const double s = std::sin(0.5 * tt * deg) / f;  // sin θ of the point of b that moves here
+      if (!(s > 0 && s < 1)) continue;
+      const double x = (2.0 * std::asin(s) / deg - lib.two_theta_start) / lib.two_theta_step;
+      if (x < 0 || x > static_cast<double>(n - 1)) continue;
+      const auto j = static_cast<std::size_t>(x);
+      const double t = x - static_cast<double>(j);
+      const double v = j + 1 < n ? (1 - t) * pb[j] + t * pb[j + 1] : pb[j];
+      ab += pa[i] * v;
+      bb += v * v;
+    }
+    if (bb > 0) best = std::max(best, ab / std::sqrt(aa * bb));
+  }
+  return best;
+}
+
 // The elements of an entry other than hydrogen (which X-ray structures often leave out).
 std::vector<std::string> heavy_elements(const xrd::LibraryEntry& e) {
   std::vector<std::string> out;
@@ -63,7 +97,8 @@ bool same_phase(const xrd::Library& lib, std::size_t a, std::size_t b, const Sam
   if (same_cell(ea.cell, eb.cell, tol)) return true;
   if (lib.patterns.empty() || lib.two_theta_step <= 0) return false;
   const int shift = static_cast<int>(tol.max_shift_deg / lib.two_theta_step);
-  return xrd::shifted_cosine(lib.pattern(a), lib.pattern(b), lib.n_points, shift) >= tol.min_cosine;
+  return xrd::shifted_cosine(lib.pattern(a), lib.pattern(b), lib.n_points, shift) >= tol.min_cosine ||
+         scaled_cosine(lib, a, b, tol.cell_rel) >= tol.min_cosine;
 }
 
 std::vector<PhaseRow> rows_by_phase(const xrd::Library& lib, const std::vector<std::size_t>& ranked, std::size_t rows,

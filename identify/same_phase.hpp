@@ -15,7 +15,10 @@ namespace xrdid::identify {
 struct SamePhaseTolerance {
   double cell_rel = 0.02;       // |Δa|/a, |Δb|/b, |Δc|/c at most this
   double angle_deg = 1.0;       // |Δα|, |Δβ|, |Δγ| at most this
-  double min_cosine = 0.95;     // or: patterns this alike over a small zero-shift search
+  double min_cosine = 0.95;     // or: patterns this alike over a small zero-shift search, or with
+                                // one pattern's d-spacings scaled by up to ±cell_rel (one lattice in
+                                // another setting: a primitive cell of a centred one, rhombohedral
+                                // axes of a hexagonal one)
   double max_shift_deg = 0.1;
 };
 

@@ -43,6 +43,44 @@ TEST_CASE("same_phase: formula (as composition), space group and cell") {
   CHECK_FALSE(identify::same_phase(nan_cell, 0, 1));
 }
 
+TEST_CASE("same_phase: a primitive cell of a centred lattice matches its conventional cell by the scaled patterns") {
+  // Li2O (Fm-3m) in its conventional cell (a = 4.619) and in a primitive cell (a = 3.295, α = 60°)
+  // of a 0.9 % larger lattice; the cells do not compare, the patterns do once scaled. A lattice
+  // 6 % larger is another phase.
+  xrd::Library lib;
+  lib.two_theta_start = 10.0;
+  lib.two_theta_step = 0.02;
+  lib.n_points = 4001;
+  lib.wavelength = xrd::Wavelength{1.54184, 0.0, 0.5};
+  auto fcc = [&](double a) {
+    std::vector<float> y(lib.n_points, 0.f);
+    const int hkl[][3] = {{1, 1, 1}, {2, 0, 0}, {2, 2, 0}, {3, 1, 1}, {2, 2, 2}, {4, 0, 0}, {3, 3, 1}, {4, 2, 0}};
+    double w = 100;
+    for (const auto& h : hkl) {
+      const double d = a / std::sqrt(h[0] * h[0] + h[1] * h[1] + h[2] * h[2]);
+      const double tt = 2.0 * std::asin(lib.wavelength.alpha1 / (2 * d)) * 180.0 / M_PI;
+      for (std::size_t i = 0; i < lib.n_points; ++i) {
+        const double x = lib.two_theta_start + lib.two_theta_step * static_cast<double>(i) - tt;
+        y[i] += static_cast<float>(w * std::exp(-0.5 * x * x / (0.05 * 0.05)));
+      }
+      w *= 0.7;
+    }
+    lib.patterns.insert(lib.patterns.end(), y.begin(), y.end());
+  };
+  lib.entries = {entry("conventional", "Li2O", 225, 4.619), entry("primitive", "Li2O", 225, 3.295),
+                 entry("primitive_large", "Li2O", 225, 3.464)};
+  for (int k : {1, 2}) lib.entries[k].cell[3] = lib.entries[k].cell[4] = lib.entries[k].cell[5] = 60.0;
+  fcc(4.619);
+  fcc(4.619 * 1.009);
+  fcc(4.619 * 1.06);
+  CHECK(identify::same_phase(lib, 0, 1));
+  CHECK(identify::same_phase(lib, 1, 0));
+  CHECK_FALSE(identify::same_phase(lib, 0, 2));
+  identify::SamePhaseTolerance tight;
+  tight.cell_rel = 0.004;  // the scale search reaches ±0.4 % only
+  CHECK_FALSE(identify::same_phase(lib, 0, 1, tight));
+}
+
 TEST_CASE("same_phase: either hand of a chiral group, any order of the axes") {
   xrd::Library lib;
   lib.entries = {entry("quartz_154", "SiO2", 154, 4.913, 5.405), entry("quartz_152", "SiO2", 152, 4.916, 5.409),
