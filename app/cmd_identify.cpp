@@ -168,8 +168,7 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       if (a->mixture && (a->mopt.common_prior > 0 || a->mopt.common_candidates > 0)) {
         const std::string common_path = xrdid::app::bundled_library_path();
         if (!common_path.empty()) {
-          for (const auto& e : xrdid::xrd::load_library(common_path).entries)
-            a->mopt.common.insert(xrdid::identify::phase_key(e));
+          a->mopt.common = xrdid::identify::phase_keys(xrdid::xrd::load_library(common_path));
           std::cerr << "common phases: " << a->mopt.common.size() << " (formula and space group) of " << common_path
                     << "\n";
         }

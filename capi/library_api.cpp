@@ -84,7 +84,7 @@ xrdid_library* xrdid_library_open(const char* path) {
     }
     std::error_code ec;
     if (!bundled.empty() && fs::weakly_canonical(lib->path, ec).string() != bundled)
-      for (const auto& e : xrdid::xrd::load_library(bundled).entries) lib->common.insert(xrdid::identify::phase_key(e));
+      lib->common = xrdid::identify::phase_keys(xrdid::xrd::load_library(bundled));
     return lib.release();
   });
 }

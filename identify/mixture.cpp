@@ -18,6 +18,12 @@ std::string phase_key(const xrd::LibraryEntry& e) {
   return e.reduced_formula + "#" + std::to_string(e.spacegroup_number);
 }
 
+std::set<std::string> phase_keys(const xrd::Library& lib) {
+  std::set<std::string> keys;
+  for (const xrd::LibraryEntry& e : lib.entries) keys.insert(phase_key(e));
+  return keys;
+}
+
 namespace {
 
 // The measured pattern with the fitted phases' peaks taken away (background kept), clipped at 0;
@@ -328,6 +334,15 @@ class MixtureSearch {
            !cell_moved_too_far(with.phases[k], mo_.max_volume_change);
   }
   bool partner_round(const std::vector<char>& useless, const std::vector<char>& fitted);
+  // A fitted candidate joins the set (its fit is the set's with it, the candidate last), with the
+  // shares of χ² it removes overall and over its own lines.
+  void join(const CandidateFit& t) {
+    const double drop = (cur_.chi2 - t.fit.chi2) / cur_.chi2;
+    const double lines = lines_chi2_drop(t.fit, t.fit.phases.size() - 1, cur_);
+    res_.phases.push_back(MixturePhase{t.candidate->entry, t.candidate->same_phase, drop, lines});
+    crystals_.push_back(t.crystal);
+    cur_ = t.fit;
+  }
 };
 
 // 1. The first phase: the search's best row, or the best single fit among its best rows.
@@ -364,7 +379,8 @@ void MixtureSearch::first_phase() {
 // earns its place.
 bool MixtureSearch::add_phase() {
   const std::set<std::string> keys = have_keys();
-  const IdentifyResult next = id_.identify(residual_pattern(measured_, cur_), residual_opt_);
+  const xrd::Pattern residual = residual_pattern(measured_, cur_);
+  const IdentifyResult next = id_.identify(residual, residual_opt_);
   std::vector<PhaseStart> starts = starts_from(cur_, cur_.phases.size());
   starts.push_back(PhaseStart{});
   // The search's best mo.candidates rows, a row over the reflection limit replaced by the next
@@ -387,7 +403,7 @@ bool MixtureSearch::add_phase() {
   // The best common rows of the residual not among those, fitted beside them.
   IdentifyResult common_next;
   if (common_opt_.entries) {
-    common_next = id_.identify(residual_pattern(measured_, cur_), common_opt_);
+    common_next = id_.identify(residual, common_opt_);
     std::set<std::string> in_pool;
     for (const Candidate* c : pool) in_pool.insert(phase_key(lib_.entries[c->entry]));
     int added = 0;
@@ -426,9 +442,7 @@ bool MixtureSearch::add_phase() {
     res_.note = why;
     return false;
   }
-  res_.phases.push_back(MixturePhase{best_c->entry, best_c->same_phase, drop, lines});
-  crystals_.push_back(pick->crystal);
-  cur_ = pick->fit;
+  join(*pick);
   return true;
 }
 
@@ -663,11 +677,7 @@ bool MixtureSearch::readmit() {
       if (t.ok && t.fit.bic < cur_.bic && earns_place(t.fit) && (!pick || t.fit.bic < pick->fit.bic)) pick = &t;
     if (!pick) break;
     const std::size_t j = static_cast<std::size_t>(pick->candidate - back.data());
-    const double drop = (cur_.chi2 - pick->fit.chi2) / cur_.chi2;
-    res_.phases.push_back(MixturePhase{back[j].entry, back[j].same_phase, drop,
-                                       lines_chi2_drop(pick->fit, pick->fit.phases.size() - 1, cur_)});
-    crystals_.push_back(pick->crystal);
-    cur_ = pick->fit;
+    join(*pick);
     const std::string name = lib_.entries[back[j].entry].reduced_formula;
     const auto named = std::find(left_out_.begin(), left_out_.end(), name);
     if (named != left_out_.end()) left_out_.erase(named);

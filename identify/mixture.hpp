@@ -123,6 +123,8 @@ struct MixtureOptions {
 
 // The key under which library entries count as one phase: reduced formula and space group.
 std::string phase_key(const xrd::LibraryEntry& e);
+// The phase_key()s of a library's entries (the common phases, from the bundled library).
+std::set<std::string> phase_keys(const xrd::Library& lib);
 
 // Whether a joint fit can stretch either of two library entries onto the other's peaks: the
 // same crystal family (triclinic, monoclinic, orthorhombic, tetragonal, hexagonal with

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "xrd/library_groups.hpp"
 #include "xrd/symmetry.hpp"
@@ -40,18 +41,21 @@ double scaled_cosine(const xrd::Library& lib, std::size_t a, std::size_t b, doub
   const float* pa = lib.pattern(a);
   const float* pb = lib.pattern(b);
   const std::size_t n = lib.n_points;
-  const double lambda = lib.wavelength.alpha1, deg = M_PI / 180.0;
+  const double deg = M_PI / 180.0;
   double aa = 0;
-  for (std::size_t i = 0; i < n; ++i) aa += double(pa[i]) * pa[i];
-  if (!(aa > 0) || !(lambda > 0)) return 0.0;
+  std::vector<double> sin_theta(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    aa += double(pa[i]) * pa[i];
+    sin_theta[i] = std::sin(0.5 * (lib.two_theta_start + lib.two_theta_step * static_cast<double>(i)) * deg);
+  }
+  if (!(aa > 0)) return 0.0;
   double best = 0;
   const int steps = static_cast<int>(std::floor(max_rel / 0.001 + 1e-9));
   for (int k = -steps; k <= steps; ++k) {
     const double f = 1.0 + 0.001 * k;  // a line of b at d appears at f·d
     double ab = 0, bb = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double tt = lib.two_theta_start + lib.two_theta_step * static_cast<double>(i);
-      const double s = std::sin(0.5 * tt * deg) / f;  // sin θ of the point of b that moves here
+      const double s = sin_theta[i] / f;  // sin θ of the point of b that moves here
       if (!(s > 0 && s < 1)) continue;
       const double x = (2.0 * std::asin(s) / deg - lib.two_theta_start) / lib.two_theta_step;
       if (x < 0 || x > static_cast<double>(n - 1)) continue;
