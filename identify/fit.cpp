@@ -96,8 +96,9 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
     int best_dir = -1;
     Vec best_p = p;
     m.use_po = true;
-    for (int di : distinct_po_directions(m, g0)) {
-      set_direction(kPoDirections[static_cast<std::size_t>(di)]);
+    const std::vector<std::array<int, 3>> dirs = distinct_po_directions(m, g0, opt.po_strong_lines);
+    for (int di = 0; di < static_cast<int>(dirs.size()); ++di) {
+      set_direction(dirs[static_cast<std::size_t>(di)]);
       Vec q = p;
       q[kPoR] = 1.0;
       const LmOutcome o = levenberg_marquardt(m, q, free_po, b, 12, 1e-4);
@@ -109,7 +110,7 @@ FitResult fit_phase(const xrd::Pattern& measured, const xrd::Crystal& crystal, c
     }
     // Keep it when the BIC improves (Δχ² > ln N for one extra parameter).
     if (best_dir >= 0 && chi_none - best_chi > std::log(static_cast<double>(N))) {
-      const auto& d = kPoDirections[static_cast<std::size_t>(best_dir)];
+      const auto& d = dirs[static_cast<std::size_t>(best_dir)];
       set_direction(d);
       p = best_p;
       lm = levenberg_marquardt(m, p, free_po, b, opt.max_iterations, opt.tolerance);

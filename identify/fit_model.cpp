@@ -508,11 +508,20 @@ double po_factor(const Model& m, const Reflection& rf, double r, double* dP_dr) 
 }
 
 // Two directions are equivalent when every reflection gets the same factor at r = 0.8.
-std::vector<int> distinct_po_directions(Model& m, const Metric& g0) {
-  std::vector<int> out;
+std::vector<std::array<int, 3>> distinct_po_directions(Model& m, const Metric& g0, int strong) {
+  std::vector<std::array<int, 3>> dirs(kPoDirections.begin(), kPoDirections.end());
+  if (strong > 0) {
+    std::vector<std::size_t> order(m.refl.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return m.refl[a].intensity > m.refl[b].intensity; });
+    for (std::size_t i = 0; i < order.size() && i < static_cast<std::size_t>(strong); ++i)
+      dirs.push_back(m.refl[order[i]].hkl);
+  }
+  std::vector<std::array<int, 3>> out;
   std::vector<std::vector<double>> seen;
-  for (int di = 0; di < static_cast<int>(kPoDirections.size()); ++di) {
-    set_po_direction(m, g0, kPoDirections[static_cast<std::size_t>(di)]);
+  for (const std::array<int, 3>& dir : dirs) {
+    set_po_direction(m, g0, dir);
     std::vector<double> sig;
     for (const Reflection& rf : m.refl) sig.push_back(po_factor(m, rf, 0.8));
     bool dup = false;
@@ -523,7 +532,7 @@ std::vector<int> distinct_po_directions(Model& m, const Metric& g0) {
     }
     if (dup) continue;
     seen.push_back(std::move(sig));
-    out.push_back(di);
+    out.push_back(dir);
   }
   return out;
 }

@@ -191,10 +191,11 @@ double po_factor(const Model& m, const Reflection& rf, double r, double* dP_dr =
 // The low-index directions March–Dollase is tried along (reciprocal-lattice vectors).
 inline constexpr std::array<std::array<int, 3>, 7> kPoDirections{
     {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}}};
-// The indices into kPoDirections that give m's reflections different March–Dollase factors (of
-// directions equivalent by the cell's symmetry, the first); leaves m's direction set to the
-// last one examined.
-std::vector<int> distinct_po_directions(Model& m, const Metric& g0);
+// The directions March–Dollase is tried along: kPoDirections, then the hkl of m's `strong`
+// strongest reflections; of those that give m's reflections the same factors (directions
+// equivalent by the cell's symmetry), the first. Leaves m's direction set to the last one
+// examined.
+std::vector<std::array<int, 3>> distinct_po_directions(Model& m, const Metric& g0, int strong = 0);
 
 // Everything a fit starts from: the model on the fit range, the cell model, the start
 // parameters with their names and bounds.

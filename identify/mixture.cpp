@@ -323,7 +323,9 @@ class MixtureSearch {
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(i));
     cur_ = std::move(without);
   }
-  bool protected_first(std::size_t i) const { return mo_.prune && res_.phases[i].entry == first_entry_; }
+  bool protected_first(std::size_t i) const {
+    return mo_.prune && mo_.keep_first && res_.phases[i].entry == first_entry_;
+  }
   // Whether the last phase of `with` (the set's fit cur_ with one phase more) passes the
   // thresholds a further phase must pass.
   bool earns_place(const MixtureFit& with) const {
@@ -537,8 +539,14 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
   res_.fits += 2;
   const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
   if (!i_ok && !j_ok) return false;
-  const bool keep_first = i_ok && (!j_ok || keep_i.chi2 <= keep_j.chi2);
-  const std::size_t keep = keep_first ? pi : pj, drop = keep_first ? pj : pi;
+  // The first phase (judged as the others when !keep_first) is the search's answer: it gives way
+  // to an alike partner only on the evidence a substitute needs, a fit lower by the share
+  // substitute_min_drop (MnO2 beside rutile-type GeO2, whose textured fit is 9 % lower).
+  double ci = keep_i.chi2, cj = keep_j.chi2;
+  if (res_.phases[pi].entry == first_entry_) cj /= 1.0 - mo_.substitute_min_drop;
+  if (res_.phases[pj].entry == first_entry_) ci /= 1.0 - mo_.substitute_min_drop;
+  const bool keep_pi = i_ok && (!j_ok || ci <= cj);
+  const std::size_t keep = keep_pi ? pi : pj, drop = keep_pi ? pj : pi;
   left_out_.push_back(lib_.entries[res_.phases[drop].entry].reduced_formula);
   std::vector<MixturePhase> phases;
   std::vector<std::shared_ptr<const xrd::Crystal>> cr;
@@ -551,7 +559,7 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
   cr.push_back(crystals_[keep]);
   res_.phases = std::move(phases);
   crystals_ = std::move(cr);
-  cur_ = keep_first ? std::move(keep_i) : std::move(keep_j);
+  cur_ = keep_pi ? std::move(keep_i) : std::move(keep_j);
   return true;
 }
 
@@ -610,8 +618,18 @@ void MixtureSearch::backward() {
       }
       stage = Stage::Thresholds;
     }
-    const std::size_t worst = below(false, useless);
+    std::size_t worst = below(false, useless);
     if (worst == n) break;
+    // Every phase below a threshold (the first judged too): the one that gives back most stays.
+    if (std::count(useless.begin(), useless.end(), 1) == static_cast<std::ptrdiff_t>(n)) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < n; ++i)
+        if (res_.phases[i].chi2_drop > res_.phases[best].chi2_drop) best = i;
+      useless[best] = 0;
+      worst = n;
+      for (std::size_t i = 0; i < n; ++i)
+        if (useless[i] && (worst == n || res_.phases[i].chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
+    }
     if (partner_round(useless, fitted)) continue;
     if (!mo_.prune) {
       remove_one(worst, std::move(without[worst]));

@@ -376,14 +376,15 @@ MixtureFit fit_joint(const xrd::Pattern& measured, const std::vector<const xrd::
       double best = chi_ref - lnN, best_r = 1.0;
       int best_di = -1;
       mf.use_po = true;
-      for (int di : distinct_po_directions(mf, js.su[f].g0)) {
-        set_po_direction(mf, js.su[f].g0, kPoDirections[static_cast<std::size_t>(di)]);
+      const std::vector<std::array<int, 3>> dirs = distinct_po_directions(mf, js.su[f].g0, opt.po_strong_lines);
+      for (int di = 0; di < static_cast<int>(dirs.size()); ++di) {
+        set_po_direction(mf, js.su[f].g0, dirs[static_cast<std::size_t>(di)]);
         for (const double r : {0.6, 0.8, 1.25, 1.6}) {
           const double c = screen(r);
           if (c < best) best = c, best_r = r, best_di = di;
         }
       }
-      set_po(f, best_di >= 0 ? kPoDirections[static_cast<std::size_t>(best_di)] : kNoDir);
+      set_po(f, best_di >= 0 ? dirs[static_cast<std::size_t>(best_di)] : kNoDir);
       if (best_di < 0) continue;
       p[jm.joint(f, kPoR)] = best_r;
       chosen.push_back(f);

@@ -127,6 +127,12 @@ typedef struct {
   int mixture_readmit;           /* mixtures: 1: phases pruned together are fitted again beside those
                                     kept, and the best that passes the thresholds comes back */
   double mixture_texture_range;  /* mixtures: each phase's March–Dollase r within [1/R, R] */
+  /* Read only when struct_size covers them: a caller whose struct ends at mixture_texture_range
+   * gets their defaults. */
+  int mixture_keep_first;        /* mixtures, PRUNE: 1: the first phase (the search's best row)
+                                    always stays; 0: it is judged by the thresholds as the others */
+  int mixture_texture_lines;     /* mixtures: March–Dollase is also tried along the normals of each
+                                    phase's this many strongest reflections (0 to 20) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

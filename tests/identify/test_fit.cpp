@@ -345,3 +345,43 @@ TEST_CASE("fit: the coarse start of a phase beside others keeps their zero shift
   const auto [z0, eps0] = fd::coarse_search(su.m, su.p, opt, std::make_pair(0.1, 0.0));
   CHECK(std::abs(eps0 - strain) + std::abs(z0 - 0.1) > 0.002);
 }
+
+TEST_CASE("fit: March–Dollase directions are the low-index ones, then the strongest reflections' normals") {
+  namespace fd = identify::fit_detail;
+  const xrd::Pattern p = synthetic("P21c_symops.cif", 0.003, 0.02, 5000, 3);
+  fd::Setup su = fd::make_setup(p, xrd::read_cif(kCif + "P21c_symops.cif"), {});
+  const std::vector<std::array<int, 3>> low = fd::distinct_po_directions(su.m, su.g0);
+  REQUIRE(!low.empty());
+  REQUIRE(low.size() <= fd::kPoDirections.size());
+  for (const auto& d : low)
+    CHECK(std::find(fd::kPoDirections.begin(), fd::kPoDirections.end(), d) != fd::kPoDirections.end());
+  // The strongest reflections, by stick intensity.
+  std::vector<fd::Reflection> refl = su.m.refl;
+  std::stable_sort(refl.begin(), refl.end(), [](const fd::Reflection& a, const fd::Reflection& b) { return a.intensity > b.intensity; });
+  REQUIRE(refl.size() >= 3);
+  const std::vector<std::array<int, 3>> more = fd::distinct_po_directions(su.m, su.g0, 3);
+  REQUIRE(more.size() >= low.size());
+  CHECK(std::equal(low.begin(), low.end(), more.begin()));  // the low-index ones first, in order
+  CHECK(more.size() > low.size());  // a strong reflection of this monoclinic cell is not a low-index one
+  // Each strong reflection's normal is tried, or one giving every reflection the same factors is.
+  auto factors = [&](const std::array<int, 3>& d) {
+    fd::set_po_direction(su.m, su.g0, d);
+    std::vector<double> f;
+    for (const fd::Reflection& rf : su.m.refl) f.push_back(fd::po_factor(su.m, rf, 0.8));
+    return f;
+  };
+  for (int k = 0; k < 3; ++k) {
+    const std::vector<double> want = factors(refl[static_cast<std::size_t>(k)].hkl);
+    bool found = false;
+    for (const auto& d : more) {
+      const std::vector<double> got = factors(d);
+      bool same = got.size() == want.size();
+      for (std::size_t i = 0; i < got.size() && same; ++i) same = std::abs(got[i] - want[i]) < 1e-9;
+      found = found || same;
+    }
+    CHECK(found);
+  }
+  // Not one of them is tried twice.
+  for (std::size_t i = 0; i < more.size(); ++i)
+    for (std::size_t j = i + 1; j < more.size(); ++j) CHECK(factors(more[i]) != factors(more[j]));
+}

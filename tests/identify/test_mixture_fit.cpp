@@ -442,6 +442,36 @@ TEST_CASE("mixture search: phases pruned together are fitted again beside those 
   CHECK(back.note.find(second == "Si" ? "Si" : "LiF", back.note.find("left out")) == std::string::npos);
 }
 
+TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds as the others; one phase always stays") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  const xrd::Pattern p = mixture({kNaCl, kSi, kLiF}, {0.3, 0.3, 0.4}, 30000, 26);
+  // NaCl is the search's best row. Beside the others it makes 30 wt%, below a floor of 35 %, as
+  // Si does; LiF passes.
+  identify::MixtureOptions mo;
+  mo.min_weight_fraction = 0.35;
+  mo.readmit = false;
+  const identify::MixtureResult kept = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(kept.phases.size() == 2);
+  CHECK(lib.entries[kept.phases[0].entry].id == "NaCl");
+  CHECK(lib.entries[kept.phases[1].entry].id == "LiF");
+  mo.keep_first = false;
+  const identify::MixtureResult judged = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(judged.phases.size() == 1);
+  CHECK(lib.entries[judged.phases[0].entry].id == "LiF");
+  CHECK(judged.note.find("left out: ") != std::string::npos);
+  CHECK(judged.note.find("NaCl", judged.note.find("left out: ")) != std::string::npos);
+  CHECK(judged.fit.ok());
+  // Every phase below the floor: the one whose removal would give back most stays.
+  mo.min_weight_fraction = 0.9;
+  const identify::MixtureResult one = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(one.phases.size() == 1);
+  CHECK(one.fit.ok());
+  CHECK(lib.entries[one.phases[0].entry].id != "P21c");
+}
+
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.95, 0.05}, 30000, 31);
   const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
