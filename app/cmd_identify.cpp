@@ -110,9 +110,11 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "--mixture: each phase's March–Dollase r stays within [1/R, R]")
       ->capture_default_str()
       ->check(xrdid::cli::kFinite)->check(CLI::Range(1.0, 10.0));
-  sub->add_flag("--mixture-keep-first,!--no-mixture-keep-first", a->mopt.keep_first,
-               "--mixture, prune: the first phase (the search's best row) always stays; off, it is judged by "
-               "the thresholds as the further phases are (default: on)");
+  sub->add_option("--mixture-judge-first", a->mopt.judge_first,
+                  "--mixture, prune: the first phase (the search's best row) is judged by the thresholds as the "
+                  "further phases are when at least this many other phases pass them (0: it always stays)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 7));
   sub->add_option("--mixture-texture-lines", a->mopt.fit.po_strong_lines,
                   "--mixture: March–Dollase is also tried along the normals of each phase's this many strongest "
                   "reflections, beside [001], [100], [010], [110], [101], [011], [111]")

@@ -61,13 +61,13 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
   // A struct of an earlier layout — one that ends at standard_fraction (before the
   // mixture-selection fields), at profile_exponent (before low_temperature), at
   // mixture_substitute_drop (before mixture_max_volume_change), at mixture_max_volume_change
-  // (before mixture_common_candidates) or at mixture_texture_range (before mixture_keep_first) —
+  // (before mixture_common_candidates) or at mixture_texture_range (before mixture_judge_first) —
   // keeps the defaults of the later fields.
   constexpr std::size_t kEnds[] = {offsetof(xrdid_options, min_lines_chi2_drop),
                                    offsetof(xrdid_options, low_temperature),
                                    offsetof(xrdid_options, mixture_max_volume_change),
                                    offsetof(xrdid_options, mixture_common_candidates),
-                                   offsetof(xrdid_options, mixture_keep_first)};
+                                   offsetof(xrdid_options, mixture_judge_first)};
   const std::size_t size = options->struct_size;
   XRDID_CHECK(size == sizeof(xrdid_options) || std::find(std::begin(kEnds), std::end(kEnds), size) != std::end(kEnds),
               "options were not set up by xrdid_options_init (struct_size " + std::to_string(size) + ", expected " +
@@ -157,8 +157,8 @@ id::MixtureOptions mixture_options(const xrdid_options& o) {
   XRDID_CHECK(std::isfinite(o.mixture_texture_range) && o.mixture_texture_range >= 1 && o.mixture_texture_range <= 10,
               "options.mixture_texture_range: expected 1 to 10");
   m.fit.mixture_po_range = o.mixture_texture_range;
-  XRDID_CHECK(o.mixture_keep_first == 0 || o.mixture_keep_first == 1, "options.mixture_keep_first: expected 0 or 1");
-  m.keep_first = o.mixture_keep_first != 0;
+  XRDID_CHECK(o.mixture_judge_first >= 0 && o.mixture_judge_first <= 7, "options.mixture_judge_first: expected 0 to 7");
+  m.judge_first = o.mixture_judge_first;
   XRDID_CHECK(o.mixture_texture_lines >= 0 && o.mixture_texture_lines <= 20,
               "options.mixture_texture_lines: expected 0 to 20");
   m.fit.po_strong_lines = o.mixture_texture_lines;
@@ -228,7 +228,7 @@ void xrdid_options_init(xrdid_options* options) {
   options->mixture_common_candidates = m.common_candidates;
   options->mixture_readmit = m.readmit ? 1 : 0;
   options->mixture_texture_range = m.fit.mixture_po_range;
-  options->mixture_keep_first = m.keep_first ? 1 : 0;
+  options->mixture_judge_first = m.judge_first;
   options->mixture_texture_lines = m.fit.po_strong_lines;
 }
 

@@ -323,9 +323,12 @@ class MixtureSearch {
     crystals_.erase(crystals_.begin() + static_cast<std::ptrdiff_t>(i));
     cur_ = std::move(without);
   }
+  // Whether phase i is the first phase and stays whatever its figures (with prune: unless
+  // judge_first other phases pass the thresholds, first_judged_).
   bool protected_first(std::size_t i) const {
-    return mo_.prune && mo_.keep_first && res_.phases[i].entry == first_entry_;
+    return mo_.prune && !first_judged_ && res_.phases[i].entry == first_entry_;
   }
+  bool first_judged_ = false;  // set by each backward round
   // Whether the last phase of `with` (the set's fit cur_ with one phase more) passes the
   // thresholds a further phase must pass.
   bool earns_place(const MixtureFit& with) const {
@@ -539,7 +542,7 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
   res_.fits += 2;
   const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
   if (!i_ok && !j_ok) return false;
-  // The first phase (judged as the others when !keep_first) is the search's answer: it gives way
+  // The first phase (when judged, first_judged_) is the search's answer: it gives way
   // to an alike partner only on the evidence a substitute needs, a fit lower by the share
   // substitute_min_drop (MnO2 beside rutile-type GeO2, whose textured fit is 9 % lower).
   double ci = keep_i.chi2, cj = keep_j.chi2;
@@ -596,15 +599,21 @@ void MixtureSearch::backward() {
     // The phases below the thresholds (zero ones: those that make the fit worse), and the least
     // useful of them.
     auto below = [&](bool zero, std::vector<char>& useless) {
-      std::size_t worst = n;
+      first_judged_ = false;
+      std::size_t passing_others = 0;
       for (std::size_t i = 0; i < n; ++i) {
         const MixturePhase& ph = res_.phases[i];
         useless[i] = fitted[i] && (zero ? ph.chi2_drop < 0 || ph.lines_chi2_drop < 0
                                         : ph.chi2_drop < mo_.min_chi2_drop || ph.lines_chi2_drop < mo_.min_lines_chi2_drop ||
                                               cur_.phases[i].weight_fraction < mo_.min_weight_fraction ||
                                               cell_moved_too_far(cur_.phases[i], mo_.max_volume_change));
+        if (!useless[i] && res_.phases[i].entry != first_entry_) ++passing_others;
+      }
+      first_judged_ = mo_.judge_first > 0 && !zero && passing_others >= static_cast<std::size_t>(mo_.judge_first);
+      std::size_t worst = n;
+      for (std::size_t i = 0; i < n; ++i) {
         if (protected_first(i)) useless[i] = 0;  // the search's best row stays, as identify answers it
-        if (useless[i] && (worst == n || ph.chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
+        if (useless[i] && (worst == n || res_.phases[i].chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
       }
       return worst;
     };
@@ -618,18 +627,8 @@ void MixtureSearch::backward() {
       }
       stage = Stage::Thresholds;
     }
-    std::size_t worst = below(false, useless);
+    const std::size_t worst = below(false, useless);
     if (worst == n) break;
-    // Every phase below a threshold (the first judged too): the one that gives back most stays.
-    if (std::count(useless.begin(), useless.end(), 1) == static_cast<std::ptrdiff_t>(n)) {
-      std::size_t best = 0;
-      for (std::size_t i = 1; i < n; ++i)
-        if (res_.phases[i].chi2_drop > res_.phases[best].chi2_drop) best = i;
-      useless[best] = 0;
-      worst = n;
-      for (std::size_t i = 0; i < n; ++i)
-        if (useless[i] && (worst == n || res_.phases[i].chi2_drop < res_.phases[worst].chi2_drop)) worst = i;
-    }
     if (partner_round(useless, fitted)) continue;
     if (!mo_.prune) {
       remove_one(worst, std::move(without[worst]));

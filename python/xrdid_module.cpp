@@ -109,7 +109,7 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
     else if (k == "mixture_common_candidates") o.mixture_common_candidates = py::cast<int>(v);
     else if (k == "mixture_readmit") o.mixture_readmit = py::cast<bool>(v) ? 1 : 0;
     else if (k == "mixture_texture_range") o.mixture_texture_range = py::cast<double>(v);
-    else if (k == "mixture_keep_first") o.mixture_keep_first = py::cast<bool>(v) ? 1 : 0;
+    else if (k == "mixture_judge_first") o.mixture_judge_first = py::cast<int>(v);
     else if (k == "mixture_texture_lines") o.mixture_texture_lines = py::cast<int>(v);
     else throw py::type_error("unknown option '" + k + "'");
   }
@@ -271,7 +271,7 @@ PYBIND11_MODULE(xrdid, m) {
            "plus max_phases (1 to 8), min_chi2_drop, min_lines_chi2_drop, min_weight_fraction, mixture_selection "
            "('prune' | 'stepwise'), mixture_first ('search' | 'fit'), mixture_cell_bound, mixture_texture (bool), "
            "mixture_max_reflections, mixture_substitutes, mixture_substitute_drop, mixture_max_volume_change, "
-           "mixture_common_candidates, mixture_readmit (bool), mixture_texture_range, mixture_keep_first (bool), "
+           "mixture_common_candidates, mixture_readmit (bool), mixture_texture_range, mixture_judge_first, "
            "mixture_texture_lines, "
            "brindley_size (grain diameter, µm: Brindley's "
            "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "

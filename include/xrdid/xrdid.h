@@ -129,8 +129,9 @@ typedef struct {
   double mixture_texture_range;  /* mixtures: each phase's March–Dollase r within [1/R, R] */
   /* Read only when struct_size covers them: a caller whose struct ends at mixture_texture_range
    * gets their defaults. */
-  int mixture_keep_first;        /* mixtures, PRUNE: 1: the first phase (the search's best row)
-                                    always stays; 0: it is judged by the thresholds as the others */
+  int mixture_judge_first;       /* mixtures, PRUNE: the first phase (the search's best row) is judged
+                                    by the thresholds as the others when at least this many other
+                                    phases pass them (0: it always stays; 0 to 7) */
   int mixture_texture_lines;     /* mixtures: March–Dollase is also tried along the normals of each
                                     phase's this many strongest reflections (0 to 20) */
 } xrdid_options;

@@ -304,7 +304,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_common_candidates == 2);
   CHECK(o.mixture_readmit == 1);
   CHECK(o.mixture_texture_range == doctest::Approx(2.0));
-  CHECK(o.mixture_keep_first == 1);
+  CHECK(o.mixture_judge_first == 0);
   CHECK(o.mixture_texture_lines == 0);
   CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.
@@ -326,7 +326,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   bad_mixture([](xrdid_options& x) { x.mixture_readmit = 2; }, "mixture_readmit");
   bad_mixture([](xrdid_options& x) { x.mixture_texture_range = 0.5; }, "mixture_texture_range");
   bad_mixture([](xrdid_options& x) { x.mixture_texture_range = std::nan(""); }, "mixture_texture_range");
-  bad_mixture([](xrdid_options& x) { x.mixture_keep_first = -1; }, "mixture_keep_first");
+  bad_mixture([](xrdid_options& x) { x.mixture_judge_first = 8; }, "mixture_judge_first");
   bad_mixture([](xrdid_options& x) { x.mixture_texture_lines = 21; }, "mixture_texture_lines");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
@@ -359,8 +359,8 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   o.mixture_max_volume_change = -1.0;  // inside it: read
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_max_volume_change");
   xrdid_options_init(&o);
-  o.struct_size = offsetof(xrdid_options, mixture_keep_first);  // ends at mixture_texture_range
-  o.mixture_keep_first = 9;                                      // beyond it: not read
+  o.struct_size = offsetof(xrdid_options, mixture_judge_first);  // ends at mixture_texture_range
+  o.mixture_judge_first = 9;                                      // beyond it: not read
   o.mixture_texture_lines = -4;
   CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
   o.mixture_texture_range = 0.0;  // inside it: read

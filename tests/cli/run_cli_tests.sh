@@ -312,8 +312,8 @@ if "$X" --help | grep -q identify; then
   contains "$T/err" "mixture-common-candidates" "the bad --mixture-common-candidates is named"
   expect nz "identify --mixture-texture-range 0.5" -- "$X" identify "$T/mix.xy" --mixture --mixture-texture-range 0.5
   contains "$T/err" "mixture-texture-range" "the bad --mixture-texture-range is named"
-  expect 0 "identify --no-mixture-keep-first --mixture-texture-lines 3" -- "$X" identify "$T/mix.xy" --mixture \
-    --no-mixture-keep-first --mixture-texture-lines 3 --json
+  expect 0 "identify --mixture-judge-first 1 --mixture-texture-lines 3" -- "$X" identify "$T/mix.xy" --mixture \
+    --mixture-judge-first 1 --mixture-texture-lines 3 --json
   contains "$T/out" '"reduced_formula": "TiO2"' "the mixture's phases are found with the first judged and more texture directions"
   expect nz "identify --mixture-texture-lines 21" -- "$X" identify "$T/mix.xy" --mixture --mixture-texture-lines 21
   contains "$T/err" "mixture-texture-lines" "the bad --mixture-texture-lines is named"

@@ -442,7 +442,7 @@ TEST_CASE("mixture search: phases pruned together are fitted again beside those 
   CHECK(back.note.find(second == "Si" ? "Si" : "LiF", back.note.find("left out")) == std::string::npos);
 }
 
-TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds as the others; one phase always stays") {
+TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds when enough other phases pass them") {
   const std::string d = XRDID_TEST_DATA "/cif/";
   const xrd::Library lib = xrd::build_library(
       {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
@@ -457,19 +457,27 @@ TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds
   REQUIRE(kept.phases.size() == 2);
   CHECK(lib.entries[kept.phases[0].entry].id == "NaCl");
   CHECK(lib.entries[kept.phases[1].entry].id == "LiF");
-  mo.keep_first = false;
+  // Judged when one other phase passes: NaCl leaves with Si.
+  mo.judge_first = 1;
   const identify::MixtureResult judged = identify::identify_mixture(id, p, {}, mo);
   REQUIRE(judged.phases.size() == 1);
   CHECK(lib.entries[judged.phases[0].entry].id == "LiF");
   CHECK(judged.note.find("left out: ") != std::string::npos);
   CHECK(judged.note.find("NaCl", judged.note.find("left out: ")) != std::string::npos);
   CHECK(judged.fit.ok());
-  // Every phase below the floor: the one whose removal would give back most stays.
+  // Judged only beside two passing phases: with one, NaCl stays as before.
+  mo.judge_first = 2;
+  const identify::MixtureResult two = identify::identify_mixture(id, p, {}, mo);
+  REQUIRE(two.phases.size() == 2);
+  CHECK(lib.entries[two.phases[0].entry].id == "NaCl");
+  CHECK(two.fit.chi2 == kept.fit.chi2);
+  // No other phase passes: the first stays alone.
+  mo.judge_first = 1;
   mo.min_weight_fraction = 0.9;
   const identify::MixtureResult one = identify::identify_mixture(id, p, {}, mo);
   REQUIRE(one.phases.size() == 1);
   CHECK(one.fit.ok());
-  CHECK(lib.entries[one.phases[0].entry].id != "P21c");
+  CHECK(lib.entries[one.phases[0].entry].id == "NaCl");
 }
 
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {

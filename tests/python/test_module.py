@@ -194,7 +194,7 @@ raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_substitute
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_substitute_drop=2), "substitute drop above 1",
        "mixture_substitute_drop")
 # The first phase judged as the others, texture along the strongest reflections too.
-kf = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_keep_first=False, mixture_texture_lines=3)
+kf = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_judge_first=1, mixture_texture_lines=3)
 check(sorted(p["reduced_formula"] for p in kf["phases"]) == ["NiO", "ZnO"], f"mixture, first judged: {kf['phases']}")
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_texture_lines=21), "texture lines above 20",
        "mixture_texture_lines")
