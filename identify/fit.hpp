@@ -62,7 +62,9 @@ struct FitOptions {
   double mixture_po_range = 2.0;
   // Besides the low-index directions, March–Dollase is tried along the normals of the phase's
   // this many strongest reflections (0: none): a cleavage plane is often a strong reflection
-  // ((104) of calcite, whose rhombohedra lie on it; none of the low-index directions).
+  // ((104) of calcite, whose rhombohedra lie on it; none of the low-index directions). Measured
+  // for mixtures, not chosen: more directions also let wrong phases bend their intensities onto
+  // others' peaks (docs/results.md "Mixtures").
   int po_strong_lines = 0;
   int max_iterations = 60;           // Levenberg–Marquardt iterations per stage
   double tolerance = 1e-6;           // stop when χ² falls by less than this fraction

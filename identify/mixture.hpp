@@ -19,10 +19,13 @@
 //      then a phase that does not earn its place (its removal gives back less than
 //      `min_chi2_drop` of χ² or `min_lines_chi2_drop` over its lines, it makes less than
 //      `min_weight_fraction`, or its cell volume moved by more than `max_volume_change`) leaves.
-//      Stepwise: the least useful first, one at a time, the rest refitted, until every phase left earns its place. With `prune` the first phase always
-//      stays (unless a substitute replaced it: that one is judged as the further phases are):
-//      first, one at a time, the others that make the fit worse (a negative share); then,
-//      at once, every other phase below a threshold in the company of all that stayed.
+//      Stepwise: the least useful first, one at a time, the rest refitted, until every phase
+//      left earns its place. With `prune`: first, one at a time, the further phases that make the
+//      fit worse (a negative share); then, at once, every phase below a threshold in the company of
+//      all that stayed. The first phase stays unless `judge_first` other phases pass the
+//      thresholds (a substitute that replaced it is judged as the further phases are);
+//   5. readmission (`readmit`): phases pruned together are fitted again beside those kept, and
+//      the best that passes the thresholds comes back, one at a time; the set is judged again.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -57,8 +60,10 @@ struct MixtureOptions {
   // may be readmitted. Beside one other phase it stays: a single phase whose reference fits
   // poorly (a P 1 structure, chlorapatite measured against fluorapatite) can look useless beside
   // one invented phase, and the search's answer holds. It gives way to an alike partner
-  // (interchangeable()) only when the partner's fit is lower by substitute_min_drop.
-  int judge_first = 0;
+  // (interchangeable()) only when the partner's fit is lower by substitute_min_drop. 2 chosen by
+  // cross-validation over the development data's mixtures and single phases (docs/results.md
+  // "Mixtures").
+  int judge_first = 2;
   // Chosen by 5-fold cross-validation over the development data's named mixtures pooled with
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
   double min_chi2_drop = 0.2;        // a phase removes at least this share of χ²

@@ -131,9 +131,10 @@ typedef struct {
    * gets their defaults. */
   int mixture_judge_first;       /* mixtures, PRUNE: the first phase (the search's best row) is judged
                                     by the thresholds as the others when at least this many other
-                                    phases pass them (0: it always stays; 0 to 7) */
+                                    phases pass them (default 2; 0: it always
+                                    stays; 0 to 7) */
   int mixture_texture_lines;     /* mixtures: March–Dollase is also tried along the normals of each
-                                    phase's this many strongest reflections (0 to 20) */
+                                    phase's this many strongest reflections (default 0; 0 to 20) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

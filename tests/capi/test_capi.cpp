@@ -304,7 +304,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_common_candidates == 2);
   CHECK(o.mixture_readmit == 1);
   CHECK(o.mixture_texture_range == doctest::Approx(2.0));
-  CHECK(o.mixture_judge_first == 0);
+  CHECK(o.mixture_judge_first == 2);
   CHECK(o.mixture_texture_lines == 0);
   CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.
