@@ -328,7 +328,9 @@ class MixtureSearch {
   bool protected_first(std::size_t i) const {
     return mo_.prune && !first_judged_ && res_.phases[i].entry == first_entry_;
   }
-  bool first_judged_ = false;  // set by each backward round
+  // Whether the first phase is judged in this backward round (judge_first other phases pass the
+  // thresholds); set by each round's threshold stage, read by partner_round().
+  bool first_judged_ = false;
   // Whether the last phase of `with` (the set's fit cur_ with one phase more) passes the
   // thresholds a further phase must pass.
   bool earns_place(const MixtureFit& with) const {
@@ -542,9 +544,10 @@ bool MixtureSearch::partner_round(const std::vector<char>& useless, const std::v
   res_.fits += 2;
   const bool i_ok = keep_i.ok(), j_ok = keep_j.ok();
   if (!i_ok && !j_ok) return false;
-  // The first phase (when judged, first_judged_) is the search's answer: it gives way
-  // to an alike partner only on the evidence a substitute needs, a fit lower by the share
-  // substitute_min_drop (MnO2 beside rutile-type GeO2, whose textured fit is 9 % lower).
+  // The first phase (paired only when judged, first_judged_) is the search's answer: it gives
+  // way to an alike partner only on the evidence a substitute needs, a fit lower by the share
+  // substitute_min_drop (judged beside one phase, MnO2 stays beside rutile-type GeO2, whose
+  // textured fit is 9 % lower).
   double ci = keep_i.chi2, cj = keep_j.chi2;
   if (res_.phases[pi].entry == first_entry_) cj /= 1.0 - mo_.substitute_min_drop;
   if (res_.phases[pj].entry == first_entry_) ci /= 1.0 - mo_.substitute_min_drop;
