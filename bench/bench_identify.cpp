@@ -7,9 +7,14 @@
 //   OMP_NUM_THREADS=2 build/bench/bench_identify            # the mixture goal is set on 2 threads
 //   build/bench/bench_identify --benchmark_filter=Mixture
 //   XRDID_DATA=DIR build/bench/bench_identify --benchmark_filter=Measured
+//   XRDID_DATA=DIR XRDID_BENCH_LIBRARY=all.xrdlib build/bench/bench_identify --benchmark_filter=Library
 //
 // With XRDID_DATA set, BM_MixtureSearchMeasured also searches every fifth of the development
-// data's 12-minute Dara scans (measured/dara-mixtures, 10 files) against the bundled library.
+// data's 12-minute Dara scans (measured/dara-mixtures, 10 files) against the bundled library;
+// with XRDID_BENCH_LIBRARY set too (a library file, e.g. every development CIF and the bundled
+// phases: `xrdid library build "$XRDID_DATA/cif" data/phases -o all.xrdlib`),
+// BM_MixtureSearchMeasuredLibrary searches them against that library, the bundled phases as its
+// common phases (as `identify --library`).
 //
 // Counters: seconds per pattern (real time), `vs_goal` = seconds per mixture / 10 s, the phases
 // found, how many of them were mixed in, and the joint fits tried.
@@ -56,6 +61,23 @@ struct Bundled {
 Bundled& bundled() {
   static Bundled b;
   return b;
+}
+
+// The library of XRDID_BENCH_LIBRARY, read once, with the bundled library's phases as the
+// mixture search's common phases.
+struct Given {
+  xrd::Library lib;
+  std::unique_ptr<identify::Identifier> id;
+  identify::MixtureOptions mo;
+  Given() {
+    lib = xrd::load_library(std::getenv("XRDID_BENCH_LIBRARY"));
+    id = std::make_unique<identify::Identifier>(lib);
+    mo.common = identify::phase_keys(bundled().lib);
+  }
+};
+Given& given() {
+  static Given g;
+  return g;
 }
 
 // A scan of bundled phases mixed by weight: each phase's raw intensities (|F|² × multiplicity ×
@@ -108,15 +130,17 @@ void BM_MixtureSearch(benchmark::State& state) {
 BENCHMARK(BM_MixtureSearch)->DenseRange(0, static_cast<int>(kMixtures.size()) - 1)->Iterations(2)
     ->Unit(benchmark::kSecond)->UseRealTime();
 
-// One mixture search of a measured pattern per iteration.
-void BM_MixtureSearchMeasured(benchmark::State& state, const std::string& path) {
-  Bundled& b = bundled();
+// One mixture search of a measured pattern per iteration, against the bundled library or (large)
+// the library of XRDID_BENCH_LIBRARY.
+void BM_MixtureSearchMeasured(benchmark::State& state, const std::string& path, bool large) {
+  const identify::Identifier& id = large ? *given().id : *bundled().id;
+  const identify::MixtureOptions mo = large ? given().mo : identify::MixtureOptions{};
   const xrd::Pattern p = io::read_pattern(path);
-  b.id->identify(p, identify::IdentifyOptions{});
+  id.identify(p, identify::IdentifyOptions{});
   identify::MixtureResult r;
   double seconds = 0;
   for (auto _ : state) {
-    r = identify::identify_mixture(*b.id, p, identify::IdentifyOptions{});
+    r = identify::identify_mixture(id, p, identify::IdentifyOptions{}, mo);
     seconds += r.seconds;
   }
   state.counters["phases_found"] = static_cast<double>(r.phases.size());
@@ -138,10 +162,15 @@ void register_measured() {
       files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
-  for (std::size_t k = 0; k < files.size(); k += 5)
-    benchmark::RegisterBenchmark(("BM_MixtureSearchMeasured/" + std::filesystem::path(files[k]).stem().string()).c_str(),
-                                 BM_MixtureSearchMeasured, files[k])
-        ->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+  const char* given_library = std::getenv("XRDID_BENCH_LIBRARY");
+  for (const bool large : {false, true}) {
+    if (large && (given_library == nullptr || *given_library == '\0')) break;
+    const std::string name = large ? "BM_MixtureSearchMeasuredLibrary/" : "BM_MixtureSearchMeasured/";
+    for (std::size_t k = 0; k < files.size(); k += 5)
+      benchmark::RegisterBenchmark((name + std::filesystem::path(files[k]).stem().string()).c_str(),
+                                   BM_MixtureSearchMeasured, files[k], large)
+          ->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+  }
 }
 
 // The default single-phase search (profile method, top 10) of one synthetic pure phase.
