@@ -55,14 +55,14 @@ struct MixtureOptions {
   bool prune = true;
   // With prune, the first phase (the search's best row) always stays (0), or is judged by the
   // thresholds as the further phases are when at least this many other phases pass them: a best
-  // row that only stretches onto the strongest peaks of a mixture (a P 1 phosphate's cell 2.4 %
-  // off, giving back 2.6 % of χ² beside three of the mixture's phases) then leaves like any
-  // other, and pruned it may be readmitted. Beside one other phase it stays: a single phase whose reference fits
-  // poorly (a P 1 structure, chlorapatite measured against fluorapatite) can look useless beside
-  // one invented phase, and the search's answer holds. It gives way to an alike partner
-  // (interchangeable()) only when the partner's fit is lower by substitute_min_drop. 2 chosen by
-  // cross-validation over the development data's mixtures and single phases (docs/results.md
-  // "Mixtures").
+  // row that only stretches onto the strongest peaks of a mixture (a phosphate whose cell volume
+  // moves 2.4 %, giving back 2.6 % of χ² beside three of the mixture's phases) then leaves like
+  // any other, and pruned it may be readmitted. Beside one other phase it stays: a single phase
+  // whose reference fits poorly (a P 1 structure, chlorapatite measured against fluorapatite) can
+  // look useless beside one invented phase, and the search's answer holds. It gives way to an
+  // alike partner (interchangeable()) only when the partner's fit is lower by
+  // substitute_min_drop. 2 chosen by cross-validation over the development data's mixtures and
+  // single phases (docs/results.md "Mixtures").
   int judge_first = 2;
   // Chosen by 5-fold cross-validation over the development data's named mixtures pooled with
   // single-phase patterns (scripts/eval_mixtures.py --choose; docs/results.md "Mixtures").
