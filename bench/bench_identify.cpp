@@ -23,7 +23,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -163,6 +165,14 @@ void register_measured() {
   }
   std::sort(files.begin(), files.end());
   const char* given_library = std::getenv("XRDID_BENCH_LIBRARY");
+  if (given_library != nullptr && *given_library != '\0') {
+    try {
+      given();  // read before any benchmark runs: a bad file is one error line, not an abort
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench_identify: XRDID_BENCH_LIBRARY: %s\n", e.what());
+      std::exit(2);
+    }
+  }
   for (const bool large : {false, true}) {
     if (large && (given_library == nullptr || *given_library == '\0')) break;
     const std::string name = large ? "BM_MixtureSearchMeasuredLibrary/" : "BM_MixtureSearchMeasured/";
