@@ -90,7 +90,7 @@ typedef struct {
   double alpha2_ratio;         /* I(Kα2)/I(Kα1) */
   int max_phases;              /* mixtures: at most this many phases (default 5) */
   double min_chi2_drop;        /* mixtures: a further phase removes at least this share of χ² */
-  double min_weight_fraction;  /* mixtures: a further phase makes at least this weight fraction */
+  double min_weight_fraction;  /* mixtures: a phase makes at least this weight fraction (default 0.05) */
   double brindley_size_um;     /* mixtures: grain diameter (µm) for Brindley's micro-absorption
                                   correction (0: none; needs a Cu, Mo, Co, Cr, Fe or Ag Kα pattern) */
   const char* standard;        /* mixtures: internal standard, library id or formula (NULL: none) */

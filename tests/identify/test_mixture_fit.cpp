@@ -346,6 +346,20 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
     CHECK(one.fit.phases[0].weight_fraction == doctest::Approx(1.0));
     CHECK(one.phases[0].lines_chi2_drop == 1.0);
   }
+  // The default weight floor (5 wt%): a 3 wt% phase leaves, named in the note; without a floor
+  // it stays, near its true fraction.
+  CHECK(identify::MixtureOptions{}.min_weight_fraction == 0.05);
+  const xrd::Pattern minor = mixture({kNaCl, kSi}, {0.97, 0.03}, 30000, 23);
+  const identify::MixtureResult floored = identify::identify_mixture(id, minor, {});
+  REQUIRE(floored.phases.size() == 1);
+  CHECK(lib.entries[floored.phases[0].entry].id == "NaCl");
+  CHECK(floored.note.find("then left out: Si") != std::string::npos);
+  identify::MixtureOptions no_floor;
+  no_floor.min_weight_fraction = 0;
+  const identify::MixtureResult kept = identify::identify_mixture(id, minor, {}, no_floor);
+  REQUIRE(kept.phases.size() == 2);
+  CHECK(lib.entries[kept.phases[1].entry].id == "Si");
+  CHECK(std::abs(kept.fit.phases[1].weight_fraction - 0.03) < 0.01);
   identify::MixtureOptions none;
   none.max_phases = 0;
   CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, none), doctest::Contains("max-phases"), std::exception);
