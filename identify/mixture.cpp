@@ -743,19 +743,54 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   XRDID_CHECK(mo.candidates >= 1 && mo.candidates <= 50, "mixture: candidates per step must lie in 1..50");
   XRDID_CHECK(mo.max_reflections >= 0, "mixture: the reflection limit must be >= 0 (0: none)");
   check_quant_options(mo.quant);
+  XRDID_CHECK(mo.axis_volume_change >= 0 && mo.axis_min_drop >= 0 && mo.axis_min_drop < 1,
+              "mixture: the axis check's volume change must be >= 0 and its χ² share in [0, 1)");
   IdentifyOptions opt = opt0;
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
-  MixtureSearch search(id, measured, opt, mo);
-  search.first_phase();
-  while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
+  const auto run = [&](const xrd::Pattern& pattern) {
+    MixtureSearch search(id, pattern, opt, mo);
+    search.first_phase();
+    while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
+    }
+    search.substitutes();
+    search.backward();
+    // Phases taken back are judged again with the set (no second readmission).
+    if (mo.readmit && search.readmit()) search.backward();
+    return search.finish(t0);
+  };
+  MixtureResult res = run(measured);
+  // The first phase (in the order found) far from its reference's cell: the axis may be off.
+  if (mo.axis_volume_change > 0 && res.fit.ok() && !res.fit.phases.empty()) {
+    const double dv = res.fit.phases.front().volume_change();
+    if (std::isfinite(dv) && std::abs(dv) > mo.axis_volume_change) {
+      const double f = std::exp(dv / 300.0);
+      xrd::Pattern scaled = measured;
+      if (!scaled.wavelength.known()) scaled.wavelength = id.library().wavelength;
+      scaled.wavelength.alpha1 /= f;
+      scaled.wavelength.alpha2 /= f;
+      MixtureResult again;
+      bool ok = false;
+      try {
+        again = run(scaled);
+        ok = again.fit.ok();
+      } catch (const std::exception&) {
+        // the scaled pattern cannot be searched: the first answer stands
+      }
+      if (ok && again.fit.chi2 < (1.0 - mo.axis_min_drop) * res.fit.chi2) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (the first phase's cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)", 1.0 / f, dv);
+        again.note = again.note.empty() ? buf : again.note + "; " + buf;
+        again.fits += res.fits;
+        res = std::move(again);
+      } else if (ok) {
+        res.fits += again.fits;
+      }
+      res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
   }
-  search.substitutes();
-  search.backward();
-  // Phases taken back are judged again with the set (no second readmission).
-  if (mo.readmit && search.readmit()) search.backward();
-  return search.finish(t0);
+  return res;
 }
 
 }  // namespace xrdid::identify

@@ -494,6 +494,37 @@ TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds
   CHECK(lib.entries[one.phases[0].entry].id == "NaCl");
 }
 
+TEST_CASE("mixture search: a d-spacing scale common to every phase is taken as an axis error, not as the phases'") {
+  const std::string d = XRDID_TEST_DATA "/cif/";
+  const xrd::Library lib = xrd::build_library(
+      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  identify::Identifier id(lib);
+  // The file's wavelength 1.5 % long: every d-spacing reads 1.5 % large, every cell 4.5 % in volume.
+  xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 41);
+  p.wavelength = {1.540598 * 1.015, 1.544426 * 1.015, 0.5};
+  identify::MixtureOptions off;
+  off.axis_volume_change = 0;
+  const identify::MixtureResult stretched = identify::identify_mixture(id, p, {}, off);
+  REQUIRE(stretched.fit.ok());
+  CHECK(stretched.fit.phases.front().volume_change() > 3.0);
+  CHECK(stretched.phases.size() == 1);  // the second phase's cell moves as far: over the volume limit
+  const identify::MixtureResult r = identify::identify_mixture(id, p, {});
+  REQUIRE(r.phases.size() == 2);
+  std::map<std::string, double> w;
+  for (std::size_t k = 0; k < r.phases.size(); ++k) w[lib.entries[r.phases[k].entry].id] = r.fit.phases[k].weight_fraction;
+  CHECK(std::abs(w["NaCl"] - 0.6) < 0.03);
+  CHECK(std::abs(w["Si"] - 0.4) < 0.03);
+  for (const identify::PhaseShare& s : r.fit.phases) CHECK(std::abs(s.volume_change()) < 1.0);
+  CHECK(r.note.find("d-spacings scaled by") != std::string::npos);
+  CHECK(r.fit.chi2 < 0.9 * stretched.fit.chi2);
+  // The pattern as measured: no second search, no note.
+  const identify::MixtureResult plain = identify::identify_mixture(id, mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 41), {});
+  CHECK(plain.note.find("d-spacings scaled") == std::string::npos);
+  identify::MixtureOptions bad;
+  bad.axis_min_drop = 1.0;
+  CHECK_THROWS_WITH_AS(identify::identify_mixture(id, p, {}, bad), doctest::Contains("axis"), std::exception);
+}
+
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.95, 0.05}, 30000, 31);
   const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif"),
