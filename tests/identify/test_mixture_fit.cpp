@@ -86,6 +86,13 @@ xrd::Pattern mixture(const std::vector<Component>& comps, const std::vector<doub
   return testing::counted_pattern(grid, acc, peak_counts, 0.0, seed);
 }
 
+// The library the search tests rank against: LiF, NaCl, Si and a P 21/c structure.
+xrd::Library four_phase_library() {
+  return xrd::build_library({{kCif + "LiF.cif", "LiF"}, {kCif + "NaCl.cif", "NaCl"}, {kCif + "Si.cif", "Si"},
+                             {kCif + "P21c_symops.cif", "P21c"}},
+                            {});
+}
+
 }  // namespace
 
 TEST_CASE("mixture fit: the joint model's analytic Jacobian matches central finite differences") {
@@ -288,9 +295,7 @@ TEST_CASE("mixture fit: no phases, or a missing one, is refused clearly") {
 }
 
 TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with their weight fractions") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   xrd::Pattern p = mixture({kNaCl, kSi}, {0.7, 0.3}, 30000, 21);
   const identify::MixtureResult r = identify::identify_mixture(id, p, identify::IdentifyOptions{});
@@ -367,9 +372,7 @@ TEST_CASE("mixture search: the phases of a synthetic mixture, no more, with thei
 
 TEST_CASE("mixture search: the first phase from the search's best row finds the same set with fewer fits; "
           "the candidates' parallel fits give the same answer on one thread") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 23);
   identify::MixtureOptions by_fit, by_search;
@@ -400,9 +403,7 @@ TEST_CASE("mixture search: the first phase from the search's best row finds the 
 }
 
 TEST_CASE("mixture search: the best common rows of each residual are fitted beside its best rows, chosen by BIC alone") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   const xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 24);
   identify::MixtureOptions plain;
@@ -430,9 +431,7 @@ TEST_CASE("mixture search: the best common rows of each residual are fitted besi
 }
 
 TEST_CASE("mixture search: phases pruned together are fitted again beside those kept, and one that passes comes back") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   const xrd::Pattern p = mixture({kNaCl, kSi, kLiF}, {0.4, 0.3, 0.3}, 30000, 25);
   // Beside NaCl and each other, Si and LiF make 30 wt% each, below a floor of 35 %: pruned
@@ -457,9 +456,7 @@ TEST_CASE("mixture search: phases pruned together are fitted again beside those 
 }
 
 TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds when enough other phases pass them") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   const xrd::Pattern p = mixture({kNaCl, kSi, kLiF}, {0.3, 0.3, 0.4}, 30000, 26);
   // NaCl is the search's best row. Beside the others it makes 30 wt%, below a floor of 35 %, as
@@ -495,9 +492,7 @@ TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds
 }
 
 TEST_CASE("mixture search: a d-spacing scale common to every phase is taken as an axis error, not as the phases'") {
-  const std::string d = XRDID_TEST_DATA "/cif/";
-  const xrd::Library lib = xrd::build_library(
-      {{d + "LiF.cif", "LiF"}, {d + "NaCl.cif", "NaCl"}, {d + "Si.cif", "Si"}, {d + "P21c_symops.cif", "P21c"}}, {});
+  const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
   // The file's wavelength 1.5 % long: every d-spacing reads 1.5 % large, every cell 4.5 % in volume.
   xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 41);
