@@ -135,6 +135,11 @@ typedef struct {
                                     stays; 0 to 7) */
   int mixture_texture_lines;     /* mixtures: March–Dollase is also tried along the normals of each
                                     phase's this many strongest reflections (default 0; 0 to 20) */
+  /* Read only when struct_size covers it: a caller whose struct ends at mixture_texture_lines
+   * gets its default. */
+  double mixture_axis_check;     /* mixtures: when the phases' refined cell volumes moved by more
+                                    than this many per cent, search again with the wavelength
+                                    scaled (a 2θ-axis error; default 3; 0: off; 0 to 20) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

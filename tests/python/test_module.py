@@ -198,6 +198,10 @@ kf = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_judge_first=1
 check(sorted(p["reduced_formula"] for p in kf["phases"]) == ["NiO", "ZnO"], f"mixture, first judged: {kf['phases']}")
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_texture_lines=21), "texture lines above 20",
        "mixture_texture_lines")
+ax = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_axis_check=0)
+check(sorted(p["reduced_formula"] for p in ax["phases"]) == ["NiO", "ZnO"], f"mixture, no axis check: {ax['phases']}")
+raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_axis_check=-1), "negative axis check",
+       "mixture_axis_check")
 check(lib.identify(grid, counts, low_temperature=True)[0]["reduced_formula"] in ("ZnO", "NiO"),
       "low_temperature accepted")
 print("test_module: all passed")
