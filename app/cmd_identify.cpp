@@ -111,9 +111,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->capture_default_str()
       ->check(xrdid::cli::kFinite)->check(CLI::Range(1.0, 10.0));
   sub->add_option("--mixture-axis-check", a->mopt.axis_volume_change,
-                  "--mixture: when the first phase's cell volume moved by more than this many per cent, search again "
-                  "with the wavelength scaled to bring it back (a 2θ-axis error common to every phase) and keep the "
-                  "better fit (0: never)")
+                  "--mixture: when the first phase's cell volume, or the median over the phases found, moved by more "
+                  "than this many per cent, search again with the wavelength scaled to bring it back (a 2θ-axis error "
+                  "common to every phase) and keep the better fit (0: never)")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 100.0));
   sub->add_option("--mixture-judge-first", a->mopt.judge_first,
                   "--mixture, prune: the first phase (the search's best row) is judged by the thresholds as the "

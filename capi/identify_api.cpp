@@ -163,8 +163,8 @@ id::MixtureOptions mixture_options(const xrdid_options& o) {
   XRDID_CHECK(o.mixture_texture_lines >= 0 && o.mixture_texture_lines <= 20,
               "options.mixture_texture_lines: expected 0 to 20");
   m.fit.po_strong_lines = o.mixture_texture_lines;
-  XRDID_CHECK(std::isfinite(o.mixture_axis_check) && o.mixture_axis_check >= 0 && o.mixture_axis_check <= 20,
-              "options.mixture_axis_check: expected 0 to 20 (0: off)");
+  XRDID_CHECK(std::isfinite(o.mixture_axis_check) && o.mixture_axis_check >= 0 && o.mixture_axis_check <= 100,
+              "options.mixture_axis_check: expected 0 to 100 (0: off)");
   m.axis_volume_change = o.mixture_axis_check;
   XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
               "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");

@@ -278,6 +278,17 @@ class MixtureSearch {
   MixtureResult finish(std::chrono::steady_clock::time_point t0);
 
   std::size_t size() const { return res_.phases.size(); }
+  // The median of the set's refined cell-volume changes (per cent): a change common to most
+  // phases is the axis's, not theirs.
+  double median_volume_change() const {
+    std::vector<double> dv;
+    for (const PhaseShare& s : cur_.phases)
+      if (std::isfinite(s.volume_change())) dv.push_back(s.volume_change());
+    if (dv.empty()) return 0.0;
+    std::sort(dv.begin(), dv.end());
+    const std::size_t n = dv.size();
+    return n % 2 ? dv[n / 2] : 0.5 * (dv[n / 2 - 1] + dv[n / 2]);
+  }
 
  private:
   const Identifier& id_;
@@ -749,11 +760,13 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
+  double forward_dv = 0.0;  // the forward set's median cell-volume change
   const auto run = [&](const xrd::Pattern& pattern) {
     MixtureSearch search(id, pattern, opt, mo);
     search.first_phase();
     while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
     }
+    forward_dv = search.median_volume_change();
     search.substitutes();
     search.backward();
     // Phases taken back are judged again with the set (no second readmission).
@@ -761,32 +774,46 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     return search.finish(t0);
   };
   MixtureResult res = run(measured);
-  // The first phase (in the order found) far from its reference's cell: the axis may be off.
+  // The first phase (in the order found), or most of the phases the forward search found, far
+  // from their references' cells: the axis may be off. Each such change (the first phase's, the
+  // forward set's median) is undone in a search of its own; the lowest χ² wins.
   if (mo.axis_volume_change > 0 && res.fit.ok() && !res.fit.phases.empty()) {
-    const double dv = res.fit.phases.front().volume_change();
-    if (std::isfinite(dv) && std::abs(dv) > mo.axis_volume_change) {
-      const double f = std::exp(dv / 300.0);
+    struct Trial {
+      double dv;
+      const char* whose;
+    };
+    std::vector<Trial> trials;
+    const double first_dv = res.fit.phases.front().volume_change();
+    if (std::isfinite(first_dv) && std::abs(first_dv) > mo.axis_volume_change) trials.push_back({first_dv, "the first phase's"});
+    if (std::isfinite(forward_dv) && std::abs(forward_dv) > mo.axis_volume_change &&
+        (trials.empty() || std::abs(forward_dv - first_dv) > 0.5))
+      trials.push_back({forward_dv, "the phases' median"});
+    double best_chi2 = (1.0 - mo.axis_min_drop) * res.fit.chi2;
+    const int first_fits = res.fits;
+    int extra_fits = 0;
+    for (const Trial& t : trials) {
+      const double f = std::exp(t.dv / 300.0);
       xrd::Pattern scaled = measured;
       if (!scaled.wavelength.known()) scaled.wavelength = id.library().wavelength;
       scaled.wavelength.alpha1 /= f;
       scaled.wavelength.alpha2 /= f;
       MixtureResult again;
-      bool ok = false;
       try {
         again = run(scaled);
-        ok = again.fit.ok();
       } catch (const std::exception&) {
-        // the scaled pattern cannot be searched: the first answer stands
+        continue;  // the scaled pattern cannot be searched: the first answer stands
       }
-      if (ok && again.fit.chi2 < (1.0 - mo.axis_min_drop) * res.fit.chi2) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (the first phase's cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)", 1.0 / f, dv);
-        again.note = again.note.empty() ? buf : again.note + "; " + buf;
-        again.fits += res.fits;
-        res = std::move(again);
-      } else if (ok) {
-        res.fits += again.fits;
-      }
+      extra_fits += again.fits;
+      if (!again.fit.ok() || !(again.fit.chi2 < best_chi2)) continue;
+      best_chi2 = again.fit.chi2;
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (%s cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)",
+                    1.0 / f, t.whose, t.dv);
+      again.note = again.note.empty() ? buf : again.note + "; " + buf;
+      res = std::move(again);
+    }
+    if (!trials.empty()) {
+      res.fits = first_fits + extra_fits;
       res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
   }

@@ -26,8 +26,9 @@
 //      thresholds (a substitute that replaced it is judged as the further phases are);
 //   5. readmission (`readmit`): phases pruned together are fitted again beside those kept, and
 //      the best that passes the thresholds comes back, one at a time; the set is judged again.
-//   6. axis check (`axis_volume_change`): when the first phase's cell moved far, the search runs
-//      again with the wavelength scaled to bring it back, and the better joint fit is kept.
+//   6. axis check (`axis_volume_change`): when the first phase's cell, or the forward set's cells
+//      in the median, moved far, the search runs again with the wavelength scaled to bring them
+//      back, and the better joint fit is kept.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -131,9 +132,12 @@ struct MixtureOptions {
   double unexplained_sigmas = 6.0;
   // A d-spacing scale common to every phase is an error of the pattern's 2θ axis or wavelength,
   // not of the phases: when the first phase's refined cell volume moved by more than this many
-  // per cent (|100 ln(V / V0)|; 0: never), the search is run again with the wavelength scaled so
-  // that its cell returns to the reference's (λ' = λ / f, f = exp(ΔV / 300)), and that answer is
-  // taken when its joint fit's χ² is lower by at least axis_min_drop. Each further phase would
+  // per cent (|100 ln(V / V0)|; 0: never), or else the median change over the phases the forward
+  // search found did (the first phase an alike wrong one whose cell stretched less onto the
+  // peaks: ZrO2 for HfO2), the search is run again with the wavelength scaled so that that change
+  // returns to zero (λ' = λ / f, f = exp(ΔV / 300); each of the two changes in a search of its
+  // own when they differ), and the answer of lowest χ² is taken when its joint fit's χ² is lower
+  // than the first answer's by at least the share axis_min_drop. Each further phase would
   // otherwise stretch its cell by as much and fail max_volume_change (the development data's
   // 2-minute scans, whose axes read 2.2 % short against the 12-minute scans of the same samples:
   // docs/results.md "Mixtures").

@@ -139,7 +139,7 @@ typedef struct {
    * gets its default. */
   double mixture_axis_check;     /* mixtures: when the phases' refined cell volumes moved by more
                                     than this many per cent, search again with the wavelength
-                                    scaled (a 2θ-axis error; default 3; 0: off; 0 to 20) */
+                                    scaled (a 2θ-axis error; default 3; 0: off; 0 to 100) */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */
