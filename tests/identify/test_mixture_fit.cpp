@@ -97,6 +97,19 @@ xrd::Library four_phase_library() {
                             {});
 }
 
+// The pattern as a file whose wavelength is 1.5 % long gives it: every d-spacing reads 1.5 %
+// large, every cell 4.5 % in volume.
+xrd::Pattern with_long_wavelength(xrd::Pattern p) {
+  p.wavelength = {1.540598 * 1.015, 1.544426 * 1.015, 0.5};
+  return p;
+}
+
+identify::MixtureResult search_without_axis_check(const identify::Identifier& id, const xrd::Pattern& p) {
+  identify::MixtureOptions off;
+  off.axis_volume_change = 0;
+  return identify::identify_mixture(id, p, {}, off);
+}
+
 }  // namespace
 
 TEST_CASE("mixture fit: the joint model's analytic Jacobian matches central finite differences") {
@@ -498,12 +511,8 @@ TEST_CASE("mixture search: the first phase stays, or is judged by the thresholds
 TEST_CASE("mixture search: a d-spacing scale common to every phase is taken as an axis error, not as the phases'") {
   const xrd::Library lib = four_phase_library();
   identify::Identifier id(lib);
-  // The file's wavelength 1.5 % long: every d-spacing reads 1.5 % large, every cell 4.5 % in volume.
-  xrd::Pattern p = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 41);
-  p.wavelength = {1.540598 * 1.015, 1.544426 * 1.015, 0.5};
-  identify::MixtureOptions off;
-  off.axis_volume_change = 0;
-  const identify::MixtureResult stretched = identify::identify_mixture(id, p, {}, off);
+  const xrd::Pattern p = with_long_wavelength(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 41));
+  const identify::MixtureResult stretched = search_without_axis_check(id, p);
   REQUIRE(stretched.fit.ok());
   CHECK(stretched.fit.phases.front().volume_change() > 3.0);
   CHECK(stretched.phases.size() == 1);  // the second phase's cell moves as far: over the volume limit
@@ -532,11 +541,8 @@ TEST_CASE("mixture search: the axis check follows the phases' common cell change
   // the first phase's 3 %, Si's +4.5 %; the forward set's median change triggers the check.
   Component small_nacl = kNaCl;
   small_nacl.cell = 0.993;
-  xrd::Pattern p = mixture({small_nacl, kSi}, {0.6, 0.4}, 30000, 43);
-  p.wavelength = {1.540598 * 1.015, 1.544426 * 1.015, 0.5};
-  identify::MixtureOptions off;
-  off.axis_volume_change = 0;
-  const identify::MixtureResult stretched = identify::identify_mixture(id, p, {}, off);
+  const xrd::Pattern p = with_long_wavelength(mixture({small_nacl, kSi}, {0.6, 0.4}, 30000, 43));
+  const identify::MixtureResult stretched = search_without_axis_check(id, p);
   REQUIRE(stretched.fit.ok());
   REQUIRE(stretched.phases.size() == 1);
   CHECK(lib.entries[stretched.phases[0].entry].id == "NaCl");
