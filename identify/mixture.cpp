@@ -283,7 +283,7 @@ class MixtureSearch {
   double median_volume_change() const {
     std::vector<double> dv;
     for (const PhaseShare& s : cur_.phases)
-      if (std::isfinite(s.volume_change())) dv.push_back(s.volume_change());
+      if (const double v = s.volume_change(); std::isfinite(v)) dv.push_back(v);
     if (dv.empty()) return 0.0;
     std::sort(dv.begin(), dv.end());
     const std::size_t n = dv.size();
@@ -745,6 +745,17 @@ MixtureResult MixtureSearch::finish(std::chrono::steady_clock::time_point t0) {
   return std::move(res_);
 }
 
+// The pattern with its wavelength (the library's, when the file gives none) scaled so that a
+// cell-volume change of dv per cent, 100 ln(V / V0), returns to zero: λ' = λ / f, f = exp(dv / 300).
+xrd::Pattern axis_scaled(const xrd::Pattern& measured, const xrd::Wavelength& library, double dv) {
+  const double f = std::exp(dv / 300.0);
+  xrd::Pattern scaled = measured;
+  if (!scaled.wavelength.known()) scaled.wavelength = library;
+  scaled.wavelength.alpha1 /= f;
+  scaled.wavelength.alpha2 /= f;
+  return scaled;
+}
+
 }  // namespace
 
 MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measured, const IdentifyOptions& opt0,
@@ -789,31 +800,25 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
         (trials.empty() || std::abs(forward_dv - first_dv) > 0.5))
       trials.push_back({forward_dv, "the phases' median"});
     double best_chi2 = (1.0 - mo.axis_min_drop) * res.fit.chi2;
-    const int first_fits = res.fits;
-    int extra_fits = 0;
+    int fits = res.fits;
     for (const Trial& t : trials) {
-      const double f = std::exp(t.dv / 300.0);
-      xrd::Pattern scaled = measured;
-      if (!scaled.wavelength.known()) scaled.wavelength = id.library().wavelength;
-      scaled.wavelength.alpha1 /= f;
-      scaled.wavelength.alpha2 /= f;
       MixtureResult again;
       try {
-        again = run(scaled);
+        again = run(axis_scaled(measured, id.library().wavelength, t.dv));
       } catch (const std::exception&) {
         continue;  // the scaled pattern cannot be searched: the first answer stands
       }
-      extra_fits += again.fits;
+      fits += again.fits;
       if (!again.fit.ok() || !(again.fit.chi2 < best_chi2)) continue;
       best_chi2 = again.fit.chi2;
       char buf[200];
       std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (%s cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)",
-                    1.0 / f, t.whose, t.dv);
+                    std::exp(-t.dv / 300.0), t.whose, t.dv);
       again.note = again.note.empty() ? buf : again.note + "; " + buf;
       res = std::move(again);
     }
     if (!trials.empty()) {
-      res.fits = first_fits + extra_fits;
+      res.fits = fits;
       res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
   }
