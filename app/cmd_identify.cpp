@@ -115,6 +115,10 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
                   "than this many per cent, search again with the wavelength scaled to bring it back (a 2θ-axis error "
                   "common to every phase) and keep the better fit (0: never)")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 100.0));
+  sub->add_flag("--mixture-axis-calibration,!--no-mixture-axis-calibration", a->mopt.axis_calibrate,
+                "--mixture: after the axis check scaled the wavelength, calibrate the 2θ axis linearly against the "
+                "phases found (drawn at their reference cells), search again and keep the better fit per point")
+      ->capture_default_str();
   sub->add_option("--mixture-judge-first", a->mopt.judge_first,
                   "--mixture, prune: the first phase (the search's best row) is judged by the thresholds as the "
                   "further phases are when at least this many other phases pass them (0: it always stays)")

@@ -62,13 +62,15 @@ const xrdid_options& options_or_defaults(const xrdid_options* options, xrdid_opt
   // mixture-selection fields), at profile_exponent (before low_temperature), at
   // mixture_substitute_drop (before mixture_max_volume_change), at mixture_max_volume_change
   // (before mixture_common_candidates), at mixture_texture_range (before mixture_judge_first) or
-  // at mixture_texture_lines (before mixture_axis_check) — keeps the defaults of the later fields.
+  // at mixture_texture_lines (before mixture_axis_check) or at mixture_axis_check (before
+  // mixture_axis_calibration) — keeps the defaults of the later fields.
   constexpr std::size_t kEnds[] = {offsetof(xrdid_options, min_lines_chi2_drop),
                                    offsetof(xrdid_options, low_temperature),
                                    offsetof(xrdid_options, mixture_max_volume_change),
                                    offsetof(xrdid_options, mixture_common_candidates),
                                    offsetof(xrdid_options, mixture_judge_first),
-                                   offsetof(xrdid_options, mixture_axis_check)};
+                                   offsetof(xrdid_options, mixture_axis_check),
+                                   offsetof(xrdid_options, mixture_axis_calibration)};
   const std::size_t size = options->struct_size;
   XRDID_CHECK(size == sizeof(xrdid_options) || std::find(std::begin(kEnds), std::end(kEnds), size) != std::end(kEnds),
               "options were not set up by xrdid_options_init (struct_size " + std::to_string(size) + ", expected " +
@@ -166,6 +168,9 @@ id::MixtureOptions mixture_options(const xrdid_options& o) {
   XRDID_CHECK(std::isfinite(o.mixture_axis_check) && o.mixture_axis_check >= 0 && o.mixture_axis_check <= 100,
               "options.mixture_axis_check: expected 0 to 100 (0: off)");
   m.axis_volume_change = o.mixture_axis_check;
+  XRDID_CHECK(o.mixture_axis_calibration == 0 || o.mixture_axis_calibration == 1,
+              "options.mixture_axis_calibration: expected 0 or 1");
+  m.axis_calibrate = o.mixture_axis_calibration != 0;
   XRDID_CHECK(std::isfinite(o.brindley_size_um) && o.brindley_size_um >= 0,
               "options.brindley_size_um: expected a grain diameter in µm >= 0 (0: no correction)");
   m.quant.brindley_size_um = o.brindley_size_um;
@@ -235,6 +240,7 @@ void xrdid_options_init(xrdid_options* options) {
   options->mixture_judge_first = m.judge_first;
   options->mixture_texture_lines = m.fit.po_strong_lines;
   options->mixture_axis_check = m.axis_volume_change;
+  options->mixture_axis_calibration = m.axis_calibrate ? 1 : 0;
 }
 
 int xrdid_identify_ex(const xrdid_library* library, const xrdid_model* model, const double* two_theta,

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/check.hpp"
+#include "identify/axis_calibration.hpp"
 
 namespace xrdid::identify {
 
@@ -815,7 +816,35 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (%s cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)",
                     std::exp(-t.dv / 300.0), t.whose, t.dv);
       again.note = again.note.empty() ? buf : again.note + "; " + buf;
+      again.d_scale = std::exp(-t.dv / 300.0);
       res = std::move(again);
+    }
+    // A scaled wavelength won: the axis error is real. Its shape (linear in 2θ for a goniometer
+    // that reads off by a factor, not the tan θ a wavelength gives) is found by calibrating the
+    // file's axis against the phases found, drawn at their reference cells; a search on the
+    // calibrated axis replaces the answer when it fits better per point.
+    if (mo.axis_calibrate && res.d_scale != 1.0) {
+      xrd::Wavelength wl = measured.wavelength.known() ? measured.wavelength : id.library().wavelength;
+      const AxisMap map = calibrate_axis(res.fit, wl);
+      if (map.found && map.cosine > map.identity_cosine) {
+        try {
+          MixtureResult again = run(with_axis(measured, map));
+          fits += again.fits;
+          const auto per_point = [](const MixtureFit& f) { return f.chi2 / std::max(f.n_points, 1); };
+          if (again.fit.ok() && per_point(again.fit) < per_point(res.fit)) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf,
+                          "2θ axis calibrated against the phases' reference lines: 2θ' = %.5f × 2θ %s %.3f°", map.slope,
+                          map.offset < 0 ? "−" : "+", std::abs(map.offset));
+            again.note = again.note.empty() ? buf : again.note + "; " + buf;
+            again.axis_slope = map.slope;
+            again.axis_offset = map.offset;
+            res = std::move(again);
+          }
+        } catch (const std::exception&) {
+          // the calibrated pattern cannot be searched: the scaled answer stands
+        }
+      }
     }
     if (!trials.empty()) {
       res.fits = fits;

@@ -28,7 +28,10 @@
 //      the best that passes the thresholds comes back, one at a time; the set is judged again.
 //   6. axis check (`axis_volume_change`): when the first phase's cell, or the forward set's cells
 //      in the median, moved far, the search runs again with the wavelength scaled to bring them
-//      back, and the better joint fit is kept.
+//      back, and the better joint fit is kept; when a scaled wavelength wins, the file's 2θ axis
+//      is calibrated linearly against the phases found (identify/axis_calibration.hpp: a
+//      goniometer that reads off by a factor moves lines linearly in 2θ, not as tan θ) and
+//      searched once more (`axis_calibrate`), kept when its χ² per point is lower.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -143,6 +146,9 @@ struct MixtureOptions {
   // docs/results.md "Mixtures").
   double axis_volume_change = 3.0;
   double axis_min_drop = 0.1;
+  // After a scaled wavelength won: the 2θ axis calibrated against the phases found (identify/
+  // axis_calibration.hpp) and searched again, kept when its χ² per point is lower.
+  bool axis_calibrate = true;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).
   FitOptions fit = [] {
@@ -188,6 +194,10 @@ struct MixtureResult {
   int fits = 0;        // joint fits tried
   double seconds = 0;
   std::string note;    // why the forward search stopped, and the phases the backward rounds left out
+  // The axis the answer was found on (step 6): d-spacings read × d_scale (a scaled wavelength),
+  // and true 2θ = axis_slope × the file's 2θ + axis_offset (a calibrated axis); 1, 1, 0 when the
+  // file's axis and wavelength stood.
+  double d_scale = 1.0, axis_slope = 1.0, axis_offset = 0.0;
   bool quantified = false;  // MixtureOptions::quant was active: `quant` holds its result
   Quantification quant;
 };

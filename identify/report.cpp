@@ -180,7 +180,8 @@ nlohmann::json results_to_json(const std::vector<IdentifyResult>& results, const
       qj["rwp"] = m.fit.rwp;
       qj["mixture"] = {{"rwp", m.fit.rwp}, {"rexp", m.fit.rexp}, {"gof", m.fit.gof}, {"status", to_string(m.fit.status)},
                        {"zero", m.fit.zero}, {"displacement", m.fit.displacement}, {"fits", m.fits},
-                       {"seconds", m.seconds}, {"stopped", m.note}, {"unexplained_peaks", un}};
+                       {"seconds", m.seconds}, {"stopped", m.note}, {"unexplained_peaks", un},
+                       {"axis", {{"d_scale", m.d_scale}, {"slope", m.axis_slope}, {"offset", m.axis_offset}}}};
       if (m.quantified) {
         std::vector<std::string> ids;
         for (const MixturePhase& mp : m.phases) ids.push_back(lib.entries[mp.entry].id);

@@ -112,6 +112,7 @@ xrdid_options options_from(const py::kwargs& kw, std::vector<std::string>& keep)
     else if (k == "mixture_judge_first") o.mixture_judge_first = py::cast<int>(v);
     else if (k == "mixture_texture_lines") o.mixture_texture_lines = py::cast<int>(v);
     else if (k == "mixture_axis_check") o.mixture_axis_check = py::cast<double>(v);
+    else if (k == "mixture_axis_calibration") o.mixture_axis_calibration = py::cast<bool>(v) ? 1 : 0;
     else throw py::type_error("unknown option '" + k + "'");
   }
   return o;
@@ -273,7 +274,7 @@ PYBIND11_MODULE(xrdid, m) {
            "('prune' | 'stepwise'), mixture_first ('search' | 'fit'), mixture_cell_bound, mixture_texture (bool), "
            "mixture_max_reflections, mixture_substitutes, mixture_substitute_drop, mixture_max_volume_change, "
            "mixture_common_candidates, mixture_readmit (bool), mixture_texture_range, mixture_judge_first, "
-           "mixture_texture_lines, mixture_axis_check, "
+           "mixture_texture_lines, mixture_axis_check, mixture_axis_calibration (bool), "
            "brindley_size (grain diameter, µm: Brindley's "
            "micro-absorption correction), standard and standard_fraction (internal standard: absolute fractions and "
            "'amorphous_fraction').");

@@ -12,8 +12,8 @@ that are named), files whose set is exactly right, files with exactly one phase 
 single-phase pattern named FORMULA_SPACEGROUP.xy (RRUFF/opXRD) names its one phase. Hydrogen is left out of the comparison (X-ray
 structures often omit it). --save keeps each file's named phases and the phases found, in order,
 with their chi2_drop, lines_chi2_drop, weight_fraction (and its ESD), hit_bound, March–Dollase
-r and cell volume change, and the fit's Rwp and GoF; --choose takes such runs (made with
-permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0
+r and cell volume change, and the fit's Rwp, GoF and axis (d-spacing scale, calibrated slope
+and offset); --choose takes such runs (made with permissive thresholds: --min-chi2-drop 0 --min-lines-chi2-drop 0 --min-weight-fraction 0
 --mixture-max-volume-change 0) and chooses the three thresholds and the largest cell volume
 change (when every phase of the runs carries one) by k-fold cross-validation over the files
 (fold = file index mod k, files sorted by name; several files are pooled), maximising the F1 of
@@ -223,7 +223,8 @@ def main():
                  "hit_bound": p.get("hit_bound"), "id": p.get("id"),
                  "po_r": p.get("preferred_orientation", {}).get("r"),
                  "volume_change": p.get("volume_change")} for p in q.get("phases", [])],
-                 "rwp": q.get("rwp"), "gof": q.get("mixture", {}).get("gof")}) + "\n")
+                 "rwp": q.get("rwp"), "gof": q.get("mixture", {}).get("gof"),
+                 "axis": q.get("mixture", {}).get("axis")}) + "\n")
             save.flush()
         if "mixture" in q:
             seconds.append(q["mixture"]["seconds"])

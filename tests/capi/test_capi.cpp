@@ -307,6 +307,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(o.mixture_judge_first == 2);
   CHECK(o.mixture_texture_lines == 0);
   CHECK(o.mixture_axis_check == doctest::Approx(3.0));
+  CHECK(o.mixture_axis_calibration == 1);
   CHECK(o.min_probability < 0.0);  // the method's calibrated threshold
   // Each mixture option out of range is refused with its field named.
   auto bad_mixture = [&](void (*set)(xrdid_options&), const char* field) {
@@ -331,6 +332,7 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   bad_mixture([](xrdid_options& x) { x.mixture_texture_lines = 21; }, "mixture_texture_lines");
   bad_mixture([](xrdid_options& x) { x.mixture_axis_check = -1; }, "mixture_axis_check");
   bad_mixture([](xrdid_options& x) { x.mixture_axis_check = std::nan(""); }, "mixture_axis_check");
+  bad_mixture([](xrdid_options& x) { x.mixture_axis_calibration = 2; }, "mixture_axis_calibration");
   xrdid_options_init(&o);
   o.profile_exponent = 0.0;
   fails(xrdid_identify_ex(L.lib, nullptr, tt, y, n, 1.5406, &o, rows, 3, nullptr), "profile_exponent");
@@ -374,6 +376,12 @@ TEST_CASE("capi: bad arguments fail with -1 or NULL and one message, never a cra
   CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
   o.mixture_texture_lines = -4;  // inside it: read
   fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_texture_lines");
+  xrdid_options_init(&o);
+  o.struct_size = offsetof(xrdid_options, mixture_axis_calibration);  // ends at mixture_axis_check
+  o.mixture_axis_calibration = 5;                                      // beyond it: not read
+  CHECK(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr) > 0);
+  o.mixture_axis_check = -2;  // inside it: read
+  fails(xrdid_identify_mixture(L.lib, tt, y, n, 1.5406, &o, phases, 2, nullptr), "mixture_axis_check");
   xrdid_options_init(&o);
   CHECK(o.brindley_size_um == 0.0);
   CHECK(o.standard == nullptr);

@@ -17,6 +17,7 @@
 #include "augment/physics.hpp"
 #include "common/data_dir.hpp"
 #include "io/pattern_io.hpp"
+#include "identify/axis_calibration.hpp"
 #include "identify/fit.hpp"
 #include "identify/mixture.hpp"
 #include "identify/mixture_fit.hpp"
@@ -101,6 +102,14 @@ xrd::Library four_phase_library() {
 // large, every cell 4.5 % in volume.
 xrd::Pattern with_long_wavelength(xrd::Pattern p) {
   p.wavelength = {1.540598 * 1.015, 1.544426 * 1.015, 0.5};
+  return p;
+}
+
+// The pattern as read by a goniometer whose 2θ runs `slope` times too fast and starts `offset`
+// degrees late: the file's 2θ x of a true t is (t − offset) / slope.
+xrd::Pattern with_axis_error(xrd::Pattern p, double slope, double offset) {
+  for (double& t : p.two_theta) t = (t - offset) / slope;
+  p.wavelength = {1.540598, 1.544426, 0.5};
   return p;
 }
 
@@ -555,6 +564,68 @@ TEST_CASE("mixture search: the axis check follows the phases' common cell change
   CHECK(std::abs(w["NaCl"] - 0.6) < 0.05);
   CHECK(std::abs(w["Si"] - 0.4) < 0.05);
   CHECK(r.fit.chi2 < 0.9 * stretched.fit.chi2);
+}
+
+TEST_CASE("axis calibration: a 2θ axis that reads short by a factor is found from the phases fitted to it") {
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif");
+  const xrd::Wavelength cu{1.540598, 1.544426, 0.5};
+  const xrd::Pattern true_axis = with_axis_error(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 45), 1.0, 0.0);
+  // The synthetic patterns carry a zero shift of 0.04°: the reference lines meet the peaks at
+  // 2θ' = 2θ − 0.04°, and with the axis error at 2θ' = 1.02 × 2θ + 0.2° − 0.04°.
+  const identify::AxisMap none = identify::calibrate_axis(identify::fit_mixture(true_axis, {&nacl, &si}), cu);
+  REQUIRE(none.found);
+  CHECK(std::abs(none.slope - 1.0) < 3e-4);
+  CHECK(std::abs(none.offset + 0.04) < 0.03);
+  const xrd::Pattern p = with_axis_error(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 45), 1.02, 0.2);
+  const identify::MixtureFit stretched = identify::fit_mixture(p, {&nacl, &si});
+  REQUIRE(stretched.ok());
+  const identify::AxisMap map = identify::calibrate_axis(stretched, cu);
+  REQUIRE(map.found);
+  CHECK(std::abs(map.slope - 1.02) < 3e-4);
+  CHECK(std::abs(map.offset - 0.16) < 0.03);
+  CHECK(map.cosine > map.identity_cosine + 0.1);
+  // Refitted on the calibrated axis, both cells are their references'.
+  const identify::MixtureFit calibrated = identify::fit_mixture(identify::with_axis(p, map), {&nacl, &si});
+  REQUIRE(calibrated.ok());
+  for (const identify::PhaseShare& s : calibrated.phases) CHECK(std::abs(s.volume_change()) < 0.2);
+  CHECK(calibrated.chi2 < 0.5 * stretched.chi2);
+  // Nothing to calibrate against, or an unusable map or wavelength.
+  CHECK_FALSE(identify::calibrate_axis(identify::MixtureFit{}, cu).found);
+  CHECK_THROWS_WITH_AS(identify::calibrate_axis(stretched, xrd::Wavelength{}), doctest::Contains("wavelength"),
+                       std::exception);
+  identify::AxisMap backwards;
+  backwards.slope = -1.0;
+  CHECK_THROWS_WITH_AS(identify::with_axis(p, backwards), doctest::Contains("increasing"), std::exception);
+  identify::AxisMap nan_map;
+  nan_map.offset = std::nan("");
+  CHECK_THROWS_AS(identify::with_axis(p, nan_map), std::exception);
+}
+
+TEST_CASE("mixture search: a 2θ axis off by a factor is calibrated after the axis check") {
+  const xrd::Library lib = four_phase_library();
+  identify::Identifier id(lib);
+  const xrd::Pattern p = with_axis_error(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 47), 1.02, 0.2);
+  identify::MixtureOptions uncalibrated;
+  uncalibrated.axis_calibrate = false;
+  const identify::MixtureResult scaled = identify::identify_mixture(id, p, {}, uncalibrated);
+  REQUIRE(scaled.fit.ok());
+  CHECK(scaled.note.find("d-spacings scaled by") != std::string::npos);
+  CHECK(scaled.note.find("calibrated") == std::string::npos);
+  CHECK(scaled.d_scale < 0.995);
+  CHECK(scaled.axis_slope == 1.0);
+  const identify::MixtureResult r = identify::identify_mixture(id, p, {});
+  REQUIRE(r.fit.ok());
+  REQUIRE(r.phases.size() == 2);
+  CHECK(r.note.find("2θ axis calibrated") != std::string::npos);
+  CHECK(r.d_scale == 1.0);
+  CHECK(std::abs(r.axis_slope - 1.02) < 3e-4);
+  CHECK(std::abs(r.axis_offset - 0.16) < 0.03);
+  std::map<std::string, double> w;
+  for (std::size_t k = 0; k < r.phases.size(); ++k) w[lib.entries[r.phases[k].entry].id] = r.fit.phases[k].weight_fraction;
+  CHECK(std::abs(w["NaCl"] - 0.6) < 0.03);
+  CHECK(std::abs(w["Si"] - 0.4) < 0.03);
+  for (const identify::PhaseShare& s : r.fit.phases) CHECK(std::abs(s.volume_change()) < 0.2);
+  CHECK(r.fit.chi2 / r.fit.n_points < 0.8 * scaled.fit.chi2 / scaled.fit.n_points);
 }
 
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {

@@ -202,6 +202,8 @@ ax = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_axis_check=0)
 check(sorted(p["reduced_formula"] for p in ax["phases"]) == ["NiO", "ZnO"], f"mixture, no axis check: {ax['phases']}")
 raises(ValueError, lambda: lib.identify_mixture(grid, counts, mixture_axis_check=-1), "negative axis check",
        "mixture_axis_check")
+nc = lib.identify_mixture(grid, counts, wavelength=1.5406, mixture_axis_calibration=False)
+check(sorted(p["reduced_formula"] for p in nc["phases"]) == ["NiO", "ZnO"], f"mixture, no calibration: {nc['phases']}")
 check(lib.identify(grid, counts, low_temperature=True)[0]["reduced_formula"] in ("ZnO", "NiO"),
       "low_temperature accepted")
 print("test_module: all passed")

@@ -1,0 +1,140 @@
+#include "identify/axis_calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common/check.hpp"
+#include "identify/fit_model.hpp"
+
+namespace xrdid::identify {
+namespace {
+
+constexpr double kDeg = 3.14159265358979323846 / 180.0;
+
+// The reference lines drawn on a uniform grid of true 2θ, square-root intensities.
+struct Drawn {
+  double start = 0.0, step = 0.005;
+  std::vector<double> y;
+  double at(double t) const {
+    const double u = (t - start) / step;
+    if (!(u >= 0.0)) return 0.0;
+    const auto i = static_cast<std::size_t>(u);
+    if (i + 1 >= y.size()) return 0.0;
+    const double f = u - static_cast<double>(i);
+    return y[i] + f * (y[i + 1] - y[i]);
+  }
+};
+
+void add_line(Drawn& d, double two_theta, double area, double fwhm) {
+  const double sigma = fwhm / 2.354820045;
+  const double height = area / (sigma * 2.506628275);
+  const double lo = two_theta - 4.0 * sigma, hi = two_theta + 4.0 * sigma;
+  const auto n = static_cast<std::ptrdiff_t>(d.y.size());
+  for (std::ptrdiff_t i = std::max<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(std::ceil((lo - d.start) / d.step)));
+       i < n; ++i) {
+    const double t = d.start + static_cast<double>(i) * d.step;
+    if (t > hi) break;
+    const double z = (t - two_theta) / sigma;
+    d.y[static_cast<std::size_t>(i)] += height * std::exp(-0.5 * z * z);
+  }
+}
+
+Drawn draw_reference_lines(const MixtureFit& fit, const xrd::Wavelength& wl, double t_lo, double t_hi) {
+  Drawn d;
+  d.start = t_lo;
+  d.y.assign(static_cast<std::size_t>((t_hi - t_lo) / d.step) + 2, 0.0);
+  for (const PhaseShare& ph : fit.phases) {
+    if (!(ph.cell_start[0] > 0.0)) continue;
+    const fit_detail::Metric g = fit_detail::metric_of_cell(ph.cell_start);
+    for (const FitReflection& r : ph.reflections) {
+      const double h = r.hkl[0], k = r.hkl[1], l = r.hkl[2];
+      const double q = g[0] * h * h + g[1] * k * k + g[2] * l * l + 2.0 * (g[3] * k * l + g[4] * h * l + g[5] * h * k);
+      if (!(q > 0.0) || !(r.intensity > 0.0)) continue;
+      const double dsp = 1.0 / std::sqrt(q);
+      const struct {
+        double lambda, weight;
+      } lines[2] = {{wl.alpha1, 1.0}, {wl.alpha2, wl.alpha2 > 0.0 ? wl.ratio21 : 0.0}};
+      for (const auto& line : lines) {
+        const double s = line.lambda / (2.0 * dsp);
+        if (!(line.weight > 0.0) || !(s < 1.0)) continue;
+        const double theta = std::asin(s);
+        const double tn = std::tan(theta);
+        const double fwhm2 = fit.U * tn * tn + fit.V * tn + ph.fwhm_w;
+        add_line(d, 2.0 * theta / kDeg, r.intensity * line.weight, std::sqrt(std::max(fwhm2, 0.02 * 0.02)));
+      }
+    }
+  }
+  for (double& v : d.y) v = std::sqrt(std::max(v, 0.0));
+  return d;
+}
+
+// Cosine of the measured peaks a (on x) with the drawn lines at true 2θ = slope · x + offset.
+double cosine_at(const std::vector<double>& x, const std::vector<double>& a, double a_norm, const Drawn& d,
+                 double slope, double offset) {
+  double dot = 0.0, cc = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double c = d.at(slope * x[i] + offset);
+    dot += a[i] * c;
+    cc += c * c;
+  }
+  return cc > 0.0 ? dot / (a_norm * std::sqrt(cc)) : 0.0;
+}
+
+}  // namespace
+
+AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength, const AxisCalibrationOptions& opt) {
+  XRDID_CHECK(wavelength.known(), "axis calibration: the pattern's wavelength is unknown");
+  XRDID_CHECK(opt.max_slope_change > 0.0 && opt.max_slope_change < 0.5 && opt.max_offset >= 0.0,
+              "axis calibration: the slope range must lie in (0, 0.5) and the offset range be >= 0");
+  AxisMap map;
+  const std::size_t n = fit.two_theta.size();
+  if (n < 3 || fit.observed.size() != n || fit.background.size() != n) return map;
+  std::vector<double> a(n);
+  double a2 = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = std::sqrt(std::max(fit.observed[i] - fit.background[i], 0.0));
+    a2 += a[i] * a[i];
+  }
+  if (!(a2 > 0.0) || !std::isfinite(a2)) return map;
+  const double a_norm = std::sqrt(a2);
+  const double x_lo = fit.two_theta.front(), x_hi = fit.two_theta.back();
+  const double m = opt.max_slope_change;
+  const Drawn d = draw_reference_lines(fit, wavelength, std::max(0.0, x_lo * (1.0 - m) - opt.max_offset - 1.0),
+                                       std::min(179.0, x_hi * (1.0 + m) + opt.max_offset + 1.0));
+  // Coarse grid (a slope step moves the far end of the scan by about a tenth of a degree at
+  // most), then a grid ten times finer around its best point.
+  const double slope_step = std::min(0.0005, 0.1 / std::max(x_hi, 1.0));
+  const double offset_step = 0.02;
+  double best = -1.0, bs = 1.0, bo = 0.0;
+  const auto scan = [&](double s0, double s1, double ds, double o0, double o1, double dz) {
+    const int ns = static_cast<int>(std::lround((s1 - s0) / ds)), no = static_cast<int>(std::lround((o1 - o0) / dz));
+    for (int i = 0; i <= ns; ++i)
+      for (int j = 0; j <= no; ++j) {
+        const double s = s0 + ds * i, o = o0 + dz * j;
+        const double c = cosine_at(fit.two_theta, a, a_norm, d, s, o);
+        if (c > best) best = c, bs = s, bo = o;
+      }
+  };
+  scan(1.0 - m, 1.0 + m, slope_step, -opt.max_offset, opt.max_offset, offset_step);
+  const double s_mid = bs, o_mid = bo;
+  scan(s_mid - slope_step, s_mid + slope_step, slope_step / 10.0, o_mid - offset_step, o_mid + offset_step,
+       offset_step / 10.0);
+  if (!(best > 0.0)) return map;
+  map.slope = bs;
+  map.offset = bo;
+  map.cosine = best;
+  map.identity_cosine = cosine_at(fit.two_theta, a, a_norm, d, 1.0, 0.0);
+  map.found = true;
+  return map;
+}
+
+xrd::Pattern with_axis(const xrd::Pattern& measured, const AxisMap& map) {
+  XRDID_CHECK(map.slope > 0.0 && std::isfinite(map.slope) && std::isfinite(map.offset),
+              "axis calibration: the 2θ map must be increasing");
+  xrd::Pattern p = measured;
+  for (double& t : p.two_theta) t = map.slope * t + map.offset;
+  return p;
+}
+
+}  // namespace xrdid::identify
