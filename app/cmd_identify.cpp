@@ -112,12 +112,13 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->check(xrdid::cli::kFinite)->check(CLI::Range(1.0, 10.0));
   sub->add_option("--mixture-axis-check", a->mopt.axis_volume_change,
                   "--mixture: when the first phase's cell volume, or the median over the phases found, moved by more "
-                  "than this many per cent, search again with the wavelength scaled to bring it back (a 2θ-axis error "
-                  "common to every phase) and keep the better fit (0: never)")
+                  "than this many per cent, search again on the axis calibrated against the phases found and with the "
+                  "wavelength scaled to bring it back (a 2θ-axis error common to every phase) and keep the best fit "
+                  "(0: never)")
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 100.0));
   sub->add_flag("--mixture-axis-calibration,!--no-mixture-axis-calibration", a->mopt.axis_calibrate,
-                "--mixture: after the axis check scaled the wavelength, calibrate the 2θ axis linearly against the "
-                "phases found (drawn at their reference cells), search again and keep the better fit per point")
+                "--mixture: the axis check also searches on the file's axis calibrated against the phases found "
+                "(drawn at their reference cells; a linear 2θ axis or a wavelength error, whichever fits the peaks)")
       ->capture_default_str();
   sub->add_option("--mixture-judge-first", a->mopt.judge_first,
                   "--mixture, prune: the first phase (the search's best row) is judged by the thresholds as the "

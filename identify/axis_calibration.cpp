@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common/check.hpp"
@@ -69,12 +70,21 @@ Drawn draw_reference_lines(const MixtureFit& fit, const xrd::Wavelength& wl, dou
   return d;
 }
 
-// Cosine of the measured peaks a (on x) with the drawn lines at true 2θ = slope · x + offset.
-double cosine_at(const std::vector<double>& x, const std::vector<double>& a, double a_norm, const Drawn& d,
-                 double slope, double offset) {
+// Where the file's 2θ x falls among the lines drawn on the file's wavelength: slope · x + offset
+// (a linear axis), or, with the wavelength × d_scale, the angle of the same d-spacing,
+// sin θ_drawn = sin((x + offset) / 2) / d_scale (NaN beyond 180°).
+double drawn_angle(double x, double p, double offset, bool wavelength) {
+  if (!wavelength) return p * x + offset;
+  const double s = std::sin(0.5 * (x + offset) * kDeg) / p;
+  return s < 1.0 ? 2.0 * std::asin(s) / kDeg : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Cosine of the measured peaks a (on x) with the drawn lines under the map (p: slope or d_scale).
+double cosine_at(const std::vector<double>& x, const std::vector<double>& a, double a_norm, const Drawn& d, double p,
+                 double offset, bool wavelength) {
   double dot = 0.0, cc = 0.0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const double c = d.at(slope * x[i] + offset);
+    const double c = d.at(drawn_angle(x[i], p, offset, wavelength));
     dot += a[i] * c;
     cc += c * c;
   }
@@ -102,38 +112,47 @@ AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength,
   const double m = opt.max_slope_change;
   const Drawn d = draw_reference_lines(fit, wavelength, std::max(0.0, x_lo * (1.0 - m) - opt.max_offset - 1.0),
                                        std::min(179.0, x_hi * (1.0 + m) + opt.max_offset + 1.0));
-  // Coarse grid (a slope step moves the far end of the scan by about a tenth of a degree at
-  // most), then a grid ten times finer around its best point.
-  const double slope_step = std::min(0.0005, 0.1 / std::max(x_hi, 1.0));
+  // For each kind, a coarse grid (a step of the slope or the scale moves the far end of the scan
+  // by a tenth of a degree at most), then a grid ten times finer around its best point.
   const double offset_step = 0.02;
-  double best = -1.0, bs = 1.0, bo = 0.0;
-  const auto scan = [&](double s0, double s1, double ds, double o0, double o1, double dz) {
-    const int ns = static_cast<int>(std::lround((s1 - s0) / ds)), no = static_cast<int>(std::lround((o1 - o0) / dz));
-    for (int i = 0; i <= ns; ++i)
-      for (int j = 0; j <= no; ++j) {
-        const double s = s0 + ds * i, o = o0 + dz * j;
-        const double c = cosine_at(fit.two_theta, a, a_norm, d, s, o);
-        if (c > best) best = c, bs = s, bo = o;
-      }
-  };
-  scan(1.0 - m, 1.0 + m, slope_step, -opt.max_offset, opt.max_offset, offset_step);
-  const double s_mid = bs, o_mid = bo;
-  scan(s_mid - slope_step, s_mid + slope_step, slope_step / 10.0, o_mid - offset_step, o_mid + offset_step,
-       offset_step / 10.0);
-  if (!(best > 0.0)) return map;
-  map.slope = bs;
-  map.offset = bo;
-  map.cosine = best;
-  map.identity_cosine = cosine_at(fit.two_theta, a, a_norm, d, 1.0, 0.0);
-  map.found = true;
+  for (const bool wavelength : {false, true}) {
+    const double far = wavelength ? 2.0 * std::tan(std::min(0.5 * x_hi, 80.0) * kDeg) / kDeg : x_hi;
+    const double step = std::min(0.0005, 0.1 / std::max(far, 1.0));
+    double best = -1.0, bp = 1.0, bo = 0.0;
+    const auto scan = [&](double p0, double p1, double dp, double o0, double o1, double dz) {
+      const int np = static_cast<int>(std::lround((p1 - p0) / dp)), no = static_cast<int>(std::lround((o1 - o0) / dz));
+      for (int i = 0; i <= np; ++i)
+        for (int j = 0; j <= no; ++j) {
+          const double p = p0 + dp * i, o = o0 + dz * j;
+          const double c = cosine_at(fit.two_theta, a, a_norm, d, p, o, wavelength);
+          if (c > best) best = c, bp = p, bo = o;
+        }
+    };
+    scan(1.0 - m, 1.0 + m, step, -opt.max_offset, opt.max_offset, offset_step);
+    const double p_mid = bp, o_mid = bo;
+    scan(p_mid - step, p_mid + step, step / 10.0, o_mid - offset_step, o_mid + offset_step, offset_step / 10.0);
+    if (!(best > map.cosine)) continue;
+    map.cosine = best;
+    map.slope = wavelength ? 1.0 : bp;
+    map.d_scale = wavelength ? bp : 1.0;
+    map.offset = bo;
+    map.found = true;
+  }
+  map.identity_cosine = cosine_at(fit.two_theta, a, a_norm, d, 1.0, 0.0, false);
   return map;
 }
 
-xrd::Pattern with_axis(const xrd::Pattern& measured, const AxisMap& map) {
+xrd::Pattern with_axis(const xrd::Pattern& measured, const AxisMap& map, const xrd::Wavelength& wavelength) {
   XRDID_CHECK(map.slope > 0.0 && std::isfinite(map.slope) && std::isfinite(map.offset),
               "axis calibration: the 2θ map must be increasing");
+  XRDID_CHECK(map.d_scale > 0.0 && std::isfinite(map.d_scale), "axis calibration: the d-spacing scale must be positive");
   xrd::Pattern p = measured;
   for (double& t : p.two_theta) t = map.slope * t + map.offset;
+  if (map.d_scale != 1.0) {
+    if (!p.wavelength.known()) p.wavelength = wavelength;
+    p.wavelength.alpha1 *= map.d_scale;
+    p.wavelength.alpha2 *= map.d_scale;
+  }
   return p;
 }
 

@@ -281,6 +281,7 @@ class MixtureSearch {
   std::size_t size() const { return res_.phases.size(); }
   // The median of the set's refined cell-volume changes (per cent): a change common to most
   // phases is the axis's, not theirs.
+  const MixtureFit& current_fit() const { return cur_; }
   double median_volume_change() const {
     std::vector<double> dv;
     for (const PhaseShare& s : cur_.phases)
@@ -773,12 +774,14 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.verify = 0;
   opt.fit_rows = 0;
   double forward_dv = 0.0;  // the forward set's median cell-volume change
+  MixtureFit forward_fit;   // the forward set's joint fit, before the backward rounds
   const auto run = [&](const xrd::Pattern& pattern) {
     MixtureSearch search(id, pattern, opt, mo);
     search.first_phase();
     while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
     }
     forward_dv = search.median_volume_change();
+    forward_fit = search.current_fit();
     search.substitutes();
     search.backward();
     // Phases taken back are judged again with the set (no second readmission).
@@ -787,8 +790,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   };
   MixtureResult res = run(measured);
   // The first phase (in the order found), or most of the phases the forward search found, far
-  // from their references' cells: the axis may be off. Each such change (the first phase's, the
-  // forward set's median) is undone in a search of its own; the lowest χ² wins.
+  // from their references' cells: the axis may be off.
   if (mo.axis_volume_change > 0 && res.fit.ok() && !res.fit.phases.empty()) {
     struct Trial {
       double dv;
@@ -800,52 +802,71 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     if (std::isfinite(forward_dv) && std::abs(forward_dv) > mo.axis_volume_change &&
         (trials.empty() || std::abs(forward_dv - first_dv) > 0.5))
       trials.push_back({forward_dv, "the phases' median"});
-    double best_chi2 = (1.0 - mo.axis_min_drop) * res.fit.chi2;
     int fits = res.fits;
+    const xrd::Wavelength wl = measured.wavelength.known() ? measured.wavelength : id.library().wavelength;
+    const auto per_point = [](const MixtureFit& f) { return f.chi2 / std::max(f.n_points, 1); };
+    // A search on the axis calibrated against `phases` (drawn at their reference cells) replaces
+    // the answer when its χ² per point is below `share` of the answer's.
+    const auto calibrated = [&](const MixtureFit& phases, double share, const char* whose) {
+      const AxisMap map = calibrate_axis(phases, wl);
+      if (!map.found || !(map.cosine > map.identity_cosine)) return false;
+      MixtureResult again;
+      try {
+        again = run(with_axis(measured, map, wl));
+      } catch (const std::exception&) {
+        return false;  // the calibrated pattern cannot be searched: the answer stands
+      }
+      fits += again.fits;
+      if (!again.fit.ok() || !(per_point(again.fit) < share * per_point(res.fit))) return false;
+      char buf[240];
+      if (map.d_scale != 1.0)
+        std::snprintf(buf, sizeof buf,
+                      "2θ axis calibrated against the reference lines of %s phases: 2θ' = 2θ %s %.3f°, d-spacings scaled "
+                      "by %.5f (a wavelength error)",
+                      whose, map.offset < 0 ? "−" : "+", std::abs(map.offset), map.d_scale);
+      else
+        std::snprintf(buf, sizeof buf,
+                      "2θ axis calibrated against the reference lines of %s phases: 2θ' = %.5f × 2θ %s %.3f°", whose,
+                      map.slope, map.offset < 0 ? "−" : "+", std::abs(map.offset));
+      again.note = again.note.empty() ? buf : again.note + "; " + buf;
+      again.axis_slope = map.slope;
+      again.axis_offset = map.offset;
+      again.d_scale = map.d_scale;
+      res = std::move(again);
+      return true;
+    };
+    // The axis calibrated against the phases the forward search found at their moved cells (most
+    // of them right, the way their common change tells); each change undone by a scaled
+    // wavelength in a search of its own; and, when a scaled search wins, the axis calibrated
+    // against its forward set. The lowest χ² per point wins, each at least 10 % (axis_min_drop)
+    // below the first answer's.
+    const double first_bar = (1.0 - mo.axis_min_drop) * per_point(res.fit);
+    if (!trials.empty() && mo.axis_calibrate) calibrated(forward_fit, 1.0 - mo.axis_min_drop, "the first search's");
+    double bar = std::min(first_bar, per_point(res.fit));
+    MixtureFit scaled_forward;
+    bool scaled_won = false;
     for (const Trial& t : trials) {
       MixtureResult again;
       try {
         again = run(axis_scaled(measured, id.library().wavelength, t.dv));
       } catch (const std::exception&) {
-        continue;  // the scaled pattern cannot be searched: the first answer stands
+        continue;  // the scaled pattern cannot be searched: the answer stands
       }
       fits += again.fits;
-      if (!again.fit.ok() || !(again.fit.chi2 < best_chi2)) continue;
-      best_chi2 = again.fit.chi2;
+      if (!again.fit.ok() || !(per_point(again.fit) < bar)) continue;
+      bar = per_point(again.fit);
       char buf[200];
       std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (%s cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)",
                     std::exp(-t.dv / 300.0), t.whose, t.dv);
       again.note = again.note.empty() ? buf : again.note + "; " + buf;
       again.d_scale = std::exp(-t.dv / 300.0);
+      scaled_forward = forward_fit;
+      scaled_won = true;
       res = std::move(again);
     }
-    // A scaled wavelength won: the axis error is real. Its shape (linear in 2θ for a goniometer
-    // that reads off by a factor, not the tan θ a wavelength gives) is found by calibrating the
-    // file's axis against the phases found, drawn at their reference cells; a search on the
-    // calibrated axis replaces the answer when it fits better per point.
-    if (mo.axis_calibrate && res.d_scale != 1.0) {
-      xrd::Wavelength wl = measured.wavelength.known() ? measured.wavelength : id.library().wavelength;
-      const AxisMap map = calibrate_axis(res.fit, wl);
-      if (map.found && map.cosine > map.identity_cosine) {
-        try {
-          MixtureResult again = run(with_axis(measured, map));
-          fits += again.fits;
-          const auto per_point = [](const MixtureFit& f) { return f.chi2 / std::max(f.n_points, 1); };
-          if (again.fit.ok() && per_point(again.fit) < per_point(res.fit)) {
-            char buf[200];
-            std::snprintf(buf, sizeof buf,
-                          "2θ axis calibrated against the phases' reference lines: 2θ' = %.5f × 2θ %s %.3f°", map.slope,
-                          map.offset < 0 ? "−" : "+", std::abs(map.offset));
-            again.note = again.note.empty() ? buf : again.note + "; " + buf;
-            again.axis_slope = map.slope;
-            again.axis_offset = map.offset;
-            res = std::move(again);
-          }
-        } catch (const std::exception&) {
-          // the calibrated pattern cannot be searched: the scaled answer stands
-        }
-      }
-    }
+    // The axis error is real, and its shape (linear in 2θ for a goniometer that reads off by a
+    // factor, not the tan θ a wavelength gives) is found anew from the scaled search's phases.
+    if (scaled_won && mo.axis_calibrate) calibrated(scaled_forward, 1.0, "the scaled search's");
     if (!trials.empty()) {
       res.fits = fits;
       res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -27,11 +27,12 @@
 //   5. readmission (`readmit`): phases pruned together are fitted again beside those kept, and
 //      the best that passes the thresholds comes back, one at a time; the set is judged again.
 //   6. axis check (`axis_volume_change`): when the first phase's cell, or the forward set's cells
-//      in the median, moved far, the search runs again with the wavelength scaled to bring them
-//      back, and the better joint fit is kept; when a scaled wavelength wins, the file's 2θ axis
-//      is calibrated linearly against the phases found (identify/axis_calibration.hpp: a
-//      goniometer that reads off by a factor moves lines linearly in 2θ, not as tan θ) and
-//      searched once more (`axis_calibrate`), kept when its χ² per point is lower.
+//      in the median, moved far, the search runs again on the file's axis calibrated against
+//      the forward set's phases at their reference cells (identify/axis_calibration.hpp: a
+//      linear axis or a wavelength error, whichever lays the peaks on their lines;
+//      `axis_calibrate`), and with the wavelength scaled to bring each change back (and, when
+//      that wins, calibrated against its forward set); the lowest χ² per point is kept when it
+//      lies `axis_min_drop` below the first answer's.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -137,17 +138,18 @@ struct MixtureOptions {
   // not of the phases: when the first phase's refined cell volume moved by more than this many
   // per cent (|100 ln(V / V0)|; 0: never), or else the median change over the phases the forward
   // search found did (the first phase an alike wrong one whose cell stretched less onto the
-  // peaks: ZrO2 for HfO2), the search is run again with the wavelength scaled so that that change
-  // returns to zero (λ' = λ / f, f = exp(ΔV / 300); each of the two changes in a search of its
-  // own when they differ), and the answer of lowest χ² is taken when its joint fit's χ² is lower
-  // than the first answer's by at least the share axis_min_drop. Each further phase would
+  // peaks: ZrO2 for HfO2), the search is run again on the calibrated axis (axis_calibrate) and
+  // with the wavelength scaled so that that change returns to zero (λ' = λ / f,
+  // f = exp(ΔV / 300); each of the two changes in a search of its own when they differ), and the
+  // answer of lowest χ² per point is taken when it is lower than the first answer's by at least
+  // the share axis_min_drop. Each further phase would
   // otherwise stretch its cell by as much and fail max_volume_change (the development data's
   // 2-minute scans, whose axes read 2.2 % short against the 12-minute scans of the same samples:
   // docs/results.md "Mixtures").
   double axis_volume_change = 3.0;
   double axis_min_drop = 0.1;
-  // After a scaled wavelength won: the 2θ axis calibrated against the phases found (identify/
-  // axis_calibration.hpp) and searched again, kept when its χ² per point is lower.
+  // The axis check's searches on the axis calibrated against the phases found (identify/
+  // axis_calibration.hpp), beside those on a scaled wavelength (false: the scaled ones alone).
   bool axis_calibrate = true;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).

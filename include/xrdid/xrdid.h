@@ -142,9 +142,9 @@ typedef struct {
                                     scaled (a 2θ-axis error; default 3; 0: off; 0 to 100) */
   /* Read only when struct_size covers it: a caller whose struct ends at mixture_axis_check gets
    * its default. */
-  int mixture_axis_calibration;  /* mixtures: 1: after the axis check scaled the wavelength, the 2θ
-                                    axis is calibrated linearly against the phases found and
-                                    searched again, the better fit per point kept (default); 0: not */
+  int mixture_axis_calibration;  /* mixtures: 1: the axis check also searches on the axis
+                                    calibrated against the phases found (default); 0: on the
+                                    scaled wavelength alone */
 } xrdid_options;
 
 /* Which phases a mixture keeps (as `xrdid identify --mixture-selection`). */

@@ -585,7 +585,8 @@ TEST_CASE("axis calibration: a 2θ axis that reads short by a factor is found fr
   CHECK(std::abs(map.offset - 0.16) < 0.03);
   CHECK(map.cosine > map.identity_cosine + 0.1);
   // Refitted on the calibrated axis, both cells are their references'.
-  const identify::MixtureFit calibrated = identify::fit_mixture(identify::with_axis(p, map), {&nacl, &si});
+  CHECK(map.d_scale == 1.0);
+  const identify::MixtureFit calibrated = identify::fit_mixture(identify::with_axis(p, map, cu), {&nacl, &si});
   REQUIRE(calibrated.ok());
   for (const identify::PhaseShare& s : calibrated.phases) CHECK(std::abs(s.volume_change()) < 0.2);
   CHECK(calibrated.chi2 < 0.5 * stretched.chi2);
@@ -595,10 +596,37 @@ TEST_CASE("axis calibration: a 2θ axis that reads short by a factor is found fr
                        std::exception);
   identify::AxisMap backwards;
   backwards.slope = -1.0;
-  CHECK_THROWS_WITH_AS(identify::with_axis(p, backwards), doctest::Contains("increasing"), std::exception);
+  CHECK_THROWS_WITH_AS(identify::with_axis(p, backwards, cu), doctest::Contains("increasing"), std::exception);
   identify::AxisMap nan_map;
   nan_map.offset = std::nan("");
-  CHECK_THROWS_AS(identify::with_axis(p, nan_map), std::exception);
+  CHECK_THROWS_AS(identify::with_axis(p, nan_map, cu), std::exception);
+  identify::AxisMap no_scale;
+  no_scale.d_scale = 0.0;
+  CHECK_THROWS_WITH_AS(identify::with_axis(p, no_scale, cu), doctest::Contains("scale"), std::exception);
+}
+
+TEST_CASE("axis calibration: a wavelength error is told from a goniometer's by the lines' tan θ shape") {
+  const xrd::Crystal nacl = xrd::read_cif(kCif + "NaCl.cif"), si = xrd::read_cif(kCif + "Si.cif");
+  // The file says 1.5 % longer than the wavelength it was measured with: every d-spacing reads
+  // 1.5 % large, so the true ones are those read × 1 / 1.015.
+  const xrd::Pattern p = with_long_wavelength(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 49));
+  const identify::MixtureFit stretched = identify::fit_mixture(p, {&nacl, &si});
+  REQUIRE(stretched.ok());
+  const identify::AxisMap map = identify::calibrate_axis(stretched, p.wavelength);
+  REQUIRE(map.found);
+  CHECK(map.slope == 1.0);
+  CHECK(std::abs(map.d_scale - 1.0 / 1.015) < 3e-4);
+  CHECK(std::abs(map.offset + 0.04) < 0.03);  // the synthetic pattern's zero shift
+  const xrd::Pattern fixed = identify::with_axis(p, map, p.wavelength);
+  CHECK(fixed.two_theta.front() == doctest::Approx(p.two_theta.front() + map.offset));
+  CHECK(fixed.wavelength.alpha1 == doctest::Approx(1.540598).epsilon(3e-4));
+  const identify::MixtureFit calibrated = identify::fit_mixture(fixed, {&nacl, &si});
+  REQUIRE(calibrated.ok());
+  for (const identify::PhaseShare& s : calibrated.phases) CHECK(std::abs(s.volume_change()) < 0.2);
+  // A pattern without a wavelength takes the one given.
+  xrd::Pattern unknown = p;
+  unknown.wavelength = {};
+  CHECK(identify::with_axis(unknown, map, p.wavelength).wavelength.alpha1 == doctest::Approx(fixed.wavelength.alpha1));
 }
 
 TEST_CASE("mixture search: a 2θ axis off by a factor is calibrated after the axis check") {
