@@ -279,18 +279,8 @@ class MixtureSearch {
   MixtureResult finish(std::chrono::steady_clock::time_point t0);
 
   std::size_t size() const { return res_.phases.size(); }
-  // The median of the set's refined cell-volume changes (per cent): a change common to most
-  // phases is the axis's, not theirs.
+  // The set's joint fit as it stands.
   const MixtureFit& current_fit() const { return cur_; }
-  double median_volume_change() const {
-    std::vector<double> dv;
-    for (const PhaseShare& s : cur_.phases)
-      if (const double v = s.volume_change(); std::isfinite(v)) dv.push_back(v);
-    if (dv.empty()) return 0.0;
-    std::sort(dv.begin(), dv.end());
-    const std::size_t n = dv.size();
-    return n % 2 ? dv[n / 2] : 0.5 * (dv[n / 2 - 1] + dv[n / 2]);
-  }
 
  private:
   const Identifier& id_;
@@ -747,15 +737,16 @@ MixtureResult MixtureSearch::finish(std::chrono::steady_clock::time_point t0) {
   return std::move(res_);
 }
 
-// The pattern with its wavelength (the library's, when the file gives none) scaled so that a
-// cell-volume change of dv per cent, 100 ln(V / V0), returns to zero: λ' = λ / f, f = exp(dv / 300).
-xrd::Pattern axis_scaled(const xrd::Pattern& measured, const xrd::Wavelength& library, double dv) {
-  const double f = std::exp(dv / 300.0);
-  xrd::Pattern scaled = measured;
-  if (!scaled.wavelength.known()) scaled.wavelength = library;
-  scaled.wavelength.alpha1 /= f;
-  scaled.wavelength.alpha2 /= f;
-  return scaled;
+// The median of a fit's refined cell-volume changes (per cent): a change common to most phases
+// is the axis's, not theirs.
+double median_volume_change(const MixtureFit& fit) {
+  std::vector<double> dv;
+  for (const PhaseShare& s : fit.phases)
+    if (const double v = s.volume_change(); std::isfinite(v)) dv.push_back(v);
+  if (dv.empty()) return 0.0;
+  std::sort(dv.begin(), dv.end());
+  const std::size_t n = dv.size();
+  return n % 2 ? dv[n / 2] : 0.5 * (dv[n / 2 - 1] + dv[n / 2]);
 }
 
 }  // namespace
@@ -773,15 +764,13 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
   opt.top = std::max(opt.top, mo.candidates);
   opt.verify = 0;
   opt.fit_rows = 0;
-  double forward_dv = 0.0;  // the forward set's median cell-volume change
-  MixtureFit forward_fit;   // the forward set's joint fit, before the backward rounds
+  MixtureFit forward_fit;  // the forward set's joint fit, before the backward rounds (axis check)
   const auto run = [&](const xrd::Pattern& pattern) {
     MixtureSearch search(id, pattern, opt, mo);
     search.first_phase();
     while (static_cast<int>(search.size()) < mo.max_phases && search.add_phase()) {
     }
-    forward_dv = search.median_volume_change();
-    forward_fit = search.current_fit();
+    if (mo.axis_volume_change > 0) forward_fit = search.current_fit();
     search.substitutes();
     search.backward();
     // Phases taken back are judged again with the set (no second readmission).
@@ -798,6 +787,7 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     };
     std::vector<Trial> trials;
     const double first_dv = res.fit.phases.front().volume_change();
+    const double forward_dv = median_volume_change(forward_fit);
     if (std::isfinite(first_dv) && std::abs(first_dv) > mo.axis_volume_change) trials.push_back({first_dv, "the first phase's"});
     if (std::isfinite(forward_dv) && std::abs(forward_dv) > mo.axis_volume_change &&
         (trials.empty() || std::abs(forward_dv - first_dv) > 0.5))
@@ -846,9 +836,12 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
     MixtureFit scaled_forward;
     bool scaled_won = false;
     for (const Trial& t : trials) {
+      // λ' = λ / f, f = exp(ΔV / 300): the change ΔV (100 ln(V / V0)) returns to zero.
+      AxisMap scale;
+      scale.d_scale = std::exp(-t.dv / 300.0);
       MixtureResult again;
       try {
-        again = run(axis_scaled(measured, id.library().wavelength, t.dv));
+        again = run(with_axis(measured, scale, wl));
       } catch (const std::exception&) {
         continue;  // the scaled pattern cannot be searched: the answer stands
       }
@@ -857,9 +850,9 @@ MixtureResult identify_mixture(const Identifier& id, const xrd::Pattern& measure
       bar = per_point(again.fit);
       char buf[200];
       std::snprintf(buf, sizeof buf, "d-spacings scaled by %.4f (%s cell volume had moved %+.1f %%: a 2θ-axis or wavelength error)",
-                    std::exp(-t.dv / 300.0), t.whose, t.dv);
+                    scale.d_scale, t.whose, t.dv);
       again.note = again.note.empty() ? buf : again.note + "; " + buf;
-      again.d_scale = std::exp(-t.dv / 300.0);
+      again.d_scale = scale.d_scale;
       scaled_forward = forward_fit;
       scaled_won = true;
       res = std::move(again);
