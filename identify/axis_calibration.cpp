@@ -142,6 +142,11 @@ AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength,
   return map;
 }
 
+double mapped_two_theta(const AxisMap& map, double two_theta) {
+  return map.d_scale != 1.0 ? drawn_angle(two_theta, map.d_scale, map.offset, true)
+                            : drawn_angle(two_theta, map.slope, map.offset, false);
+}
+
 xrd::Pattern with_axis(const xrd::Pattern& measured, const AxisMap& map, const xrd::Wavelength& wavelength) {
   XRDID_CHECK(map.slope > 0.0 && std::isfinite(map.slope) && std::isfinite(map.offset),
               "axis calibration: the 2θ map must be increasing");

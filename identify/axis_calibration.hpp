@@ -35,6 +35,10 @@ struct AxisCalibrationOptions {
 // reflections; otherwise found = false.
 AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength, const AxisCalibrationOptions& opt = {});
 
+// The true 2θ (degrees) of a line the file puts at `two_theta` under the map (NaN where the scaled
+// wavelength puts it beyond 180°).
+double mapped_two_theta(const AxisMap& map, double two_theta);
+
 // The pattern on its calibrated axis: two_theta mapped, the wavelength (`wavelength` when the
 // pattern has none) × d_scale, intensities kept. Throws (XRDID_CHECK) when the map is not
 // increasing or the scale not positive.

@@ -31,8 +31,13 @@
 //      the forward set's phases at their reference cells (identify/axis_calibration.hpp: a
 //      linear axis or a wavelength error, whichever lays the peaks on their lines;
 //      `axis_calibrate`), and with the wavelength scaled to bring each change back (and, when
-//      that wins, calibrated against its forward set); the lowest χ² per point is kept when it
-//      lies `axis_min_drop` below the first answer's.
+//      that wins, calibrated against its forward set). The axis probe, with `axis_calibrate`:
+//      when the best common phase (or library row, without common phases) matches only at a
+//      lattice scale beyond the search's own range, a short forward search over the common
+//      phases gives the phases to calibrate against, and the search runs on that axis too
+//      (a wrong first phase whose cell did not move hides the axis error from the check:
+//      Li2MnO3 for LiCoO2). The lowest χ² per point is kept when it lies `axis_min_drop` below
+//      the first answer's.
 // What stays unexplained: runs of the final residual above `unexplained_sigmas` counting-
 // statistics σ, reported as peaks (2θ, height) — a missing phase or a misfit.
 #pragma once
@@ -149,7 +154,8 @@ struct MixtureOptions {
   double axis_volume_change = 3.0;
   double axis_min_drop = 0.1;
   // The axis check's searches on the axis calibrated against the phases found (identify/
-  // axis_calibration.hpp), beside those on a scaled wavelength (false: the scaled ones alone).
+  // axis_calibration.hpp), beside those on a scaled wavelength, and the axis probe (step 6)
+  // (false: the scaled ones alone).
   bool axis_calibrate = true;
   // The joint fits' options: March–Dollase preferred orientation per phase on (cross-validated as
   // the thresholds).

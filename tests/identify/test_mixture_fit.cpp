@@ -590,6 +590,9 @@ TEST_CASE("axis calibration: a 2θ axis that reads short by a factor is found fr
   REQUIRE(calibrated.ok());
   for (const identify::PhaseShare& s : calibrated.phases) CHECK(std::abs(s.volume_change()) < 0.2);
   CHECK(calibrated.chi2 < 0.5 * stretched.chi2);
+  // The map itself: a line the file puts at 50° lies at 1.02 × 50° + offset.
+  CHECK(identify::mapped_two_theta(map, 50.0) == doctest::Approx(map.slope * 50.0 + map.offset));
+  CHECK(identify::with_axis(p, map, cu).two_theta.back() == doctest::Approx(identify::mapped_two_theta(map, p.two_theta.back())));
   // Nothing to calibrate against, or an unusable map or wavelength.
   CHECK_FALSE(identify::calibrate_axis(identify::MixtureFit{}, cu).found);
   CHECK_THROWS_WITH_AS(identify::calibrate_axis(stretched, xrd::Wavelength{}), doctest::Contains("wavelength"),
@@ -618,6 +621,13 @@ TEST_CASE("axis calibration: a wavelength error is told from a goniometer's by t
   CHECK(std::abs(map.d_scale - 1.0 / 1.015) < 3e-4);
   CHECK(std::abs(map.offset + 0.04) < 0.03);  // the synthetic pattern's zero shift
   const xrd::Pattern fixed = identify::with_axis(p, map, p.wavelength);
+  // A wavelength map keeps each d-spacing's line where the true wavelength draws it: sin θ' = sin θ / d_scale
+  // after the zero shift; beyond 180° there is none.
+  const double th = 0.5 * (60.0 + map.offset) * M_PI / 180.0;
+  CHECK(identify::mapped_two_theta(map, 60.0) == doctest::Approx(2.0 * std::asin(std::sin(th) / map.d_scale) * 180.0 / M_PI));
+  identify::AxisMap long_way = map;
+  long_way.d_scale = 0.5;
+  CHECK(std::isnan(identify::mapped_two_theta(long_way, 120.0)));
   CHECK(fixed.two_theta.front() == doctest::Approx(p.two_theta.front() + map.offset));
   CHECK(fixed.wavelength.alpha1 == doctest::Approx(1.540598).epsilon(3e-4));
   const identify::MixtureFit calibrated = identify::fit_mixture(fixed, {&nacl, &si});
@@ -654,6 +664,41 @@ TEST_CASE("mixture search: a 2θ axis off by a factor is calibrated after the ax
   CHECK(std::abs(w["Si"] - 0.4) < 0.03);
   for (const identify::PhaseShare& s : r.fit.phases) CHECK(std::abs(s.volume_change()) < 0.2);
   CHECK(r.fit.chi2 / r.fit.n_points < 0.8 * scaled.fit.chi2 / scaled.fit.n_points);
+}
+
+TEST_CASE("mixture search: the axis probe finds a 2θ axis off by a factor when no cell moved far enough to tell") {
+  const xrd::Library lib = four_phase_library();
+  identify::Identifier id(lib);
+  const xrd::Pattern p = with_axis_error(mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 47), 1.02, 0.2);
+  // No cell change triggers the axis check: the probe alone (a short search over the library, no
+  // common phases being set, whose best row matches only at f = 1.02) gives the map.
+  identify::MixtureOptions probe_only;
+  probe_only.axis_volume_change = 1000.0;
+  const identify::MixtureResult r = identify::identify_mixture(id, p, {}, probe_only);
+  REQUIRE(r.fit.ok());
+  REQUIRE(r.phases.size() == 2);
+  CHECK(r.note.find("2θ axis calibrated against the reference lines of a short search's phases") != std::string::npos);
+  CHECK(std::abs(r.axis_slope - 1.02) < 3e-4);
+  CHECK(std::abs(r.axis_offset - 0.16) < 0.03);
+  CHECK(r.d_scale == 1.0);
+  for (const identify::PhaseShare& s : r.fit.phases) CHECK(std::abs(s.volume_change()) < 0.2);
+  // Without calibration the answer stays on the file's axis.
+  identify::MixtureOptions off = probe_only;
+  off.axis_calibrate = false;
+  const identify::MixtureResult plain = identify::identify_mixture(id, p, {}, off);
+  REQUIRE(plain.fit.ok());
+  CHECK(plain.axis_slope == 1.0);
+  CHECK(plain.note.find("calibrated") == std::string::npos);
+  CHECK(r.fit.chi2 / r.fit.n_points < 0.8 * plain.fit.chi2 / plain.fit.n_points);
+  CHECK(r.fits > plain.fits);
+  // A pattern on its true axis: the probe's search is not even started (its best row's scale
+  // lies within the search's own range), so the fits are those of the search alone.
+  const xrd::Pattern true_axis = mixture({kNaCl, kSi}, {0.6, 0.4}, 30000, 47);
+  const identify::MixtureResult a = identify::identify_mixture(id, true_axis, {}, probe_only);
+  const identify::MixtureResult b = identify::identify_mixture(id, true_axis, {}, off);
+  CHECK(a.axis_slope == 1.0);
+  CHECK(a.fits == b.fits);
+  CHECK(a.fit.chi2 == b.fit.chi2);
 }
 
 TEST_CASE("mixture search: a minor phase removes the misfit over its own lines, an absent one does not") {
