@@ -118,7 +118,9 @@ std::function<int()> xrdid::cli::setup_identify(CLI::App* sub) {
       ->capture_default_str()->check(xrdid::cli::kFinite)->check(CLI::Range(0.0, 100.0));
   sub->add_flag("--mixture-axis-calibration,!--no-mixture-axis-calibration", a->mopt.axis_calibrate,
                 "--mixture: the axis check also searches on the file's axis calibrated against the phases found "
-                "(drawn at their reference cells; a linear 2θ axis or a wavelength error, whichever fits the peaks)")
+                "(drawn at their reference cells; a linear 2θ axis or a wavelength error, whichever fits the peaks), "
+                "and probes the axis with the common phases when the best of them matches only beyond the lattice "
+                "scales searched")
       ->capture_default_str();
   sub->add_option("--mixture-judge-first", a->mopt.judge_first,
                   "--mixture, prune: the first phase (the search's best row) is judged by the thresholds as the "
