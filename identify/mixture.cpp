@@ -792,7 +792,13 @@ std::optional<AxisMap> probe_axis(const Identifier& id, const xrd::Pattern& meas
   MixtureOptions pmo = mo;
   pmo.candidates = std::min(mo.candidates, kProbeCandidates);
   pmo.common_candidates = 0;
-  MixtureSearch probe(id, measured, popt, pmo);
+  // On the wavelength scaled by that row's scale, most lines sit near their places, so the short
+  // search finds the phases rather than alike wrong ones; the map is calibrated from the file's
+  // axis all the same (the scaled pattern keeps its 2θ).
+  AxisMap undo;
+  undo.d_scale = 1.0 / best.candidates.front().scale;
+  const xrd::Pattern scaled = with_axis(measured, undo, wl);
+  MixtureSearch probe(id, scaled, popt, pmo);
   probe.first_phase();
   while (static_cast<int>(probe.size()) < std::min(mo.max_phases, kProbePhases) && probe.add_phase()) {
   }
