@@ -764,7 +764,7 @@ double median_volume_change(const MixtureFit& fit) {
 // every 12-minute scan (docs/results.md "Mixtures").
 constexpr double kProbeScale = 0.03;
 constexpr int kProbePhases = 3, kProbeCandidates = 3;
-constexpr double kProbeSpread = 0.5, kProbeGain = 0.05;
+constexpr double kProbeSpread = 0.5, kProbeGain = 0.05, kProbeEdge = 0.95;
 
 // `whose` names the phases calibrated against: the common ones, or a short search's over the
 // whole library (no common phases set, or none in the library).
@@ -805,7 +805,13 @@ std::optional<AxisMap> probe_axis(const Identifier& id, const xrd::Pattern& meas
   *fits += probe.fits();
   const MixtureFit& fit = probe.current_fit();
   if (!fit.ok() || fit.two_theta.empty()) return std::nullopt;
-  const AxisMap map = calibrate_axis(fit, wl);
+  const AxisCalibrationOptions range;
+  const AxisMap map = calibrate_axis(fit, wl, range);
+  // A map at the edge of the calibration's range is no optimum: a single phase laid onto an
+  // alike common one of another cell (NiCO3 onto MnCO3: slope 0.9595) rather than an axis error.
+  const double p = map.d_scale != 1.0 ? map.d_scale : map.slope;
+  if (!(std::abs(p - 1.0) < kProbeEdge * range.max_slope_change) || !(std::abs(map.offset) < kProbeEdge * range.max_offset))
+    return std::nullopt;
   const double lo = measured.two_theta.front(), hi = measured.two_theta.back();
   const double spread = (mapped_two_theta(map, hi) - hi) - (mapped_two_theta(map, lo) - lo);
   if (!map.found || !(std::abs(spread) >= kProbeSpread) || !(map.cosine >= map.identity_cosine + kProbeGain))
