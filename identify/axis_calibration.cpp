@@ -73,22 +73,50 @@ Drawn draw_reference_lines(const MixtureFit& fit, const xrd::Wavelength& wl, dou
 // Where the file's 2θ x falls among the lines drawn on the file's wavelength: slope · x + offset
 // (a linear axis), or, with the wavelength × d_scale, the angle of the same d-spacing,
 // sin θ_drawn = sin((x + offset) / 2) / d_scale (NaN beyond 180°).
+double angle_of_half_sine(double s) { return s < 1.0 ? 2.0 * std::asin(s) / kDeg : std::numeric_limits<double>::quiet_NaN(); }
+
 double drawn_angle(double x, double p, double offset, bool wavelength) {
   if (!wavelength) return p * x + offset;
-  const double s = std::sin(0.5 * (x + offset) * kDeg) / p;
-  return s < 1.0 ? 2.0 * std::asin(s) / kDeg : std::numeric_limits<double>::quiet_NaN();
+  return angle_of_half_sine(std::sin(0.5 * (x + offset) * kDeg) / p);
 }
 
-// Cosine of the measured peaks a (on x) with the drawn lines under the map (p: slope or d_scale).
-double cosine_at(const std::vector<double>& x, const std::vector<double>& a, double a_norm, const Drawn& d, double p,
-                 double offset, bool wavelength) {
+// Cosine of the measured peaks a with the drawn lines at the angles angle(i) of the file's points.
+template <class Angle>
+double cosine_at(std::size_t n, const std::vector<double>& a, double a_norm, const Drawn& d, Angle angle) {
   double dot = 0.0, cc = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double c = d.at(drawn_angle(x[i], p, offset, wavelength));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c = d.at(angle(i));
     dot += a[i] * c;
     cc += c * c;
   }
   return cc > 0.0 ? dot / (a_norm * std::sqrt(cc)) : 0.0;
+}
+
+// The cosine at every point (p0 + dp·i, o0 + dz·j) of a grid of maps (p: slope or d_scale), row
+// by row in p: the offsets are shared among the threads, and with the wavelength scaled each
+// offset's sin((x + offset) / 2) is taken once for all p.
+std::vector<double> cosine_grid(const std::vector<double>& x, const std::vector<double>& a, double a_norm, const Drawn& d,
+                                bool wavelength, double p0, int np, double dp, double o0, int no, double dz) {
+  const std::size_t n = x.size();
+  std::vector<double> c(static_cast<std::size_t>(np + 1) * static_cast<std::size_t>(no + 1));
+#pragma omp parallel for schedule(static)
+  for (int j = 0; j <= no; ++j) {
+    const double o = o0 + dz * j;
+    std::vector<double> half_sin;
+    if (wavelength) {
+      half_sin.resize(n);
+      for (std::size_t i = 0; i < n; ++i) half_sin[i] = std::sin(0.5 * (x[i] + o) * kDeg);
+    }
+    for (int i = 0; i <= np; ++i) {
+      const double p = p0 + dp * i;
+      double& out = c[static_cast<std::size_t>(i) * static_cast<std::size_t>(no + 1) + static_cast<std::size_t>(j)];
+      if (wavelength)
+        out = cosine_at(n, a, a_norm, d, [&](std::size_t k) { return angle_of_half_sine(half_sin[k] / p); });
+      else
+        out = cosine_at(n, a, a_norm, d, [&](std::size_t k) { return p * x[k] + o; });
+    }
+  }
+  return c;
 }
 
 }  // namespace
@@ -121,11 +149,11 @@ AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength,
     double best = -1.0, bp = 1.0, bo = 0.0;
     const auto scan = [&](double p0, double p1, double dp, double o0, double o1, double dz) {
       const int np = static_cast<int>(std::lround((p1 - p0) / dp)), no = static_cast<int>(std::lround((o1 - o0) / dz));
+      const std::vector<double> c = cosine_grid(fit.two_theta, a, a_norm, d, wavelength, p0, np, dp, o0, no, dz);
       for (int i = 0; i <= np; ++i)
         for (int j = 0; j <= no; ++j) {
-          const double p = p0 + dp * i, o = o0 + dz * j;
-          const double c = cosine_at(fit.two_theta, a, a_norm, d, p, o, wavelength);
-          if (c > best) best = c, bp = p, bo = o;
+          const double cij = c[static_cast<std::size_t>(i) * static_cast<std::size_t>(no + 1) + static_cast<std::size_t>(j)];
+          if (cij > best) best = cij, bp = p0 + dp * i, bo = o0 + dz * j;
         }
     };
     scan(1.0 - m, 1.0 + m, step, -opt.max_offset, opt.max_offset, offset_step);
@@ -138,7 +166,7 @@ AxisMap calibrate_axis(const MixtureFit& fit, const xrd::Wavelength& wavelength,
     map.offset = bo;
     map.found = true;
   }
-  map.identity_cosine = cosine_at(fit.two_theta, a, a_norm, d, 1.0, 0.0, false);
+  map.identity_cosine = cosine_at(n, a, a_norm, d, [&](std::size_t k) { return fit.two_theta[k]; });
   return map;
 }
 

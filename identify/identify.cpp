@@ -199,6 +199,11 @@ namespace {
 float profile_dot_on(nn::CpuPath path, const float* q, const float* r, std::ptrdiff_t n) {
   XRDID_CPU_DISPATCH(path, profile_dot, (q, r, n));
 }
+
+// dots[g] = sum_i q[i] r[g][i], g < 8, on that path.
+void profile_dot8_on(nn::CpuPath path, const float* q, const float* const* r, std::ptrdiff_t n, float* dots) {
+  XRDID_CPU_DISPATCH(path, profile_dot8, (q, r, n, dots));
+}
 }  // namespace
 
 // The query re-expressed for lattice scale f (every d-spacing of the sample = f x the
@@ -293,6 +298,14 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
   const int S = static_cast<int>(std::lround(opt.max_shift_deg / lib_.two_theta_step));
   const nn::CpuPath path = nn::cpu_path();
   const auto refs = compressed_references(opt.profile_exponent);
+  // The coarse zero shifts: -S, -S + 2, ..., and S itself.
+  std::vector<int> coarse;
+  for (int s = -S;; s = std::min(s + 2, S)) {
+    coarse.push_back(s);
+    if (s == S) break;
+  }
+  constexpr std::ptrdiff_t kMinSpan8 = 64;  // shorter common spans: one shift at a time
+  const auto nn = static_cast<std::ptrdiff_t>(n);
   std::vector<Candidate> out(entries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t k = 0; k < entries.size(); ++k) {
@@ -300,42 +313,57 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
     Candidate best;
     best.entry = entries[k];
     best.score = -2.0;
-    std::vector<double> rn(static_cast<std::size_t>(2 * S + 1));
+    // Prefix sums of r², once per entry: the reference's norm over the measured window [lo, hi)
+    // moved by s points is cum[hi - s] - cum[lo - s] (both ends clamped to the grid).
+    std::vector<double> cum(n + 1);
+    cum[0] = 0.0;
+    for (std::size_t i = 0; i < n; ++i) cum[i + 1] = cum[i] + static_cast<double>(r[i]) * r[i];
+    const auto cum_at = [&](std::ptrdiff_t j) {
+      return cum[static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(j, 0, nn))];
+    };
     for (const ProfileVariant& var : variants) {
-      // Reference moved by s points: r'[i] = r[i - s]. Its norm over the measured window
-      // [lo, hi) slides by one point per shift.
-      auto r2 = [&](std::ptrdiff_t j) {
-        return j >= 0 && j < static_cast<std::ptrdiff_t>(n) ? static_cast<double>(r[j]) * r[j] : 0.0;
+      // Reference moved by s points: r'[i] = r[i - s].
+      const auto norm_at = [&](int s) {
+        return cum_at(static_cast<std::ptrdiff_t>(var.hi) - s) - cum_at(static_cast<std::ptrdiff_t>(var.lo) - s);
       };
-      double acc = 0;
-      for (std::size_t i = var.lo; i < var.hi; ++i) acc += r2(static_cast<std::ptrdiff_t>(i) + S);
-      rn[0] = acc;  // s = -S
-      for (int s = -S + 1; s <= S; ++s) {
-        acc += r2(static_cast<std::ptrdiff_t>(var.lo) - s) - r2(static_cast<std::ptrdiff_t>(var.hi) - s);
-        rn[static_cast<std::size_t>(s + S)] = acc;
-      }
-      // Shifts coarse-to-fine: every second point (a peak spans several points), then the
-      // two neighbours of the best coarse shift.
-      auto score_at = [&](int s) {
-        // dot = Σ_i q[i] r[i - s] over the query's non-zero span, i - s inside the grid; a dense
-        // float loop the compiler vectorises (faster than skipping zeros).
-        const std::ptrdiff_t a = std::max<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dlo), s);
-        const std::ptrdiff_t b = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(var.dhi), static_cast<std::ptrdiff_t>(n) + s);
-        float dotf = 0.f;
-        if (b > a)
-          dotf = profile_dot_on(path, var.v.data() + (a - static_cast<std::ptrdiff_t>(var.dlo)), r + (a - s), b - a);
+      // dot = Σ_i q[i] r[i - s] over the query's non-zero span [dlo, dhi), i - s inside the grid;
+      // dense float loops the compiler vectorises (faster than skipping zeros).
+      const auto dlo = static_cast<std::ptrdiff_t>(var.dlo), dhi = static_cast<std::ptrdiff_t>(var.dhi);
+      const auto dot_over = [&](std::ptrdiff_t a, std::ptrdiff_t b, int s) {
+        return b > a ? profile_dot_on(path, var.v.data() + (a - dlo), r + (a - s), b - a) : 0.f;
+      };
+      const auto score_of = [&](float dotf, int s) {
         const double dot = dotf;
-        const double norm = rn[static_cast<std::size_t>(s + S)];
+        const double norm = norm_at(s);
         // A prior against strain: most samples match their reference at f = 1, and a free
         // lattice scale lets isostructural neighbours (Au/Ag, garnets) overtake the true phase.
         return (norm > 1e-12 ? dot / (std::sqrt(norm) * var.norm) : 0.0) - opt.strain_penalty * std::abs(var.scale - 1.0);
       };
+      const auto score_at = [&](int s) {
+        return score_of(dot_over(std::max<std::ptrdiff_t>(dlo, s), std::min<std::ptrdiff_t>(dhi, nn + s), s), s);
+      };
+      // Shifts coarse-to-fine: every second point (a peak spans several points), then the two
+      // neighbours of the best coarse shift. The coarse shifts eight at a time over the span
+      // they all cover, [A, B), each one's ends beyond it one by one.
+      const std::ptrdiff_t A = std::max<std::ptrdiff_t>(dlo, coarse.back()), B = std::min<std::ptrdiff_t>(dhi, nn + coarse.front());
       int best_s = -S;
       double best_sc = -3.0;
-      for (int s = -S;; s = std::min(s + 2, S)) {  // -S, -S + 2, ..., S (S always included)
-        const double sc = score_at(s);
-        if (sc > best_sc) best_sc = sc, best_s = s;
-        if (s == S) break;
+      for (std::size_t g0 = 0; g0 < coarse.size(); g0 += 8) {
+        float dots[8];
+        const std::size_t ng = std::min<std::size_t>(8, coarse.size() - g0);
+        if (B - A >= kMinSpan8) {
+          const float* rs[8];
+          for (std::size_t g = 0; g < 8; ++g) rs[g] = r + (A - coarse[g0 + std::min(g, ng - 1)]);
+          profile_dot8_on(path, var.v.data() + (A - dlo), rs, B - A, dots);
+        }
+        for (std::size_t g = 0; g < ng; ++g) {
+          const int s = coarse[g0 + g];
+          const double sc = B - A >= kMinSpan8
+                                ? score_of(dots[g] + dot_over(std::max<std::ptrdiff_t>(dlo, s), A, s) +
+                                               dot_over(B, std::min<std::ptrdiff_t>(dhi, nn + s), s), s)
+                                : score_at(s);
+          if (sc > best_sc) best_sc = sc, best_s = s;
+        }
       }
       for (int s : {best_s - 1, best_s + 1})
         if (s >= -S && s <= S) {

@@ -177,6 +177,13 @@ bool rare(const xrd::Library& lib, std::size_t e, const MixtureOptions& mo) {
   return mo.common_prior > 0 && !mo.common.empty() && !mo.common.count(phase_key(lib.entries[e]));
 }
 
+// Per library entry: whether its formula and space group are among the common phases.
+std::shared_ptr<std::vector<char>> common_flags(const xrd::Library& lib, const MixtureOptions& mo) {
+  auto flags = std::make_shared<std::vector<char>>(lib.size(), 0);
+  for (std::size_t e = 0; e < lib.size(); ++e) (*flags)[e] = mo.common.count(phase_key(lib.entries[e])) > 0;
+  return flags;
+}
+
 // The fitted candidate with the lowest BIC, a rare phase's raised by the share common_prior (the
 // first of equals), or nullptr when none fitted.
 const CandidateFit* lowest_bic(const std::vector<CandidateFit>& tried, const xrd::Library& lib,
@@ -259,8 +266,7 @@ class MixtureSearch {
     if (mo.max_reflections > 0) residual_opt_.top = std::max(opt.top, kReplacementRows * mo.candidates);
     // The common phases on their own (entries whose formula and space group are common).
     if (mo.common_candidates > 0 && !mo.common.empty()) {
-      auto flags = std::make_shared<std::vector<char>>(lib_.size(), 0);
-      for (std::size_t e = 0; e < lib_.size(); ++e) (*flags)[e] = mo.common.count(phase_key(lib_.entries[e])) > 0;
+      auto flags = common_flags(lib_, mo);
       // A library of common phases only: the residual search is already theirs.
       if (std::find(flags->begin(), flags->end(), 0) != flags->end()) {
         common_opt_ = residual_opt_;
@@ -774,8 +780,7 @@ std::optional<AxisMap> probe_axis(const Identifier& id, const xrd::Pattern& meas
   IdentifyOptions popt = opt;
   *whose = "a short search's";
   if (!mo.common.empty()) {
-    auto flags = std::make_shared<std::vector<char>>(lib.size(), 0);
-    for (std::size_t e = 0; e < lib.size(); ++e) (*flags)[e] = mo.common.count(phase_key(lib.entries[e])) > 0;
+    auto flags = common_flags(lib, mo);
     if (std::find(flags->begin(), flags->end(), 1) != flags->end()) {
       popt.entries = std::move(flags);
       *whose = "the common";

@@ -4,6 +4,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -116,6 +117,56 @@ TEST_CASE("the profile exponent: a stronger compression lifts weak peaks; its co
   CHECK_THROWS_WITH_AS(id.identify(m, opt), doctest::Contains("profile exponent"), std::exception);
   opt.profile_exponent = std::nan("");
   CHECK_THROWS_WITH_AS(id.identify(m, opt), doctest::Contains("profile exponent"), std::exception);
+}
+
+// The profile score of a row, recomputed plainly in double: the cosine of the compressed query
+// (y^0.4 on the measured points) with the compressed reference moved by s grid points, the
+// reference's norm over the measured window.
+double plain_profile_cosine(const xrd::Library& lib, std::size_t e, const std::vector<float>& q,
+                            const std::vector<char>& mask, std::ptrdiff_t s) {
+  const auto n = static_cast<std::ptrdiff_t>(lib.n_points);
+  const float* p = lib.pattern(e);
+  const double mx = *std::max_element(p, p + n);
+  double dot = 0, qq = 0, rr = 0;
+  for (std::ptrdiff_t i = 0; i + 1 < n; ++i) {
+    if (!mask[static_cast<std::size_t>(i)] || !mask[static_cast<std::size_t>(i + 1)]) continue;
+    const double qi = std::pow(std::max(0.f, q[static_cast<std::size_t>(i)]), 0.4);
+    const double ri = i - s >= 0 && i - s < n ? std::pow(std::max(0.0, p[i - s] / mx), 0.4) : 0.0;
+    dot += qi * ri;
+    qq += qi * qi;
+    rr += ri * ri;
+  }
+  return dot / std::sqrt(qq * rr);
+}
+
+TEST_CASE("the profile score is the plain cosine at the shift found, and no coarse shift scores higher") {
+  xrd::Library lib = tiny_library();
+  identify::Identifier id(lib);
+  identify::IdentifyOptions opt;
+  opt.max_strain = 0.0;  // scale 1: no strain prior in the score
+  const auto S = static_cast<std::ptrdiff_t>(std::lround(opt.max_shift_deg / lib.two_theta_step));
+  REQUIRE(S > 8);
+  // Measured inside the grid, and up to its end (the shifts then cover different spans).
+  for (const double hi : {90.0, lib.two_theta_start + lib.two_theta_step * static_cast<double>(lib.n_points - 1)}) {
+    xrd::ProfileOptions po;
+    po.sigma = 0.1;
+    po.zero_shift = 0.1;
+    const xrd::Pattern m = xrd::simulate_pattern(xrd::read_cif(XRDID_TEST_DATA "/cif/NaCl.cif"), {1.54184, 0, 0.5},
+                                                 xrd::uniform_grid(10, hi, 0.01), po);
+    std::vector<char> mask;
+    const xrd::Pattern q = id.preprocess(m, opt, &mask);
+    const auto r = id.identify(m, opt);
+    REQUIRE(r.candidates.size() == 4);
+    for (const auto& c : r.candidates) {
+      CAPTURE(lib.entries[c.entry].id);
+      CAPTURE(hi);
+      const auto s = static_cast<std::ptrdiff_t>(std::lround(c.shift_deg / lib.two_theta_step));
+      CHECK(std::abs(s) <= S);
+      CHECK(c.score == doctest::Approx(plain_profile_cosine(lib, c.entry, q.intensity, mask, s)).epsilon(1e-4));
+      for (std::ptrdiff_t t = -S; t <= S; t += 2)
+        CHECK(plain_profile_cosine(lib, c.entry, q.intensity, mask, t) <= c.score + 1e-4);
+    }
+  }
 }
 
 TEST_CASE("profile follows a 1 % lattice strain and reports the lattice scale") {
