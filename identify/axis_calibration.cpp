@@ -70,11 +70,12 @@ Drawn draw_reference_lines(const MixtureFit& fit, const xrd::Wavelength& wl, dou
   return d;
 }
 
+// 2θ in degrees of the angle whose half has sine s (NaN for s >= 1).
+double angle_of_half_sine(double s) { return s < 1.0 ? 2.0 * std::asin(s) / kDeg : std::numeric_limits<double>::quiet_NaN(); }
+
 // Where the file's 2θ x falls among the lines drawn on the file's wavelength: slope · x + offset
 // (a linear axis), or, with the wavelength × d_scale, the angle of the same d-spacing,
 // sin θ_drawn = sin((x + offset) / 2) / d_scale (NaN beyond 180°).
-double angle_of_half_sine(double s) { return s < 1.0 ? 2.0 * std::asin(s) / kDeg : std::numeric_limits<double>::quiet_NaN(); }
-
 double drawn_angle(double x, double p, double offset, bool wavelength) {
   if (!wavelength) return p * x + offset;
   return angle_of_half_sine(std::sin(0.5 * (x + offset) * kDeg) / p);
