@@ -346,19 +346,20 @@ std::vector<Candidate> Identifier::rank_profile(const std::vector<float>& q, con
       // neighbours of the best coarse shift. The coarse shifts eight at a time over the span
       // they all cover, [A, B), each one's ends beyond it one by one.
       const std::ptrdiff_t A = std::max<std::ptrdiff_t>(dlo, coarse.back()), B = std::min<std::ptrdiff_t>(dhi, nn + coarse.front());
+      const bool eight = B - A >= kMinSpan8;
       int best_s = -S;
       double best_sc = -3.0;
       for (std::size_t g0 = 0; g0 < coarse.size(); g0 += 8) {
         float dots[8];
         const std::size_t ng = std::min<std::size_t>(8, coarse.size() - g0);
-        if (B - A >= kMinSpan8) {
+        if (eight) {
           const float* rs[8];
           for (std::size_t g = 0; g < 8; ++g) rs[g] = r + (A - coarse[g0 + std::min(g, ng - 1)]);
           profile_dot8_on(path, var.v.data() + (A - dlo), rs, B - A, dots);
         }
         for (std::size_t g = 0; g < ng; ++g) {
           const int s = coarse[g0 + g];
-          const double sc = B - A >= kMinSpan8
+          const double sc = eight
                                 ? score_of(dots[g] + dot_over(std::max<std::ptrdiff_t>(dlo, s), A, s) +
                                                dot_over(B, std::min<std::ptrdiff_t>(dhi, nn + s), s), s)
                                 : score_at(s);
